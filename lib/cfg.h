@@ -1,0 +1,112 @@
+/*
+ * Configuration: environment variables for paths and secrets (each secret
+ * may also be given as <NAME>_FILE, a path to read it from), and one JSON
+ * file (TALLY_CONFIG) with the product catalog and policies. The README
+ * documents every variable and key. Loaded once at process start; invalid
+ * configuration fails there with a message naming the variable or key.
+ */
+#ifndef TALLY_CFG_H
+#define TALLY_CFG_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+#include "tally_limits.h"
+
+#define CFG_PATH_MAX 1024
+#define CFG_NAME_MAX 64
+#define SECRET_MAX 512
+
+enum product_kind {
+	PRODUCT_SUBSCRIPTION,  /* recurring: entitlements while access lasts, credits per period */
+	PRODUCT_PACK,          /* one-off: credits added */
+};
+
+enum credit_policy {
+	/*
+	 * The default, what customers ask for: a new subscription SETS the
+	 * subscription credits to the plan's amount, each renewal RESETS them
+	 * (unused credits do not carry over), a plan change RESETS them to the
+	 * new plan's amount at once, a cancellation keeps them until access ends.
+	 */
+	CREDIT_RESET,
+	/* Each paid period ADDS the plan's amount, and they never expire (rollover). */
+	CREDIT_ACCUMULATE,
+};
+
+struct product_match {
+	char provider[16];
+	char id[ID_MAX];
+};
+
+struct product {
+	char id[CFG_NAME_MAX];
+	enum product_kind kind;
+	enum credit_policy policy;
+	int64_t credits;          /* per paid period (subscription) or per purchase (pack) */
+	int64_t trial_credits;    /* during a free trial; defaults to credits */
+	int64_t credits_expire;   /* packs: ms after purchase the credits expire; 0 = never */
+	char ents[PRODUCT_ENT_MAX][CFG_NAME_MAX];
+	size_t nents;
+	struct product_match match[PRODUCT_MATCH_MAX];
+	size_t nmatch;
+};
+
+struct cfg_stripe {
+	char secrets[SECRETS_MAX][SECRET_MAX]; /* STRIPE_WEBHOOK_SECRET, comma-separated for rotation */
+	size_t nsecrets;
+	int test_mode;            /* accept livemode=false events (stripe.test_mode) */
+	int64_t tolerance;        /* ms (stripe.tolerance) */
+	char user_key[CFG_NAME_MAX];    /* metadata key naming the app's user (stripe.user_metadata_key) */
+	char product_key[CFG_NAME_MAX]; /* metadata key naming the product (stripe.product_metadata_key) */
+};
+
+struct cfg_policy {
+	int64_t grace;            /* ms of access kept after a failed renewal when the provider gives no date */
+	int64_t leeway;           /* ms of access kept past a period end while the renewal is on its way */
+};
+
+struct cfg {
+	char db_path[CFG_PATH_MAX];     /* TALLY_DB */
+	char config_path[CFG_PATH_MAX]; /* TALLY_CONFIG */
+	struct cfg_stripe stripe;
+	struct cfg_policy policy;
+	struct product *products;
+	size_t nproducts;
+};
+
+/*
+ * Load env and the config file into c. On failure returns TERR_CONFIG (or
+ * TERR_IO/TERR_NOMEM) with a message naming the variable or key in
+ * why[whysize]. Release with cfg_release in both cases.
+ */
+enum terr cfg_load(struct cfg *c, char *why, size_t whysize);
+
+/* Only the environment: paths and secrets, defaults for the rest (tally migrate needs no catalog). */
+enum terr cfg_load_env(struct cfg *c, char *why, size_t whysize);
+
+/* Parse config text directly (tests, fuzzing). Env is not read. */
+enum terr cfg_parse(struct cfg *c, const char *text, size_t n, char *why, size_t whysize);
+
+/* Set the built-in defaults (no products). */
+void cfg_defaults(struct cfg *c);
+
+/* Free the catalog and wipe secrets. */
+void cfg_release(struct cfg *c);
+
+/*
+ * Read the secret NAME from the environment, or from the file named by
+ * NAME_FILE (one trailing newline stripped). Both set is an error. Returns
+ * TERR_OK with out[0] == '\0' when neither is set.
+ */
+enum terr cfg_secret(const char *name, char *out, size_t size, char *why, size_t whysize);
+
+/* The product a provider's id maps to, or NULL. */
+const struct product *cfg_match(const struct cfg *c, const char *provider, const char *ext_id);
+/* The product with this catalog id, or NULL. */
+const struct product *cfg_product(const struct cfg *c, const char *id);
+
+const char *product_kind_str(enum product_kind k);
+
+#endif

@@ -1,0 +1,87 @@
+#include <openssl/core_names.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+#include <openssl/params.h>
+#include <openssl/rand.h>
+
+#include "crypto.h"
+
+enum terr
+hmac_key_init(struct hmac_key *k, const void *key, size_t n)
+{
+	EVP_MAC *mac = NULL;
+	EVP_MAC_CTX *ctx = NULL;
+	OSSL_PARAM params[2];
+	enum terr rc = TERR_INTERNAL;
+
+	k->ctx = NULL;
+	if ((mac = EVP_MAC_fetch(NULL, "HMAC", NULL)) == NULL)
+		goto out;
+	if ((ctx = EVP_MAC_CTX_new(mac)) == NULL)
+		goto out;
+	params[0] = OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0);
+	params[1] = OSSL_PARAM_construct_end();
+	if (!EVP_MAC_init(ctx, key, n, params))
+		goto out;
+	k->ctx = ctx;
+	ctx = NULL;
+	rc = TERR_OK;
+out:
+	EVP_MAC_CTX_free(ctx);
+	EVP_MAC_free(mac);
+	return rc;
+}
+
+void
+hmac_key_release(struct hmac_key *k)
+{
+	EVP_MAC_CTX_free(k->ctx);
+	k->ctx = NULL;
+}
+
+enum terr
+hmac_sha256(const struct hmac_key *k, const struct iov *parts, size_t nparts,
+    unsigned char out[SHA256_LEN])
+{
+	EVP_MAC_CTX *ctx;
+	size_t i, outl = 0;
+	enum terr rc = TERR_INTERNAL;
+
+	if (k->ctx == NULL || (ctx = EVP_MAC_CTX_dup(k->ctx)) == NULL)
+		return TERR_INTERNAL;
+	for (i = 0; i < nparts; i++)
+		if (!EVP_MAC_update(ctx, parts[i].p, parts[i].n))
+			goto out;
+	if (!EVP_MAC_final(ctx, out, &outl, SHA256_LEN) || outl != SHA256_LEN)
+		goto out;
+	rc = TERR_OK;
+out:
+	EVP_MAC_CTX_free(ctx);
+	return rc;
+}
+
+void
+sha256(const void *p, size_t n, unsigned char out[SHA256_LEN])
+{
+	unsigned int len = 0;
+
+	EVP_Digest(p, n, out, &len, EVP_sha256(), NULL);
+}
+
+int
+ct_eq(const void *a, const void *b, size_t n)
+{
+	return CRYPTO_memcmp(a, b, n) == 0;
+}
+
+enum terr
+random_bytes(void *p, size_t n)
+{
+	return RAND_bytes(p, (int)n) == 1 ? TERR_OK : TERR_INTERNAL;
+}
+
+void
+wipe(void *p, size_t n)
+{
+	OPENSSL_cleanse(p, n);
+}

@@ -1,0 +1,49 @@
+/*
+ * Cryptographic primitives over OpenSSL 3.0: HMAC-SHA256 with a key prepared
+ * once per process, SHA-256, constant-time comparison, random bytes.
+ */
+#ifndef TALLY_CRYPTO_H
+#define TALLY_CRYPTO_H
+
+#include <stddef.h>
+
+#include "err.h"
+
+#define SHA256_LEN 32
+
+/*
+ * A keyed HMAC-SHA256 context, prepared once (the key schedule is computed
+ * once) and duplicated for every message, so a warm process pays no setup.
+ * Safe to use from several threads at once after hmac_key_init.
+ */
+struct hmac_key {
+	void *ctx; /* EVP_MAC_CTX*, keyed */
+};
+
+/* Prepare k from key[0..n). TERR_INTERNAL if OpenSSL fails. Release with hmac_key_release. */
+enum terr hmac_key_init(struct hmac_key *k, const void *key, size_t n);
+void hmac_key_release(struct hmac_key *k);
+
+/* One part of a message fed to HMAC in order, without copying the parts together. */
+struct iov {
+	const void *p;
+	size_t n;
+};
+
+/* out = HMAC-SHA256(key, concat(parts)). */
+enum terr hmac_sha256(const struct hmac_key *k, const struct iov *parts, size_t nparts,
+    unsigned char out[SHA256_LEN]);
+
+/* out = SHA-256(p[0..n)). */
+void sha256(const void *p, size_t n, unsigned char out[SHA256_LEN]);
+
+/* 1 if a[0..n) equals b[0..n), in time independent of the contents (CRYPTO_memcmp). */
+int ct_eq(const void *a, const void *b, size_t n);
+
+/* Fill p[0..n) from the OS CSPRNG. TERR_INTERNAL if it fails. */
+enum terr random_bytes(void *p, size_t n);
+
+/* Overwrite p[0..n) in a way the compiler cannot remove (OPENSSL_cleanse). */
+void wipe(void *p, size_t n);
+
+#endif

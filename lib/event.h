@@ -1,0 +1,173 @@
+/*
+ * The provider-neutral billing event. A handler (or a job, or the CLI)
+ * turns what a provider said into one struct bev; apply() knows only this
+ * struct and never a provider's wire format.
+ *
+ * An event is made of aspects (bit flags in bev.aspects), each optional:
+ *   BEV_SUB     the state of a subscription as of bev.at
+ *   BEV_PAY     money received (a grant follows from the product and policy)
+ *   BEV_REFUND  money returned or disputed (what it granted is revoked)
+ *   BEV_ALIAS   more business keys for a payment already known
+ *   BEV_NOTICE  a message for the user or the app (outbox), no state change
+ *   BEV_CREDIT  a direct credit grant or revoke (operator, job)
+ *   BEV_LINKONLY nothing but the user and the links it carries
+ * plus links: the provider's ids for the user, recorded when the event
+ * names the user and used to find the user when it does not.
+ *
+ * All strings are NUL-terminated copies (no pointers into the request), so a
+ * bev outlives the request that produced it. Times are ms since the epoch.
+ */
+#ifndef TALLY_EVENT_H
+#define TALLY_EVENT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "tally_limits.h"
+
+#define PROVIDER_MAX 16
+#define KIND_MAX 24
+#define TYPE_MAX 96
+#define CURRENCY_MAX 8
+#define BEV_LINKS_MAX 8
+#define ACTOR_MAX (PROVIDER_MAX + ID_MAX + 16) /* "stripe:evt_...", "operator:alice" */
+
+enum sub_state {
+	SUB_NONE = 0,    /* the event does not say */
+	SUB_INCOMPLETE,  /* created, first payment not made: no access */
+	SUB_TRIALING,    /* free trial: access until the trial ends */
+	SUB_ACTIVE,      /* paid: access until the period ends */
+	SUB_CANCELED,    /* auto-renew off: access until the period ends, then expired */
+	SUB_PAST_DUE,    /* renewal failed, provider retrying: access until grace ends */
+	SUB_PAUSED,      /* no access until resumed */
+	SUB_EXPIRED,     /* ended: no access */
+	SUB_REVOKED,     /* taken away (dispute, family sharing revoked, operator): no access */
+	SUB_REFUNDED,    /* money returned: no access */
+	SUB__MAX
+};
+
+enum pay_kind {
+	PAY_INITIAL,   /* first payment of a subscription: credits SET */
+	PAY_RENEWAL,   /* a new period: credits RESET */
+	PAY_CHANGE,    /* plan change (proration): credits follow the product change */
+	PAY_OTHER,     /* other invoices of a subscription: recorded, no credits */
+	PAY_ONE_OFF,   /* a pack: credits ADD */
+	PAY__MAX
+};
+
+enum refund_kind {
+	REFUND_FULL,     /* all money returned: revoke what the payment granted */
+	REFUND_PARTIAL,  /* part returned: recorded and alerted, nothing revoked */
+	REFUND_DISPUTE,  /* chargeback opened: revoke at once */
+	REFUND__MAX
+};
+
+enum credit_op { CREDIT_GRANT, CREDIT_REVOKE };
+
+enum {
+	BEV_SUB = 1 << 0,
+	BEV_PAY = 1 << 1,
+	BEV_REFUND = 1 << 2,
+	BEV_ALIAS = 1 << 3,
+	BEV_NOTICE = 1 << 4,
+	BEV_CREDIT = 1 << 5,
+	BEV_LINKONLY = 1 << 6,  /* only the user and links matter (a checkout of a subscription) */
+	BEV_UNLINK = 1 << 7,    /* remove the links (operator) */
+};
+
+struct bev_link {
+	char kind[KIND_MAX];  /* "customer", "subscription", "app_account_token", ... */
+	char id[ID_MAX];
+};
+
+struct bev_keys {
+	char k[PAY_KEYS_MAX][ID_MAX];
+	size_t n;
+};
+
+struct bev_sub {
+	char id[ID_MAX];          /* provider's subscription id */
+	char product[ID_MAX];     /* provider's product or price id; "" when not said */
+	enum sub_state state;     /* SUB_NONE when not said */
+	int64_t period_start;
+	int64_t period_end;
+	int64_t trial_end;
+	int64_t grace_until;      /* end of access while past_due; 0 = policy default */
+	int cancel_at_period_end; /* -1 not said, 0, 1 */
+};
+
+struct bev_pay {
+	enum pay_kind kind;
+	struct bev_keys keys;     /* business keys: the first is the primary */
+	int64_t amount;           /* smallest currency unit */
+	char currency[CURRENCY_MAX];
+	char product[ID_MAX];     /* provider's product or price id, or a catalog id */
+	int product_is_catalog;   /* product names a catalog product directly (metadata) */
+	int64_t period_start;
+	int64_t period_end;       /* subscriptions: end of the period paid for */
+	int trial;                /* a free trial started (amount 0) */
+};
+
+struct bev_refund {
+	enum refund_kind kind;
+	struct bev_keys keys;
+	int64_t amount;
+};
+
+struct bev_credit {
+	enum credit_op op;
+	int64_t amount;
+	int64_t expires_at;       /* grants: 0 = never */
+};
+
+struct bev {
+	char provider[PROVIDER_MAX];  /* "stripe", "operator", "job" ... */
+	char id[ID_MAX];              /* provider's event id: the dedup key */
+	char type[TYPE_MAX];          /* provider's event type, for the record */
+	int64_t at;                   /* provider's time of the event */
+	unsigned rank;                /* orders events of the same ms (lifecycle rank) */
+	int live;                     /* 1 livemode/production, 0 test/sandbox */
+
+	char user[USER_ID_MAX + 1];   /* the app's user id when the event names it */
+	int user_must_exist;          /* an unknown user fails the event (operator actions) */
+	struct bev_link links[BEV_LINKS_MAX];
+	size_t nlinks;
+	char link_provider[PROVIDER_MAX]; /* whose ids links are; "" = provider (operator links) */
+
+	unsigned aspects;
+	struct bev_sub sub;
+	struct bev_pay pay;
+	struct bev_refund refund;
+	struct bev_keys alias;        /* BEV_ALIAS: keys[0] known, the rest attached to it */
+	struct bev_credit credit;
+	char notice[KIND_MAX + 24];   /* BEV_NOTICE: outbox topic ("trial_will_end") */
+
+	char note[REASON_MAX];        /* why nothing applies (no aspects), or context */
+	char actor[ACTOR_MAX];        /* audit "who" for operator/job events; provider:id otherwise */
+	char reason[REASON_MAX];      /* operator's reason */
+
+	const char *raw;              /* the body as received (stored in the inbox) */
+	size_t raw_len;
+};
+
+void bev_init(struct bev *e);
+
+/* Add a link (kind, id); ignored when id is empty; TERR_TOOBIG past BEV_LINKS_MAX or ID_MAX. */
+int bev_link(struct bev *e, const char *kind, const char *id);
+/* Add a business key; ignored when empty or already present. */
+int bev_key(struct bev_keys *k, const char *key);
+
+const char *sub_state_str(enum sub_state s);
+enum sub_state sub_state_parse(const char *s); /* SUB_NONE when unknown */
+const char *pay_kind_str(enum pay_kind k);
+enum pay_kind pay_kind_parse(const char *s);
+const char *refund_kind_str(enum refund_kind k);
+
+/*
+ * The lifecycle rank of a state, used to order two events that carry the
+ * same timestamp (providers stamp in seconds; a subscription is often
+ * created "incomplete" and becomes "active" within one second).
+ */
+unsigned sub_state_rank(enum sub_state s);
+
+#endif

@@ -1,0 +1,53 @@
+/*
+ * The shape every webhook handler shares (STYLE.md 2): accept a request
+ * (FastCGI, or one CGI request), read it within limits, let the provider's
+ * intake verify and parse it into a normalized event, apply it, answer, free
+ * the request's memory. A handler's main() is one call:
+ *
+ *	int main(int argc, char **argv) { return handler_main(&stripe_handler, argc, argv); }
+ *
+ * Answers: 2xx only after the event's transaction committed; 5xx for any
+ * failure before that (the provider retries); 4xx for unauthenticated or
+ * malformed input, which changes nothing (DESIGN.md invariant 5).
+ */
+#ifndef TALLY_HANDLER_H
+#define TALLY_HANDLER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cfg.h"
+#include "event.h"
+#include "http.h"
+
+/* Why a request was refused before apply: the status and the JSON error's code and message. */
+struct intake_err {
+	int status;
+	const char *code;
+	char message[256];
+};
+
+struct handler {
+	const char *name;  /* the provider: logs, and bin/tally-<name> */
+	size_t body_max;
+	/*
+	 * Once at start, after the configuration loaded. A missing secret is not
+	 * fatal: return TERR_CONFIG with why, and every request is refused with
+	 * 503 and that reason logged (invariant 6: verification never off).
+	 */
+	enum terr (*init)(void **state, const struct cfg *c, char *why, size_t whysize);
+	void (*fini)(void *state);
+	/* Verify r and parse it into e. 0, or an HTTP status with err filled. */
+	int (*intake)(void *state, const struct cfg *c, struct http_req *r, int64_t now,
+	    struct bev *e, struct intake_err *err);
+};
+
+/*
+ * Run h: `tally-<name>` serves FastCGI on fd 0 when started by a FastCGI
+ * server (or systemd with StandardInput=socket), on its own unix socket
+ * with --listen PATH, and one plain CGI request otherwise.
+ * Returns the process exit status: 0, 1 (start failed), 2 (usage).
+ */
+int handler_main(const struct handler *h, int argc, char **argv);
+
+#endif

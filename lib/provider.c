@@ -1,0 +1,27 @@
+#include <stdio.h>
+#include <string.h>
+
+#include "op.h"
+#include "provider.h"
+#include "stripe.h"
+
+enum terr
+provider_parse(const struct cfg *c, const char *provider, const char *body, size_t n,
+    struct bev *e, char *why, size_t whysize)
+{
+	if (strcmp(provider, "stripe") == 0)
+		return stripe_parse(c, body, n, e, why, whysize);
+	if (strcmp(provider, "operator") == 0)
+		return op_parse(body, n, e, why, whysize);
+	snprintf(why, whysize, "no parser for provider %s", provider);
+	return TERR_NOTFOUND;
+}
+
+int
+provider_test_allowed(const struct cfg *c, const char *provider)
+{
+	if (strcmp(provider, "stripe") == 0)
+		return c->stripe.test_mode;
+	/* Operator and job events have no test mode. */
+	return strcmp(provider, "operator") == 0;
+}

@@ -1,0 +1,26 @@
+/*
+ * The parsers of every provider, by name, so a stored event can be turned
+ * into a struct bev again (replay, orphan resolution, rebuild) without its
+ * handler. A body in the inbox was verified when it arrived; it is parsed
+ * here, never verified again.
+ */
+#ifndef TALLY_PROVIDER_H
+#define TALLY_PROVIDER_H
+
+#include <stddef.h>
+
+#include "cfg.h"
+#include "event.h"
+
+/*
+ * Parse body[0..n) of provider into e (bev_init'ed here; e->raw points into
+ * body, which must outlive e). TERR_INVAL with why when it cannot be parsed,
+ * TERR_NOTFOUND when no parser is known for provider.
+ */
+enum terr provider_parse(const struct cfg *c, const char *provider, const char *body, size_t n,
+    struct bev *e, char *why, size_t whysize);
+
+/* 1 if events of provider in test/sandbox mode are accepted by the configuration. */
+int provider_test_allowed(const struct cfg *c, const char *provider);
+
+#endif

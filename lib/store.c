@@ -1,0 +1,401 @@
+/*
+ * Storage: the connection, its pragmas, migrations, transactions and the
+ * statement cache. Typed row functions are in store_rows.c and
+ * store_credits.c; the SQL itself in store_sql.c.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "log.h"
+#include "migrations.h"
+#include "store_int.h"
+#include "text.h"
+#include "tm.h"
+
+int
+store_schema_latest(void)
+{
+	return tally_nmigrations > 0 ? tally_migrations[tally_nmigrations - 1].version : 0;
+}
+
+enum terr
+store_err(struct store *s, int rc, const char *what)
+{
+	struct logline l;
+
+	switch (rc) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW:
+		return TERR_OK;
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY:
+		return TERR_DUP;
+	default:
+		break;
+	}
+	log_begin(&l, LOG_ERROR, "storage error");
+	log_str(&l, "op", what);
+	log_int(&l, "sqlite_code", rc);
+	log_str(&l, "error", s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	log_end(&l);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return TERR_BUSY;
+	return TERR_DB;
+}
+
+sqlite3_stmt *
+stmt(struct store *s, enum stmt i)
+{
+	int rc;
+
+	if (s->st[i] != NULL)
+		return s->st[i];
+	rc = sqlite3_prepare_v3(s->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
+	    NULL);
+	if (rc != SQLITE_OK) {
+		store_err(s, rc, store_sql[i]);
+		s->st[i] = NULL;
+	}
+	return s->st[i];
+}
+
+void
+stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+enum terr
+step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	stmt_done(st);
+	if (rc == SQLITE_DONE)
+		return TERR_OK;
+	return store_err(s, rc, what);
+}
+
+int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+int
+bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	return bind_text(st, i, v != NULL && *v != '\0' ? v : NULL);
+}
+
+int
+bind_i64(sqlite3_stmt *st, int i, int64_t v)
+{
+	return sqlite3_bind_int64(st, i, v);
+}
+
+void
+col_text(sqlite3_stmt *st, int i, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	int n = sqlite3_column_bytes(st, i);
+
+	if (t == NULL || n <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	if ((size_t)n >= size)
+		n = (int)size - 1;
+	memcpy(out, t, (size_t)n);
+	out[n] = '\0';
+}
+
+/* Step st expecting at most one row; read it with fn. */
+enum terr
+store_one_row(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void *), void *out,
+    const char *what)
+{
+	int rc = sqlite3_step(st);
+	enum terr err = TERR_OK;
+
+	if (rc == SQLITE_ROW)
+		fn(st, out);
+	else if (rc == SQLITE_DONE)
+		err = TERR_NOTFOUND;
+	else
+		err = store_err(s, rc, what);
+	stmt_done(st);
+	return err;
+}
+
+/* Step st reading up to max rows of size sz into out with fn. */
+enum terr
+store_many_rows(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void *), void *out,
+    size_t sz, size_t max, size_t *n, const char *what)
+{
+	int rc;
+
+	*n = 0;
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fn(st, (char *)out + *n * sz);
+		(*n)++;
+	}
+	if (*n < max && rc != SQLITE_DONE) {
+		stmt_done(st);
+		return store_err(s, rc, what);
+	}
+	stmt_done(st);
+	return TERR_OK;
+}
+
+static enum terr
+exec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		struct logline l;
+		log_begin(&l, LOG_ERROR, "storage error");
+		log_str(&l, "op", "exec");
+		log_int(&l, "sqlite_code", rc);
+		log_str(&l, "error", msg != NULL ? msg : sqlite3_errstr(rc));
+		log_end(&l);
+		sqlite3_free(msg);
+		return (rc & 0xff) == SQLITE_BUSY ? TERR_BUSY : TERR_DB;
+	}
+	return TERR_OK;
+}
+
+enum terr
+store_schema_version(struct store *s, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*version = 0;
+	if ((rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL)) != SQLITE_OK)
+		return store_err(s, rc, "user_version");
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? TERR_OK : store_err(s, rc, "user_version");
+}
+
+static enum terr
+pragmas(struct store *s, enum store_mode mode)
+{
+	const char *sync = getenv("TALLY_SYNCHRONOUS");
+	enum terr rc;
+
+	/* Each connection sets these: they are not stored in the file. */
+	if ((rc = exec(s, "PRAGMA foreign_keys = ON")) != TERR_OK)
+		return rc;
+	sqlite3_busy_timeout(s->db, DB_BUSY_MS);
+	if (mode == STORE_RO)
+		return TERR_OK;
+	/* journal_mode is stored in the file; setting it again is a cheap no-op. */
+	if ((rc = exec(s, "PRAGMA journal_mode = WAL")) != TERR_OK)
+		return rc;
+	/*
+	 * FULL: a commit survives power loss, which is what a 2xx promises a
+	 * provider. NORMAL only for benchmarks that measure what it costs.
+	 */
+	if (sync != NULL && strcmp(sync, "normal") == 0)
+		return exec(s, "PRAGMA synchronous = NORMAL");
+	return exec(s, "PRAGMA synchronous = FULL");
+}
+
+enum terr
+store_open(struct store **out, const char *path, enum store_mode mode)
+{
+	struct store *s;
+	int flags, rc, version;
+	enum terr err;
+
+	*out = NULL;
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return TERR_NOMEM;
+	text_copy(s->path, sizeof(s->path), path);
+	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	flags |= mode == STORE_RO ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (mode == STORE_MIGRATE)
+		flags |= SQLITE_OPEN_CREATE;
+	if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
+		struct logline l;
+		log_begin(&l, LOG_ERROR, "cannot open database");
+		log_str(&l, "path", path);
+		log_str(&l, "error", s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		log_end(&l);
+		store_close(s);
+		return TERR_DB;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	if ((err = pragmas(s, mode)) != TERR_OK) {
+		store_close(s);
+		return err;
+	}
+	if (mode != STORE_MIGRATE) {
+		if ((err = store_schema_version(s, &version)) != TERR_OK) {
+			store_close(s);
+			return err;
+		}
+		if (version != store_schema_latest()) {
+			struct logline l;
+			log_begin(&l, LOG_ERROR, "database schema is not current: run tally migrate");
+			log_str(&l, "path", path);
+			log_int(&l, "schema_version", version);
+			log_int(&l, "expected", store_schema_latest());
+			log_end(&l);
+			store_close(s);
+			return TERR_SCHEMA;
+		}
+	}
+	*out = s;
+	return TERR_OK;
+}
+
+void
+store_close(struct store *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < STMT__MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	free(s);
+}
+
+static enum terr
+migrate_one(struct store *s, const struct migration *m)
+{
+	char pragma[64];
+	sqlite3_stmt *st = NULL;
+	enum terr rc;
+	int src;
+
+	if ((rc = exec(s, "BEGIN IMMEDIATE")) != TERR_OK)
+		return rc;
+	if ((rc = exec(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
+			  "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+			  "applied_at INTEGER NOT NULL)")) != TERR_OK)
+		goto fail;
+	if ((rc = exec(s, m->sql)) != TERR_OK)
+		goto fail;
+	src = sqlite3_prepare_v2(s->db,
+	    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)", -1, &st,
+	    NULL);
+	if (src == SQLITE_OK) {
+		sqlite3_bind_int(st, 1, m->version);
+		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, tm_now_ms());
+		src = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (src != SQLITE_DONE) {
+		rc = store_err(s, src, "record migration");
+		goto fail;
+	}
+	/* user_version is read by every open; it is set inside the same transaction. */
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
+	if ((rc = exec(s, pragma)) != TERR_OK)
+		goto fail;
+	return exec(s, "COMMIT");
+fail:
+	exec(s, "ROLLBACK");
+	return rc;
+}
+
+enum terr
+store_migrate(struct store *s, int target, int *from, int *to)
+{
+	int version, i;
+	enum terr rc;
+
+	if ((rc = store_schema_version(s, &version)) != TERR_OK)
+		return rc;
+	*from = *to = version;
+	if (target <= 0 || target > store_schema_latest())
+		target = store_schema_latest();
+	if (version > store_schema_latest()) {
+		log_msg(LOG_ERROR, "database is newer than this build: upgrade tally", NULL);
+		return TERR_SCHEMA;
+	}
+	for (i = 0; i < tally_nmigrations; i++) {
+		const struct migration *m = &tally_migrations[i];
+		if (m->version <= version || m->version > target)
+			continue;
+		if ((rc = migrate_one(s, m)) != TERR_OK)
+			return rc;
+		*to = m->version;
+	}
+	return TERR_OK;
+}
+
+static enum terr
+run(struct store *s, enum stmt i, const char *what)
+{
+	sqlite3_stmt *st = stmt(s, i);
+
+	if (st == NULL)
+		return TERR_DB;
+	return step_done(s, st, what);
+}
+
+enum terr store_begin(struct store *s) { return run(s, STMT_BEGIN, "begin"); }
+enum terr store_commit(struct store *s) { return run(s, STMT_COMMIT, "commit"); }
+enum terr store_savepoint(struct store *s) { return run(s, STMT_SAVEPOINT, "savepoint"); }
+enum terr store_release(struct store *s) { return run(s, STMT_RELEASE, "release"); }
+
+void
+store_rollback(struct store *s)
+{
+	/* Harmless when no transaction is open (SQLite answers an error we ignore). */
+	if (sqlite3_get_autocommit(s->db) == 0)
+		run(s, STMT_ROLLBACK, "rollback");
+}
+
+void
+store_rollback_to(struct store *s)
+{
+	run(s, STMT_ROLLBACK_TO, "rollback to savepoint");
+}
+
+enum terr
+store_checkpoint(struct store *s)
+{
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, NULL, NULL);
+
+	return rc == SQLITE_OK || rc == SQLITE_BUSY ? TERR_OK : store_err(s, rc, "checkpoint");
+}
+
+enum terr
+store_verify(struct store *s, void (*cb)(void *arg, const char *check, const char *detail),
+    void *arg, int64_t *violations)
+{
+	const struct store_check *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	*violations = 0;
+	for (c = store_checks; c->name != NULL; c++) {
+		if ((rc = sqlite3_prepare_v2(s->db, c->sql, -1, &st, NULL)) != SQLITE_OK)
+			return store_err(s, rc, c->name);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const unsigned char *t = sqlite3_column_text(st, 0);
+			(*violations)++;
+			cb(arg, c->name, t != NULL ? (const char *)t : "");
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return store_err(s, rc, c->name);
+	}
+	return TERR_OK;
+}

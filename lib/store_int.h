@@ -1,0 +1,112 @@
+/*
+ * Private to the storage module (store*.c): the connection struct, the
+ * statement table's index, and binding helpers. Nothing outside lib/store*.c
+ * includes this file or sqlite3.h.
+ */
+#ifndef TALLY_STORE_INT_H
+#define TALLY_STORE_INT_H
+
+#include <sqlite3.h>
+
+#include "store.h"
+
+enum stmt {
+	STMT_USER_EXISTS,
+	STMT_USER_INSERT,
+	STMT_LINK_FIND,
+	STMT_LINK_INSERT,
+	STMT_LINK_DELETE,
+	STMT_LINKS_OF,
+	STMT_INBOX_FIND,
+	STMT_INBOX_INSERT,
+	STMT_INBOX_UPDATE,
+	STMT_INBOX_GET,
+	STMT_INBOX_BODY,
+	STMT_INBOX_LIST,
+	STMT_INBOX_ORPHANS,
+	STMT_SUB_FIND,
+	STMT_SUB_GET,
+	STMT_SUB_INSERT,
+	STMT_SUB_UPDATE,
+	STMT_SUBS_OF,
+	STMT_ENT_GET,
+	STMT_ENT_INSERT,
+	STMT_ENT_UPDATE,
+	STMT_ENTS_OF_SUB,
+	STMT_ENTS_OF,
+	STMT_PAY_FIND_KEY,
+	STMT_PAY_INSERT,
+	STMT_PAY_KEY_INSERT,
+	STMT_PAY_SET_STATE,
+	STMT_GRANT_INSERT,
+	STMT_GRANT_SET_REMAINING,
+	STMT_GRANT_SET_EXPIRY,
+	STMT_GRANTS_LIVE,
+	STMT_GRANTS_OF_SUB,
+	STMT_GRANTS_OF_PAY,
+	STMT_GRANTS_PLAN,
+	STMT_LEDGER_INSERT,
+	STMT_LEDGER_OF,
+	STMT_AUDIT_INSERT,
+	STMT_AUDIT_OF,
+	STMT_OUTBOX_INSERT,
+	STMT_OUTBOX_COUNT,
+	STMT_BALANCE_LEDGER,
+	STMT_BALANCE_GRANTS,
+	STMT_BALANCE_LIVE,
+	STMT_PAY_LATEST_OF_SUB,
+	STMT_BEGIN,
+	STMT_COMMIT,
+	STMT_ROLLBACK,
+	STMT_SAVEPOINT,
+	STMT_RELEASE,
+	STMT_ROLLBACK_TO,
+	STMT__MAX
+};
+
+/* The SQL of each statement, indexed by enum stmt (store_sql.c). */
+extern const char *const store_sql[STMT__MAX];
+
+/* Consistency checks run by tally verify: name and a query whose rows are violations. */
+struct store_check {
+	const char *name;
+	const char *sql;  /* each row: one TEXT column describing the violation */
+};
+extern const struct store_check store_checks[];
+
+struct store {
+	sqlite3 *db;
+	sqlite3_stmt *st[STMT__MAX];
+	char path[CFG_PATH_MAX];
+};
+
+/*
+ * The prepared statement i, reset and with bindings cleared, ready to bind.
+ * NULL (error logged) when it cannot be prepared.
+ */
+sqlite3_stmt *stmt(struct store *s, enum stmt i);
+/* Reset st after use (keeps it prepared). */
+void stmt_done(sqlite3_stmt *st);
+
+/* Map a SQLite result code; logs TERR_DB failures with the statement's name. */
+enum terr store_err(struct store *s, int rc, const char *what);
+
+/* Step st expecting no row (INSERT/UPDATE/DELETE), then reset it. */
+enum terr step_done(struct store *s, sqlite3_stmt *st, const char *what);
+
+/* Step st expecting at most one row, read with fn; TERR_NOTFOUND when none. Resets st. */
+enum terr store_one_row(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void *),
+    void *out, const char *what);
+/* Step st reading up to max rows of size sz into out with fn; *n rows read. Resets st. */
+enum terr store_many_rows(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void *),
+    void *out, size_t sz, size_t max, size_t *n, const char *what);
+
+/* Bind helpers: text (NULL binds NULL), text or NULL when empty, int64. */
+int bind_text(sqlite3_stmt *st, int i, const char *v);
+int bind_opt(sqlite3_stmt *st, int i, const char *v);
+int bind_i64(sqlite3_stmt *st, int i, int64_t v);
+
+/* Copy column i as text into out[size] ("" for NULL). */
+void col_text(sqlite3_stmt *st, int i, char *out, size_t size);
+
+#endif

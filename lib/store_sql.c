@@ -1,0 +1,170 @@
+/*
+ * Every SQL statement of tally, in one table indexed by enum stmt
+ * (store_int.h). Parameters are always bound (?N), never formatted in.
+ */
+#include "store_int.h"
+
+#define INBOX_COLS                                                                             \
+	"id, provider, event_id, type, live, event_at, received_at, updated_at, state, reason, " \
+	"user_id, orphan_kind, orphan_id, attempts"
+#define SUB_COLS                                                                          \
+	"id, provider, ext_id, user_id, product_id, state, live, period_start, period_end, " \
+	"trial_end, grace_until, cancel_at_period_end, credits_through, state_at, state_rank, " \
+	"created_at, updated_at"
+#define ENT_COLS "id, user_id, name, source, subscription_id, active, ends_at, updated_at"
+#define PAY_COLS                                                                          \
+	"p.id, p.provider, p.user_id, p.product_id, p.subscription_id, p.kind, p.amount, " \
+	"p.currency, p.live, p.state, p.inbox_id, p.created_at"
+#define GRANT_COLS                                                                          \
+	"id, user_id, source, subscription_id, payment_id, product_id, amount, remaining, " \
+	"expires_at, created_at"
+#define LEDGER_COLS "id, user_id, grant_id, amount, kind, reason, actor, inbox_id, created_at"
+#define AUDIT_COLS "id, at, actor, user_id, action, object, detail, reason, inbox_id"
+
+const char *const store_sql[STMT__MAX] = {
+	[STMT_USER_EXISTS] = "SELECT created_at FROM users WHERE id = ?1",
+	[STMT_USER_INSERT] = "INSERT INTO users (id, created_at) VALUES (?1, ?2)",
+
+	[STMT_LINK_FIND] = "SELECT user_id FROM links WHERE provider = ?1 AND kind = ?2 AND ext_id = ?3",
+	[STMT_LINK_INSERT] = "INSERT INTO links (provider, kind, ext_id, user_id, created_at) "
+			     "VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_LINK_DELETE] = "DELETE FROM links WHERE provider = ?1 AND kind = ?2 AND ext_id = ?3",
+	[STMT_LINKS_OF] = "SELECT provider, kind, ext_id, user_id, created_at FROM links "
+			  "WHERE user_id = ?1 ORDER BY provider, kind, ext_id LIMIT ?2",
+
+	[STMT_INBOX_FIND] = "SELECT " INBOX_COLS " FROM inbox WHERE provider = ?1 AND event_id = ?2",
+	[STMT_INBOX_INSERT] = "INSERT INTO inbox (provider, event_id, type, live, event_at, "
+			      "received_at, updated_at, state, reason, user_id, orphan_kind, "
+			      "orphan_id, attempts, body) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[STMT_INBOX_UPDATE] = "UPDATE inbox SET state = ?2, reason = ?3, user_id = ?4, "
+			      "orphan_kind = ?5, orphan_id = ?6, attempts = ?7, updated_at = ?8 "
+			      "WHERE id = ?1",
+	[STMT_INBOX_GET] = "SELECT " INBOX_COLS " FROM inbox WHERE id = ?1",
+	[STMT_INBOX_BODY] = "SELECT body FROM inbox WHERE id = ?1",
+	[STMT_INBOX_LIST] = "SELECT " INBOX_COLS " FROM inbox WHERE id > ?1 "
+			    "AND (?2 IS NULL OR state = ?2) AND (?3 IS NULL OR user_id = ?3) "
+			    "ORDER BY id LIMIT ?4",
+	[STMT_INBOX_ORPHANS] = "SELECT id FROM inbox WHERE state = 'orphaned' AND provider = ?1 "
+			       "AND orphan_kind = ?2 AND orphan_id = ?3 ORDER BY id LIMIT ?4",
+
+	[STMT_SUB_FIND] = "SELECT " SUB_COLS " FROM subscriptions WHERE provider = ?1 AND ext_id = ?2",
+	[STMT_SUB_GET] = "SELECT " SUB_COLS " FROM subscriptions WHERE id = ?1",
+	[STMT_SUB_INSERT] = "INSERT INTO subscriptions (provider, ext_id, user_id, product_id, "
+			    "state, live, period_start, period_end, trial_end, grace_until, "
+			    "cancel_at_period_end, credits_through, state_at, state_rank, "
+			    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
+			    "?10, ?11, ?12, ?13, ?14, ?15, ?16)",
+	[STMT_SUB_UPDATE] = "UPDATE subscriptions SET product_id = ?2, state = ?3, "
+			    "period_start = ?4, period_end = ?5, trial_end = ?6, grace_until = ?7, "
+			    "cancel_at_period_end = ?8, credits_through = ?9, state_at = ?10, "
+			    "state_rank = ?11, updated_at = ?12 WHERE id = ?1",
+	[STMT_SUBS_OF] = "SELECT " SUB_COLS " FROM subscriptions WHERE user_id = ?1 "
+			 "ORDER BY id DESC LIMIT ?2",
+
+	[STMT_ENT_GET] = "SELECT " ENT_COLS " FROM entitlements WHERE user_id = ?1 AND name = ?2 "
+			 "AND source = ?3",
+	[STMT_ENT_INSERT] = "INSERT INTO entitlements (user_id, name, source, subscription_id, "
+			    "active, ends_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[STMT_ENT_UPDATE] = "UPDATE entitlements SET active = ?2, ends_at = ?3, updated_at = ?4 "
+			    "WHERE id = ?1",
+	[STMT_ENTS_OF_SUB] = "SELECT " ENT_COLS " FROM entitlements WHERE subscription_id = ?1 "
+			     "ORDER BY id LIMIT ?2",
+	[STMT_ENTS_OF] = "SELECT " ENT_COLS " FROM entitlements WHERE user_id = ?1 "
+			 "ORDER BY name, id LIMIT ?2",
+
+	[STMT_PAY_FIND_KEY] = "SELECT " PAY_COLS " FROM payment_keys k JOIN payments p "
+			      "ON p.id = k.payment_id WHERE k.provider = ?1 AND k.key = ?2",
+	[STMT_PAY_INSERT] = "INSERT INTO payments (provider, user_id, product_id, subscription_id, "
+			    "kind, amount, currency, live, state, inbox_id, created_at) "
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+	[STMT_PAY_KEY_INSERT] = "INSERT INTO payment_keys (provider, key, payment_id) "
+				"VALUES (?1, ?2, ?3)",
+	[STMT_PAY_SET_STATE] = "UPDATE payments SET state = ?2 WHERE id = ?1",
+
+	[STMT_GRANT_INSERT] = "INSERT INTO grants (user_id, source, subscription_id, payment_id, "
+			      "product_id, amount, remaining, expires_at, created_at) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+	[STMT_GRANT_SET_REMAINING] = "UPDATE grants SET remaining = ?2 WHERE id = ?1",
+	[STMT_GRANT_SET_EXPIRY] = "UPDATE grants SET expires_at = ?2 WHERE id = ?1",
+	[STMT_GRANTS_LIVE] = "SELECT " GRANT_COLS " FROM grants WHERE user_id = ?1 "
+			     "AND remaining > 0 AND (?2 = 0 OR expires_at = 0 OR expires_at > ?2) "
+			     "ORDER BY expires_at = 0, expires_at, id LIMIT ?3",
+	[STMT_GRANTS_OF_SUB] = "SELECT " GRANT_COLS " FROM grants WHERE subscription_id = ?1 "
+			       "AND remaining > 0 ORDER BY id LIMIT ?2",
+	[STMT_GRANTS_OF_PAY] = "SELECT " GRANT_COLS " FROM grants WHERE payment_id = ?1 "
+			       "ORDER BY id LIMIT ?2",
+	[STMT_GRANTS_PLAN] = "SELECT " GRANT_COLS " FROM grants WHERE user_id = ?1 "
+			     "AND remaining > 0 AND expires_at != 0 "
+			     "AND source IN ('subscription', 'trial', 'free') "
+			     "ORDER BY id LIMIT ?2",
+
+	[STMT_LEDGER_INSERT] = "INSERT INTO ledger (user_id, grant_id, amount, kind, reason, actor, "
+			       "inbox_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[STMT_LEDGER_OF] = "SELECT " LEDGER_COLS " FROM ledger WHERE user_id = ?1 "
+			   "ORDER BY id DESC LIMIT ?2",
+
+	[STMT_AUDIT_INSERT] = "INSERT INTO audit (at, actor, user_id, action, object, detail, "
+			      "reason, inbox_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[STMT_AUDIT_OF] = "SELECT " AUDIT_COLS " FROM audit WHERE user_id = ?1 "
+			  "ORDER BY id DESC LIMIT ?2",
+
+	[STMT_OUTBOX_INSERT] = "INSERT INTO outbox (kind, topic, user_id, dedup_key, payload, "
+			       "next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[STMT_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE (?1 IS NULL OR kind = ?1) "
+			      "AND (?2 IS NULL OR topic = ?2)",
+
+	[STMT_BALANCE_LEDGER] = "SELECT IFNULL(SUM(amount), 0) FROM ledger WHERE user_id = ?1",
+	[STMT_BALANCE_GRANTS] = "SELECT IFNULL(SUM(remaining), 0) FROM grants WHERE user_id = ?1",
+	[STMT_BALANCE_LIVE] = "SELECT IFNULL(SUM(remaining), 0) FROM grants WHERE user_id = ?1 "
+			      "AND remaining > 0 AND (expires_at = 0 OR expires_at > ?2)",
+	[STMT_PAY_LATEST_OF_SUB] = "SELECT max(id) FROM payments WHERE subscription_id = ?1 "
+				   "AND state = 'paid'",
+
+	[STMT_BEGIN] = "BEGIN IMMEDIATE",
+	[STMT_COMMIT] = "COMMIT",
+	[STMT_ROLLBACK] = "ROLLBACK",
+	[STMT_SAVEPOINT] = "SAVEPOINT ev",
+	[STMT_RELEASE] = "RELEASE ev",
+	[STMT_ROLLBACK_TO] = "ROLLBACK TO ev",
+};
+
+const struct store_check store_checks[] = {
+	{"grant_equals_ledger",
+	    "SELECT 'grant ' || g.id || ' of user ' || g.user_id || ': remaining ' || g.remaining "
+	    "|| ' but its ledger entries sum to ' || IFNULL(l.total, 0) "
+	    "FROM grants g LEFT JOIN (SELECT grant_id, SUM(amount) AS total FROM ledger "
+	    "GROUP BY grant_id) l ON l.grant_id = g.id WHERE g.remaining != IFNULL(l.total, 0)"},
+	{"grant_has_one_grant_entry",
+	    "SELECT 'grant ' || g.id || ': ' || count(l.id) || ' grant entries for amount ' || g.amount "
+	    "FROM grants g LEFT JOIN ledger l ON l.grant_id = g.id AND l.kind = 'grant' "
+	    "AND l.amount = g.amount GROUP BY g.id HAVING count(l.id) != 1"},
+	{"ledger_user_matches_grant",
+	    "SELECT 'ledger ' || l.id || ' is for user ' || l.user_id || ' but grant ' || g.id "
+	    "|| ' belongs to ' || g.user_id FROM ledger l JOIN grants g ON g.id = l.grant_id "
+	    "WHERE l.user_id != g.user_id"},
+	{"ledger_sign",
+	    "SELECT 'ledger ' || id || ': kind ' || kind || ' with amount ' || amount FROM ledger "
+	    "WHERE (kind = 'grant' AND amount <= 0) OR (kind != 'grant' AND amount >= 0)"},
+	{"payment_has_key",
+	    "SELECT 'payment ' || p.id || ' has no business key' FROM payments p "
+	    "WHERE NOT EXISTS (SELECT 1 FROM payment_keys k WHERE k.payment_id = p.id)"},
+	{"entitlement_follows_subscription",
+	    "SELECT 'entitlement ' || e.id || ' (' || e.name || ' of ' || e.user_id || ') is active "
+	    "but subscription ' || s.id || ' is ' || s.state FROM entitlements e JOIN subscriptions s "
+	    "ON s.id = e.subscription_id WHERE e.active = 1 AND s.state IN ('incomplete', 'paused', "
+	    "'expired', 'revoked', 'refunded')"},
+	{"subscription_user_matches_entitlement",
+	    "SELECT 'entitlement ' || e.id || ' is for ' || e.user_id || ' but subscription ' || s.id "
+	    "|| ' belongs to ' || s.user_id FROM entitlements e JOIN subscriptions s "
+	    "ON s.id = e.subscription_id WHERE e.user_id != s.user_id"},
+	{"orphan_has_key",
+	    "SELECT 'inbox ' || id || ' is orphaned without a key to resolve it' FROM inbox "
+	    "WHERE state = 'orphaned' AND (orphan_kind IS NULL OR orphan_id IS NULL)"},
+	{"foreign_keys",
+	    "SELECT 'table ' || \"table\" || ' row ' || IFNULL(rowid, '?') || ' references a missing ' "
+	    "|| parent FROM pragma_foreign_key_check"},
+	{"integrity",
+	    "SELECT quick_check FROM pragma_quick_check WHERE quick_check != 'ok'"},
+	{NULL, NULL},
+};

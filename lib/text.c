@@ -1,0 +1,171 @@
+#include <string.h>
+
+#include "text.h"
+
+enum terr
+text_copy(char *dst, size_t size, const char *src)
+{
+	return text_copyn(dst, size, src, strlen(src));
+}
+
+enum terr
+text_copyn(char *dst, size_t size, const char *p, size_t n)
+{
+	if (size == 0)
+		return TERR_TOOBIG;
+	if (n >= size) {
+		dst[0] = '\0';
+		return TERR_TOOBIG;
+	}
+	memcpy(dst, p, n);
+	dst[n] = '\0';
+	return TERR_OK;
+}
+
+/* RFC 3629 section 4 (UTF8-octets syntax). */
+int
+text_utf8_valid(const char *s, size_t n)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i = 0, k, len;
+	unsigned c;
+
+	while (i < n) {
+		c = p[i];
+		if (c < 0x80) {
+			i++;
+			continue;
+		}
+		if (c >= 0xc2 && c <= 0xdf)
+			len = 2;
+		else if (c >= 0xe0 && c <= 0xef)
+			len = 3;
+		else if (c >= 0xf0 && c <= 0xf4)
+			len = 4;
+		else
+			return 0;
+		if (n - i < len)
+			return 0;
+		for (k = 1; k < len; k++)
+			if ((p[i + k] & 0xc0) != 0x80)
+				return 0;
+		/* Overlongs and surrogates, and code points past U+10FFFF. */
+		if (c == 0xe0 && p[i + 1] < 0xa0)
+			return 0;
+		if (c == 0xed && p[i + 1] > 0x9f)
+			return 0;
+		if (c == 0xf0 && p[i + 1] < 0x90)
+			return 0;
+		if (c == 0xf4 && p[i + 1] > 0x8f)
+			return 0;
+		i += len;
+	}
+	return 1;
+}
+
+int
+text_id_valid(const char *s, size_t max)
+{
+	size_t n = strlen(s), i;
+
+	if (n == 0 || n > max)
+		return 0;
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c < 0x20 || c == 0x7f)
+			return 0;
+	}
+	return text_utf8_valid(s, n);
+}
+
+enum terr
+text_i64(const char *p, size_t n, int64_t min, int64_t max, int64_t *out)
+{
+	uint64_t v = 0, lim;
+	size_t i = 0;
+	int neg = 0;
+
+	if (n > 0 && p[0] == '-') {
+		neg = 1;
+		i = 1;
+	}
+	if (i == n)
+		return TERR_INVAL;
+	/* Magnitude limit: INT64_MAX, or INT64_MAX + 1 for negatives. */
+	lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+	for (; i < n; i++) {
+		unsigned d;
+		if (p[i] < '0' || p[i] > '9')
+			return TERR_INVAL;
+		d = (unsigned)(p[i] - '0');
+		if (v > (lim - d) / 10)
+			return TERR_TOOBIG;
+		v = v * 10 + d;
+	}
+	if (neg) {
+		int64_t r = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+		if (r < min || r > max)
+			return TERR_TOOBIG;
+		*out = r;
+	} else {
+		if ((int64_t)v < min || (int64_t)v > max)
+			return TERR_TOOBIG;
+		*out = (int64_t)v;
+	}
+	return TERR_OK;
+}
+
+enum terr
+text_i64s(const char *s, int64_t min, int64_t max, int64_t *out)
+{
+	return text_i64(s, strlen(s), min, max, out);
+}
+
+static int
+hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+enum terr
+text_unhex(const char *p, size_t n, unsigned char *out, size_t outsize)
+{
+	size_t i;
+
+	if (n % 2 != 0)
+		return TERR_INVAL;
+	if (n / 2 > outsize)
+		return TERR_TOOBIG;
+	for (i = 0; i < n; i += 2) {
+		int hi = hexval(p[i]), lo = hexval(p[i + 1]);
+		if (hi < 0 || lo < 0)
+			return TERR_INVAL;
+		out[i / 2] = (unsigned char)(hi << 4 | lo);
+	}
+	return TERR_OK;
+}
+
+void
+text_hex(const unsigned char *in, size_t n, char *out)
+{
+	static const char digits[] = "0123456789abcdef";
+	size_t i;
+
+	for (i = 0; i < n; i++) {
+		out[2 * i] = digits[in[i] >> 4];
+		out[2 * i + 1] = digits[in[i] & 0xf];
+	}
+	out[2 * n] = '\0';
+}
+
+int
+text_eq(const char *p, size_t n, const char *s)
+{
+	return strlen(s) == n && memcmp(p, s, n) == 0;
+}

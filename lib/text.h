@@ -1,0 +1,49 @@
+/*
+ * Bounded handling of text and numbers from outside (STYLE.md 9): no atoi,
+ * no sscanf, no strcpy. Every parser takes explicit bounds.
+ */
+#ifndef TALLY_TEXT_H
+#define TALLY_TEXT_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "err.h"
+
+/*
+ * Copy the NUL-terminated src into dst[size]. Returns TERR_OK, or
+ * TERR_TOOBIG when src does not fit (dst then holds "").
+ */
+enum terr text_copy(char *dst, size_t size, const char *src);
+
+/* Copy p[0..n) into dst[size] as a C string; TERR_TOOBIG if n >= size. */
+enum terr text_copyn(char *dst, size_t size, const char *p, size_t n);
+
+/* 1 if p[0..n) is well-formed UTF-8 (RFC 3629: no overlongs, no surrogates), else 0. */
+int text_utf8_valid(const char *p, size_t n);
+
+/*
+ * 1 if s is an acceptable identifier from outside: 1..max bytes, valid
+ * UTF-8, no control characters (C0, DEL). Used for user ids and provider ids.
+ */
+int text_id_valid(const char *s, size_t max);
+
+/*
+ * Parse p[0..n) as a decimal integer (optional leading '-', digits only, no
+ * spaces) within [min, max] (strtonum-style). TERR_INVAL or TERR_TOOBIG.
+ */
+enum terr text_i64(const char *p, size_t n, int64_t min, int64_t max, int64_t *out);
+
+/* Same for a NUL-terminated string. */
+enum terr text_i64s(const char *s, int64_t min, int64_t max, int64_t *out);
+
+/* Decode lowercase or uppercase hex p[0..n) into out[n/2]; TERR_INVAL on odd length or a non-hex digit. */
+enum terr text_unhex(const char *p, size_t n, unsigned char *out, size_t outsize);
+
+/* Encode in[0..n) as lowercase hex into out[2n+1]. */
+void text_hex(const unsigned char *in, size_t n, char *out);
+
+/* Case-sensitive equality of p[0..n) with the C string s. */
+int text_eq(const char *p, size_t n, const char *s);
+
+#endif
