@@ -71,6 +71,14 @@ fail(const char *msg, const char *detail)
 	return 1;
 }
 
+/* A malformed argument: a usage error (exit 2) with a message saying which. */
+static int
+bad_arg(const char *msg, const char *detail)
+{
+	fail(msg, detail);
+	return 2;
+}
+
 static int
 usage(void)
 {
@@ -220,13 +228,13 @@ cmd_credits(struct cli *c, int grant)
 	if (c->npos != 2)
 		return usage();
 	if (c->reason == NULL || *c->reason == '\0')
-		return fail("a reason is required", "--reason TEXT");
+		return bad_arg("a reason is required", "--reason TEXT");
 	if (strlen(c->reason) >= REASON_MAX)
-		return fail("reason too long", NULL);
+		return bad_arg("reason too long", NULL);
 	if (text_i64s(c->pos[1], 1, CREDITS_MAX, &amount) != TERR_OK)
-		return fail("AMOUNT must be an integer from 1 to 1000000000", c->pos[1]);
+		return bad_arg("AMOUNT must be an integer from 1 to 1000000000", c->pos[1]);
 	if (c->expires != NULL && (!grant || tm_parse(c->expires, &expires) != TERR_OK))
-		return fail("--expires takes a time like 2026-12-31T00:00:00Z (grants only)",
+		return bad_arg("--expires takes a time like 2026-12-31T00:00:00Z (grants only)",
 		    c->expires);
 	if (open_store(c, STORE_RW) != 0)
 		return 1;
@@ -306,7 +314,7 @@ cmd_events_list(struct cli *c)
 	if (c->npos != 0)
 		return usage();
 	if (c->state != NULL && (state = inbox_state_parse(c->state)) < 0)
-		return fail("unknown state (applied, ignored, orphaned, unknown_product, failed)",
+		return bad_arg("unknown state (applied, ignored, orphaned, unknown_product, failed)",
 		    c->state);
 	if (open_store(c, STORE_RW) != 0)
 		return 1;
@@ -478,7 +486,7 @@ cmd_events_replay(struct cli *c)
 		return usage();
 	if ((state = inbox_state_parse(c->state)) < 0 || state == INBOX_APPLIED ||
 	    state == INBOX_IGNORED)
-		return fail("replay takes --state orphaned, unknown_product or failed", c->state);
+		return bad_arg("replay takes --state orphaned, unknown_product or failed", c->state);
 	if (open_store(c, STORE_RW) != 0)
 		return 1;
 	if ((rows = calloc(LIST_PAGE, sizeof(*rows))) == NULL)

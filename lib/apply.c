@@ -1173,6 +1173,15 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 		store_rollback_to(a->s);
 	if ((rc = store_release(a->s)) != TERR_OK)
 		goto fail;
+	if (e->atomic && o->state != INBOX_APPLIED) {
+		/* An operator's refused action leaves no trace: the caller reports it. */
+		r->state = o->state;
+		text_copy(r->reason, sizeof(r->reason), o->reason);
+		r->inbox_id = 0;
+		store_rollback_to(a->s);
+		free(o);
+		return store_release(a->s);
+	}
 
 	row.state = o->state;
 	text_copy(row.reason, sizeof(row.reason), o->reason);

@@ -130,6 +130,7 @@ struct bev {
 
 	char user[USER_ID_MAX + 1];   /* the app's user id when the event names it */
 	int user_must_exist;          /* an unknown user fails the event (operator actions) */
+	int atomic;                   /* all or nothing: an event that cannot finish is not stored */
 	struct bev_link links[BEV_LINKS_MAX];
 	size_t nlinks;
 	char link_provider[PROVIDER_MAX]; /* whose ids links are; "" = provider (operator links) */

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "apply.h"
@@ -135,11 +137,54 @@ serve_one(struct hctx *x, struct http_req *r)
 static int
 usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [--listen SOCKET_PATH]\n"
+	fprintf(stderr, "usage: %s [--listen SOCKET_PATH [--processes N]]\n"
 			"  FastCGI on fd 0 when started by a FastCGI server, on SOCKET_PATH with "
-			"--listen,\n  one CGI request otherwise.\n",
+			"--listen\n  (N processes accepting on it), one CGI request otherwise.\n",
 	    prog);
 	return 2;
+}
+
+/*
+ * Pre-fork: n - 1 children accept on the same listening socket as the
+ * parent. Each has its own connection to the database. Children end with
+ * the parent (PR_SET_PDEATHSIG). Returns 0 in every process.
+ */
+static pid_t children[64];
+static int nchildren;
+
+static void
+prefork(int n)
+{
+	pid_t ppid = getpid(), pid;
+	int i;
+
+	for (i = 1; i < n && nchildren < (int)(sizeof(children) / sizeof(children[0])); i++) {
+		pid = fork();
+		if (pid < 0) {
+			log_msg(LOG_ERROR, "fork failed", strerror(errno));
+			return;
+		}
+		if (pid == 0) {
+			prctl(PR_SET_PDEATHSIG, SIGTERM);
+			if (getppid() != ppid)
+				_exit(0);
+			nchildren = 0;
+			return;
+		}
+		children[nchildren++] = pid;
+	}
+}
+
+static void
+reap_children(void)
+{
+	int i;
+
+	for (i = 0; i < nchildren; i++)
+		kill(children[i], SIGTERM);
+	for (i = 0; i < nchildren; i++)
+		waitpid(children[i], NULL, 0);
+	nchildren = 0;
 }
 
 int
@@ -150,6 +195,7 @@ handler_main(const struct handler *h, int argc, char **argv)
 	FCGX_Request fr;
 	const char *listen_path = NULL, *lvl;
 	char why[512];
+	int64_t nproc = 1;
 	int i, fd = 0, rc = 1, fcgi;
 	struct sigaction sa;
 	enum terr err;
@@ -164,6 +210,9 @@ handler_main(const struct handler *h, int argc, char **argv)
 	for (i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			listen_path = argv[++i];
+		else if (strcmp(argv[i], "--processes") == 0 && i + 1 < argc &&
+			 text_i64s(argv[i + 1], 1, 64, &nproc) == TERR_OK)
+			i++;
 		else {
 			rc = usage(x->prog);
 			free(x);
@@ -184,9 +233,6 @@ handler_main(const struct handler *h, int argc, char **argv)
 		text_copy(x->refuse, sizeof(x->refuse), why);
 		log_msg(LOG_ERROR, "refusing every request until configured", why);
 	}
-	if (store_open(&x->store, x->cfg.db_path, STORE_RW) != TERR_OK)
-		goto out;
-
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = on_term;
 	sigaction(SIGTERM, &sa, NULL);
@@ -206,8 +252,12 @@ handler_main(const struct handler *h, int argc, char **argv)
 		/* DESIGN.md exposure: open to the web server's group only. */
 		chmod(listen_path, 0660);
 		fcgi = 1;
+		prefork((int)nproc);
 	} else
 		fcgi = !FCGX_IsCGI();
+	/* After the fork: every process has its own connection. */
+	if (store_open(&x->store, x->cfg.db_path, STORE_RW) != TERR_OK)
+		goto out;
 	{
 		struct logline l;
 		log_begin(&l, LOG_INFO, "started");
@@ -232,6 +282,7 @@ handler_main(const struct handler *h, int argc, char **argv)
 	log_msg(LOG_INFO, "stopped", NULL);
 	rc = 0;
 out:
+	reap_children();
 	http_req_release(&r);
 	if (h->fini != NULL && x->state != NULL)
 		h->fini(x->state);

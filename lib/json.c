@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -48,7 +49,9 @@ walk(const cJSON *n, int depth, int maxdepth, const char **why)
 	qsort(names, k, sizeof(*names), cmpname);
 	for (i = 1; i < k; i++)
 		if (strcmp(names[i - 1], names[i]) == 0) {
-			*why = "duplicate key in JSON object";
+			static _Thread_local char msg[96];
+			snprintf(msg, sizeof(msg), "duplicate key \"%.60s\" in JSON object", names[i]);
+			*why = msg;
 			rc = TERR_INVAL;
 			break;
 		}

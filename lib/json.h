@@ -17,10 +17,12 @@
 #include <stdint.h>
 
 #include "buf.h"
+#include "tally_limits.h"
 
 /*
  * Parse p[0..n). On success *out is the root (free with cJSON_Delete) and
- * TERR_OK is returned. Otherwise *out is NULL, *why a static description.
+ * TERR_OK is returned. Otherwise *out is NULL and *why a description, valid
+ * until the next json_parse in the same thread.
  */
 enum terr json_parse(const char *p, size_t n, int maxdepth, cJSON **out, const char **why);
 
@@ -48,7 +50,7 @@ void json_escape(struct buf *b, const char *s, size_t n);
 struct jw {
 	struct buf *b;
 	int depth;
-	unsigned char first[32];
+	unsigned char first[JSON_DEPTH_MAX + 1];
 };
 
 void jw_init(struct jw *w, struct buf *b);

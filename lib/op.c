@@ -75,6 +75,7 @@ op_parse(const char *body, size_t n, struct bev *e, char *why, size_t whysize)
 	snprintf(e->actor, sizeof(e->actor), "operator:%s", who);
 	e->at = at;
 	e->user_must_exist = 1;
+	e->atomic = 1;
 	if (strcmp(action, "credits.grant") == 0 || strcmp(action, "credits.revoke") == 0) {
 		e->aspects = BEV_CREDIT;
 		e->credit.op = action[8] == 'g' ? CREDIT_GRANT : CREDIT_REVOKE;

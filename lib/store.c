@@ -391,7 +391,8 @@ store_verify(struct store *s, void (*cb)(void *arg, const char *check, const cha
 		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 			const unsigned char *t = sqlite3_column_text(st, 0);
 			(*violations)++;
-			cb(arg, c->name, t != NULL ? (const char *)t : "");
+			if (cb != NULL)
+				cb(arg, c->name, t != NULL ? (const char *)t : "");
 		}
 		sqlite3_finalize(st);
 		if (rc != SQLITE_DONE)

@@ -52,10 +52,22 @@ days_from_civil(int64_t y, int64_t m, int64_t d)
 	return era * 146097 + doe - 719468;
 }
 
+/* A fixed-width field of digits only (RFC 3339 5.6: no sign, no space). */
 static enum terr
 field(const char *s, size_t off, size_t n, int64_t min, int64_t max, int64_t *out)
 {
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		if (s[off + i] < '0' || s[off + i] > '9')
+			return TERR_INVAL;
 	return text_i64(s + off, n, min, max, out);
+}
+
+static int
+leap(int64_t y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
 }
 
 enum terr
@@ -74,7 +86,7 @@ tm_parse(const char *s, int64_t *ms)
 	if (n < 10 || s[4] != '-' || s[7] != '-')
 		return TERR_INVAL;
 	if (field(s, 0, 4, 1970, 9999, &y) || field(s, 5, 2, 1, 12, &mo) ||
-	    field(s, 8, 2, 1, mdays[mo - 1], &d))
+	    field(s, 8, 2, 1, mo == 2 && !leap(y) ? 28 : mdays[mo - 1], &d))
 		return TERR_INVAL;
 	if (n > 10) {
 		if (n < 20 || (s[10] != 'T' && s[10] != ' ') || s[13] != ':' || s[16] != ':')

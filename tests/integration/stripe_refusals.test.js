@@ -133,12 +133,10 @@ test('stripe-wrong-field-types', async (env) => {
 
 test('stripe-invalid-utf8-body', async (env) => {
   const body = Buffer.concat([Buffer.from('{"id":"evt_'), Buffer.from([0xff, 0xfe]), Buffer.from('","object":"event"}')]);
-  const header = S.sign(body.toString('latin1'), env.secret);
-  // Sign the exact bytes: generateTestHeaderString signs a string, so compute over latin1-identical bytes.
+  // The SDK signs strings; sign these exact bytes the way it does (HMAC-SHA256 over "t.body").
   const crypto = require('crypto');
   const t = S.nowS();
   const mac = crypto.createHmac('sha256', env.secret).update(`${t}.`).update(body).digest('hex');
-  assert.ok(header.length > 0);
   await refused(env, () => env.request('POST', '/webhooks/stripe', body, { 'Stripe-Signature': `t=${t},v1=${mac}` }), 400, 'malformed_event');
 });
 

@@ -109,7 +109,9 @@ class Env {
     const sock = path.join(this.runDir, `${name}.sock`);
     try { fs.unlinkSync(sock); } catch (_) { /* not there */ }
     const log = fs.openSync(path.join(this.dir, `${name}.log`), 'a');
-    const p = spawn(path.join(BIN, `tally-${name}`), ['--listen', sock], {
+    const args = ['--listen', sock];
+    if (this.opts.processes) args.push('--processes', String(this.opts.processes));
+    const p = spawn(path.join(BIN, `tally-${name}`), args, {
       env: this.env(), stdio: ['ignore', 'ignore', log],
     });
     fs.closeSync(log);
