@@ -419,14 +419,22 @@ cfg_secret(const char *name, char *out, size_t outsize, char *why, size_t size)
 	}
 	if (f == NULL || *f == '\0')
 		return TERR_OK;
-	buf_init(&b, outsize - 1);
+	/* Room for the secret and one line ending, which is not part of it. */
+	buf_init(&b, outsize + 1);
 	if ((rc = read_file(f, &b, why, size)) != TERR_OK) {
 		wipe(b.p, b.cap);
 		buf_release(&b);
 		return rc == TERR_TOOBIG ? fail(why, size, "%s: secret file too large", fname) : rc;
 	}
-	while (b.len > 0 && (b.p[b.len - 1] == '\n' || b.p[b.len - 1] == '\r'))
+	if (b.len > 0 && b.p[b.len - 1] == '\n')
 		b.len--;
+	if (b.len > 0 && b.p[b.len - 1] == '\r')
+		b.len--;
+	if (b.len >= outsize) {
+		wipe(b.p, b.cap);
+		buf_release(&b);
+		return fail(why, size, "%s: secret file too large", fname);
+	}
 	text_copyn(out, outsize, buf_cstr(&b), b.len);
 	wipe(b.p, b.cap);
 	buf_release(&b);

@@ -97,7 +97,7 @@ void cfg_release(struct cfg *c);
 
 /*
  * Read the secret NAME from the environment, or from the file named by
- * NAME_FILE (one trailing newline stripped). Both set is an error. Returns
+ * NAME_FILE (one trailing line ending, \n or \r\n, stripped). Both set is an error. Returns
  * TERR_OK with out[0] == '\0' when neither is set.
  */
 enum terr cfg_secret(const char *name, char *out, size_t size, char *why, size_t whysize);

@@ -648,6 +648,22 @@ TEST(cfg_secret_file_too_large_is_an_error)
 	CHECK_STR(out, "");
 }
 
+TEST(cfg_secret_file_of_max_length_with_newline_fits)
+{
+	char out[8] = "x", why[256] = "", path[64];
+	enum terr rc;
+
+	/* 7 bytes fit in out[8]; the newline that ends the file is stripped, not stored. */
+	secret_env_clear();
+	CHECK(tmpfile_with(path, "1234567\n", 8));
+	setenv(SECRET_ENV_FILE, path, 1);
+	rc = cfg_secret(SECRET_ENV, out, sizeof(out), why, sizeof(why));
+	secret_env_clear();
+	unlink(path);
+	CHECK_EQ(rc, TERR_OK);
+	CHECK_STR(out, "1234567");
+}
+
 int
 main(void)
 {
@@ -707,5 +723,6 @@ main(void)
 	RUN(cfg_secret_missing_file_is_an_error);
 	RUN(cfg_secret_env_too_long_is_an_error);
 	RUN(cfg_secret_file_too_large_is_an_error);
+	RUN(cfg_secret_file_of_max_length_with_newline_fits);
 	return t_done();
 }

@@ -268,6 +268,25 @@ TEST(json_accepts_valid_utf8)
 	cJSON_Delete(root);
 }
 
+TEST(json_rejects_escaped_lone_surrogate)
+{
+	/* A lone surrogate would decode to invalid UTF-8 (RFC 8259 sections 7, 8.2). */
+	CHECK(rejects("[\"\\ud800\"]"));
+	CHECK(rejects("[\"\\udc00\"]"));
+	CHECK(rejects("[\"\\ud800x\"]"));
+}
+
+TEST(json_decodes_escaped_surrogate_pair)
+{
+	cJSON *root = NULL;
+	int ok;
+
+	CHECK_EQ(parse("[\"\\ud83d\\ude00\"]", &root), TERR_OK);
+	ok = strcmp(cJSON_GetArrayItem(root, 0)->valuestring, "\xf0\x9f\x98\x80") == 0;
+	cJSON_Delete(root);
+	CHECK(ok);
+}
+
 TEST(json_rejects_trailing_garbage)
 {
 	CHECK(rejects("{} x"));
@@ -847,6 +866,8 @@ main(void)
 	RUN(json_accepts_escaped_backslash_followed_by_u0000_text);
 	RUN(json_rejects_invalid_utf8);
 	RUN(json_accepts_valid_utf8);
+	RUN(json_rejects_escaped_lone_surrogate);
+	RUN(json_decodes_escaped_surrogate_pair);
 	RUN(json_rejects_trailing_garbage);
 	RUN(json_accepts_trailing_whitespace);
 	RUN(json_rejects_malformed);

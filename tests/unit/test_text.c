@@ -473,6 +473,8 @@ TEST(tm_parse_rejects_wrong_separators_and_lengths)
 	CHECK_EQ(tm_parse("2026-11-22T08:12:45.1Z", &ms), TERR_INVAL);
 	CHECK_EQ(tm_parse("2026-11-22T08:12:45.1234Z", &ms), TERR_INVAL);
 	CHECK_EQ(tm_parse("2026-11-22T08:12:45Zjunk", &ms), TERR_INVAL);
+	CHECK_EQ(tm_parse("2026-11-22T08:12:45.123Zjunk", &ms), TERR_INVAL);
+	CHECK_EQ(tm_parse("2026-11-22T08:12:45Z ", &ms), TERR_INVAL);
 	CHECK_EQ(tm_parse("26-11-22", &ms), TERR_INVAL);
 }
 
