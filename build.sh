@@ -11,7 +11,7 @@ cd "$(dirname "$0")"
 ROOT=$(pwd)
 
 APT_PACKAGES=(gcc make pkg-config libc6-dev libsqlite3-dev libfcgi-dev libcurl4-openssl-dev
-	libssl-dev libcjson-dev nginx sqlite3 wrk curl nodejs npm clang libclang-rt-dev)
+	libssl-dev libcjson-dev nginx sqlite3 wrk curl nodejs npm)
 
 HANDLERS=(stripe)
 JOBS=()

@@ -499,14 +499,23 @@ grant_plan(struct actx *a, struct outcome *o, struct subst *ss, const struct pro
 
 	if (p->policy == CREDIT_RESET) {
 		/* SET for a new subscription (every plan grant of the user), RESET for its own. */
+		int64_t taken = 0, all = 0;
 		do {
 			rc = replace_all ? store_grants_plan(a->s, o->user, g, SUB_GRANTS_MAX, &n)
 					 : store_grants_of_sub(a->s, ss->row.id, g, SUB_GRANTS_MAX, &n);
 			if (rc != TERR_OK)
 				return rc;
-			if ((rc = ledger_zero(a->s, &o->op, "reset", g, n, NULL)) != TERR_OK)
+			if ((rc = ledger_zero(a->s, &o->op, "reset", g, n, &taken)) != TERR_OK)
 				return rc;
+			all += taken;
 		} while (n == SUB_GRANTS_MAX);
+		if (all > 0) {
+			snprintf(object, sizeof(object), "subscription:%lld", (long long)ss->row.id);
+			snprintf(detail, sizeof(detail), "-%lld unused plan credits replaced by %s's",
+			    (long long)all, p->id);
+			if ((rc = audit(a, o, "credits.reset", object, detail, "")) != TERR_OK)
+				return rc;
+		}
 	}
 	ss->granted = 1;
 	o->changed = 1;
@@ -543,18 +552,21 @@ finish_sub(struct actx *a, struct outcome *o, struct subst *ss)
 	struct grant_row g[SUB_GRANTS_MAX];
 	const struct product *p;
 	char source[48];
-	int64_t end, taken;
+	const char *ended;
+	int64_t end, taken, gone = 0;
 	size_t n, i, j;
 	int access, changed;
 	enum terr rc;
 
-	if (!ss->have || ss->stale)
+	/* A stale event changed no state, but its payment may have moved credits_through. */
+	if (!ss->have)
 		return TERR_OK;
 	if (ss->dirty && (rc = store_sub_update(a->s, &ss->row)) != TERR_OK)
 		return rc;
 	p = cfg_product(a->c, ss->row.product);
 	access = sub_state_grants_access(ss->row.state);
 	end = sub_access_end(&ss->row, &a->c->policy);
+	ended = ss->row.state == SUB_REFUNDED || ss->row.state == SUB_REVOKED ? "revoke" : "expire";
 
 	/* A plan change RESETS the credits to the new plan's amount at once. */
 	if (ss->plan_changed && !ss->granted && access && p != NULL && ss->row.credits_through != 0 &&
@@ -601,16 +613,22 @@ finish_sub(struct actx *a, struct outcome *o, struct subst *ss)
 		if (g[i].expires_at == 0 && (p == NULL || p->policy != CREDIT_RESET))
 			continue; /* accumulated credits outlive the subscription */
 		if (!access) {
-			const char *kind = ss->row.state == SUB_REFUNDED || ss->row.state == SUB_REVOKED
-					       ? "revoke"
-					       : "expire";
-			if ((rc = ledger_zero(a->s, &o->op, kind, &g[i], 1, &taken)) != TERR_OK)
+			if ((rc = ledger_zero(a->s, &o->op, ended, &g[i], 1, &taken)) != TERR_OK)
 				return rc;
+			gone += taken;
 			o->changed = 1;
 		} else if (g[i].expires_at != end && end != 0) {
 			if ((rc = store_grant_set_expiry(a->s, g[i].id, end)) != TERR_OK)
 				return rc;
 		}
+	}
+	if (gone > 0) {
+		char object[48], detail[128];
+		snprintf(object, sizeof(object), "subscription:%lld", (long long)ss->row.id);
+		snprintf(detail, sizeof(detail), "-%lld credits: access ended (%s)", (long long)gone,
+		    sub_state_str(ss->row.state));
+		return audit(a, o, strcmp(ended, "revoke") == 0 ? "credits.revoke" : "credits.expire",
+		    object, detail, "");
 	}
 	return TERR_OK;
 }

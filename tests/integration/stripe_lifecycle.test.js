@@ -402,6 +402,39 @@ test('created and updated of the same second settle on the later state in any or
   assert.strictEqual(env.user(user).subscriptions[0].state, 'active');
 });
 
+test('a first invoice that arrives after a newer update still counts as the first grant', async (env) => {
+  // The older invoice changes no state, but its credits are granted once and remembered:
+  // a later proration invoice must not SET the plan credits again.
+  const user = 'stale-initial';
+  const cus = S.rid('cus');
+  const sub = S.rid('sub');
+  const t = S.nowS();
+  const base = { customer: cus, subscription: sub, price: 'price_pro_monthly', subMetadata: { user_id: user } };
+  await ok(env, S.event('customer.subscription.updated', S.subscription({
+    id: sub, customer: cus, price: 'price_pro_monthly', status: 'active', metadata: { user_id: user },
+  }), { created: t + 20 }));
+  const j = await ok(env, S.event('invoice.paid', S.invoice({ id: S.rid('in'), ...base }), { created: t + 10 }));
+  assert.match(j.reason, /older than/);
+  assert.strictEqual(env.user(user).balance.available, 1000);
+  revoke(env, user, 800);
+  await ok(env, S.event('invoice.paid', S.invoice({ id: S.rid('in'), ...base, billingReason: 'subscription_update', amount: 0 }), { created: t + 30 }));
+  assert.strictEqual(env.user(user).balance.available, 200);
+  const audit = env.user(user).audit.map((a) => a.action);
+  assert.ok(!audit.includes('credits.reset'), audit.join(','));
+});
+
+test('credits that end with access leave an audit row', async (env) => {
+  const c = await subscribe(env, S.BASIL, { user: 'audit-expire' });
+  await ok(env, S.event('customer.subscription.deleted', S.subscription({
+    id: c.sub, customer: c.cus, price: c.price, status: 'canceled', periodStart: c.start, periodEnd: c.end,
+  }), { created: c.t + 10 }));
+  const a = env.user(c.user).audit.find((x) => x.action === 'credits.expire');
+  assert.ok(a, 'credits.expire audit row');
+  assert.match(a.detail, /-1000 credits/);
+  await renew(env, S.BASIL, await subscribe(env, S.BASIL, { user: 'audit-reset' }), S.nowS() + 5);
+  assert.ok(env.user('audit-reset').audit.find((x) => x.action === 'credits.reset'));
+});
+
 test('the same event twice applies once', async (env) => {
   const user = 'twice';
   const evt = S.event('checkout.session.completed', S.checkoutSession({
