@@ -6,6 +6,7 @@
 #   ./build.sh serve    deps + build + migrate var/tally.db + handlers behind nginx on 127.0.0.1:8080
 #   ./build.sh bench    deps + build + load through nginx with wrk (figures, not verdicts)
 #   ./build.sh clean    remove everything the build made
+#   ./build.sh format   apply .clang-format to the C sources
 set -euo pipefail
 cd "$(dirname "$0")"
 ROOT=$(pwd)
@@ -284,6 +285,11 @@ cmd_bench() {
 	bash tests/bench/run.sh "$@"
 }
 
+# The project's formatting (.clang-format), applied mechanically.
+cmd_format() {
+	clang-format -i lib/*.[ch] handlers/*.c jobs/*.c tests/unit/*.[ch]
+}
+
 cmd_clean() {
 	rm -rf build bin lib/libtally.a var/nginx
 }
@@ -295,8 +301,9 @@ test) cmd_test ;;
 serve) cmd_serve ;;
 bench) shift; cmd_bench "$@" ;;
 clean) cmd_clean ;;
+format) cmd_format ;;
 *)
-	echo "usage: ./build.sh deps|build|test|serve|bench|clean" >&2
+	echo "usage: ./build.sh deps|build|test|serve|bench|clean|format" >&2
 	exit 2
 	;;
 esac

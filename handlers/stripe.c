@@ -53,17 +53,18 @@ intake(void *state, const struct cfg *c, struct http_req *r, int64_t now, struct
 	const char *why = NULL;
 	enum terr rc;
 
-	rc = stripe_verify(state, http_header(r, "Stripe-Signature"), buf_cstr(&r->body), r->body.len,
-	    now, &why);
+	rc = stripe_verify(state, http_header(r, "Stripe-Signature"), buf_cstr(&r->body),
+	    r->body.len, now, &why);
 	if (rc != TERR_OK) {
 		err->status = rc == TERR_INVAL ? 400 : rc == TERR_CONFIG ? 503 : 401;
-		err->code = rc == TERR_STALE ? "stale_timestamp" : rc == TERR_INVAL ? "bad_signature_header"
-											 : "bad_signature";
+		err->code = rc == TERR_STALE ? "stale_timestamp"
+		    : rc == TERR_INVAL       ? "bad_signature_header"
+					     : "bad_signature";
 		snprintf(err->message, sizeof(err->message), "%s", why);
 		return err->status;
 	}
-	if (stripe_parse(c, buf_cstr(&r->body), r->body.len, e, err->message, sizeof(err->message)) !=
-	    TERR_OK) {
+	if (stripe_parse(c, buf_cstr(&r->body), r->body.len, e, err->message,
+		sizeof(err->message)) != TERR_OK) {
 		err->status = 400;
 		err->code = "malformed_event";
 		return 400;

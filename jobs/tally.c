@@ -22,7 +22,7 @@
 #include "text.h"
 #include "tm.h"
 
-#define OUT_MAX (16 * 1024 * 1024)
+#define OUT_MAX   (16 * 1024 * 1024)
 #define LIST_PAGE 100
 
 struct cli {
@@ -36,7 +36,7 @@ struct cli {
 	const char *to;
 	int64_t limit;
 	int64_t now;
-	char *pos[8];  /* positional arguments after the command words */
+	char *pos[8]; /* positional arguments after the command words */
 	int npos;
 };
 
@@ -67,7 +67,8 @@ outb(const struct buf *b)
 static int
 fail(const char *msg, const char *detail)
 {
-	fprintf(stderr, "tally: %s%s%s\n", msg, detail != NULL ? ": " : "", detail != NULL ? detail : "");
+	fprintf(stderr, "tally: %s%s%s\n", msg, detail != NULL ? ": " : "",
+	    detail != NULL ? detail : "");
 	return 1;
 }
 
@@ -314,7 +315,8 @@ cmd_events_list(struct cli *c)
 	if (c->npos != 0)
 		return usage();
 	if (c->state != NULL && (state = inbox_state_parse(c->state)) < 0)
-		return bad_arg("unknown state (applied, ignored, orphaned, unknown_product, failed)",
+		return bad_arg(
+		    "unknown state (applied, ignored, orphaned, unknown_product, failed)",
 		    c->state);
 	if (open_store(c, STORE_RW) != 0)
 		return 1;
@@ -337,14 +339,15 @@ cmd_events_list(struct cli *c)
 				continue;
 			}
 			if (first)
-				buf_puts(&b, "ID      STATE            PROVIDER  RECEIVED              "
-					     "TYPE / EVENT / USER / REASON\n");
+				buf_puts(&b,
+				    "ID      STATE            PROVIDER  RECEIVED              "
+				    "TYPE / EVENT / USER / REASON\n");
 			first = 0;
 			tm_iso(rows[i].received_at, iso);
 			buf_printf(&b, "%-7lld %-16s %-9s %-21s %s %s user=%s %s\n",
 			    (long long)rows[i].id, inbox_state_str(rows[i].state), rows[i].provider,
-			    iso, rows[i].type, rows[i].event_id, rows[i].user[0] ? rows[i].user : "-",
-			    rows[i].reason);
+			    iso, rows[i].type, rows[i].event_id,
+			    rows[i].user[0] ? rows[i].user : "-", rows[i].reason);
 		}
 		after = rows[n - 1].id;
 		left -= (int64_t)n;
@@ -411,8 +414,10 @@ cmd_events_show(struct cli *c)
 		tm_iso(r.received_at, rec);
 		tm_iso(r.updated_at, upd);
 		buf_printf(&b,
-		    "event #%lld\n  provider  %s%s\n  event id  %s\n  type      %s\n  state     %s\n"
-		    "  reason    %s\n  user      %s\n  event at  %s\n  received  %s\n  updated   %s\n"
+		    "event #%lld\n  provider  %s%s\n  event id  %s\n  type      %s\n  state     "
+		    "%s\n"
+		    "  reason    %s\n  user      %s\n  event at  %s\n  received  %s\n  updated   "
+		    "%s\n"
 		    "  attempts  %lld\n",
 		    (long long)r.id, r.provider, r.live ? "" : " (test mode)", r.event_id, r.type,
 		    inbox_state_str(r.state), r.reason, r.user[0] ? r.user : "-", ev, rec, upd,
@@ -478,21 +483,26 @@ cmd_events_replay(struct cli *c)
 		if (rc == TERR_NOTFOUND)
 			return fail("no such event", c->pos[0]);
 		if (rc != TERR_OK)
-			return fail("replay not committed", res.reason[0] ? res.reason : terr_str(rc));
+			return fail("replay not committed",
+			    res.reason[0] ? res.reason : terr_str(rc));
 		print_replay(c, id, &res);
-		return res.duplicate || res.state == INBOX_APPLIED || res.state == INBOX_IGNORED ? 0 : 1;
+		return res.duplicate || res.state == INBOX_APPLIED || res.state == INBOX_IGNORED
+		    ? 0
+		    : 1;
 	}
 	if (c->npos != 0 || c->state == NULL)
 		return usage();
 	if ((state = inbox_state_parse(c->state)) < 0 || state == INBOX_APPLIED ||
 	    state == INBOX_IGNORED)
-		return bad_arg("replay takes --state orphaned, unknown_product or failed", c->state);
+		return bad_arg("replay takes --state orphaned, unknown_product or failed",
+		    c->state);
 	if (open_store(c, STORE_RW) != 0)
 		return 1;
 	if ((rows = calloc(LIST_PAGE, sizeof(*rows))) == NULL)
 		return fail("out of memory", NULL);
 	for (;;) {
-		if ((rc = store_inbox_list(c->s, state, NULL, after, rows, LIST_PAGE, &n)) != TERR_OK ||
+		if ((rc = store_inbox_list(c->s, state, NULL, after, rows, LIST_PAGE, &n)) !=
+			TERR_OK ||
 		    n == 0)
 			break;
 		for (i = 0; i < n; i++) {
@@ -539,7 +549,7 @@ cmd_verify(struct cli *c)
 {
 	struct buf b;
 	struct jw w;
-	struct vctx v = {c, &w};
+	struct vctx v = { c, &w };
 	int64_t violations = 0;
 	enum terr rc;
 
@@ -596,7 +606,8 @@ parse_args(struct cli *c, int argc, char **argv, int first)
 		else if (strcmp(a, "--to") == 0)
 			dst = &c->to;
 		else if (strcmp(a, "--limit") == 0) {
-			if (i + 1 >= argc || text_i64s(argv[i + 1], 1, 1000000, &c->limit) != TERR_OK)
+			if (i + 1 >= argc ||
+			    text_i64s(argv[i + 1], 1, 1000000, &c->limit) != TERR_OK)
 				return 2;
 			i++;
 			continue;

@@ -16,16 +16,16 @@
 #include "text.h"
 #include "tm.h"
 
-#define RESOLVERS_MAX 16
+#define RESOLVERS_MAX    16
 #define REPLAY_DEPTH_MAX 3
-#define SUB_GRANTS_MAX 64
+#define SUB_GRANTS_MAX   64
 
 struct actx {
 	struct store *s;
 	const struct cfg *c;
 	int64_t now;
-	int depth;       /* nesting of orphan replays */
-	size_t replays;  /* orphans replayed in this transaction */
+	int depth;      /* nesting of orphan replays */
+	size_t replays; /* orphans replayed in this transaction */
 };
 
 /* Something this event created that may resolve orphans waiting for it. */
@@ -43,14 +43,14 @@ struct outcome {
 	char orphan_id[ID_MAX];
 	struct resolver res[RESOLVERS_MAX];
 	size_t nres;
-	int changed;  /* entitlements or balance changed */
+	int changed; /* entitlements or balance changed */
 	char actor[ACTOR_MAX];
 	struct ledger_op op;
 };
 
 /* The subscription an event speaks of, held in memory until written once. */
 struct subst {
-	int have;         /* row is valid */
+	int have; /* row is valid */
 	int created;
 	int dirty;        /* row differs from the stored one */
 	int stale;        /* the event is older than the stored state (invariant 3) */
@@ -107,8 +107,8 @@ resolver_add(struct outcome *o, const char *provider, const char *kind, const ch
 }
 
 static enum terr
-audit(struct actx *a, struct outcome *o, const char *action, const char *object,
-    const char *detail, const char *reason)
+audit(struct actx *a, struct outcome *o, const char *action, const char *object, const char *detail,
+    const char *reason)
 {
 	struct audit_row r;
 
@@ -168,7 +168,8 @@ alert_event(struct actx *a, const struct inbox_row *row)
 	jw_end(&w);
 	if (b.err != TERR_OK) {
 		buf_reset(&b);
-		buf_printf(&b, "{\"type\":\"event.attention\",\"inbox_id\":%lld}", (long long)row->id);
+		buf_printf(&b, "{\"type\":\"event.attention\",\"inbox_id\":%lld}",
+		    (long long)row->id);
 	}
 	snprintf(dedup, sizeof(dedup), "alert:inbox:%lld:%s", (long long)row->id,
 	    inbox_state_str(row->state));
@@ -221,7 +222,7 @@ resolve_user(struct actx *a, const struct bev *e, struct outcome *o)
 	const struct bev_link *via = NULL;
 	struct sub_row sr;
 	struct pay_row pr;
-	int known[BEV_LINKS_MAX] = {0};
+	int known[BEV_LINKS_MAX] = { 0 };
 	const char *lp = e->link_provider[0] != '\0' ? e->link_provider : e->provider;
 	size_t i;
 	enum terr rc;
@@ -250,12 +251,11 @@ resolve_user(struct actx *a, const struct bev *e, struct outcome *o)
 		}
 		if (found[0] != '\0' && strcmp(found, e->user) != 0) {
 			outcome_set(o, INBOX_FAILED,
-			    "conflict: %s %s %s belongs to user %s but the event names user %s",
-			    lp, via->kind, via->id, found, e->user);
+			    "conflict: %s %s %s belongs to user %s but the event names user %s", lp,
+			    via->kind, via->id, found, e->user);
 			return TERR_OK;
 		}
-		if (e->user_must_exist &&
-		    (rc = store_user_exists(a->s, e->user)) != TERR_OK) {
+		if (e->user_must_exist && (rc = store_user_exists(a->s, e->user)) != TERR_OK) {
 			if (rc != TERR_NOTFOUND)
 				return rc;
 			outcome_set(o, INBOX_FAILED, "unknown user %s", e->user);
@@ -267,14 +267,14 @@ resolve_user(struct actx *a, const struct bev *e, struct outcome *o)
 	} else if (found[0] != '\0') {
 		text_copy(o->user, sizeof(o->user), found);
 	} else if ((e->aspects & BEV_SUB) && e->sub.id[0] != '\0' &&
-		   (rc = store_sub_find(a->s, e->provider, e->sub.id, &sr)) != TERR_NOTFOUND) {
+	    (rc = store_sub_find(a->s, e->provider, e->sub.id, &sr)) != TERR_NOTFOUND) {
 		if (rc != TERR_OK)
 			return rc;
 		text_copy(o->user, sizeof(o->user), sr.user);
 	} else {
 		const struct bev_keys *k = (e->aspects & BEV_REFUND) ? &e->refund.keys
-					   : (e->aspects & BEV_ALIAS) ? &e->alias
-								      : NULL;
+		    : (e->aspects & BEV_ALIAS)                       ? &e->alias
+								     : NULL;
 		for (i = 0; k != NULL && i < k->n && o->user[0] == '\0'; i++) {
 			rc = store_pay_find_key(a->s, e->provider, k->k[i], &pr);
 			if (rc == TERR_OK)
@@ -298,11 +298,12 @@ resolve_user(struct actx *a, const struct bev *e, struct outcome *o)
 			text_copy(o->orphan_kind, sizeof(o->orphan_kind), "payment");
 			text_copy(o->orphan_id, sizeof(o->orphan_id), e->alias.k[0]);
 		} else {
-			outcome_set(o, INBOX_FAILED, "the event names no user and no id to find one by");
+			outcome_set(o, INBOX_FAILED,
+			    "the event names no user and no id to find one by");
 			return TERR_OK;
 		}
-		outcome_set(o, INBOX_ORPHANED, "unknown user: no user is linked to %s %s %s",
-		    lp, o->orphan_kind, o->orphan_id);
+		outcome_set(o, INBOX_ORPHANED, "unknown user: no user is linked to %s %s %s", lp,
+		    o->orphan_kind, o->orphan_id);
 		return TERR_OK;
 	}
 	/* Learn the ids this event carries, so later events that carry only those find the user. */
@@ -349,8 +350,8 @@ sub_detail(char *out, size_t size, const struct sub_row *before, const struct su
 	char a[TM_ISO_SIZE], b[TM_ISO_SIZE];
 
 	if (before == NULL)
-		snprintf(out, size, "state=%s product=%s period_end=%s", sub_state_str(after->state),
-		    after->product, iso(after->period_end, a));
+		snprintf(out, size, "state=%s product=%s period_end=%s",
+		    sub_state_str(after->state), after->product, iso(after->period_end, a));
 	else
 		snprintf(out, size, "state %s->%s product %s->%s period_end %s->%s cancel %d->%d",
 		    sub_state_str(before->state), sub_state_str(after->state), before->product,
@@ -380,13 +381,15 @@ apply_sub(struct actx *a, const struct bev *e, const struct product *p, struct s
 			text_copy(o->orphan_kind, sizeof(o->orphan_kind), "subscription");
 			text_copy(o->orphan_id, sizeof(o->orphan_id), e->sub.id);
 			outcome_set(o, INBOX_ORPHANED,
-			    "subscription %s %s is not known yet and this event does not say enough "
+			    "subscription %s %s is not known yet and this event does not say "
+			    "enough "
 			    "to create it",
 			    e->provider, e->sub.id);
 			return TERR_OK;
 		}
 		if (p->kind != PRODUCT_SUBSCRIPTION) {
-			outcome_set(o, INBOX_FAILED, "product %s is a pack, not a subscription", p->id);
+			outcome_set(o, INBOX_FAILED, "product %s is a pack, not a subscription",
+			    p->id);
 			return TERR_OK;
 		}
 		memset(&ss->row, 0, sizeof(ss->row));
@@ -415,7 +418,8 @@ apply_sub(struct actx *a, const struct bev *e, const struct product *p, struct s
 		if ((rc = audit(a, o, "subscription.create", object, detail, "")) != TERR_OK)
 			return rc;
 		/* The subscription id finds its user from now on, and resolves orphans waiting for it. */
-		rc = store_link_insert(a->s, e->provider, "subscription", e->sub.id, o->user, a->now);
+		rc = store_link_insert(a->s, e->provider, "subscription", e->sub.id, o->user,
+		    a->now);
 		if (rc != TERR_OK && rc != TERR_DUP)
 			return rc;
 		resolver_add(o, e->provider, "subscription", e->sub.id);
@@ -430,7 +434,7 @@ apply_sub(struct actx *a, const struct bev *e, const struct product *p, struct s
 	}
 	/* Invariant 3: an older event is recorded but never rolls state back. */
 	newer = e->at > ss->row.state_at ||
-		(e->at == ss->row.state_at && e->rank >= ss->row.state_rank);
+	    (e->at == ss->row.state_at && e->rank >= ss->row.state_rank);
 	if (!newer) {
 		ss->stale = 1;
 		note(o, "older than the subscription's current state: state not changed");
@@ -462,7 +466,8 @@ apply_sub(struct actx *a, const struct bev *e, const struct product *p, struct s
 		ss->row.grace_until = 0;
 	if (p != NULL && strcmp(p->id, ss->row.product) != 0) {
 		if (p->kind != PRODUCT_SUBSCRIPTION) {
-			outcome_set(o, INBOX_FAILED, "product %s is a pack, not a subscription", p->id);
+			outcome_set(o, INBOX_FAILED, "product %s is a pack, not a subscription",
+			    p->id);
 			return TERR_OK;
 		}
 		ss->plan_changed = 1;
@@ -501,8 +506,9 @@ grant_plan(struct actx *a, struct outcome *o, struct subst *ss, const struct pro
 		/* SET for a new subscription (every plan grant of the user), RESET for its own. */
 		int64_t taken = 0, all = 0;
 		do {
-			rc = replace_all ? store_grants_plan(a->s, o->user, g, SUB_GRANTS_MAX, &n)
-					 : store_grants_of_sub(a->s, ss->row.id, g, SUB_GRANTS_MAX, &n);
+			rc = replace_all
+			    ? store_grants_plan(a->s, o->user, g, SUB_GRANTS_MAX, &n)
+			    : store_grants_of_sub(a->s, ss->row.id, g, SUB_GRANTS_MAX, &n);
 			if (rc != TERR_OK)
 				return rc;
 			if ((rc = ledger_zero(a->s, &o->op, "reset", g, n, &taken)) != TERR_OK)
@@ -510,9 +516,10 @@ grant_plan(struct actx *a, struct outcome *o, struct subst *ss, const struct pro
 			all += taken;
 		} while (n == SUB_GRANTS_MAX);
 		if (all > 0) {
-			snprintf(object, sizeof(object), "subscription:%lld", (long long)ss->row.id);
-			snprintf(detail, sizeof(detail), "-%lld unused plan credits replaced by %s's",
-			    (long long)all, p->id);
+			snprintf(object, sizeof(object), "subscription:%lld",
+			    (long long)ss->row.id);
+			snprintf(detail, sizeof(detail),
+			    "-%lld unused plan credits replaced by %s's", (long long)all, p->id);
 			if ((rc = audit(a, o, "credits.reset", object, detail, "")) != TERR_OK)
 				return rc;
 		}
@@ -537,7 +544,8 @@ grant_plan(struct actx *a, struct outcome *o, struct subst *ss, const struct pro
 		return rc;
 	snprintf(object, sizeof(object), "grant:%lld", (long long)ng.id);
 	snprintf(detail, sizeof(detail), "+%lld credits (%s of %s), expires %s", (long long)amount,
-	    trial ? "trial" : "period", p->id, ng.expires_at != 0 ? iso(ng.expires_at, when) : "never");
+	    trial ? "trial" : "period", p->id,
+	    ng.expires_at != 0 ? iso(ng.expires_at, when) : "never");
 	return audit(a, o, "credits.grant", object, detail, "");
 }
 
@@ -569,8 +577,8 @@ finish_sub(struct actx *a, struct outcome *o, struct subst *ss)
 	ended = ss->row.state == SUB_REFUNDED || ss->row.state == SUB_REVOKED ? "revoke" : "expire";
 
 	/* A plan change RESETS the credits to the new plan's amount at once. */
-	if (ss->plan_changed && !ss->granted && access && p != NULL && ss->row.credits_through != 0 &&
-	    p->policy == CREDIT_RESET &&
+	if (ss->plan_changed && !ss->granted && access && p != NULL &&
+	    ss->row.credits_through != 0 && p->policy == CREDIT_RESET &&
 	    (rc = grant_plan(a, o, ss, p, 0, ss->row.state == SUB_TRIALING, 0)) != TERR_OK)
 		return rc;
 
@@ -625,10 +633,11 @@ finish_sub(struct actx *a, struct outcome *o, struct subst *ss)
 	if (gone > 0) {
 		char object[48], detail[128];
 		snprintf(object, sizeof(object), "subscription:%lld", (long long)ss->row.id);
-		snprintf(detail, sizeof(detail), "-%lld credits: access ended (%s)", (long long)gone,
-		    sub_state_str(ss->row.state));
-		return audit(a, o, strcmp(ended, "revoke") == 0 ? "credits.revoke" : "credits.expire",
-		    object, detail, "");
+		snprintf(detail, sizeof(detail), "-%lld credits: access ended (%s)",
+		    (long long)gone, sub_state_str(ss->row.state));
+		return audit(a, o,
+		    strcmp(ended, "revoke") == 0 ? "credits.revoke" : "credits.expire", object,
+		    detail, "");
 	}
 	return TERR_OK;
 }
@@ -670,7 +679,8 @@ find_payment(struct actx *a, const struct bev *e, const struct bev_keys *k, stru
 		if (rc != TERR_OK)
 			return rc;
 		if (found && pr.id != out->id) {
-			outcome_set(o, INBOX_FAILED, "conflict: keys of this event name payments %lld and %lld",
+			outcome_set(o, INBOX_FAILED,
+			    "conflict: keys of this event name payments %lld and %lld",
 			    (long long)out->id, (long long)pr.id);
 			return TERR_CONFLICT;
 		}
@@ -713,8 +723,8 @@ apply_pay(struct actx *a, const struct bev *e, const struct product *p, struct s
 	if (p->kind == PRODUCT_PACK)
 		kind = PAY_ONE_OFF;
 	else if (kind == PAY_ONE_OFF || !ss->have) {
-		outcome_set(o, INBOX_FAILED, "payment for subscription product %s without a subscription",
-		    p->id);
+		outcome_set(o, INBOX_FAILED,
+		    "payment for subscription product %s without a subscription", p->id);
 		return TERR_OK;
 	}
 	memset(&pr, 0, sizeof(pr));
@@ -754,7 +764,8 @@ apply_pay(struct actx *a, const struct bev *e, const struct product *p, struct s
 			return rc;
 		o->changed = 1;
 		snprintf(object, sizeof(object), "grant:%lld", (long long)g.id);
-		snprintf(detail, sizeof(detail), "+%lld credits (pack %s)", (long long)g.amount, p->id);
+		snprintf(detail, sizeof(detail), "+%lld credits (pack %s)", (long long)g.amount,
+		    p->id);
 		return audit(a, o, "credits.grant", object, detail, "");
 	}
 
@@ -779,8 +790,7 @@ apply_pay(struct actx *a, const struct bev *e, const struct product *p, struct s
 		}
 		rc = grant_plan(a, o, ss, p, pr.id, e->pay.trial, ss->row.credits_through == 0);
 		break;
-	default:
-		return TERR_OK;
+	default: return TERR_OK;
 	}
 	if (rc != TERR_OK)
 		return rc;
@@ -821,7 +831,8 @@ apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 	}
 	snprintf(object, sizeof(object), "payment:%lld", (long long)pr.id);
 	if (e->refund.kind == REFUND_PARTIAL) {
-		snprintf(detail, sizeof(detail), "partial refund of %lld on payment %lld: nothing revoked",
+		snprintf(detail, sizeof(detail),
+		    "partial refund of %lld on payment %lld: nothing revoked",
 		    (long long)e->refund.amount, (long long)pr.id);
 		note(o, "%s", detail);
 		if ((rc = audit(a, o, "payment.partial_refund", object, detail, "")) != TERR_OK)
@@ -962,8 +973,9 @@ apply_credit(struct actx *a, const struct bev *e, struct outcome *o)
 		rc = ledger_debit(a->s, &o->op, o->user, e->credit.amount, "revoke", 0, NULL);
 		if (rc == TERR_SHORT) {
 			store_balance_live(a->s, o->user, a->now, &live);
-			outcome_set(o, INBOX_FAILED, "insufficient credits: balance %lld, revoke %lld",
-			    (long long)live, (long long)e->credit.amount);
+			outcome_set(o, INBOX_FAILED,
+			    "insufficient credits: balance %lld, revoke %lld", (long long)live,
+			    (long long)e->credit.amount);
 			return TERR_OK;
 		}
 		if (rc != TERR_OK)
@@ -1002,7 +1014,8 @@ effects(struct actx *a, const struct bev *e, struct outcome *o)
 		return TERR_OK;
 	}
 	if (e->aspects == 0) {
-		outcome_set(o, INBOX_IGNORED, "%s", e->note[0] != '\0' ? e->note : "nothing to apply");
+		outcome_set(o, INBOX_IGNORED, "%s",
+		    e->note[0] != '\0' ? e->note : "nothing to apply");
 		return TERR_OK;
 	}
 	if ((rc = resolve_user(a, e, o)) != TERR_OK || o->state != INBOX_APPLIED)
@@ -1010,8 +1023,8 @@ effects(struct actx *a, const struct bev *e, struct outcome *o)
 
 	if ((e->aspects & BEV_SUB) && e->sub.product[0] != '\0' &&
 	    (sp = product_of(a, e, e->sub.product, 0)) == NULL) {
-		outcome_set(o, INBOX_UNKNOWN_PRODUCT, "unknown product: %s %s is not in the catalog",
-		    e->provider, e->sub.product);
+		outcome_set(o, INBOX_UNKNOWN_PRODUCT,
+		    "unknown product: %s %s is not in the catalog", e->provider, e->sub.product);
 		return TERR_OK;
 	}
 	if (e->aspects & BEV_PAY) {
@@ -1085,8 +1098,8 @@ replay_resolved(struct actx *a, const struct outcome *o)
 		return TERR_NOMEM;
 	buf_init(&body, BODY_MAX);
 	for (k = 0; k < o->nres && a->replays < ORPHAN_REPLAY_MAX; k++) {
-		rc = store_inbox_orphans(a->s, o->res[k].provider, o->res[k].kind, o->res[k].id, ids,
-		    ORPHAN_REPLAY_MAX - a->replays, &n);
+		rc = store_inbox_orphans(a->s, o->res[k].provider, o->res[k].kind, o->res[k].id,
+		    ids, ORPHAN_REPLAY_MAX - a->replays, &n);
 		if (rc != TERR_OK)
 			goto out;
 		for (i = 0; i < n; i++) {
@@ -1206,7 +1219,8 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	text_copy(row.user, sizeof(row.user), o->user);
 	text_copy(row.orphan_kind, sizeof(row.orphan_kind),
 	    o->state == INBOX_ORPHANED ? o->orphan_kind : "");
-	text_copy(row.orphan_id, sizeof(row.orphan_id), o->state == INBOX_ORPHANED ? o->orphan_id : "");
+	text_copy(row.orphan_id, sizeof(row.orphan_id),
+	    o->state == INBOX_ORPHANED ? o->orphan_id : "");
 	row.updated_at = a->now;
 	if ((rc = store_inbox_update(a->s, &row)) != TERR_OK)
 		goto fail;
@@ -1234,7 +1248,7 @@ enum terr
 apply_batch(struct store *s, const struct cfg *c, struct bev *ev, size_t n,
     struct apply_result *res, int64_t now)
 {
-	struct actx a = {s, c, now, 0, 0};
+	struct actx a = { s, c, now, 0, 0 };
 	size_t i;
 	enum terr rc;
 
@@ -1260,7 +1274,7 @@ enum terr
 apply_replay(struct store *s, const struct cfg *c, int64_t inbox_id, struct apply_result *res,
     int64_t now)
 {
-	struct actx a = {s, c, now, 0, 0};
+	struct actx a = { s, c, now, 0, 0 };
 	struct inbox_row row;
 	struct bev *ev = NULL;
 	struct buf body;

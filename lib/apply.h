@@ -25,9 +25,9 @@
 #include "store.h"
 
 struct apply_result {
-	enum terr err;            /* TERR_OK: committed; else nothing of the batch was */
-	int duplicate;            /* the event was already stored: nothing done again */
-	enum inbox_state state;   /* what became of it */
+	enum terr err;          /* TERR_OK: committed; else nothing of the batch was */
+	int duplicate;          /* the event was already stored: nothing done again */
+	enum inbox_state state; /* what became of it */
 	int64_t inbox_id;
 	char user[USER_ID_MAX + 1];
 	char reason[REASON_MAX];

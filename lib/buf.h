@@ -24,9 +24,9 @@
 struct buf {
 	char *p;
 	size_t len;
-	size_t cap;  /* bytes allocated at p (content + NUL) */
-	size_t max;  /* largest len allowed */
-	int fixed;   /* p is caller storage: never realloc'd or freed */
+	size_t cap; /* bytes allocated at p (content + NUL) */
+	size_t max; /* largest len allowed */
+	int fixed;  /* p is caller storage: never realloc'd or freed */
 	enum terr err;
 };
 

@@ -13,12 +13,19 @@
 #include "text.h"
 #include "tm.h"
 
-#define DEFAULT_DB "/var/lib/tally/tally.db"
+#define DEFAULT_DB     "/var/lib/tally/tally.db"
 #define DEFAULT_CONFIG "/etc/tally/tally.json"
 
 /* Providers whose ids may appear under a product's "match". */
 static const char *const providers[] = {
-	"stripe", "apple", "revenuecat", "google", "razorpay", "telegram", "cryptobot", NULL,
+	"stripe",
+	"apple",
+	"revenuecat",
+	"google",
+	"razorpay",
+	"telegram",
+	"cryptobot",
+	NULL,
 };
 
 static enum terr
@@ -67,8 +74,8 @@ only_keys(const cJSON *o, const char *path, const char *const *allowed, char *wh
 			if (strcmp(c->string, allowed[i]) == 0)
 				break;
 		if (allowed[i] == NULL)
-			return fail(why, size, "config: %s%s%s: unknown key", path, *path ? "." : "",
-			    c->string);
+			return fail(why, size, "config: %s%s%s: unknown key", path,
+			    *path ? "." : "", c->string);
 	}
 	return TERR_OK;
 }
@@ -83,8 +90,8 @@ get_int(const cJSON *o, const char *key, const char *path, int64_t min, int64_t 
 	if (r == 0)
 		return TERR_OK; /* keep the default */
 	if (r < 0 || v < min || v > max)
-		return fail(why, size, "config: %s.%s: expected an integer from %lld to %lld", path, key,
-		    (long long)min, (long long)max);
+		return fail(why, size, "config: %s.%s: expected an integer from %lld to %lld", path,
+		    key, (long long)min, (long long)max);
 	*out = v;
 	return TERR_OK;
 }
@@ -108,8 +115,9 @@ get_name(const cJSON *o, const char *key, const char *path, char *out, size_t ou
 	if (v == NULL)
 		return TERR_OK;
 	if (!cJSON_IsString(v) || !text_id_valid(v->valuestring, outsize - 1))
-		return fail(why, size, "config: %s.%s: expected a non-empty string of at most %zu bytes",
-		    path, key, outsize - 1);
+		return fail(why, size,
+		    "config: %s.%s: expected a non-empty string of at most %zu bytes", path, key,
+		    outsize - 1);
 	return text_copy(out, outsize, v->valuestring);
 }
 
@@ -138,7 +146,11 @@ static enum terr
 parse_stripe(struct cfg *c, const cJSON *o, char *why, size_t size)
 {
 	static const char *const keys[] = {
-		"test_mode", "tolerance", "user_metadata_key", "product_metadata_key", NULL,
+		"test_mode",
+		"tolerance",
+		"user_metadata_key",
+		"product_metadata_key",
+		NULL,
 	};
 	enum terr rc;
 
@@ -146,7 +158,8 @@ parse_stripe(struct cfg *c, const cJSON *o, char *why, size_t size)
 		return fail(why, size, "config: stripe: expected an object");
 	if ((rc = only_keys(o, "stripe", keys, why, size)) != TERR_OK ||
 	    (rc = get_bool(o, "test_mode", "stripe", &c->stripe.test_mode, why, size)) != TERR_OK ||
-	    (rc = get_duration(o, "tolerance", "stripe", &c->stripe.tolerance, why, size)) != TERR_OK ||
+	    (rc = get_duration(o, "tolerance", "stripe", &c->stripe.tolerance, why, size)) !=
+		TERR_OK ||
 	    (rc = get_name(o, "user_metadata_key", "stripe", c->stripe.user_key,
 		 sizeof(c->stripe.user_key), why, size)) != TERR_OK ||
 	    (rc = get_name(o, "product_metadata_key", "stripe", c->stripe.product_key,
@@ -160,14 +173,16 @@ parse_stripe(struct cfg *c, const cJSON *o, char *why, size_t size)
 static enum terr
 parse_policy(struct cfg *c, const cJSON *o, char *why, size_t size)
 {
-	static const char *const keys[] = {"grace_period", "renewal_leeway", NULL};
+	static const char *const keys[] = { "grace_period", "renewal_leeway", NULL };
 	enum terr rc;
 
 	if (!cJSON_IsObject(o))
 		return fail(why, size, "config: policy: expected an object");
 	if ((rc = only_keys(o, "policy", keys, why, size)) != TERR_OK ||
-	    (rc = get_duration(o, "grace_period", "policy", &c->policy.grace, why, size)) != TERR_OK ||
-	    (rc = get_duration(o, "renewal_leeway", "policy", &c->policy.leeway, why, size)) != TERR_OK)
+	    (rc = get_duration(o, "grace_period", "policy", &c->policy.grace, why, size)) !=
+		TERR_OK ||
+	    (rc = get_duration(o, "renewal_leeway", "policy", &c->policy.leeway, why, size)) !=
+		TERR_OK)
 		return rc;
 	return TERR_OK;
 }
@@ -189,20 +204,21 @@ parse_match(struct product *p, const cJSON *m, const char *path, char *why, size
 	const cJSON *prov, *id;
 
 	if (!cJSON_IsObject(m))
-		return fail(why, size, "config: %s.match: expected an object of provider: [ids]", path);
+		return fail(why, size, "config: %s.match: expected an object of provider: [ids]",
+		    path);
 	for (prov = m->child; prov != NULL; prov = prov->next) {
 		if (!known_provider(prov->string))
 			return fail(why, size, "config: %s.match.%s: unknown provider", path,
 			    prov->string);
 		if (!cJSON_IsArray(prov))
-			return fail(why, size, "config: %s.match.%s: expected an array of ids", path,
-			    prov->string);
-		cJSON_ArrayForEach(id, prov)
-		{
+			return fail(why, size, "config: %s.match.%s: expected an array of ids",
+			    path, prov->string);
+		cJSON_ArrayForEach (id, prov) {
 			struct product_match *pm;
 			if (!cJSON_IsString(id) || !text_id_valid(id->valuestring, ID_MAX - 1))
-				return fail(why, size, "config: %s.match.%s: ids must be non-empty strings",
-				    path, prov->string);
+				return fail(why, size,
+				    "config: %s.match.%s: ids must be non-empty strings", path,
+				    prov->string);
 			if (p->nmatch == PRODUCT_MATCH_MAX)
 				return fail(why, size, "config: %s.match: more than %d ids", path,
 				    PRODUCT_MATCH_MAX);
@@ -218,8 +234,14 @@ static enum terr
 parse_product(struct product *p, const cJSON *o, char *why, size_t size)
 {
 	static const char *const keys[] = {
-		"kind", "credits", "trial_credits", "credit_policy", "credits_expire_after",
-		"entitlements", "match", NULL,
+		"kind",
+		"credits",
+		"trial_credits",
+		"credit_policy",
+		"credits_expire_after",
+		"entitlements",
+		"match",
+		NULL,
 	};
 	char path[CFG_NAME_MAX + 16];
 	const char *kind, *policy;
@@ -242,7 +264,8 @@ parse_product(struct product *p, const cJSON *o, char *why, size_t size)
 	else if (kind != NULL && strcmp(kind, "pack") == 0)
 		p->kind = PRODUCT_PACK;
 	else
-		return fail(why, size, "config: %s.kind: expected \"subscription\" or \"pack\"", path);
+		return fail(why, size, "config: %s.kind: expected \"subscription\" or \"pack\"",
+		    path);
 
 	p->policy = CREDIT_RESET;
 	if ((policy = jstr(o, "credit_policy")) != NULL) {
@@ -262,37 +285,38 @@ parse_product(struct product *p, const cJSON *o, char *why, size_t size)
 	if ((rc = get_int(o, "credits", path, 0, CREDITS_MAX, &p->credits, why, size)) != TERR_OK)
 		return rc;
 	p->trial_credits = p->credits;
-	if ((rc = get_int(o, "trial_credits", path, 0, CREDITS_MAX, &p->trial_credits, why, size)) !=
-	    TERR_OK)
+	if ((rc = get_int(o, "trial_credits", path, 0, CREDITS_MAX, &p->trial_credits, why,
+		 size)) != TERR_OK)
 		return rc;
 	if ((rc = get_duration(o, "credits_expire_after", path, &p->credits_expire, why, size)) !=
 	    TERR_OK)
 		return rc;
 	if (p->kind == PRODUCT_SUBSCRIPTION && p->credits_expire != 0)
 		return fail(why, size,
-		    "config: %s.credits_expire_after: subscription credits expire with their period",
+		    "config: %s.credits_expire_after: subscription credits expire with their "
+		    "period",
 		    path);
 
 	if ((ents = jget(o, "entitlements")) != NULL) {
 		if (!cJSON_IsArray(ents))
-			return fail(why, size, "config: %s.entitlements: expected an array of names",
-			    path);
-		cJSON_ArrayForEach(e, ents)
-		{
+			return fail(why, size,
+			    "config: %s.entitlements: expected an array of names", path);
+		cJSON_ArrayForEach (e, ents) {
 			if (!cJSON_IsString(e) || !text_id_valid(e->valuestring, CFG_NAME_MAX - 1))
 				return fail(why, size,
 				    "config: %s.entitlements: names must be 1 to %d bytes", path,
 				    CFG_NAME_MAX - 1);
 			if (p->nents == PRODUCT_ENT_MAX)
-				return fail(why, size, "config: %s.entitlements: more than %d", path,
-				    PRODUCT_ENT_MAX);
+				return fail(why, size, "config: %s.entitlements: more than %d",
+				    path, PRODUCT_ENT_MAX);
 			text_copy(p->ents[p->nents++], CFG_NAME_MAX, e->valuestring);
 		}
 	}
 	if ((e = jget(o, "match")) != NULL && (rc = parse_match(p, e, path, why, size)) != TERR_OK)
 		return rc;
 	if (p->credits == 0 && p->nents == 0)
-		return fail(why, size, "config: %s: grants nothing (no credits, no entitlements)", path);
+		return fail(why, size, "config: %s: grants nothing (no credits, no entitlements)",
+		    path);
 	return TERR_OK;
 }
 
@@ -328,7 +352,8 @@ parse_products(struct cfg *c, const cJSON *o, char *why, size_t size)
 					if (strcmp(a->provider, b->provider) == 0 &&
 					    strcmp(a->id, b->id) == 0)
 						return fail(why, size,
-						    "config: products.%s.match.%s: id %s also matches products.%s",
+						    "config: products.%s.match.%s: id %s also "
+						    "matches products.%s",
 						    c->products[k].id, b->provider, b->id,
 						    c->products[i].id);
 				}
@@ -338,7 +363,7 @@ parse_products(struct cfg *c, const cJSON *o, char *why, size_t size)
 enum terr
 cfg_parse(struct cfg *c, const char *text, size_t n, char *why, size_t size)
 {
-	static const char *const keys[] = {"stripe", "policy", "products", NULL};
+	static const char *const keys[] = { "stripe", "policy", "products", NULL };
 	cJSON *root = NULL;
 	const cJSON *o;
 	const char *jwhy;
@@ -461,7 +486,8 @@ split_secrets(const char *name, const char *all, char out[][SECRET_MAX], size_t 
 			len--;
 		if (len > 0) {
 			if (*n == SECRETS_MAX)
-				return fail(why, size, "%s: more than %d secrets", name, SECRETS_MAX);
+				return fail(why, size, "%s: more than %d secrets", name,
+				    SECRETS_MAX);
 			text_copyn(out[(*n)++], SECRET_MAX, p, len);
 		}
 		if (comma == NULL)
@@ -486,7 +512,8 @@ cfg_load_env(struct cfg *c, char *why, size_t size)
 	    text_copy(c->config_path, sizeof(c->config_path), v) != TERR_OK)
 		return fail(why, size, "TALLY_CONFIG: path too long");
 
-	if ((rc = cfg_secret("STRIPE_WEBHOOK_SECRET", secret, sizeof(secret), why, size)) != TERR_OK)
+	if ((rc = cfg_secret("STRIPE_WEBHOOK_SECRET", secret, sizeof(secret), why, size)) !=
+	    TERR_OK)
 		return rc;
 	rc = split_secrets("STRIPE_WEBHOOK_SECRET", secret, c->stripe.secrets, &c->stripe.nsecrets,
 	    why, size);

@@ -16,11 +16,11 @@
 
 #define CFG_PATH_MAX 1024
 #define CFG_NAME_MAX 64
-#define SECRET_MAX 512
+#define SECRET_MAX   512
 
 enum product_kind {
-	PRODUCT_SUBSCRIPTION,  /* recurring: entitlements while access lasts, credits per period */
-	PRODUCT_PACK,          /* one-off: credits added */
+	PRODUCT_SUBSCRIPTION, /* recurring: entitlements while access lasts, credits per period */
+	PRODUCT_PACK,         /* one-off: credits added */
 };
 
 enum credit_policy {
@@ -44,9 +44,9 @@ struct product {
 	char id[CFG_NAME_MAX];
 	enum product_kind kind;
 	enum credit_policy policy;
-	int64_t credits;          /* per paid period (subscription) or per purchase (pack) */
-	int64_t trial_credits;    /* during a free trial; defaults to credits */
-	int64_t credits_expire;   /* packs: ms after purchase the credits expire; 0 = never */
+	int64_t credits;        /* per paid period (subscription) or per purchase (pack) */
+	int64_t trial_credits;  /* during a free trial; defaults to credits */
+	int64_t credits_expire; /* packs: ms after purchase the credits expire; 0 = never */
 	char ents[PRODUCT_ENT_MAX][CFG_NAME_MAX];
 	size_t nents;
 	struct product_match match[PRODUCT_MATCH_MAX];
@@ -54,17 +54,21 @@ struct product {
 };
 
 struct cfg_stripe {
-	char secrets[SECRETS_MAX][SECRET_MAX]; /* STRIPE_WEBHOOK_SECRET, comma-separated for rotation */
+	char secrets[SECRETS_MAX]
+		    [SECRET_MAX]; /* STRIPE_WEBHOOK_SECRET, comma-separated for rotation */
 	size_t nsecrets;
-	int test_mode;            /* accept livemode=false events (stripe.test_mode) */
-	int64_t tolerance;        /* ms (stripe.tolerance) */
-	char user_key[CFG_NAME_MAX];    /* metadata key naming the app's user (stripe.user_metadata_key) */
-	char product_key[CFG_NAME_MAX]; /* metadata key naming the product (stripe.product_metadata_key) */
+	int test_mode;     /* accept livemode=false events (stripe.test_mode) */
+	int64_t tolerance; /* ms (stripe.tolerance) */
+	char user_key
+	    [CFG_NAME_MAX]; /* metadata key naming the app's user (stripe.user_metadata_key) */
+	char product_key
+	    [CFG_NAME_MAX]; /* metadata key naming the product (stripe.product_metadata_key) */
 };
 
 struct cfg_policy {
-	int64_t grace;            /* ms of access kept after a failed renewal when the provider gives no date */
-	int64_t leeway;           /* ms of access kept past a period end while the renewal is on its way */
+	int64_t
+	    grace; /* ms of access kept after a failed renewal when the provider gives no date */
+	int64_t leeway; /* ms of access kept past a period end while the renewal is on its way */
 };
 
 struct cfg {

@@ -25,40 +25,40 @@
 
 #include "tally_limits.h"
 
-#define PROVIDER_MAX 16
-#define KIND_MAX 24
-#define TYPE_MAX 96
-#define CURRENCY_MAX 8
+#define PROVIDER_MAX  16
+#define KIND_MAX      24
+#define TYPE_MAX      96
+#define CURRENCY_MAX  8
 #define BEV_LINKS_MAX 8
-#define ACTOR_MAX (PROVIDER_MAX + ID_MAX + 16) /* "stripe:evt_...", "operator:alice" */
+#define ACTOR_MAX     (PROVIDER_MAX + ID_MAX + 16) /* "stripe:evt_...", "operator:alice" */
 
 enum sub_state {
-	SUB_NONE = 0,    /* the event does not say */
-	SUB_INCOMPLETE,  /* created, first payment not made: no access */
-	SUB_TRIALING,    /* free trial: access until the trial ends */
-	SUB_ACTIVE,      /* paid: access until the period ends */
-	SUB_CANCELED,    /* auto-renew off: access until the period ends, then expired */
-	SUB_PAST_DUE,    /* renewal failed, provider retrying: access until grace ends */
-	SUB_PAUSED,      /* no access until resumed */
-	SUB_EXPIRED,     /* ended: no access */
-	SUB_REVOKED,     /* taken away (dispute, family sharing revoked, operator): no access */
-	SUB_REFUNDED,    /* money returned: no access */
+	SUB_NONE = 0,   /* the event does not say */
+	SUB_INCOMPLETE, /* created, first payment not made: no access */
+	SUB_TRIALING,   /* free trial: access until the trial ends */
+	SUB_ACTIVE,     /* paid: access until the period ends */
+	SUB_CANCELED,   /* auto-renew off: access until the period ends, then expired */
+	SUB_PAST_DUE,   /* renewal failed, provider retrying: access until grace ends */
+	SUB_PAUSED,     /* no access until resumed */
+	SUB_EXPIRED,    /* ended: no access */
+	SUB_REVOKED,    /* taken away (dispute, family sharing revoked, operator): no access */
+	SUB_REFUNDED,   /* money returned: no access */
 	SUB__MAX
 };
 
 enum pay_kind {
-	PAY_INITIAL,   /* first payment of a subscription: credits SET */
-	PAY_RENEWAL,   /* a new period: credits RESET */
-	PAY_CHANGE,    /* plan change (proration): credits follow the product change */
-	PAY_OTHER,     /* other invoices of a subscription: recorded, no credits */
-	PAY_ONE_OFF,   /* a pack: credits ADD */
+	PAY_INITIAL, /* first payment of a subscription: credits SET */
+	PAY_RENEWAL, /* a new period: credits RESET */
+	PAY_CHANGE,  /* plan change (proration): credits follow the product change */
+	PAY_OTHER,   /* other invoices of a subscription: recorded, no credits */
+	PAY_ONE_OFF, /* a pack: credits ADD */
 	PAY__MAX
 };
 
 enum refund_kind {
-	REFUND_FULL,     /* all money returned: revoke what the payment granted */
-	REFUND_PARTIAL,  /* part returned: recorded and alerted, nothing revoked */
-	REFUND_DISPUTE,  /* chargeback opened: revoke at once */
+	REFUND_FULL,    /* all money returned: revoke what the payment granted */
+	REFUND_PARTIAL, /* part returned: recorded and alerted, nothing revoked */
+	REFUND_DISPUTE, /* chargeback opened: revoke at once */
 	REFUND__MAX
 };
 
@@ -71,12 +71,12 @@ enum {
 	BEV_ALIAS = 1 << 3,
 	BEV_NOTICE = 1 << 4,
 	BEV_CREDIT = 1 << 5,
-	BEV_LINKONLY = 1 << 6,  /* only the user and links matter (a checkout of a subscription) */
-	BEV_UNLINK = 1 << 7,    /* remove the links (operator) */
+	BEV_LINKONLY = 1 << 6, /* only the user and links matter (a checkout of a subscription) */
+	BEV_UNLINK = 1 << 7,   /* remove the links (operator) */
 };
 
 struct bev_link {
-	char kind[KIND_MAX];  /* "customer", "subscription", "app_account_token", ... */
+	char kind[KIND_MAX]; /* "customer", "subscription", "app_account_token", ... */
 	char id[ID_MAX];
 };
 
@@ -86,9 +86,9 @@ struct bev_keys {
 };
 
 struct bev_sub {
-	char id[ID_MAX];          /* provider's subscription id */
-	char product[ID_MAX];     /* provider's product or price id; "" when not said */
-	enum sub_state state;     /* SUB_NONE when not said */
+	char id[ID_MAX];      /* provider's subscription id */
+	char product[ID_MAX]; /* provider's product or price id; "" when not said */
+	enum sub_state state; /* SUB_NONE when not said */
 	int64_t period_start;
 	int64_t period_end;
 	int64_t trial_end;
@@ -98,14 +98,14 @@ struct bev_sub {
 
 struct bev_pay {
 	enum pay_kind kind;
-	struct bev_keys keys;     /* business keys: the first is the primary */
-	int64_t amount;           /* smallest currency unit */
+	struct bev_keys keys; /* business keys: the first is the primary */
+	int64_t amount;       /* smallest currency unit */
 	char currency[CURRENCY_MAX];
-	char product[ID_MAX];     /* provider's product or price id, or a catalog id */
-	int product_is_catalog;   /* product names a catalog product directly (metadata) */
+	char product[ID_MAX];   /* provider's product or price id, or a catalog id */
+	int product_is_catalog; /* product names a catalog product directly (metadata) */
 	int64_t period_start;
-	int64_t period_end;       /* subscriptions: end of the period paid for */
-	int trial;                /* a free trial started (amount 0) */
+	int64_t period_end; /* subscriptions: end of the period paid for */
+	int trial;          /* a free trial started (amount 0) */
 };
 
 struct bev_refund {
@@ -117,20 +117,20 @@ struct bev_refund {
 struct bev_credit {
 	enum credit_op op;
 	int64_t amount;
-	int64_t expires_at;       /* grants: 0 = never */
+	int64_t expires_at; /* grants: 0 = never */
 };
 
 struct bev {
-	char provider[PROVIDER_MAX];  /* "stripe", "operator", "job" ... */
-	char id[ID_MAX];              /* provider's event id: the dedup key */
-	char type[TYPE_MAX];          /* provider's event type, for the record */
-	int64_t at;                   /* provider's time of the event */
-	unsigned rank;                /* orders events of the same ms (lifecycle rank) */
-	int live;                     /* 1 livemode/production, 0 test/sandbox */
+	char provider[PROVIDER_MAX]; /* "stripe", "operator", "job" ... */
+	char id[ID_MAX];             /* provider's event id: the dedup key */
+	char type[TYPE_MAX];         /* provider's event type, for the record */
+	int64_t at;                  /* provider's time of the event */
+	unsigned rank;               /* orders events of the same ms (lifecycle rank) */
+	int live;                    /* 1 livemode/production, 0 test/sandbox */
 
-	char user[USER_ID_MAX + 1];   /* the app's user id when the event names it */
-	int user_must_exist;          /* an unknown user fails the event (operator actions) */
-	int atomic;                   /* all or nothing: an event that cannot finish is not stored */
+	char user[USER_ID_MAX + 1]; /* the app's user id when the event names it */
+	int user_must_exist;        /* an unknown user fails the event (operator actions) */
+	int atomic;                 /* all or nothing: an event that cannot finish is not stored */
 	struct bev_link links[BEV_LINKS_MAX];
 	size_t nlinks;
 	char link_provider[PROVIDER_MAX]; /* whose ids links are; "" = provider (operator links) */
@@ -139,15 +139,15 @@ struct bev {
 	struct bev_sub sub;
 	struct bev_pay pay;
 	struct bev_refund refund;
-	struct bev_keys alias;        /* BEV_ALIAS: keys[0] known, the rest attached to it */
+	struct bev_keys alias; /* BEV_ALIAS: keys[0] known, the rest attached to it */
 	struct bev_credit credit;
-	char notice[KIND_MAX + 24];   /* BEV_NOTICE: outbox topic ("trial_will_end") */
+	char notice[KIND_MAX + 24]; /* BEV_NOTICE: outbox topic ("trial_will_end") */
 
-	char note[REASON_MAX];        /* why nothing applies (no aspects), or context */
-	char actor[ACTOR_MAX];        /* audit "who" for operator/job events; provider:id otherwise */
-	char reason[REASON_MAX];      /* operator's reason */
+	char note[REASON_MAX];   /* why nothing applies (no aspects), or context */
+	char actor[ACTOR_MAX];   /* audit "who" for operator/job events; provider:id otherwise */
+	char reason[REASON_MAX]; /* operator's reason */
 
-	const char *raw;              /* the body as received (stored in the inbox) */
+	const char *raw; /* the body as received (stored in the inbox) */
 	size_t raw_len;
 };
 

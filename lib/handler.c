@@ -30,7 +30,7 @@ struct hctx {
 	const struct handler *h;
 	struct cfg cfg;
 	void *state;
-	char refuse[256];  /* non-empty: configuration incomplete, refuse everything */
+	char refuse[256]; /* non-empty: configuration incomplete, refuse everything */
 	struct store *store;
 	struct bev ev;
 	char prog[64];
@@ -62,12 +62,15 @@ reply_result(struct http_req *r, const struct bev *e, const struct apply_result 
 }
 
 static void
-log_request(struct hctx *x, struct http_req *r, const struct bev *e,
-    const struct apply_result *res, const char *err, int64_t t0)
+log_request(struct hctx *x, struct http_req *r, const struct bev *e, const struct apply_result *res,
+    const char *err, int64_t t0)
 {
 	struct logline l;
 
-	log_begin(&l, r->status >= 500 ? LOG_ERROR : r->status >= 400 ? LOG_WARN : LOG_INFO,
+	log_begin(&l,
+	    r->status >= 500       ? LOG_ERROR
+		: r->status >= 400 ? LOG_WARN
+				   : LOG_INFO,
 	    "request");
 	log_str(&l, "provider", x->h->name);
 	log_int(&l, "status", r->status);
@@ -109,12 +112,12 @@ serve_one(struct hctx *x, struct http_req *r)
 	}
 	if ((status = http_read_body(r, x->h->body_max)) != 0) {
 		http_error(r, status,
-		    status == 413   ? "body_too_large"
-		    : status == 411 ? "length_required"
-				    : "bad_body",
-		    status == 413   ? "request body too large"
-		    : status == 411 ? "Content-Length required"
-				    : "request body incomplete or Content-Length malformed");
+		    status == 413       ? "body_too_large"
+			: status == 411 ? "length_required"
+					: "bad_body",
+		    status == 413       ? "request body too large"
+			: status == 411 ? "Content-Length required"
+					: "request body incomplete or Content-Length malformed");
 		log_request(x, r, NULL, NULL, "body refused", t0);
 		return;
 	}
@@ -137,9 +140,10 @@ serve_one(struct hctx *x, struct http_req *r)
 static int
 usage(const char *prog)
 {
-	fprintf(stderr, "usage: %s [--listen SOCKET_PATH [--processes N]]\n"
-			"  FastCGI on fd 0 when started by a FastCGI server, on SOCKET_PATH with "
-			"--listen\n  (N processes accepting on it), one CGI request otherwise.\n",
+	fprintf(stderr,
+	    "usage: %s [--listen SOCKET_PATH [--processes N]]\n"
+	    "  FastCGI on fd 0 when started by a FastCGI server, on SOCKET_PATH with "
+	    "--listen\n  (N processes accepting on it), one CGI request otherwise.\n",
 	    prog);
 	return 2;
 }
@@ -211,7 +215,7 @@ handler_main(const struct handler *h, int argc, char **argv)
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			listen_path = argv[++i];
 		else if (strcmp(argv[i], "--processes") == 0 && i + 1 < argc &&
-			 text_i64s(argv[i + 1], 1, 64, &nproc) == TERR_OK)
+		    text_i64s(argv[i + 1], 1, 64, &nproc) == TERR_OK)
 			i++;
 		else {
 			rc = usage(x->prog);

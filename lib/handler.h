@@ -28,7 +28,7 @@ struct intake_err {
 };
 
 struct handler {
-	const char *name;  /* the provider: logs, and bin/tally-<name> */
+	const char *name; /* the provider: logs, and bin/tally-<name> */
 	size_t body_max;
 	/*
 	 * Once at start, after the configuration loaded. A missing secret is not

@@ -103,8 +103,9 @@ http_read_body(struct http_req *r, size_t max)
 
 	/* RFC 3875 4.1.2: CONTENT_LENGTH is set iff there is a body. */
 	if (cl == NULL || *cl == '\0')
-		return strcmp(http_method(r), "POST") == 0 || strcmp(http_method(r), "PUT") == 0 ? 411
-												   : 0;
+		return strcmp(http_method(r), "POST") == 0 || strcmp(http_method(r), "PUT") == 0
+		    ? 411
+		    : 0;
 	if (text_i64s(cl, 0, INT64_MAX, &len) != TERR_OK)
 		return 400;
 	if ((uint64_t)len > max)
@@ -203,8 +204,7 @@ http_error(struct http_req *r, int status, const char *code, const char *msg)
 }
 
 void
-http_error_h(struct http_req *r, int status, const char *headers, const char *code,
-    const char *msg)
+http_error_h(struct http_req *r, int status, const char *headers, const char *code, const char *msg)
 {
 	char storage[1024];
 	struct buf b;
@@ -222,7 +222,8 @@ http_error_h(struct http_req *r, int status, const char *headers, const char *co
 	buf_putc(&b, '\n');
 	if (b.err != TERR_OK) {
 		buf_reset(&b);
-		buf_puts(&b, "{\"error\":{\"code\":\"internal\",\"message\":\"error too long\"}}\n");
+		buf_puts(&b,
+		    "{\"error\":{\"code\":\"internal\",\"message\":\"error too long\"}}\n");
 	}
 	http_reply(r, status, "application/json", headers, buf_cstr(&b), b.len);
 }

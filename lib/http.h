@@ -12,9 +12,9 @@
 #include "buf.h"
 
 struct http_req {
-	FCGX_Request *fcgi;  /* NULL in CGI mode */
-	struct buf body;     /* the raw body, exactly as received */
-	int status;          /* status of the reply sent, 0 before */
+	FCGX_Request *fcgi; /* NULL in CGI mode */
+	struct buf body;    /* the raw body, exactly as received */
+	int status;         /* status of the reply sent, 0 before */
 };
 
 /* Bind r to a FastCGI request (f) or to the CGI environment (f == NULL). */

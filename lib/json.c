@@ -50,7 +50,8 @@ walk(const cJSON *n, int depth, int maxdepth, const char **why)
 	for (i = 1; i < k; i++)
 		if (strcmp(names[i - 1], names[i]) == 0) {
 			static _Thread_local char msg[96];
-			snprintf(msg, sizeof(msg), "duplicate key \"%.60s\" in JSON object", names[i]);
+			snprintf(msg, sizeof(msg), "duplicate key \"%.60s\" in JSON object",
+			    names[i]);
 			*why = msg;
 			rc = TERR_INVAL;
 			break;
@@ -68,8 +69,8 @@ has_escaped_nul(const char *p, size_t n)
 
 	for (i = 0; i + 5 < n; i++)
 		if (p[i] == '\\') {
-			if (p[i + 1] == 'u' && p[i + 2] == '0' && p[i + 3] == '0' && p[i + 4] == '0' &&
-			    p[i + 5] == '0')
+			if (p[i + 1] == 'u' && p[i + 2] == '0' && p[i + 3] == '0' &&
+			    p[i + 4] == '0' && p[i + 5] == '0')
 				return 1;
 			i++; /* skip the escaped character, so "\\u0000" is not a match */
 		}
@@ -104,7 +105,7 @@ json_parse(const char *p, size_t n, int maxdepth, cJSON **out, const char **why)
 	}
 	/* Only white space may follow the value (RFC 8259 section 2). */
 	while (end != NULL && end < p + n &&
-	       (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
+	    (*end == ' ' || *end == '\t' || *end == '\n' || *end == '\r'))
 		end++;
 	if (end != p + n) {
 		cJSON_Delete(root);
@@ -291,10 +292,26 @@ nest_close(struct jw *w, char c)
 		w->depth--;
 }
 
-void jw_obj(struct jw *w) { nest_open(w, '{'); }
-void jw_end(struct jw *w) { nest_close(w, '}'); }
-void jw_arr(struct jw *w) { nest_open(w, '['); }
-void jw_aend(struct jw *w) { nest_close(w, ']'); }
+void
+jw_obj(struct jw *w)
+{
+	nest_open(w, '{');
+}
+void
+jw_end(struct jw *w)
+{
+	nest_close(w, '}');
+}
+void
+jw_arr(struct jw *w)
+{
+	nest_open(w, '[');
+}
+void
+jw_aend(struct jw *w)
+{
+	nest_close(w, ']');
+}
 
 void
 jw_key(struct jw *w, const char *k)
@@ -362,7 +379,27 @@ jw_raw(struct jw *w, const char *json)
 	buf_puts(w->b, json);
 }
 
-void jw_kstr(struct jw *w, const char *k, const char *s) { jw_key(w, k); jw_str(w, s); }
-void jw_kint(struct jw *w, const char *k, int64_t v) { jw_key(w, k); jw_int(w, v); }
-void jw_kbool(struct jw *w, const char *k, int v) { jw_key(w, k); jw_bool(w, v); }
-void jw_ktime(struct jw *w, const char *k, int64_t ms) { jw_key(w, k); jw_time(w, ms); }
+void
+jw_kstr(struct jw *w, const char *k, const char *s)
+{
+	jw_key(w, k);
+	jw_str(w, s);
+}
+void
+jw_kint(struct jw *w, const char *k, int64_t v)
+{
+	jw_key(w, k);
+	jw_int(w, v);
+}
+void
+jw_kbool(struct jw *w, const char *k, int v)
+{
+	jw_key(w, k);
+	jw_bool(w, v);
+}
+void
+jw_ktime(struct jw *w, const char *k, int64_t ms)
+{
+	jw_key(w, k);
+	jw_time(w, ms);
+}

@@ -54,18 +54,18 @@ struct jw {
 };
 
 void jw_init(struct jw *w, struct buf *b);
-void jw_obj(struct jw *w);   /* { */
-void jw_end(struct jw *w);   /* } */
-void jw_arr(struct jw *w);   /* [ */
-void jw_aend(struct jw *w);  /* ] */
+void jw_obj(struct jw *w);  /* { */
+void jw_end(struct jw *w);  /* } */
+void jw_arr(struct jw *w);  /* [ */
+void jw_aend(struct jw *w); /* ] */
 void jw_key(struct jw *w, const char *k);
-void jw_str(struct jw *w, const char *s);     /* null when s is NULL */
+void jw_str(struct jw *w, const char *s); /* null when s is NULL */
 void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, int64_t v);
 void jw_bool(struct jw *w, int v);
 void jw_null(struct jw *w);
-void jw_time(struct jw *w, int64_t ms);       /* RFC 3339 string, null when 0 */
-void jw_raw(struct jw *w, const char *json);  /* already-valid JSON text */
+void jw_time(struct jw *w, int64_t ms);      /* RFC 3339 string, null when 0 */
+void jw_raw(struct jw *w, const char *json); /* already-valid JSON text */
 
 /* Key + value in one call. */
 void jw_kstr(struct jw *w, const char *k, const char *s);

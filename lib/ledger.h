@@ -16,9 +16,9 @@
 
 /* Who and why, written on every entry. */
 struct ledger_op {
-	const char *actor;   /* "stripe:evt_...", "operator:alice", "job:renewals" */
-	const char *reason;  /* free text, "" when none */
-	int64_t inbox_id;    /* the event behind it, 0 when none */
+	const char *actor;  /* "stripe:evt_...", "operator:alice", "job:renewals" */
+	const char *reason; /* free text, "" when none */
+	int64_t inbox_id;   /* the event behind it, 0 when none */
 	int64_t now;
 };
 

@@ -9,7 +9,7 @@
 static const char *progname = "tally";
 static enum log_level minlevel = LOG_INFO;
 
-static const char *const levels[] = {"debug", "info", "warn", "error"};
+static const char *const levels[] = { "debug", "info", "warn", "error" };
 
 void
 log_init(const char *prog)

@@ -7,9 +7,9 @@
 #define TALLY_MIGRATIONS_H
 
 struct migration {
-	int version;       /* the file's number: 0001_init.sql is 1 */
-	const char *name;  /* the file's name without .sql */
-	const char *sql;   /* its text */
+	int version;      /* the file's number: 0001_init.sql is 1 */
+	const char *name; /* the file's name without .sql */
+	const char *sql;  /* its text */
 };
 
 /* In ascending version order. */

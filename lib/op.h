@@ -19,10 +19,10 @@
 #include "event.h"
 
 struct op_action {
-	const char *action;    /* credits.grant, credits.revoke, links.add, links.remove */
+	const char *action; /* credits.grant, credits.revoke, links.add, links.remove */
 	const char *user;
 	int64_t amount;
-	int64_t expires_at;    /* grants: 0 = never */
+	int64_t expires_at; /* grants: 0 = never */
 	const char *reason;
 	const char *operator_; /* who: a name, recorded as "operator:<name>" */
 	int64_t at;

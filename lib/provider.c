@@ -6,8 +6,8 @@
 #include "stripe.h"
 
 enum terr
-provider_parse(const struct cfg *c, const char *provider, const char *body, size_t n,
-    struct bev *e, char *why, size_t whysize)
+provider_parse(const struct cfg *c, const char *provider, const char *body, size_t n, struct bev *e,
+    char *why, size_t whysize)
 {
 	if (strcmp(provider, "stripe") == 0)
 		return stripe_parse(c, body, n, e, why, whysize);

@@ -100,9 +100,8 @@ report_user_json(struct store *s, const struct cfg *c, const char *user, int64_t
 		jw_kstr(&w, "state", sub_state_str(r->state));
 		jw_kbool(&w, "live", r->live);
 		jw_kbool(&w, "access", sub_has_access(r, &c->policy, now));
-		jw_ktime(&w, "access_until", sub_state_grants_access(r->state)
-						 ? sub_access_end(r, &c->policy)
-						 : 0);
+		jw_ktime(&w, "access_until",
+		    sub_state_grants_access(r->state) ? sub_access_end(r, &c->policy) : 0);
 		jw_ktime(&w, "period_start", r->period_start);
 		jw_ktime(&w, "period_end", r->period_end);
 		jw_ktime(&w, "trial_end", r->trial_end);
@@ -228,7 +227,8 @@ report_user_text(struct store *s, const struct cfg *c, const char *user, int64_t
 		time_or(out, r->period_start, "?");
 		buf_puts(out, " .. ");
 		time_or(out, r->period_end, "?");
-		buf_puts(out, sub_has_access(r, &c->policy, now) ? "  access until " : "  no access");
+		buf_puts(out,
+		    sub_has_access(r, &c->policy, now) ? "  access until " : "  no access");
 		if (sub_has_access(r, &c->policy, now))
 			time_or(out, sub_access_end(r, &c->policy), "no end");
 		buf_putc(out, '\n');

@@ -27,18 +27,16 @@ store_err(struct store *s, int rc, const char *what)
 	switch (rc) {
 	case SQLITE_OK:
 	case SQLITE_DONE:
-	case SQLITE_ROW:
-		return TERR_OK;
+	case SQLITE_ROW: return TERR_OK;
 	case SQLITE_CONSTRAINT_UNIQUE:
-	case SQLITE_CONSTRAINT_PRIMARYKEY:
-		return TERR_DUP;
-	default:
-		break;
+	case SQLITE_CONSTRAINT_PRIMARYKEY: return TERR_DUP;
+	default: break;
 	}
 	log_begin(&l, LOG_ERROR, "storage error");
 	log_str(&l, "op", what);
 	log_int(&l, "sqlite_code", rc);
-	log_str(&l, "error", s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	log_str(&l, "error",
+	    s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
 	log_end(&l);
 	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
 		return TERR_BUSY;
@@ -52,8 +50,8 @@ stmt(struct store *s, enum stmt i)
 
 	if (s->st[i] != NULL)
 		return s->st[i];
-	rc = sqlite3_prepare_v3(s->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i],
-	    NULL);
+	rc =
+	    sqlite3_prepare_v3(s->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
 	if (rc != SQLITE_OK) {
 		store_err(s, rc, store_sql[i]);
 		s->st[i] = NULL;
@@ -247,7 +245,8 @@ store_open(struct store **out, const char *path, enum store_mode mode)
 		}
 		if (version != store_schema_latest()) {
 			struct logline l;
-			log_begin(&l, LOG_ERROR, "database schema is not current: run tally migrate");
+			log_begin(&l, LOG_ERROR,
+			    "database schema is not current: run tally migrate");
 			log_str(&l, "path", path);
 			log_int(&l, "schema_version", version);
 			log_int(&l, "expected", store_schema_latest());
@@ -283,15 +282,16 @@ migrate_one(struct store *s, const struct migration *m)
 
 	if ((rc = exec(s, "BEGIN IMMEDIATE")) != TERR_OK)
 		return rc;
-	if ((rc = exec(s, "CREATE TABLE IF NOT EXISTS schema_migrations ("
-			  "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
-			  "applied_at INTEGER NOT NULL)")) != TERR_OK)
+	if ((rc = exec(s,
+		 "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		 "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+		 "applied_at INTEGER NOT NULL)")) != TERR_OK)
 		goto fail;
 	if ((rc = exec(s, m->sql)) != TERR_OK)
 		goto fail;
 	src = sqlite3_prepare_v2(s->db,
-	    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)", -1, &st,
-	    NULL);
+	    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)", -1,
+	    &st, NULL);
 	if (src == SQLITE_OK) {
 		sqlite3_bind_int(st, 1, m->version);
 		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
@@ -349,10 +349,26 @@ run(struct store *s, enum stmt i, const char *what)
 	return step_done(s, st, what);
 }
 
-enum terr store_begin(struct store *s) { return run(s, STMT_BEGIN, "begin"); }
-enum terr store_commit(struct store *s) { return run(s, STMT_COMMIT, "commit"); }
-enum terr store_savepoint(struct store *s) { return run(s, STMT_SAVEPOINT, "savepoint"); }
-enum terr store_release(struct store *s) { return run(s, STMT_RELEASE, "release"); }
+enum terr
+store_begin(struct store *s)
+{
+	return run(s, STMT_BEGIN, "begin");
+}
+enum terr
+store_commit(struct store *s)
+{
+	return run(s, STMT_COMMIT, "commit");
+}
+enum terr
+store_savepoint(struct store *s)
+{
+	return run(s, STMT_SAVEPOINT, "savepoint");
+}
+enum terr
+store_release(struct store *s)
+{
+	return run(s, STMT_RELEASE, "release");
+}
 
 void
 store_rollback(struct store *s)

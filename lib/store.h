@@ -27,9 +27,9 @@
 struct store;
 
 enum store_mode {
-	STORE_RW,       /* handlers, jobs, CLI: the schema must be current */
-	STORE_RO,       /* read-only reports */
-	STORE_MIGRATE,  /* create the file if missing; the schema may be behind */
+	STORE_RW,      /* handlers, jobs, CLI: the schema must be current */
+	STORE_RO,      /* read-only reports */
+	STORE_MIGRATE, /* create the file if missing; the schema may be behind */
 };
 
 /* The schema version this build expects (the newest migration). */
@@ -172,9 +172,9 @@ struct ent_row {
 	char user[USER_ID_MAX + 1];
 	char name[CFG_NAME_MAX];
 	char source[48];
-	int64_t sub_id;   /* 0 when not from a subscription */
+	int64_t sub_id; /* 0 when not from a subscription */
 	int active;
-	int64_t ends_at;  /* 0: no end */
+	int64_t ends_at; /* 0: no end */
 	int64_t updated_at;
 };
 
@@ -238,7 +238,7 @@ struct grant_row {
 	char product[CFG_NAME_MAX];
 	int64_t amount;
 	int64_t remaining;
-	int64_t expires_at;  /* 0: never */
+	int64_t expires_at; /* 0: never */
 	int64_t created_at;
 };
 
@@ -250,13 +250,13 @@ enum terr store_grant_set_expiry(struct store *s, int64_t id, int64_t expires_at
  * or > now), soonest-expiring first, never-expiring last (the order credits
  * are spent in). Pass now = 0 to include expired ones too.
  */
-enum terr store_grants_live(struct store *s, const char *user, int64_t now,
-    struct grant_row *out, size_t max, size_t *n);
+enum terr store_grants_live(struct store *s, const char *user, int64_t now, struct grant_row *out,
+    size_t max, size_t *n);
 /* Grants with remaining > 0 of a subscription, of a payment. */
-enum terr store_grants_of_sub(struct store *s, int64_t sub_id, struct grant_row *out,
-    size_t max, size_t *n);
-enum terr store_grants_of_pay(struct store *s, int64_t pay_id, struct grant_row *out,
-    size_t max, size_t *n);
+enum terr store_grants_of_sub(struct store *s, int64_t sub_id, struct grant_row *out, size_t max,
+    size_t *n);
+enum terr store_grants_of_pay(struct store *s, int64_t pay_id, struct grant_row *out, size_t max,
+    size_t *n);
 /*
  * Period-bound plan grants (source subscription, trial or free, with an
  * expiry) of a user with remaining > 0: what a new subscription replaces.
@@ -307,7 +307,7 @@ struct outbox_row {
 	char topic[64];
 	char user[USER_ID_MAX + 1];
 	char dedup_key[2 * ID_MAX];
-	const char *payload;  /* JSON text; not owned */
+	const char *payload; /* JSON text; not owned */
 	int64_t next_at;
 	int64_t created_at;
 };
@@ -322,8 +322,8 @@ enum terr store_outbox_count(struct store *s, const char *kind, const char *topi
  * Run every consistency check; cb is called once per violation with the
  * check's name and a description. *violations counts them.
  */
-enum terr store_verify(struct store *s, void (*cb)(void *arg, const char *check,
-    const char *detail), void *arg, int64_t *violations);
+enum terr store_verify(struct store *s,
+    void (*cb)(void *arg, const char *check, const char *detail), void *arg, int64_t *violations);
 
 /* Credits a user can spend at now: remaining of unexpired grants. */
 enum terr store_balance_live(struct store *s, const char *user, int64_t now, int64_t *balance);

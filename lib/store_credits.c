@@ -14,7 +14,7 @@ static const char *const grant_sources[GRANT__MAX] = {
 	[GRANT_FREE] = "free",
 };
 
-static const char *const outbox_kinds[] = {"webhook", "notify", "alert"};
+static const char *const outbox_kinds[] = { "webhook", "notify", "alert" };
 
 const char *
 grant_source_str(enum grant_source g)
@@ -102,8 +102,8 @@ store_grant_set_expiry(struct store *s, int64_t id, int64_t expires_at)
 }
 
 enum terr
-store_grants_live(struct store *s, const char *user, int64_t now, struct grant_row *out,
-    size_t max, size_t *n)
+store_grants_live(struct store *s, const char *user, int64_t now, struct grant_row *out, size_t max,
+    size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, STMT_GRANTS_LIVE);
 
@@ -116,8 +116,7 @@ store_grants_live(struct store *s, const char *user, int64_t now, struct grant_r
 }
 
 enum terr
-store_grants_of_sub(struct store *s, int64_t sub_id, struct grant_row *out, size_t max,
-    size_t *n)
+store_grants_of_sub(struct store *s, int64_t sub_id, struct grant_row *out, size_t max, size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, STMT_GRANTS_OF_SUB);
 
@@ -125,12 +124,12 @@ store_grants_of_sub(struct store *s, int64_t sub_id, struct grant_row *out, size
 		return TERR_DB;
 	bind_i64(st, 1, sub_id);
 	bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, read_grant, out, sizeof(*out), max, n, "grants of subscription");
+	return store_many_rows(s, st, read_grant, out, sizeof(*out), max, n,
+	    "grants of subscription");
 }
 
 enum terr
-store_grants_of_pay(struct store *s, int64_t pay_id, struct grant_row *out, size_t max,
-    size_t *n)
+store_grants_of_pay(struct store *s, int64_t pay_id, struct grant_row *out, size_t max, size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, STMT_GRANTS_OF_PAY);
 
@@ -142,8 +141,7 @@ store_grants_of_pay(struct store *s, int64_t pay_id, struct grant_row *out, size
 }
 
 enum terr
-store_grants_plan(struct store *s, const char *user, struct grant_row *out, size_t max,
-    size_t *n)
+store_grants_plan(struct store *s, const char *user, struct grant_row *out, size_t max, size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, STMT_GRANTS_PLAN);
 

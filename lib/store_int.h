@@ -70,7 +70,7 @@ extern const char *const store_sql[STMT__MAX];
 /* Consistency checks run by tally verify: name and a query whose rows are violations. */
 struct store_check {
 	const char *name;
-	const char *sql;  /* each row: one TEXT column describing the violation */
+	const char *sql; /* each row: one TEXT column describing the violation */
 };
 extern const struct store_check store_checks[];
 

@@ -15,7 +15,7 @@ static const char *const inbox_states[INBOX__MAX] = {
 	[INBOX_FAILED] = "failed",
 };
 
-static const char *const pay_states[] = {"paid", "refunded", "disputed"};
+static const char *const pay_states[] = { "paid", "refunded", "disputed" };
 
 const char *
 inbox_state_str(enum inbox_state st)
@@ -199,8 +199,7 @@ read_inbox(sqlite3_stmt *st, void *out)
 }
 
 enum terr
-store_inbox_find(struct store *s, const char *provider, const char *event_id,
-    struct inbox_row *out)
+store_inbox_find(struct store *s, const char *provider, const char *event_id, struct inbox_row *out)
 {
 	sqlite3_stmt *st = stmt(s, STMT_INBOX_FIND);
 
@@ -503,7 +502,8 @@ store_ents_of_sub(struct store *s, int64_t sub_id, struct ent_row *out, size_t m
 		return TERR_DB;
 	bind_i64(st, 1, sub_id);
 	bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, read_ent, out, sizeof(*out), max, n, "entitlements of subscription");
+	return store_many_rows(s, st, read_ent, out, sizeof(*out), max, n,
+	    "entitlements of subscription");
 }
 
 enum terr

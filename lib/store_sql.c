@@ -4,39 +4,42 @@
  */
 #include "store_int.h"
 
-#define INBOX_COLS                                                                             \
-	"id, provider, event_id, type, live, event_at, received_at, updated_at, state, reason, " \
+#define INBOX_COLS                                                                                 \
+	"id, provider, event_id, type, live, event_at, received_at, updated_at, state, reason, "   \
 	"user_id, orphan_kind, orphan_id, attempts"
-#define SUB_COLS                                                                          \
-	"id, provider, ext_id, user_id, product_id, state, live, period_start, period_end, " \
-	"trial_end, grace_until, cancel_at_period_end, credits_through, state_at, state_rank, " \
+#define SUB_COLS                                                                                   \
+	"id, provider, ext_id, user_id, product_id, state, live, period_start, period_end, "       \
+	"trial_end, grace_until, cancel_at_period_end, credits_through, state_at, state_rank, "    \
 	"created_at, updated_at"
 #define ENT_COLS "id, user_id, name, source, subscription_id, active, ends_at, updated_at"
-#define PAY_COLS                                                                          \
-	"p.id, p.provider, p.user_id, p.product_id, p.subscription_id, p.kind, p.amount, " \
+#define PAY_COLS                                                                                   \
+	"p.id, p.provider, p.user_id, p.product_id, p.subscription_id, p.kind, p.amount, "         \
 	"p.currency, p.live, p.state, p.inbox_id, p.created_at"
-#define GRANT_COLS                                                                          \
-	"id, user_id, source, subscription_id, payment_id, product_id, amount, remaining, " \
+#define GRANT_COLS                                                                                 \
+	"id, user_id, source, subscription_id, payment_id, product_id, amount, remaining, "        \
 	"expires_at, created_at"
 #define LEDGER_COLS "id, user_id, grant_id, amount, kind, reason, actor, inbox_id, created_at"
-#define AUDIT_COLS "id, at, actor, user_id, action, object, detail, reason, inbox_id"
+#define AUDIT_COLS  "id, at, actor, user_id, action, object, detail, reason, inbox_id"
 
 const char *const store_sql[STMT__MAX] = {
 	[STMT_USER_EXISTS] = "SELECT created_at FROM users WHERE id = ?1",
 	[STMT_USER_INSERT] = "INSERT INTO users (id, created_at) VALUES (?1, ?2)",
 
-	[STMT_LINK_FIND] = "SELECT user_id FROM links WHERE provider = ?1 AND kind = ?2 AND ext_id = ?3",
+	[STMT_LINK_FIND] =
+	    "SELECT user_id FROM links WHERE provider = ?1 AND kind = ?2 AND ext_id = ?3",
 	[STMT_LINK_INSERT] = "INSERT INTO links (provider, kind, ext_id, user_id, created_at) "
 			     "VALUES (?1, ?2, ?3, ?4, ?5)",
 	[STMT_LINK_DELETE] = "DELETE FROM links WHERE provider = ?1 AND kind = ?2 AND ext_id = ?3",
 	[STMT_LINKS_OF] = "SELECT provider, kind, ext_id, user_id, created_at FROM links "
 			  "WHERE user_id = ?1 ORDER BY provider, kind, ext_id LIMIT ?2",
 
-	[STMT_INBOX_FIND] = "SELECT " INBOX_COLS " FROM inbox WHERE provider = ?1 AND event_id = ?2",
-	[STMT_INBOX_INSERT] = "INSERT INTO inbox (provider, event_id, type, live, event_at, "
-			      "received_at, updated_at, state, reason, user_id, orphan_kind, "
-			      "orphan_id, attempts, body) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[STMT_INBOX_FIND] =
+	    "SELECT " INBOX_COLS " FROM inbox WHERE provider = ?1 AND event_id = ?2",
+	[STMT_INBOX_INSERT] =
+	    "INSERT INTO inbox (provider, event_id, type, live, event_at, "
+	    "received_at, updated_at, state, reason, user_id, orphan_kind, "
+	    "orphan_id, attempts, body) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
 	[STMT_INBOX_UPDATE] = "UPDATE inbox SET state = ?2, reason = ?3, user_id = ?4, "
 			      "orphan_kind = ?5, orphan_id = ?6, attempts = ?7, updated_at = ?8 "
 			      "WHERE id = ?1",
@@ -48,7 +51,8 @@ const char *const store_sql[STMT__MAX] = {
 	[STMT_INBOX_ORPHANS] = "SELECT id FROM inbox WHERE state = 'orphaned' AND provider = ?1 "
 			       "AND orphan_kind = ?2 AND orphan_id = ?3 ORDER BY id LIMIT ?4",
 
-	[STMT_SUB_FIND] = "SELECT " SUB_COLS " FROM subscriptions WHERE provider = ?1 AND ext_id = ?2",
+	[STMT_SUB_FIND] =
+	    "SELECT " SUB_COLS " FROM subscriptions WHERE provider = ?1 AND ext_id = ?2",
 	[STMT_SUB_GET] = "SELECT " SUB_COLS " FROM subscriptions WHERE id = ?1",
 	[STMT_SUB_INSERT] = "INSERT INTO subscriptions (provider, ext_id, user_id, product_id, "
 			    "state, live, period_start, period_end, trial_end, grace_until, "
@@ -99,8 +103,9 @@ const char *const store_sql[STMT__MAX] = {
 			     "AND source IN ('subscription', 'trial', 'free') "
 			     "ORDER BY id LIMIT ?2",
 
-	[STMT_LEDGER_INSERT] = "INSERT INTO ledger (user_id, grant_id, amount, kind, reason, actor, "
-			       "inbox_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	[STMT_LEDGER_INSERT] =
+	    "INSERT INTO ledger (user_id, grant_id, amount, kind, reason, actor, "
+	    "inbox_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[STMT_LEDGER_OF] = "SELECT " LEDGER_COLS " FROM ledger WHERE user_id = ?1 "
 			   "ORDER BY id DESC LIMIT ?2",
 
@@ -130,41 +135,46 @@ const char *const store_sql[STMT__MAX] = {
 };
 
 const struct store_check store_checks[] = {
-	{"grant_equals_ledger",
+	{ "grant_equals_ledger",
 	    "SELECT 'grant ' || g.id || ' of user ' || g.user_id || ': remaining ' || g.remaining "
 	    "|| ' but its ledger entries sum to ' || IFNULL(l.total, 0) "
 	    "FROM grants g LEFT JOIN (SELECT grant_id, SUM(amount) AS total FROM ledger "
-	    "GROUP BY grant_id) l ON l.grant_id = g.id WHERE g.remaining != IFNULL(l.total, 0)"},
-	{"grant_has_one_grant_entry",
-	    "SELECT 'grant ' || g.id || ': ' || count(l.id) || ' grant entries for amount ' || g.amount "
+	    "GROUP BY grant_id) l ON l.grant_id = g.id WHERE g.remaining != IFNULL(l.total, 0)" },
+	{ "grant_has_one_grant_entry",
+	    "SELECT 'grant ' || g.id || ': ' || count(l.id) || ' grant entries for amount ' || "
+	    "g.amount "
 	    "FROM grants g LEFT JOIN ledger l ON l.grant_id = g.id AND l.kind = 'grant' "
-	    "AND l.amount = g.amount GROUP BY g.id HAVING count(l.id) != 1"},
-	{"ledger_user_matches_grant",
+	    "AND l.amount = g.amount GROUP BY g.id HAVING count(l.id) != 1" },
+	{ "ledger_user_matches_grant",
 	    "SELECT 'ledger ' || l.id || ' is for user ' || l.user_id || ' but grant ' || g.id "
 	    "|| ' belongs to ' || g.user_id FROM ledger l JOIN grants g ON g.id = l.grant_id "
-	    "WHERE l.user_id != g.user_id"},
-	{"ledger_sign",
+	    "WHERE l.user_id != g.user_id" },
+	{ "ledger_sign",
 	    "SELECT 'ledger ' || id || ': kind ' || kind || ' with amount ' || amount FROM ledger "
-	    "WHERE (kind = 'grant' AND amount <= 0) OR (kind != 'grant' AND amount >= 0)"},
-	{"payment_has_key",
+	    "WHERE (kind = 'grant' AND amount <= 0) OR (kind != 'grant' AND amount >= 0)" },
+	{ "payment_has_key",
 	    "SELECT 'payment ' || p.id || ' has no business key' FROM payments p "
-	    "WHERE NOT EXISTS (SELECT 1 FROM payment_keys k WHERE k.payment_id = p.id)"},
-	{"entitlement_follows_subscription",
-	    "SELECT 'entitlement ' || e.id || ' (' || e.name || ' of ' || e.user_id || ') is active "
-	    "but subscription ' || s.id || ' is ' || s.state FROM entitlements e JOIN subscriptions s "
-	    "ON s.id = e.subscription_id WHERE e.active = 1 AND s.state IN ('incomplete', 'paused', "
-	    "'expired', 'revoked', 'refunded')"},
-	{"subscription_user_matches_entitlement",
-	    "SELECT 'entitlement ' || e.id || ' is for ' || e.user_id || ' but subscription ' || s.id "
+	    "WHERE NOT EXISTS (SELECT 1 FROM payment_keys k WHERE k.payment_id = p.id)" },
+	{ "entitlement_follows_subscription",
+	    "SELECT 'entitlement ' || e.id || ' (' || e.name || ' of ' || e.user_id || ') is "
+	    "active "
+	    "but subscription ' || s.id || ' is ' || s.state FROM entitlements e JOIN "
+	    "subscriptions s "
+	    "ON s.id = e.subscription_id WHERE e.active = 1 AND s.state IN ('incomplete', "
+	    "'paused', "
+	    "'expired', 'revoked', 'refunded')" },
+	{ "subscription_user_matches_entitlement",
+	    "SELECT 'entitlement ' || e.id || ' is for ' || e.user_id || ' but subscription ' || "
+	    "s.id "
 	    "|| ' belongs to ' || s.user_id FROM entitlements e JOIN subscriptions s "
-	    "ON s.id = e.subscription_id WHERE e.user_id != s.user_id"},
-	{"orphan_has_key",
+	    "ON s.id = e.subscription_id WHERE e.user_id != s.user_id" },
+	{ "orphan_has_key",
 	    "SELECT 'inbox ' || id || ' is orphaned without a key to resolve it' FROM inbox "
-	    "WHERE state = 'orphaned' AND (orphan_kind IS NULL OR orphan_id IS NULL)"},
-	{"foreign_keys",
-	    "SELECT 'table ' || \"table\" || ' row ' || IFNULL(rowid, '?') || ' references a missing ' "
-	    "|| parent FROM pragma_foreign_key_check"},
-	{"integrity",
-	    "SELECT quick_check FROM pragma_quick_check WHERE quick_check != 'ok'"},
-	{NULL, NULL},
+	    "WHERE state = 'orphaned' AND (orphan_kind IS NULL OR orphan_id IS NULL)" },
+	{ "foreign_keys",
+	    "SELECT 'table ' || \"table\" || ' row ' || IFNULL(rowid, '?') || ' references a "
+	    "missing ' "
+	    "|| parent FROM pragma_foreign_key_check" },
+	{ "integrity", "SELECT quick_check FROM pragma_quick_check WHERE quick_check != 'ok'" },
+	{ NULL, NULL },
 };

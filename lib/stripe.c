@@ -73,14 +73,16 @@ stripe_verify(const struct stripe_verifier *v, const char *header, const char *b
 			return TERR_INVAL;
 		}
 		if (eq - item == 1 && item[0] == 't') {
-			if (t >= 0 || text_i64(eq + 1, (size_t)(item + len - eq - 1), 0, INT64_MAX / 1000,
-					  &t) != TERR_OK) {
+			if (t >= 0 ||
+			    text_i64(eq + 1, (size_t)(item + len - eq - 1), 0, INT64_MAX / 1000,
+				&t) != TERR_OK) {
 				*why = "malformed timestamp in Stripe-Signature header";
 				return TERR_INVAL;
 			}
 		} else if (eq - item == 2 && item[0] == 'v' && item[1] == '1') {
 			/* A v1 that is not 64 hex digits can match nothing: skip it. */
-			if ((size_t)(item + len - eq - 1) == 2 * SHA256_LEN && nsig < STRIPE_SIG_MAX &&
+			if ((size_t)(item + len - eq - 1) == 2 * SHA256_LEN &&
+			    nsig < STRIPE_SIG_MAX &&
 			    text_unhex(eq + 1, 2 * SHA256_LEN, sigs[nsig], SHA256_LEN) == TERR_OK)
 				nsig++;
 		}
@@ -132,7 +134,7 @@ struct sctx {
 	struct bev *e;
 	char *why;
 	size_t whysize;
-	int bad;  /* a field had the wrong type */
+	int bad; /* a field had the wrong type */
 };
 
 static void
@@ -287,8 +289,8 @@ map_subscription(struct sctx *x, const cJSON *sub, int deleted)
 	if (cancel_at != 0 && (e->sub.period_end == 0 || cancel_at < e->sub.period_end))
 		e->sub.period_end = cancel_at;
 
-	if (deleted || strcmp(status, "canceled") == 0 || strcmp(status, "incomplete_expired") == 0 ||
-	    strcmp(status, "unpaid") == 0)
+	if (deleted || strcmp(status, "canceled") == 0 ||
+	    strcmp(status, "incomplete_expired") == 0 || strcmp(status, "unpaid") == 0)
 		e->sub.state = SUB_EXPIRED;
 	else if (strcmp(status, "incomplete") == 0)
 		e->sub.state = SUB_INCOMPLETE;
@@ -355,8 +357,7 @@ pick_line(struct sctx *x, const cJSON *invoice)
 
 	if (!cJSON_IsArray(lines))
 		return;
-	cJSON_ArrayForEach(line, lines)
-	{
+	cJSON_ArrayForEach (line, lines) {
 		int64_t amt = 0, end;
 		int score = 0;
 		const cJSON *period = jobj(line, "period");
@@ -457,7 +458,8 @@ map_invoice_failed(struct sctx *x, const cJSON *inv)
 	invoice_subscription(x, inv, sub, sizeof(sub));
 	link_customer(x, inv);
 	if (sub[0] == '\0') {
-		snprintf(e->note, sizeof(e->note), "payment failed for a one-off invoice: nothing to do");
+		snprintf(e->note, sizeof(e->note),
+		    "payment failed for a one-off invoice: nothing to do");
 		return;
 	}
 	pick_line(x, inv);
@@ -497,7 +499,8 @@ map_checkout(struct sctx *x, const cJSON *cs)
 		if (bev_link(e, "subscription", sub) != TERR_OK)
 			bad(x, "too many ids");
 		if (e->nlinks == 0) {
-			snprintf(e->note, sizeof(e->note), "subscription checkout without customer");
+			snprintf(e->note, sizeof(e->note),
+			    "subscription checkout without customer");
 			return;
 		}
 		snprintf(e->note, sizeof(e->note),
@@ -546,8 +549,8 @@ map_refund(struct sctx *x, const cJSON *ch)
 	amt = amount(x, ch, "amount");
 	refunded = amount(x, ch, "amount_refunded");
 	e->refund.amount = refunded;
-	e->refund.kind = flag(x, ch, "refunded") || (amt > 0 && refunded >= amt) ? REFUND_FULL
-										   : REFUND_PARTIAL;
+	e->refund.kind =
+	    flag(x, ch, "refunded") || (amt > 0 && refunded >= amt) ? REFUND_FULL : REFUND_PARTIAL;
 	meta_user(x, ch);
 	link_customer(x, ch);
 	if (e->refund.keys.n == 0)
@@ -590,7 +593,7 @@ enum terr
 stripe_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, char *why,
     size_t whysize)
 {
-	struct sctx x = {c, e, why, whysize, 0};
+	struct sctx x = { c, e, why, whysize, 0 };
 	cJSON *root = NULL;
 	const cJSON *obj;
 	const char *jwhy, *object;
@@ -637,14 +640,14 @@ stripe_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, cha
 	    strcmp(e->type, "checkout.session.async_payment_succeeded") == 0)
 		map_checkout(&x, obj);
 	else if (strcmp(e->type, "invoice.paid") == 0 ||
-		 strcmp(e->type, "invoice.payment_succeeded") == 0)
+	    strcmp(e->type, "invoice.payment_succeeded") == 0)
 		map_invoice_paid(&x, obj);
 	else if (strcmp(e->type, "invoice.payment_failed") == 0)
 		map_invoice_failed(&x, obj);
 	else if (strcmp(e->type, "customer.subscription.created") == 0 ||
-		 strcmp(e->type, "customer.subscription.updated") == 0 ||
-		 strcmp(e->type, "customer.subscription.paused") == 0 ||
-		 strcmp(e->type, "customer.subscription.resumed") == 0)
+	    strcmp(e->type, "customer.subscription.updated") == 0 ||
+	    strcmp(e->type, "customer.subscription.paused") == 0 ||
+	    strcmp(e->type, "customer.subscription.resumed") == 0)
 		map_subscription(&x, obj, 0);
 	else if (strcmp(e->type, "customer.subscription.deleted") == 0)
 		map_subscription(&x, obj, 1);
@@ -665,7 +668,8 @@ stripe_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, cha
 	else if (strcmp(e->type, "invoice_payment.paid") == 0)
 		map_invoice_payment(&x, obj);
 	else
-		snprintf(e->note, sizeof(e->note), "event type %s is not acted on: stored", e->type);
+		snprintf(e->note, sizeof(e->note), "event type %s is not acted on: stored",
+		    e->type);
 	rc = x.bad ? TERR_INVAL : TERR_OK;
 out:
 	cJSON_Delete(root);

@@ -31,7 +31,7 @@
 struct stripe_verifier {
 	struct hmac_key keys[SECRETS_MAX];
 	size_t n;
-	int64_t tolerance;  /* ms */
+	int64_t tolerance; /* ms */
 };
 
 /* Prepare one HMAC key per configured secret. n == 0 when none is configured. */

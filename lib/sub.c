@@ -7,10 +7,8 @@ sub_state_grants_access(enum sub_state st)
 	case SUB_TRIALING:
 	case SUB_ACTIVE:
 	case SUB_CANCELED:
-	case SUB_PAST_DUE:
-		return 1;
-	default:
-		return 0;
+	case SUB_PAST_DUE: return 1;
+	default: return 0;
 	}
 }
 
@@ -18,16 +16,11 @@ int64_t
 sub_access_end(const struct sub_row *r, const struct cfg_policy *p)
 {
 	switch (r->state) {
-	case SUB_TRIALING:
-		return r->trial_end != 0 ? r->trial_end : r->period_end;
-	case SUB_ACTIVE:
-		return r->period_end != 0 ? r->period_end + p->leeway : 0;
-	case SUB_CANCELED:
-		return r->period_end;
-	case SUB_PAST_DUE:
-		return r->grace_until != 0 ? r->grace_until : r->state_at + p->grace;
-	default:
-		return 0;
+	case SUB_TRIALING: return r->trial_end != 0 ? r->trial_end : r->period_end;
+	case SUB_ACTIVE: return r->period_end != 0 ? r->period_end + p->leeway : 0;
+	case SUB_CANCELED: return r->period_end;
+	case SUB_PAST_DUE: return r->grace_until != 0 ? r->grace_until : r->state_at + p->grace;
+	default: return 0;
 	}
 }
 

@@ -38,9 +38,9 @@
 #define SECRETS_MAX 4
 
 /* Products in the catalog, provider ids per product, entitlements per product. */
-#define PRODUCTS_MAX 256
+#define PRODUCTS_MAX      256
 #define PRODUCT_MATCH_MAX 16
-#define PRODUCT_ENT_MAX 16
+#define PRODUCT_ENT_MAX   16
 
 /* The config file: a catalog of a few hundred products is tens of KB. */
 #define CONFIG_MAX (1024 * 1024)

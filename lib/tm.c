@@ -75,7 +75,7 @@ tm_parse(const char *s, int64_t *ms)
 {
 	size_t n = strlen(s);
 	int64_t y, mo, d, h = 0, mi = 0, sec = 0, frac = 0, v;
-	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	static const int mdays[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
 
 	if (n > 1 && s[0] == '@') {
 		if (text_i64(s + 1, n - 1, 0, INT64_MAX / 1000, &v) != TERR_OK)
@@ -113,10 +113,22 @@ tm_parse_duration(const char *s, int64_t *ms)
 	if (n == 0)
 		return TERR_INVAL;
 	switch (s[n - 1]) {
-	case 's': unit = 1000; n--; break;
-	case 'm': unit = 60 * 1000; n--; break;
-	case 'h': unit = 3600 * 1000; n--; break;
-	case 'd': unit = 86400 * 1000; n--; break;
+	case 's':
+		unit = 1000;
+		n--;
+		break;
+	case 'm':
+		unit = 60 * 1000;
+		n--;
+		break;
+	case 'h':
+		unit = 3600 * 1000;
+		n--;
+		break;
+	case 'd':
+		unit = 86400 * 1000;
+		n--;
+		break;
 	default: break;
 	}
 	if (text_i64(s, n, 0, (int64_t)3660 * 86400 * 1000 / unit, &v) != TERR_OK)

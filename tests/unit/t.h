@@ -18,40 +18,40 @@ static const char *t_name;
 
 #define TEST(name) static void name(void)
 
-#define CHECK(cond)                                                                           \
-	do {                                                                                  \
-		if (!(cond)) {                                                                \
-			if (!t_failed_now)                                                    \
+#define CHECK(cond)                                                                                \
+	do {                                                                                       \
+		if (!(cond)) {                                                                     \
+			if (!t_failed_now)                                                         \
 				printf("FAIL %s: %s:%d: %s\n", t_name, __FILE__, __LINE__, #cond); \
-			t_failed_now = 1;                                                     \
-			return;                                                               \
-		}                                                                             \
+			t_failed_now = 1;                                                          \
+			return;                                                                    \
+		}                                                                                  \
 	} while (0)
 
 /* Compare integers and show both values on failure. */
-#define CHECK_EQ(a, b)                                                                        \
-	do {                                                                                  \
-		long long t_a = (long long)(a), t_b = (long long)(b);                         \
-		if (t_a != t_b) {                                                             \
-			if (!t_failed_now)                                                    \
-				printf("FAIL %s: %s:%d: %s == %s (%lld != %lld)\n", t_name, __FILE__, \
-				    __LINE__, #a, #b, t_a, t_b);                              \
-			t_failed_now = 1;                                                     \
-			return;                                                               \
-		}                                                                             \
+#define CHECK_EQ(a, b)                                                                             \
+	do {                                                                                       \
+		long long t_a = (long long)(a), t_b = (long long)(b);                              \
+		if (t_a != t_b) {                                                                  \
+			if (!t_failed_now)                                                         \
+				printf("FAIL %s: %s:%d: %s == %s (%lld != %lld)\n", t_name,        \
+				    __FILE__, __LINE__, #a, #b, t_a, t_b);                         \
+			t_failed_now = 1;                                                          \
+			return;                                                                    \
+		}                                                                                  \
 	} while (0)
 
-#define CHECK_STR(a, b)                                                                       \
-	do {                                                                                  \
-		const char *t_a = (a), *t_b = (b);                                            \
-		if (t_a == NULL || t_b == NULL || strcmp(t_a, t_b) != 0) {                    \
-			if (!t_failed_now)                                                    \
-				printf("FAIL %s: %s:%d: %s == %s (\"%s\" != \"%s\")\n", t_name,   \
-				    __FILE__, __LINE__, #a, #b, t_a ? t_a : "(null)",         \
-				    t_b ? t_b : "(null)");                                    \
-			t_failed_now = 1;                                                     \
-			return;                                                               \
-		}                                                                             \
+#define CHECK_STR(a, b)                                                                            \
+	do {                                                                                       \
+		const char *t_a = (a), *t_b = (b);                                                 \
+		if (t_a == NULL || t_b == NULL || strcmp(t_a, t_b) != 0) {                         \
+			if (!t_failed_now)                                                         \
+				printf("FAIL %s: %s:%d: %s == %s (\"%s\" != \"%s\")\n", t_name,    \
+				    __FILE__, __LINE__, #a, #b, t_a ? t_a : "(null)",              \
+				    t_b ? t_b : "(null)");                                         \
+			t_failed_now = 1;                                                          \
+			return;                                                                    \
+		}                                                                                  \
 	} while (0)
 
 static inline void

@@ -169,7 +169,7 @@ mkgrant(const char *user, int64_t amount, int64_t expires)
 TEST(ledger_debit_draws_soonest_expiring_first)
 {
 	struct store *s = fresh_db();
-	struct ledger_op op = {"test", "", 0, 1000};
+	struct ledger_op op = { "test", "", 0, 1000 };
 	struct grant_row never = mkgrant("fay", 100, 0), late = mkgrant("fay", 100, 5000),
 			 soon = mkgrant("fay", 100, 2000), gone = mkgrant("fay", 100, 500);
 	struct grant_row live[8];
@@ -247,7 +247,7 @@ TEST(migrations_from_empty_and_from_each_previous_version)
 TEST(verify_reports_a_grant_that_disagrees_with_its_ledger)
 {
 	struct store *s = fresh_db();
-	struct ledger_op op = {"test", "", 0, 1000};
+	struct ledger_op op = { "test", "", 0, 1000 };
 	struct grant_row g = mkgrant("gus", 100, 0);
 	int64_t violations = 0;
 

@@ -413,7 +413,7 @@ TEST(buf_fixed_release_keeps_storage_and_empties)
 TEST(buf_fixed_of_size_one_holds_only_nul)
 {
 	struct buf b;
-	char st[2] = {'q', '#'};
+	char st[2] = { 'q', '#' };
 
 	buf_init_fixed(&b, st, 1);
 	CHECK_EQ(b.max, 0);

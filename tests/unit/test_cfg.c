@@ -21,7 +21,8 @@ static const char catalog[] =
     "    \"pro_monthly\": {\n"
     "      \"kind\": \"subscription\", \"credits\": 1000, \"trial_credits\": 100,\n"
     "      \"entitlements\": [\"pro\", \"export\"],\n"
-    "      \"match\": {\"stripe\": [\"price_pro_m\", \"prod_pro\"], \"apple\": [\"com.x.pro.monthly\"]}\n"
+    "      \"match\": {\"stripe\": [\"price_pro_m\", \"prod_pro\"], \"apple\": "
+    "[\"com.x.pro.monthly\"]}\n"
     "    },\n"
     "    \"team\": {\n"
     "      \"kind\": \"subscription\", \"credits\": 5000, \"credit_policy\": \"accumulate\",\n"
@@ -63,7 +64,8 @@ refused(const char *text, const char *want)
 	cfg_release(&c);
 	ok = rc == TERR_CONFIG && strstr(why, want) != NULL;
 	if (!ok)
-		printf("# rc=%d why=\"%s\" (wanted TERR_CONFIG naming \"%s\")\n", (int)rc, why, want);
+		printf("# rc=%d why=\"%s\" (wanted TERR_CONFIG naming \"%s\")\n", (int)rc, why,
+		    want);
 	return ok;
 }
 
@@ -280,8 +282,9 @@ TEST(cfg_entitlements_alone_grant_something)
 	char why[512];
 	enum terr rc;
 
-	rc = load(&c, "{\"products\":{\"p\":{\"kind\":\"subscription\",\"entitlements\":[\"pro\"]}}}",
-	    why, sizeof(why));
+	rc = load(&c,
+	    "{\"products\":{\"p\":{\"kind\":\"subscription\",\"entitlements\":[\"pro\"]}}}", why,
+	    sizeof(why));
 	cfg_release(&c);
 	CHECK_EQ(rc, TERR_OK);
 }
@@ -419,21 +422,24 @@ TEST(cfg_rejects_empty_match_id)
 
 TEST(cfg_rejects_same_provider_id_under_two_products)
 {
-	CHECK(refused("{\"products\":{"
-		      "\"a\":{\"kind\":\"pack\",\"credits\":1,\"match\":{\"stripe\":[\"price_1\"]}},"
-		      "\"b\":{\"kind\":\"pack\",\"credits\":2,\"match\":{\"stripe\":[\"price_1\"]}}}}",
+	CHECK(refused(
+	    "{\"products\":{"
+	    "\"a\":{\"kind\":\"pack\",\"credits\":1,\"match\":{\"stripe\":[\"price_1\"]}},"
+	    "\"b\":{\"kind\":\"pack\",\"credits\":2,\"match\":{\"stripe\":[\"price_1\"]}}}}",
 	    "match.stripe"));
 }
 
 TEST(cfg_duplicate_provider_id_message_names_both_products)
 {
-	CHECK(refused("{\"products\":{"
-		      "\"a\":{\"kind\":\"pack\",\"credits\":1,\"match\":{\"stripe\":[\"price_1\"]}},"
-		      "\"b\":{\"kind\":\"pack\",\"credits\":2,\"match\":{\"stripe\":[\"price_1\"]}}}}",
-		"products.b.match.stripe") &&
-	    refused("{\"products\":{"
-		    "\"a\":{\"kind\":\"pack\",\"credits\":1,\"match\":{\"stripe\":[\"price_1\"]}},"
-		    "\"b\":{\"kind\":\"pack\",\"credits\":2,\"match\":{\"stripe\":[\"price_1\"]}}}}",
+	CHECK(refused(
+		  "{\"products\":{"
+		  "\"a\":{\"kind\":\"pack\",\"credits\":1,\"match\":{\"stripe\":[\"price_1\"]}},"
+		  "\"b\":{\"kind\":\"pack\",\"credits\":2,\"match\":{\"stripe\":[\"price_1\"]}}}}",
+		  "products.b.match.stripe") &&
+	    refused(
+		"{\"products\":{"
+		"\"a\":{\"kind\":\"pack\",\"credits\":1,\"match\":{\"stripe\":[\"price_1\"]}},"
+		"\"b\":{\"kind\":\"pack\",\"credits\":2,\"match\":{\"stripe\":[\"price_1\"]}}}}",
 		"products.a"));
 }
 
@@ -447,7 +453,8 @@ TEST(cfg_rejects_same_provider_id_twice_in_one_product)
 TEST(cfg_rejects_product_granting_nothing)
 {
 	CHECK(refused("{\"products\":{\"free\":{\"kind\":\"subscription\"}}}", "products.free"));
-	CHECK(refused("{\"products\":{\"free\":{\"kind\":\"pack\",\"credits\":0,\"entitlements\":[]}}}",
+	CHECK(refused(
+	    "{\"products\":{\"free\":{\"kind\":\"pack\",\"credits\":0,\"entitlements\":[]}}}",
 	    "products.free"));
 }
 
@@ -489,7 +496,7 @@ TEST(cfg_rejects_non_object_root)
 
 /* ---------------------------------------------------------------- secrets */
 
-#define SECRET_ENV "TALLY_TEST_SECRET"
+#define SECRET_ENV      "TALLY_TEST_SECRET"
 #define SECRET_ENV_FILE "TALLY_TEST_SECRET_FILE"
 
 /* A temp file holding s; path in path[64]. 1 on success. */

@@ -262,7 +262,8 @@ TEST(json_accepts_valid_utf8)
 {
 	cJSON *root = NULL;
 
-	CHECK_EQ(parse("{\"name\":\"J\xc3\xbcrgen \xe2\x82\xac \xf0\x9f\x98\x80\"}", &root), TERR_OK);
+	CHECK_EQ(parse("{\"name\":\"J\xc3\xbcrgen \xe2\x82\xac \xf0\x9f\x98\x80\"}", &root),
+	    TERR_OK);
 	CHECK(strcmp(cJSON_GetObjectItemCaseSensitive(root, "name")->valuestring,
 		  "J\xc3\xbcrgen \xe2\x82\xac \xf0\x9f\x98\x80") == 0);
 	cJSON_Delete(root);
@@ -746,8 +747,8 @@ TEST(jw_output_parses_back_with_cjson)
 	    cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root, "n")) &&
 	    cJSON_IsNull(cJSON_GetObjectItemCaseSensitive(root, "none"));
 	time_ok = has_str(root, "at", "2026-11-22T08:12:45.123Z");
-	raw_ok = cJSON_IsArray(cJSON_GetObjectItemCaseSensitive(
-	    cJSON_GetObjectItemCaseSensitive(root, "raw"), "x"));
+	raw_ok = cJSON_IsArray(
+	    cJSON_GetObjectItemCaseSensitive(cJSON_GetObjectItemCaseSensitive(root, "raw"), "x"));
 	strn_ok = has_str(root, "sn", "abc");
 	cJSON_Delete(root);
 	CHECK_EQ(b.err, TERR_OK);

@@ -16,7 +16,7 @@
 #include "tally_limits.h"
 
 #define NOW_MS 1700000000000LL
-#define NOW_S 1700000000LL
+#define NOW_S  1700000000LL
 #define TOL_MS 300000LL
 
 static const char body[] = "{\"id\":\"evt_1\",\"object\":\"event\",\"type\":\"invoice.paid\"}";
@@ -64,7 +64,7 @@ verifier(struct stripe_verifier *v, const char *const *secrets, size_t n)
 static enum terr
 verify1(const char *header, const char *msg, size_t n)
 {
-	static const char *const one[] = {secret};
+	static const char *const one[] = { secret };
 	struct stripe_verifier v;
 	const char *why = NULL;
 	enum terr rc;
@@ -108,7 +108,7 @@ TEST(stripe_sig_accepts_valid_among_several_v1)
 
 TEST(stripe_sig_accepts_second_configured_secret)
 {
-	static const char *const two[] = {secret2, secret};
+	static const char *const two[] = { secret2, secret };
 	struct stripe_verifier v;
 	const char *why = NULL;
 	char h[256];
@@ -123,7 +123,7 @@ TEST(stripe_sig_accepts_second_configured_secret)
 
 TEST(stripe_sig_accepts_first_configured_secret_during_rotation)
 {
-	static const char *const two[] = {secret2, secret};
+	static const char *const two[] = { secret2, secret };
 	struct stripe_verifier v;
 	const char *why = NULL;
 	char h[256];
@@ -390,7 +390,7 @@ TEST(stripe_sig_no_secret_configured_is_config_error)
 
 TEST(stripe_sig_release_leaves_no_keys)
 {
-	static const char *const one[] = {secret};
+	static const char *const one[] = { secret };
 	struct stripe_verifier v;
 
 	CHECK(verifier(&v, one, 1));

@@ -189,12 +189,18 @@ TEST(utf8_rejects_truncated_sequences)
 
 TEST(utf8_rejects_sequence_cut_by_ascii)
 {
-	CHECK_EQ(text_utf8_valid("\xe2\x82" "A", 3), 0);
+	CHECK_EQ(text_utf8_valid("\xe2\x82"
+				 "A",
+		     3),
+	    0);
 }
 
 TEST(utf8_rejects_lone_continuation_byte)
 {
-	CHECK_EQ(text_utf8_valid("a\x80" "b", 3), 0);
+	CHECK_EQ(text_utf8_valid("a\x80"
+				 "b",
+		     3),
+	    0);
 }
 
 /* ---------------------------------------------------------- text_id_valid */
@@ -253,7 +259,7 @@ TEST(hex_round_trips_all_byte_values)
 
 TEST(hex_encodes_lowercase)
 {
-	static const unsigned char in[] = {0x00, 0xab, 0xff, 0x10};
+	static const unsigned char in[] = { 0x00, 0xab, 0xff, 0x10 };
 	char hex[9];
 
 	text_hex(in, sizeof(in), hex);
@@ -262,7 +268,7 @@ TEST(hex_encodes_lowercase)
 
 TEST(hex_of_nothing_is_empty_string)
 {
-	char hex[1] = {'x'};
+	char hex[1] = { 'x' };
 
 	text_hex((const unsigned char *)"", 0, hex);
 	CHECK_EQ(hex[0], '\0');
@@ -296,7 +302,7 @@ TEST(unhex_rejects_non_hex_digit)
 
 TEST(unhex_never_writes_past_outsize)
 {
-	unsigned char out[4] = {0xee, 0xee, 0xee, 0xee};
+	unsigned char out[4] = { 0xee, 0xee, 0xee, 0xee };
 
 	CHECK(text_unhex("00112233", 8, out, 2) != TERR_OK);
 	CHECK_EQ(out[2], 0xee);
@@ -323,7 +329,7 @@ TEST(copy_truncation_returns_toobig_and_leaves_empty)
 
 TEST(copy_into_zero_size_writes_nothing)
 {
-	char dst[1] = {'x'};
+	char dst[1] = { 'x' };
 
 	CHECK_EQ(text_copy(dst, 0, "a"), TERR_TOOBIG);
 	CHECK_EQ(dst[0], 'x');
