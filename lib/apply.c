@@ -20,12 +20,15 @@
 #define REPLAY_DEPTH_MAX 3
 #define SUB_GRANTS_MAX   64
 
+struct outcome;
+
 struct actx {
 	struct store *s;
 	const struct cfg *c;
 	int64_t now;
 	int depth;      /* nesting of orphan replays */
 	size_t replays; /* orphans replayed in this transaction */
+	struct outcome *pool; /* one outcome per replay depth, allocated once per batch */
 };
 
 /* Something this event created that may resolve orphans waiting for it. */
@@ -1091,17 +1094,23 @@ replay_resolved(struct actx *a, const struct outcome *o)
 	char why[128];
 	size_t i, k, n;
 	enum terr rc = TERR_OK;
+	int any;
 
 	if (a->depth >= REPLAY_DEPTH_MAX || o->nres == 0)
 		return TERR_OK;
-	if ((ev = malloc(sizeof(*ev))) == NULL)
-		return TERR_NOMEM;
+	if ((rc = store_inbox_any_orphan(a->s, &any)) != TERR_OK || !any)
+		return rc;
 	buf_init(&body, BODY_MAX);
 	for (k = 0; k < o->nres && a->replays < ORPHAN_REPLAY_MAX; k++) {
-		rc = store_inbox_orphans(a->s, o->res[k].provider, o->res[k].kind, o->res[k].id,
-		    ids, ORPHAN_REPLAY_MAX - a->replays, &n);
+		rc = store_inbox_orphans(a->s, o->res[k].provider, o->res[k].kind, o->res[k].id, ids,
+		    ORPHAN_REPLAY_MAX - a->replays, &n);
 		if (rc != TERR_OK)
 			goto out;
+		/* The common case, nothing waiting, allocates nothing. */
+		if (n > 0 && ev == NULL && (ev = malloc(sizeof(*ev))) == NULL) {
+			rc = TERR_NOMEM;
+			goto out;
+		}
 		for (i = 0; i < n; i++) {
 			buf_reset(&body);
 			if ((rc = store_inbox_get(a->s, ids[i], &row, &body)) != TERR_OK)
@@ -1123,38 +1132,37 @@ out:
 	return rc;
 }
 
-/* The event's inbox row: the existing one (retry, replay) or a new one. */
+/* The event's inbox row: a new one, or the existing one (retry, replay). */
 static enum terr
 inbox_claim(struct actx *a, const struct bev *e, int64_t replay_id, struct inbox_row *row,
     struct apply_result *r)
 {
 	enum terr rc;
 
-	if (replay_id != 0)
-		rc = store_inbox_get(a->s, replay_id, row, NULL);
-	else
+	if (replay_id == 0) {
+		memset(row, 0, sizeof(*row));
+		text_copy(row->provider, sizeof(row->provider), e->provider);
+		text_copy(row->event_id, sizeof(row->event_id), e->id);
+		text_copy(row->type, sizeof(row->type), e->type);
+		row->live = e->live;
+		row->event_at = e->at;
+		row->received_at = row->updated_at = a->now;
+		row->state = INBOX_FAILED;
+		text_copy(row->reason, sizeof(row->reason), "processing");
+		row->attempts = 1;
+		/* Invariant 2: the first delivery inserts; every later one finds it. */
+		if ((rc = store_inbox_insert(a->s, row, e->raw, e->raw_len)) != TERR_DUP)
+			return rc;
 		rc = store_inbox_find(a->s, e->provider, e->id, row);
-	if (rc == TERR_OK) {
-		if (row->state == INBOX_APPLIED || row->state == INBOX_IGNORED) {
-			r->duplicate = 1;
-			return TERR_OK;
-		}
+	} else
+		rc = store_inbox_get(a->s, replay_id, row, NULL);
+	if (rc != TERR_OK)
+		return rc == TERR_NOTFOUND && replay_id == 0 ? TERR_INTERNAL : rc;
+	if (row->state == INBOX_APPLIED || row->state == INBOX_IGNORED)
+		r->duplicate = 1;
+	else
 		row->attempts++;
-		return TERR_OK;
-	}
-	if (rc != TERR_NOTFOUND || replay_id != 0)
-		return rc;
-	memset(row, 0, sizeof(*row));
-	text_copy(row->provider, sizeof(row->provider), e->provider);
-	text_copy(row->event_id, sizeof(row->event_id), e->id);
-	text_copy(row->type, sizeof(row->type), e->type);
-	row->live = e->live;
-	row->event_at = e->at;
-	row->received_at = row->updated_at = a->now;
-	row->state = INBOX_FAILED;
-	text_copy(row->reason, sizeof(row->reason), "processing");
-	row->attempts = 1;
-	return store_inbox_insert(a->s, row, e->raw, e->raw_len);
+	return TERR_OK;
 }
 
 static enum terr
@@ -1176,10 +1184,8 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 		text_copy(r->reason, sizeof(r->reason), row.reason);
 		return store_release(a->s);
 	}
-	if ((o = calloc(1, sizeof(*o))) == NULL) {
-		rc = TERR_NOMEM;
-		goto fail;
-	}
+	o = &a->pool[a->depth];
+	memset(o, 0, sizeof(*o));
 	o->state = INBOX_APPLIED;
 	if (e->actor[0] != '\0')
 		text_copy(o->actor, sizeof(o->actor), e->actor);
@@ -1210,7 +1216,6 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 		text_copy(r->reason, sizeof(r->reason), o->reason);
 		r->inbox_id = 0;
 		store_rollback_to(a->s);
-		free(o);
 		return store_release(a->s);
 	}
 
@@ -1234,28 +1239,30 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	text_copy(r->reason, sizeof(r->reason), row.reason);
 	if (row.state == INBOX_APPLIED)
 		rc = replay_resolved(a, o);
-	free(o);
 	return rc;
 fail:
 	store_rollback_to(a->s);
 	store_release(a->s);
 fail_released:
-	free(o);
 	return rc;
 }
 
 enum terr
-apply_batch(struct store *s, const struct cfg *c, struct bev *ev, size_t n,
-    struct apply_result *res, int64_t now)
+apply_batchv(struct store *s, const struct cfg *c, struct bev *const *ev,
+    struct apply_result *const *res, size_t n, int64_t now)
 {
-	struct actx a = { s, c, now, 0, 0 };
+	struct actx a = { s, c, now, 0, 0, NULL };
 	size_t i;
 	enum terr rc;
 
+	if ((a.pool = calloc(REPLAY_DEPTH_MAX + 1, sizeof(*a.pool))) == NULL) {
+		rc = TERR_NOMEM;
+		goto fail;
+	}
 	if ((rc = store_begin(s)) != TERR_OK)
 		goto fail;
 	for (i = 0; i < n; i++)
-		if ((rc = apply_one(&a, &ev[i], 0, &res[i])) != TERR_OK) {
+		if ((rc = apply_one(&a, ev[i], 0, res[i])) != TERR_OK) {
 			store_rollback(s);
 			goto fail;
 		}
@@ -1263,18 +1270,45 @@ apply_batch(struct store *s, const struct cfg *c, struct bev *ev, size_t n,
 		store_rollback(s);
 		goto fail;
 	}
+	free(a.pool);
 	return TERR_OK;
 fail:
+	free(a.pool);
 	for (i = 0; i < n; i++)
-		res[i].err = rc;
+		res[i]->err = rc;
 	return rc;
+}
+
+enum terr
+apply_batch(struct store *s, const struct cfg *c, struct bev *ev, size_t n,
+    struct apply_result *res, int64_t now)
+{
+	struct bev *evp[64];
+	struct apply_result *resp[64];
+	size_t i, k;
+	enum terr rc;
+
+	/* Arrays of pointers in chunks; one transaction per chunk of 64. */
+	for (i = 0; i < n; i += k) {
+		for (k = 0; k < 64 && i + k < n; k++) {
+			evp[k] = &ev[i + k];
+			resp[k] = &res[i + k];
+		}
+		if ((rc = apply_batchv(s, c, evp, resp, k, now)) != TERR_OK) {
+			/* Earlier chunks stay committed; this one and the rest are not. */
+			for (k = i; k < n; k++)
+				res[k].err = rc;
+			return rc;
+		}
+	}
+	return TERR_OK;
 }
 
 enum terr
 apply_replay(struct store *s, const struct cfg *c, int64_t inbox_id, struct apply_result *res,
     int64_t now)
 {
-	struct actx a = { s, c, now, 0, 0 };
+	struct actx a = { s, c, now, 0, 0, NULL };
 	struct inbox_row row;
 	struct bev *ev = NULL;
 	struct buf body;
@@ -1294,6 +1328,10 @@ apply_replay(struct store *s, const struct cfg *c, int64_t inbox_id, struct appl
 		snprintf(res->reason, sizeof(res->reason), "cannot parse stored event: %s", why);
 		goto out;
 	}
+	if ((a.pool = calloc(REPLAY_DEPTH_MAX + 1, sizeof(*a.pool))) == NULL) {
+		rc = TERR_NOMEM;
+		goto out;
+	}
 	if ((rc = store_begin(s)) != TERR_OK)
 		goto out;
 	if ((rc = apply_one(&a, ev, inbox_id, res)) != TERR_OK) {
@@ -1305,6 +1343,7 @@ apply_replay(struct store *s, const struct cfg *c, int64_t inbox_id, struct appl
 out:
 	res->err = rc;
 	buf_release(&body);
+	free(a.pool);
 	free(ev);
 	return rc;
 }

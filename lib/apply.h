@@ -34,12 +34,16 @@ struct apply_result {
 };
 
 /*
- * Apply ev[0..n) at time now in one transaction. res[i] says what became of
- * ev[i]. Returns TERR_OK when the transaction committed, else the storage
- * error (every res[i].err is then set to it).
+ * Apply ev[0..n) at time now in one transaction (in chunks of 64 past that).
+ * res[i] says what became of ev[i]. Returns TERR_OK when it committed, else
+ * the storage error (every res[i].err is then set to it).
  */
 enum terr apply_batch(struct store *s, const struct cfg *c, struct bev *ev, size_t n,
     struct apply_result *res, int64_t now);
+
+/* The same over arrays of pointers (the writer's queue), all in one transaction. */
+enum terr apply_batchv(struct store *s, const struct cfg *c, struct bev *const *ev,
+    struct apply_result *const *res, size_t n, int64_t now);
 
 /*
  * Apply a stored event again (its raw body parsed anew), in its own

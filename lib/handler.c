@@ -1,9 +1,18 @@
+/*
+ * The accept loop every handler shares. In FastCGI mode: worker threads
+ * accept (FCGX_Accept_r), read, verify and parse in parallel and hand their
+ * events to the process's one writer (writer.h: group commit); the main
+ * thread waits for SIGTERM/SIGINT. In CGI mode the same serve_one runs once,
+ * applying its event as a batch of one.
+ */
 #include <errno.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -15,25 +24,36 @@
 #include "store.h"
 #include "text.h"
 #include "tm.h"
+#include "writer.h"
 
-static volatile sig_atomic_t stopping;
-
-static void
-on_term(int sig)
-{
-	(void)sig;
-	stopping = 1;
-	FCGX_ShutdownPending();
-}
+/* Worker threads per process: one per request in flight between nginx and tally. */
+#define THREADS_DEFAULT 32
+#define THREADS_MAX 256
+/* A worker's stack: cJSON parses nested values recursively (up to its own 1000 levels). */
+#define WORKER_STACK (512 * 1024)
+/* A worker's cJSON arena: a 2 KB event needs ~20 KB of nodes; larger ones fall back to malloc. */
+#define WORKER_ARENA (256 * 1024)
 
 struct hctx {
 	const struct handler *h;
 	struct cfg cfg;
 	void *state;
-	char refuse[256]; /* non-empty: configuration incomplete, refuse everything */
-	struct store *store;
-	struct bev ev;
+	char refuse[256];       /* non-empty: configuration incomplete, refuse everything */
+	struct store *store;    /* CGI mode: the one connection */
+	struct writer *writer;  /* FastCGI mode: the group-commit writer */
+	int listen_fd;
+	pthread_mutex_t accept_mu;
+	volatile sig_atomic_t stopping;
 	char prog[64];
+};
+
+struct worker {
+	struct hctx *x;
+	pthread_t thread;
+	FCGX_Request req;
+	struct http_req r;
+	struct bev ev;
+	struct json_arena arena;
 };
 
 static void
@@ -62,15 +82,12 @@ reply_result(struct http_req *r, const struct bev *e, const struct apply_result 
 }
 
 static void
-log_request(struct hctx *x, struct http_req *r, const struct bev *e, const struct apply_result *res,
-    const char *err, int64_t t0)
+log_request(struct hctx *x, struct http_req *r, const struct bev *e,
+    const struct apply_result *res, const char *err, int64_t t0)
 {
 	struct logline l;
 
-	log_begin(&l,
-	    r->status >= 500       ? LOG_ERROR
-		: r->status >= 400 ? LOG_WARN
-				   : LOG_INFO,
+	log_begin(&l, r->status >= 500 ? LOG_ERROR : r->status >= 400 ? LOG_WARN : LOG_INFO,
 	    "request");
 	log_str(&l, "provider", x->h->name);
 	log_int(&l, "status", r->status);
@@ -90,8 +107,9 @@ log_request(struct hctx *x, struct http_req *r, const struct bev *e, const struc
 	log_end(&l);
 }
 
+/* One request: read with limits, verify and parse, apply, answer. */
 static void
-serve_one(struct hctx *x, struct http_req *r)
+serve_one(struct hctx *x, struct http_req *r, struct bev *e)
 {
 	struct intake_err ie;
 	struct apply_result res;
@@ -99,6 +117,7 @@ serve_one(struct hctx *x, struct http_req *r)
 	int status;
 
 	memset(&ie, 0, sizeof(ie));
+	e->id[0] = '\0';
 	if (strcmp(http_method(r), "POST") != 0) {
 		http_error_h(r, 405, "Allow: POST\r\n", "method_not_allowed", "use POST");
 		log_request(x, r, NULL, NULL, "method not allowed", t0);
@@ -112,46 +131,73 @@ serve_one(struct hctx *x, struct http_req *r)
 	}
 	if ((status = http_read_body(r, x->h->body_max)) != 0) {
 		http_error(r, status,
-		    status == 413       ? "body_too_large"
-			: status == 411 ? "length_required"
-					: "bad_body",
-		    status == 413       ? "request body too large"
-			: status == 411 ? "Content-Length required"
-					: "request body incomplete or Content-Length malformed");
+		    status == 413   ? "body_too_large"
+		    : status == 411 ? "length_required"
+				    : "bad_body",
+		    status == 413   ? "request body too large"
+		    : status == 411 ? "Content-Length required"
+				    : "request body incomplete or Content-Length malformed");
 		log_request(x, r, NULL, NULL, "body refused", t0);
 		return;
 	}
 	now = tm_now_ms();
-	if ((status = x->h->intake(x->state, &x->cfg, r, now, &x->ev, &ie)) != 0) {
+	if ((status = x->h->intake(x->state, &x->cfg, r, now, e, &ie)) != 0) {
 		http_error(r, status, ie.code, ie.message);
-		log_request(x, r, &x->ev, NULL, ie.message, t0);
+		log_request(x, r, e, NULL, ie.message, t0);
 		return;
 	}
-	if (apply_batch(x->store, &x->cfg, &x->ev, 1, &res, now) != TERR_OK) {
+	if (x->writer != NULL)
+		writer_apply(x->writer, e, &res);
+	else
+		apply_batch(x->store, &x->cfg, e, 1, &res, now);
+	if (res.err != TERR_OK) {
 		/* Nothing committed: the provider will retry. */
 		http_error(r, 503, "storage_unavailable", "the event could not be stored; retry");
-		log_request(x, r, &x->ev, NULL, terr_str(res.err), t0);
+		log_request(x, r, e, NULL, terr_str(res.err), t0);
 		return;
 	}
-	reply_result(r, &x->ev, &res);
-	log_request(x, r, &x->ev, &res, NULL, t0);
+	reply_result(r, e, &res);
+	log_request(x, r, e, &res, NULL, t0);
+}
+
+static void *
+worker_main(void *arg)
+{
+	struct worker *wk = arg;
+	struct hctx *x = wk->x;
+	int rc;
+
+	json_arena_use(&wk->arena);
+	for (;;) {
+		pthread_mutex_lock(&x->accept_mu);
+		rc = x->stopping ? -1 : FCGX_Accept_r(&wk->req);
+		pthread_mutex_unlock(&x->accept_mu);
+		if (rc < 0)
+			break;
+		http_req_init(&wk->r, &wk->req, x->h->body_max);
+		serve_one(x, &wk->r, &wk->ev);
+		FCGX_Finish_r(&wk->req);
+		json_arena_reset(&wk->arena);
+	}
+	json_arena_use(NULL);
+	return NULL;
 }
 
 static int
 usage(const char *prog)
 {
 	fprintf(stderr,
-	    "usage: %s [--listen SOCKET_PATH [--processes N]]\n"
-	    "  FastCGI on fd 0 when started by a FastCGI server, on SOCKET_PATH with "
-	    "--listen\n  (N processes accepting on it), one CGI request otherwise.\n",
+	    "usage: %s [--listen SOCKET_PATH [--processes N]] [--threads N]\n"
+	    "  FastCGI on fd 0 when started by a FastCGI server, on SOCKET_PATH with --listen\n"
+	    "  (N processes accepting on it), one CGI request otherwise.\n",
 	    prog);
 	return 2;
 }
 
 /*
- * Pre-fork: n - 1 children accept on the same listening socket as the
- * parent. Each has its own connection to the database. Children end with
- * the parent (PR_SET_PDEATHSIG). Returns 0 in every process.
+ * Pre-fork: n - 1 children serve the same listening socket as the parent,
+ * each with its own threads, writer and connections. Children end with the
+ * parent (PR_SET_PDEATHSIG).
  */
 static pid_t children[64];
 static int nchildren;
@@ -191,22 +237,77 @@ reap_children(void)
 	nchildren = 0;
 }
 
+/* FastCGI: worker threads and the writer until SIGTERM or SIGINT. */
+static int
+serve_fastcgi(struct hctx *x, int nthreads, const sigset_t *sigs)
+{
+	struct worker *wk;
+	pthread_attr_t attr;
+	int i, started = 0, sig, rc = 1;
+
+	if ((wk = calloc((size_t)nthreads, sizeof(*wk))) == NULL)
+		return 1;
+	if (writer_start(&x->writer, &x->cfg) != TERR_OK) {
+		log_msg(LOG_ERROR, "cannot start the writer", x->cfg.db_path);
+		free(wk);
+		return 1;
+	}
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, WORKER_STACK);
+	for (i = 0; i < nthreads; i++) {
+		wk[i].x = x;
+		if (FCGX_InitRequest(&wk[i].req, x->listen_fd, 0) != 0 ||
+		    json_arena_init(&wk[i].arena, WORKER_ARENA) != TERR_OK ||
+		    pthread_create(&wk[i].thread, &attr, worker_main, &wk[i]) != 0) {
+			log_msg(LOG_ERROR, "cannot start a worker thread", NULL);
+			json_arena_release(&wk[i].arena);
+			break;
+		}
+		started++;
+	}
+	pthread_attr_destroy(&attr);
+	if (started == nthreads) {
+		struct logline l;
+		log_begin(&l, LOG_INFO, "started");
+		log_str(&l, "mode", "fastcgi");
+		log_int(&l, "threads", nthreads);
+		log_str(&l, "db", x->cfg.db_path);
+		log_end(&l);
+		while (sigwait(sigs, &sig) != 0)
+			;
+		rc = 0;
+	}
+	/* Stop accepting; requests in flight finish and are answered. */
+	x->stopping = 1;
+	shutdown(x->listen_fd, SHUT_RDWR);
+	for (i = 0; i < started; i++) {
+		pthread_join(wk[i].thread, NULL);
+		http_req_release(&wk[i].r);
+		json_arena_release(&wk[i].arena);
+		FCGX_Free(&wk[i].req, 1);
+	}
+	writer_stop(x->writer);
+	x->writer = NULL;
+	free(wk);
+	log_msg(LOG_INFO, "stopped", NULL);
+	return rc;
+}
+
 int
 handler_main(const struct handler *h, int argc, char **argv)
 {
 	struct hctx *x;
-	struct http_req r;
-	FCGX_Request fr;
 	const char *listen_path = NULL, *lvl;
 	char why[512];
-	int64_t nproc = 1;
-	int i, fd = 0, rc = 1, fcgi;
-	struct sigaction sa;
+	int64_t nproc = 1, nthreads = THREADS_DEFAULT;
+	int i, rc = 1, fcgi;
+	sigset_t sigs;
 	enum terr err;
 
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return 1;
 	x->h = h;
+	pthread_mutex_init(&x->accept_mu, NULL);
 	snprintf(x->prog, sizeof(x->prog), "tally-%s", h->name);
 	log_init(x->prog);
 	if ((lvl = getenv("TALLY_LOG_LEVEL")) != NULL && strcmp(lvl, "debug") == 0)
@@ -215,15 +316,16 @@ handler_main(const struct handler *h, int argc, char **argv)
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			listen_path = argv[++i];
 		else if (strcmp(argv[i], "--processes") == 0 && i + 1 < argc &&
-		    text_i64s(argv[i + 1], 1, 64, &nproc) == TERR_OK)
+			 text_i64s(argv[i + 1], 1, 64, &nproc) == TERR_OK)
+			i++;
+		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc &&
+			 text_i64s(argv[i + 1], 1, THREADS_MAX, &nthreads) == TERR_OK)
 			i++;
 		else {
 			rc = usage(x->prog);
-			free(x);
-			return rc;
+			goto out_free;
 		}
 	}
-	memset(&r, 0, sizeof(r));
 	why[0] = '\0';
 	if (cfg_load(&x->cfg, why, sizeof(why)) != TERR_OK) {
 		log_msg(LOG_ERROR, "configuration invalid", why);
@@ -237,61 +339,57 @@ handler_main(const struct handler *h, int argc, char **argv)
 		text_copy(x->refuse, sizeof(x->refuse), why);
 		log_msg(LOG_ERROR, "refusing every request until configured", why);
 	}
-	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_term;
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
-
 	if (FCGX_Init() != 0) {
 		log_msg(LOG_ERROR, "FCGX_Init failed", NULL);
 		goto out;
 	}
 	if (listen_path != NULL) {
 		unlink(listen_path);
-		if ((fd = FCGX_OpenSocket(listen_path, 128)) < 0) {
+		if ((x->listen_fd = FCGX_OpenSocket(listen_path, 1024)) < 0) {
 			log_msg(LOG_ERROR, "cannot listen", listen_path);
 			goto out;
 		}
 		/* DESIGN.md exposure: open to the web server's group only. */
 		chmod(listen_path, 0660);
 		fcgi = 1;
-		prefork((int)nproc);
-	} else
+	} else {
+		x->listen_fd = 0;
 		fcgi = !FCGX_IsCGI();
-	/* After the fork: every process has its own connection. */
-	if (store_open(&x->store, x->cfg.db_path, STORE_RW) != TERR_OK)
-		goto out;
-	{
-		struct logline l;
-		log_begin(&l, LOG_INFO, "started");
-		log_str(&l, "mode", fcgi ? "fastcgi" : "cgi");
-		log_str(&l, "db", x->cfg.db_path);
-		log_end(&l);
 	}
 	if (!fcgi) {
+		struct http_req r;
+		struct bev *e;
+		memset(&r, 0, sizeof(r));
+		if ((e = malloc(sizeof(*e))) == NULL ||
+		    store_open(&x->store, x->cfg.db_path, STORE_RW) != TERR_OK) {
+			free(e);
+			goto out;
+		}
 		http_req_init(&r, NULL, h->body_max);
-		serve_one(x, &r);
+		serve_one(x, &r, e);
 		rc = r.status >= 500 ? 1 : 0;
+		http_req_release(&r);
+		free(e);
 		goto out;
 	}
-	if (FCGX_InitRequest(&fr, fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
-		goto out;
-	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
-		http_req_init(&r, &fr, h->body_max);
-		serve_one(x, &r);
-		FCGX_Finish_r(&fr);
-	}
-	FCGX_Free(&fr, 1);
-	log_msg(LOG_INFO, "stopped", NULL);
-	rc = 0;
+	if (listen_path != NULL)
+		prefork((int)nproc);
+	/* Every thread blocks these; the main thread takes them with sigwait. */
+	sigemptyset(&sigs);
+	sigaddset(&sigs, SIGTERM);
+	sigaddset(&sigs, SIGINT);
+	pthread_sigmask(SIG_BLOCK, &sigs, NULL);
+	json_arena_install();
+	rc = serve_fastcgi(x, (int)nthreads, &sigs);
 out:
 	reap_children();
-	http_req_release(&r);
 	if (h->fini != NULL && x->state != NULL)
 		h->fini(x->state);
 	store_close(x->store);
 	cfg_release(&x->cfg);
+out_free:
+	pthread_mutex_destroy(&x->accept_mu);
 	free(x);
 	return rc;
 }

@@ -9,6 +9,74 @@
 
 #define JSON_INT_MAX 9007199254740992.0 /* 2^53: every integer below is exact in a double */
 
+static _Thread_local struct json_arena *tl_arena;
+
+static void *
+arena_malloc(size_t n)
+{
+	struct json_arena *a = tl_arena;
+	size_t need = (n + 15) & ~(size_t)15;
+
+	if (a != NULL && need >= n && need <= a->size - a->used) {
+		void *p = a->base + a->used;
+		a->used += need;
+		return p;
+	}
+	return malloc(n);
+}
+
+static void
+arena_free(void *p)
+{
+	struct json_arena *a = tl_arena;
+
+	if (a != NULL && (char *)p >= a->base && (char *)p < a->base + a->size)
+		return; /* reclaimed all at once by json_arena_reset */
+	free(p);
+}
+
+void
+json_arena_install(void)
+{
+	cJSON_Hooks hooks = { arena_malloc, arena_free };
+
+	cJSON_InitHooks(&hooks);
+}
+
+enum terr
+json_arena_init(struct json_arena *a, size_t size)
+{
+	a->used = 0;
+	a->size = size;
+	if ((a->base = malloc(size)) == NULL) {
+		a->size = 0;
+		return TERR_NOMEM;
+	}
+	return TERR_OK;
+}
+
+void
+json_arena_release(struct json_arena *a)
+{
+	if (tl_arena == a)
+		tl_arena = NULL;
+	free(a->base);
+	a->base = NULL;
+	a->size = a->used = 0;
+}
+
+void
+json_arena_use(struct json_arena *a)
+{
+	tl_arena = a;
+}
+
+void
+json_arena_reset(struct json_arena *a)
+{
+	a->used = 0;
+}
+
 static int
 cmpname(const void *a, const void *b)
 {

@@ -26,6 +26,29 @@
  */
 enum terr json_parse(const char *p, size_t n, int maxdepth, cJSON **out, const char **why);
 
+/*
+ * Per-request memory for cJSON (STYLE.md 10): after json_arena_install(),
+ * once per process before any thread starts, every cJSON allocation of a
+ * thread that has an arena in use is a bump allocation in it, and freeing
+ * it costs nothing; json_arena_reset() makes the whole arena free again at
+ * the end of a request. Past its size, or in a thread without an arena,
+ * cJSON falls back to malloc/free. A tree must be deleted before its
+ * thread's arena is reset or unset.
+ */
+struct json_arena {
+	char *base;
+	size_t size;
+	size_t used;
+};
+
+void json_arena_install(void);
+/* Allocate a of size bytes; TERR_NOMEM. Release with json_arena_release. */
+enum terr json_arena_init(struct json_arena *a, size_t size);
+void json_arena_release(struct json_arena *a);
+/* This thread's cJSON allocations come from a (NULL: from malloc again). */
+void json_arena_use(struct json_arena *a);
+void json_arena_reset(struct json_arena *a);
+
 /* Value getters on an object. Absent and JSON null both count as absent. */
 const cJSON *jget(const cJSON *o, const char *key);
 /* The string at key, or NULL when absent, null or not a string. */

@@ -3,9 +3,13 @@
  * statement cache. Typed row functions are in store_rows.c and
  * store_credits.c; the SQL itself in store_sql.c.
  */
+#include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "migrations.h"
@@ -194,6 +198,12 @@ pragmas(struct store *s, enum store_mode mode)
 	/* Each connection sets these: they are not stored in the file. */
 	if ((rc = exec(s, "PRAGMA foreign_keys = ON")) != TERR_OK)
 		return rc;
+	/*
+	 * Statement and savepoint journals in memory: each event of a batch runs
+	 * under a savepoint, and a journal file would cost a pwrite per page.
+	 */
+	if ((rc = exec(s, "PRAGMA temp_store = MEMORY")) != TERR_OK)
+		return rc;
 	sqlite3_busy_timeout(s->db, DB_BUSY_MS);
 	if (mode == STORE_RO)
 		return TERR_OK;
@@ -219,7 +229,25 @@ store_open(struct store **out, const char *path, enum store_mode mode)
 	*out = NULL;
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return TERR_NOMEM;
+	s->lockfd = -1;
 	text_copy(s->path, sizeof(s->path), path);
+	if (mode != STORE_RO) {
+		/*
+		 * Writers of every process take turns through a lock file beside the
+		 * database: a blocked flock wakes the next writer the moment the lock
+		 * is released, where SQLite's busy handler would sleep and poll.
+		 */
+		char lp[CFG_PATH_MAX + 8];
+		snprintf(lp, sizeof(lp), "%s.lock", path);
+		s->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+		if (s->lockfd < 0) {
+			struct logline l;
+			log_begin(&l, LOG_WARN, "no writer lock file: writers will poll SQLite's lock");
+			log_str(&l, "path", lp);
+			log_str(&l, "error", strerror(errno));
+			log_end(&l);
+		}
+	}
 	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
 	flags |= mode == STORE_RO ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
 	if (mode == STORE_MIGRATE)
@@ -269,7 +297,29 @@ store_close(struct store *s)
 	for (i = 0; i < STMT__MAX; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
 	free(s);
+}
+
+static void
+writer_lock(struct store *s)
+{
+	if (s->lockfd < 0 || s->locked)
+		return;
+	while (flock(s->lockfd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return; /* without the lock, SQLite's own locking still holds */
+	s->locked = 1;
+}
+
+static void
+writer_unlock(struct store *s)
+{
+	if (!s->locked)
+		return;
+	flock(s->lockfd, LOCK_UN);
+	s->locked = 0;
 }
 
 static enum terr
@@ -280,8 +330,11 @@ migrate_one(struct store *s, const struct migration *m)
 	enum terr rc;
 	int src;
 
-	if ((rc = exec(s, "BEGIN IMMEDIATE")) != TERR_OK)
+	writer_lock(s);
+	if ((rc = exec(s, "BEGIN IMMEDIATE")) != TERR_OK) {
+		writer_unlock(s);
 		return rc;
+	}
 	if ((rc = exec(s,
 		 "CREATE TABLE IF NOT EXISTS schema_migrations ("
 		 "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
@@ -307,9 +360,13 @@ migrate_one(struct store *s, const struct migration *m)
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
 	if ((rc = exec(s, pragma)) != TERR_OK)
 		goto fail;
-	return exec(s, "COMMIT");
+	if ((rc = exec(s, "COMMIT")) != TERR_OK)
+		goto fail;
+	writer_unlock(s);
+	return TERR_OK;
 fail:
 	exec(s, "ROLLBACK");
+	writer_unlock(s);
 	return rc;
 }
 
@@ -352,18 +409,31 @@ run(struct store *s, enum stmt i, const char *what)
 enum terr
 store_begin(struct store *s)
 {
-	return run(s, STMT_BEGIN, "begin");
+	enum terr rc;
+
+	writer_lock(s);
+	if ((rc = run(s, STMT_BEGIN, "begin")) != TERR_OK)
+		writer_unlock(s);
+	return rc;
 }
+
 enum terr
 store_commit(struct store *s)
 {
-	return run(s, STMT_COMMIT, "commit");
+	enum terr rc = run(s, STMT_COMMIT, "commit");
+
+	/* A failed COMMIT may leave the transaction open: the caller rolls back, which unlocks. */
+	if (rc == TERR_OK || sqlite3_get_autocommit(s->db))
+		writer_unlock(s);
+	return rc;
 }
+
 enum terr
 store_savepoint(struct store *s)
 {
 	return run(s, STMT_SAVEPOINT, "savepoint");
 }
+
 enum terr
 store_release(struct store *s)
 {
@@ -376,6 +446,28 @@ store_rollback(struct store *s)
 	/* Harmless when no transaction is open (SQLite answers an error we ignore). */
 	if (sqlite3_get_autocommit(s->db) == 0)
 		run(s, STMT_ROLLBACK, "rollback");
+	writer_unlock(s);
+}
+
+static int
+wal_trampoline(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *s = arg;
+
+	(void)db;
+	(void)name;
+	if (s->wal_cb != NULL)
+		s->wal_cb(s->wal_arg, pages);
+	return SQLITE_OK;
+}
+
+void
+store_wal_watch(struct store *s, void (*cb)(void *arg, int pages), void *arg)
+{
+	s->wal_cb = cb;
+	s->wal_arg = arg;
+	/* Replaces SQLite's automatic checkpoint on this connection. */
+	sqlite3_wal_hook(s->db, wal_trampoline, s);
 }
 
 void

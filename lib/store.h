@@ -48,7 +48,11 @@ enum terr store_migrate(struct store *s, int target, int *from, int *to);
 /* The version recorded in the database (0 when empty). */
 enum terr store_schema_version(struct store *s, int *version);
 
-/* Transactions. begin is BEGIN IMMEDIATE (the write lock is taken at once). */
+/*
+ * Transactions. begin takes the writer lock file shared by every process
+ * (<db>.lock, flock: the next writer wakes at once) and then BEGIN IMMEDIATE;
+ * commit and rollback release it.
+ */
 enum terr store_begin(struct store *s);
 enum terr store_commit(struct store *s);
 void store_rollback(struct store *s);
@@ -59,6 +63,12 @@ void store_rollback_to(struct store *s);
 
 /* WAL checkpoint (PASSIVE): never blocks readers or the writer. */
 enum terr store_checkpoint(struct store *s);
+/*
+ * Call cb(arg, pages) after each commit of this connection with the WAL's
+ * size in pages, instead of checkpointing in the committing thread (SQLite's
+ * automatic checkpoint): the writer hands checkpoints to another thread.
+ */
+void store_wal_watch(struct store *s, void (*cb)(void *arg, int pages), void *arg);
 
 /* --- users and links --- */
 
@@ -117,7 +127,7 @@ struct inbox_row {
 
 enum terr store_inbox_find(struct store *s, const char *provider, const char *event_id,
     struct inbox_row *out);
-/* Insert r with body; r->id is set. TERR_DUP when (provider, event_id) exists. */
+/* Insert r with body; r->id is set. TERR_DUP (nothing written) when (provider, event_id) exists. */
 enum terr store_inbox_insert(struct store *s, struct inbox_row *r, const void *body, size_t n);
 /* Record the outcome: state, reason, user, orphan key, attempts, updated_at. */
 enum terr store_inbox_update(struct store *s, const struct inbox_row *r);
@@ -129,6 +139,8 @@ enum terr store_inbox_get(struct store *s, int64_t id, struct inbox_row *out, st
  */
 enum terr store_inbox_list(struct store *s, int state, const char *user, int64_t after_id,
     struct inbox_row *out, size_t max, size_t *n);
+/* *any = 1 when some event is orphaned at all (a cheap test before the lookups below). */
+enum terr store_inbox_any_orphan(struct store *s, int *any);
 /* Ids of orphaned events waiting for (provider, kind, id). */
 enum terr store_inbox_orphans(struct store *s, const char *provider, const char *kind,
     const char *id, int64_t *ids, size_t max, size_t *n);

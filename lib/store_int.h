@@ -19,6 +19,8 @@ enum stmt {
 	STMT_LINKS_OF,
 	STMT_INBOX_FIND,
 	STMT_INBOX_INSERT,
+	STMT_INBOX_BODY_INSERT,
+	STMT_INBOX_ANY_ORPHAN,
 	STMT_INBOX_UPDATE,
 	STMT_INBOX_GET,
 	STMT_INBOX_BODY,
@@ -78,6 +80,10 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[STMT__MAX];
 	char path[CFG_PATH_MAX];
+	int lockfd;   /* <db>.lock: writers of every process take turns on it; -1 when none */
+	int locked;   /* this connection holds it */
+	void (*wal_cb)(void *arg, int pages);
+	void *wal_arg;
 };
 
 /*

@@ -215,6 +215,7 @@ store_inbox_insert(struct store *s, struct inbox_row *r, const void *body, size_
 {
 	sqlite3_stmt *st = stmt(s, STMT_INBOX_INSERT);
 	enum terr rc;
+	int step;
 
 	if (st == NULL)
 		return TERR_DB;
@@ -231,11 +232,38 @@ store_inbox_insert(struct store *s, struct inbox_row *r, const void *body, size_
 	bind_opt(st, 11, r->orphan_kind);
 	bind_opt(st, 12, r->orphan_id);
 	bind_i64(st, 13, r->attempts);
-	sqlite3_bind_blob64(st, 14, body != NULL ? body : "", n, SQLITE_STATIC);
-	rc = step_done(s, st, "inbox insert");
-	if (rc == TERR_OK)
-		r->id = sqlite3_last_insert_rowid(s->db);
+	/*
+	 * ON CONFLICT DO NOTHING: one row changed means inserted, none a
+	 * duplicate. (Not RETURNING: SQLite builds a temporary table for it.)
+	 */
+	step = sqlite3_step(st);
+	stmt_done(st);
+	if (step != SQLITE_DONE)
+		return store_err(s, step, "inbox insert");
+	if (sqlite3_changes(s->db) == 0)
+		return TERR_DUP;
+	r->id = sqlite3_last_insert_rowid(s->db);
+	if ((st = stmt(s, STMT_INBOX_BODY_INSERT)) == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, r->id);
+	sqlite3_bind_blob64(st, 2, body != NULL ? body : "", n, SQLITE_STATIC);
+	rc = step_done(s, st, "inbox body insert");
 	return rc;
+}
+
+enum terr
+store_inbox_any_orphan(struct store *s, int *any)
+{
+	sqlite3_stmt *st = stmt(s, STMT_INBOX_ANY_ORPHAN);
+	int step;
+
+	*any = 0;
+	if (st == NULL)
+		return TERR_DB;
+	step = sqlite3_step(st);
+	*any = step == SQLITE_ROW;
+	stmt_done(st);
+	return step == SQLITE_ROW || step == SQLITE_DONE ? TERR_OK : store_err(s, step, "any orphan");
 }
 
 enum terr

@@ -35,16 +35,18 @@ const char *const store_sql[STMT__MAX] = {
 
 	[STMT_INBOX_FIND] =
 	    "SELECT " INBOX_COLS " FROM inbox WHERE provider = ?1 AND event_id = ?2",
-	[STMT_INBOX_INSERT] =
-	    "INSERT INTO inbox (provider, event_id, type, live, event_at, "
-	    "received_at, updated_at, state, reason, user_id, orphan_kind, "
-	    "orphan_id, attempts, body) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[STMT_INBOX_INSERT] = "INSERT INTO inbox (provider, event_id, type, live, event_at, "
+			      "received_at, updated_at, state, reason, user_id, orphan_kind, "
+			      "orphan_id, attempts) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
+			      "ON CONFLICT (provider, event_id) DO NOTHING",
+	[STMT_INBOX_BODY_INSERT] = "INSERT INTO inbox_bodies (inbox_id, body) VALUES (?1, ?2)",
+	[STMT_INBOX_ANY_ORPHAN] = "SELECT 1 FROM inbox WHERE state = 'orphaned' LIMIT 1",
 	[STMT_INBOX_UPDATE] = "UPDATE inbox SET state = ?2, reason = ?3, user_id = ?4, "
 			      "orphan_kind = ?5, orphan_id = ?6, attempts = ?7, updated_at = ?8 "
 			      "WHERE id = ?1",
 	[STMT_INBOX_GET] = "SELECT " INBOX_COLS " FROM inbox WHERE id = ?1",
-	[STMT_INBOX_BODY] = "SELECT body FROM inbox WHERE id = ?1",
+	[STMT_INBOX_BODY] = "SELECT body FROM inbox_bodies WHERE inbox_id = ?1",
 	[STMT_INBOX_LIST] = "SELECT " INBOX_COLS " FROM inbox WHERE id > ?1 "
 			    "AND (?2 IS NULL OR state = ?2) AND (?3 IS NULL OR user_id = ?3) "
 			    "ORDER BY id LIMIT ?4",
@@ -100,7 +102,7 @@ const char *const store_sql[STMT__MAX] = {
 			       "ORDER BY id LIMIT ?2",
 	[STMT_GRANTS_PLAN] = "SELECT " GRANT_COLS " FROM grants WHERE user_id = ?1 "
 			     "AND remaining > 0 AND expires_at != 0 "
-			     "AND source IN ('subscription', 'trial', 'free') "
+			     "AND (source = 'subscription' OR source = 'trial' OR source = 'free') "
 			     "ORDER BY id LIMIT ?2",
 
 	[STMT_LEDGER_INSERT] =

@@ -1,0 +1,200 @@
+#include <errno.h>
+#include <pthread.h>
+#include <semaphore.h>
+#include <stdatomic.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "store.h"
+#include "tm.h"
+#include "writer.h"
+
+/* One waiting request: lives on its worker's stack until the writer posts done. */
+struct job {
+	struct bev *e;
+	struct apply_result *res;
+	sem_t done;  /* one semaphore per waiter: the writer wakes exactly this one */
+	struct job *next;
+};
+
+struct writer {
+	const struct cfg *c;
+	struct store *wst;  /* the writer's connection */
+	struct store *cst;  /* the checkpointer's */
+	pthread_t wthread, cthread;
+	pthread_mutex_t mu;
+	pthread_cond_t work;  /* the writer waits for jobs */
+	pthread_cond_t ckpt;  /* the checkpointer waits for pages */
+	struct job *head, *tail;
+	int stopping;
+	atomic_int wal_pages;
+	int ckpt_wanted;
+};
+
+static void
+on_wal(void *arg, int pages)
+{
+	struct writer *w = arg;
+
+	atomic_store(&w->wal_pages, pages);
+	if (pages >= WRITER_CHECKPOINT_PAGES) {
+		pthread_mutex_lock(&w->mu);
+		w->ckpt_wanted = 1;
+		pthread_cond_signal(&w->ckpt);
+		pthread_mutex_unlock(&w->mu);
+	}
+}
+
+static void *
+writer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct bev *ev[WRITER_BATCH_MAX];
+	struct apply_result *res[WRITER_BATCH_MAX];
+	struct job *batch[WRITER_BATCH_MAX];
+	size_t n, i;
+
+	for (;;) {
+		pthread_mutex_lock(&w->mu);
+		while (w->head == NULL && !w->stopping)
+			pthread_cond_wait(&w->work, &w->mu);
+		if (w->head == NULL && w->stopping) {
+			pthread_mutex_unlock(&w->mu);
+			break;
+		}
+		/* Everything waiting now, in arrival order. */
+		for (n = 0; n < WRITER_BATCH_MAX && w->head != NULL; n++) {
+			batch[n] = w->head;
+			w->head = w->head->next;
+		}
+		if (w->head == NULL)
+			w->tail = NULL;
+		pthread_mutex_unlock(&w->mu);
+
+		for (i = 0; i < n; i++) {
+			ev[i] = batch[i]->e;
+			res[i] = batch[i]->res;
+		}
+		apply_batchv(w->wst, w->c, ev, res, n, tm_now_ms());
+		/* Only now, committed (or not at all), may each request answer. */
+		for (i = 0; i < n; i++)
+			sem_post(&batch[i]->done);
+	}
+	return NULL;
+}
+
+static void *
+checkpointer_main(void *arg)
+{
+	struct writer *w = arg;
+	struct timespec until;
+	int stop = 0;
+
+	while (!stop) {
+		pthread_mutex_lock(&w->mu);
+		if (!w->ckpt_wanted && !w->stopping) {
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += WRITER_CHECKPOINT_IDLE_MS / 1000;
+			until.tv_nsec += (long)(WRITER_CHECKPOINT_IDLE_MS % 1000) * 1000000L;
+			if (until.tv_nsec >= 1000000000L) {
+				until.tv_sec++;
+				until.tv_nsec -= 1000000000L;
+			}
+			pthread_cond_timedwait(&w->ckpt, &w->mu, &until);
+		}
+		w->ckpt_wanted = 0;
+		stop = w->stopping;
+		pthread_mutex_unlock(&w->mu);
+		/* PASSIVE: never waits for the writer or for readers; what it cannot copy now waits. */
+		if (atomic_load(&w->wal_pages) > 0 && store_checkpoint(w->cst) == TERR_OK)
+			atomic_store(&w->wal_pages, 0);
+	}
+	return NULL;
+}
+
+enum terr
+writer_start(struct writer **out, const struct cfg *c)
+{
+	struct writer *w;
+	enum terr rc;
+
+	*out = NULL;
+	if ((w = calloc(1, sizeof(*w))) == NULL)
+		return TERR_NOMEM;
+	w->c = c;
+	pthread_mutex_init(&w->mu, NULL);
+	pthread_cond_init(&w->work, NULL);
+	pthread_cond_init(&w->ckpt, NULL);
+	if ((rc = store_open(&w->wst, c->db_path, STORE_RW)) != TERR_OK ||
+	    (rc = store_open(&w->cst, c->db_path, STORE_RW)) != TERR_OK)
+		goto fail;
+	store_wal_watch(w->wst, on_wal, w);
+	if (pthread_create(&w->wthread, NULL, writer_main, w) != 0) {
+		rc = TERR_INTERNAL;
+		goto fail;
+	}
+	if (pthread_create(&w->cthread, NULL, checkpointer_main, w) != 0) {
+		pthread_mutex_lock(&w->mu);
+		w->stopping = 1;
+		pthread_cond_signal(&w->work);
+		pthread_mutex_unlock(&w->mu);
+		pthread_join(w->wthread, NULL);
+		rc = TERR_INTERNAL;
+		goto fail;
+	}
+	*out = w;
+	return TERR_OK;
+fail:
+	store_close(w->wst);
+	store_close(w->cst);
+	pthread_cond_destroy(&w->ckpt);
+	pthread_cond_destroy(&w->work);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+	return rc;
+}
+
+void
+writer_apply(struct writer *w, struct bev *e, struct apply_result *res)
+{
+	struct job j;
+
+	memset(&j, 0, sizeof(j));
+	j.e = e;
+	j.res = res;
+	sem_init(&j.done, 0, 0);
+	pthread_mutex_lock(&w->mu);
+	if (w->tail != NULL)
+		w->tail->next = &j;
+	else
+		w->head = &j;
+	w->tail = &j;
+	pthread_cond_signal(&w->work);
+	pthread_mutex_unlock(&w->mu);
+	while (sem_wait(&j.done) != 0 && errno == EINTR)
+		;
+	sem_destroy(&j.done);
+}
+
+void
+writer_stop(struct writer *w)
+{
+	if (w == NULL)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->stopping = 1;
+	pthread_cond_signal(&w->work);
+	pthread_cond_signal(&w->ckpt);
+	pthread_mutex_unlock(&w->mu);
+	pthread_join(w->wthread, NULL);
+	pthread_join(w->cthread, NULL);
+	store_checkpoint(w->cst);
+	store_close(w->wst);
+	store_close(w->cst);
+	pthread_cond_destroy(&w->ckpt);
+	pthread_cond_destroy(&w->work);
+	pthread_mutex_destroy(&w->mu);
+	free(w);
+}
