@@ -104,7 +104,8 @@ build_tree() {
 	local tree=$1 cc=$2 extra=$3 ldextra=$4 libdest=$5 bindest=$6
 	local obj="build/$tree/obj" cflags ldlibs f o objs=() stale=0
 	cflags="$BASE_CFLAGS $extra -Ilib $(pkg-config --cflags $PKGS)"
-	ldlibs="$(pkg-config --libs $PKGS) -lfcgi -lpthread -lm"
+	# --as-needed: an executable links only the libraries it uses (libcurl only where it calls out).
+	ldlibs="-Wl,--as-needed $(pkg-config --libs $PKGS) -lfcgi -lpthread -lm"
 	mkdir -p "$obj" "$bindest" "$(dirname "$libdest")"
 	gen_migrations "build/$tree/gen/migrations.c"
 	# Any header newer than the library rebuilds everything; otherwise only changed files.

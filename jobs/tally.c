@@ -14,6 +14,7 @@
 
 #include "apply.h"
 #include "cfg.h"
+#include "crypto.h"
 #include "json.h"
 #include "log.h"
 #include "op.h"
@@ -636,6 +637,7 @@ main(int argc, char **argv)
 	int rc;
 
 	memset(&c, 0, sizeof(c));
+	crypto_init();
 	log_init("tally");
 	if (getenv("TALLY_LOG_LEVEL") == NULL)
 		log_set_level(LOG_WARN);

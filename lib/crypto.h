@@ -11,6 +11,9 @@
 
 #define SHA256_LEN 32
 
+/* Initialise OpenSSL with only what tally needs; once per process, before any other call. */
+void crypto_init(void);
+
 /*
  * A keyed HMAC-SHA256 context, prepared once (the key schedule is computed
  * once) and duplicated for every message, so a warm process pays no setup.

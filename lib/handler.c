@@ -14,10 +14,12 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "apply.h"
+#include "crypto.h"
 #include "handler.h"
 #include "json.h"
 #include "log.h"
@@ -31,6 +33,8 @@
 #define THREADS_MAX 256
 /* A worker's stack: cJSON parses nested values recursively (up to its own 1000 levels). */
 #define WORKER_STACK (512 * 1024)
+/* A kept-alive connection idle this long is closed, freeing its thread. */
+#define IDLE_CONN_SECONDS 2
 /* A worker's cJSON arena: a 2 KB event needs ~20 KB of nodes; larger ones fall back to malloc. */
 #define WORKER_ARENA (256 * 1024)
 
@@ -42,7 +46,6 @@ struct hctx {
 	struct store *store;    /* CGI mode: the one connection */
 	struct writer *writer;  /* FastCGI mode: the group-commit writer */
 	int listen_fd;
-	pthread_mutex_t accept_mu;
 	volatile sig_atomic_t stopping;
 	char prog[64];
 };
@@ -165,15 +168,24 @@ worker_main(void *arg)
 {
 	struct worker *wk = arg;
 	struct hctx *x = wk->x;
-	int rc;
+	int rc, fd = -1;
 
 	json_arena_use(&wk->arena);
 	for (;;) {
-		pthread_mutex_lock(&x->accept_mu);
+		/* Linux's accept() is thread-safe and wakes one waiter: no accept mutex. */
 		rc = x->stopping ? -1 : FCGX_Accept_r(&wk->req);
-		pthread_mutex_unlock(&x->accept_mu);
 		if (rc < 0)
 			break;
+		/*
+		 * A connection the web server keeps open holds this thread while it
+		 * is idle; a read timeout lets go of it (libfcgi then closes it and
+		 * accepts another).
+		 */
+		if (wk->req.ipcFd != fd) {
+			struct timeval tv = { IDLE_CONN_SECONDS, 0 };
+			setsockopt(wk->req.ipcFd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+			fd = wk->req.ipcFd;
+		}
 		http_req_init(&wk->r, &wk->req, x->h->body_max);
 		serve_one(x, &wk->r, &wk->ev);
 		FCGX_Finish_r(&wk->req);
@@ -307,7 +319,7 @@ handler_main(const struct handler *h, int argc, char **argv)
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return 1;
 	x->h = h;
-	pthread_mutex_init(&x->accept_mu, NULL);
+	crypto_init();
 	snprintf(x->prog, sizeof(x->prog), "tally-%s", h->name);
 	log_init(x->prog);
 	if ((lvl = getenv("TALLY_LOG_LEVEL")) != NULL && strcmp(lvl, "debug") == 0)
@@ -389,7 +401,6 @@ out:
 	store_close(x->store);
 	cfg_release(&x->cfg);
 out_free:
-	pthread_mutex_destroy(&x->accept_mu);
 	free(x);
 	return rc;
 }

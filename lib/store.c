@@ -262,6 +262,13 @@ store_open(struct store **out, const char *path, enum store_mode mode)
 		return TERR_DB;
 	}
 	sqlite3_extended_result_codes(s->db, 1);
+	/*
+	 * The last connection to close would checkpoint the whole WAL and delete
+	 * it: in CGI mode, every request. Checkpoints belong to the writer's
+	 * checkpoint thread, to SQLite's automatic checkpoint in one-shot
+	 * processes, and to jobs, never to closing.
+	 */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
 	if ((err = pragmas(s, mode)) != TERR_OK) {
 		store_close(s);
 		return err;
