@@ -203,11 +203,11 @@ alert_text(struct actx *a, struct outcome *o, const char *topic, const char *ded
 static enum terr
 ensure_user(struct actx *a, struct outcome *o, const char *user)
 {
-	enum terr rc = store_user_exists(a->s, user);
+	enum terr rc = store_user_insert(a->s, user, a->now);
 
-	if (rc != TERR_NOTFOUND)
-		return rc;
-	if ((rc = store_user_insert(a->s, user, a->now)) != TERR_OK)
+	if (rc == TERR_DUP)
+		return TERR_OK;
+	if (rc != TERR_OK)
 		return rc;
 	return audit(a, o, "user.create", user, "", "first named by this event");
 }
@@ -1196,9 +1196,6 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	o->op.inbox_id = row.id;
 	o->op.now = a->now;
 
-	/* Effects under their own savepoint: an event that cannot finish keeps none of them. */
-	if ((rc = store_savepoint(a->s)) != TERR_OK)
-		goto fail;
 	rc = effects(a, e, o);
 	if (rc != TERR_OK && !is_storage_error(rc)) {
 		outcome_set(o, INBOX_FAILED, "%s", terr_str(rc));
@@ -1206,17 +1203,34 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	}
 	if (rc != TERR_OK)
 		goto fail;
-	if (o->state != INBOX_APPLIED && o->state != INBOX_IGNORED)
+	if (o->state != INBOX_APPLIED && o->state != INBOX_IGNORED) {
+		/*
+		 * An event that cannot finish keeps none of its effects: back to the
+		 * savepoint (which also takes back a new inbox row), then the row
+		 * alone is written again with the outcome (invariant 1).
+		 */
+		int inserted = row.attempts == 1 && replay_id == 0;
 		store_rollback_to(a->s);
-	if ((rc = store_release(a->s)) != TERR_OK)
-		goto fail;
-	if (e->atomic && o->state != INBOX_APPLIED) {
-		/* An operator's refused action leaves no trace: the caller reports it. */
-		r->state = o->state;
-		text_copy(r->reason, sizeof(r->reason), o->reason);
-		r->inbox_id = 0;
-		store_rollback_to(a->s);
-		return store_release(a->s);
+		if (e->atomic) {
+			/* An operator's refused action leaves no trace: the caller reports it. */
+			r->state = o->state;
+			text_copy(r->reason, sizeof(r->reason), o->reason);
+			r->inbox_id = 0;
+			return store_release(a->s);
+		}
+		if (inserted) {
+			row.state = o->state;
+			text_copy(row.reason, sizeof(row.reason), o->reason);
+			text_copy(row.user, sizeof(row.user), o->user);
+			text_copy(row.orphan_kind, sizeof(row.orphan_kind),
+			    o->state == INBOX_ORPHANED ? o->orphan_kind : "");
+			text_copy(row.orphan_id, sizeof(row.orphan_id),
+			    o->state == INBOX_ORPHANED ? o->orphan_id : "");
+			if ((rc = store_inbox_insert(a->s, &row, e->raw, e->raw_len)) != TERR_OK) {
+				rc = rc == TERR_DUP ? TERR_INTERNAL : rc;
+				goto fail;
+			}
+		}
 	}
 
 	row.state = o->state;
@@ -1234,6 +1248,7 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 		goto fail;
 	if ((rc = store_release(a->s)) != TERR_OK)
 		goto fail_released;
+	r->inbox_id = row.id;
 	r->state = row.state;
 	text_copy(r->user, sizeof(r->user), row.user);
 	text_copy(r->reason, sizeof(r->reason), row.reason);

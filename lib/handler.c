@@ -6,6 +6,7 @@
  * applying its event as a batch of one.
  */
 #include <errno.h>
+#include <malloc.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
@@ -36,7 +37,7 @@
 /* A kept-alive connection idle this long is closed, freeing its thread. */
 #define IDLE_CONN_SECONDS 2
 /* A worker's cJSON arena: a 2 KB event needs ~20 KB of nodes; larger ones fall back to malloc. */
-#define WORKER_ARENA (256 * 1024)
+#define WORKER_ARENA (64 * 1024)
 
 struct hctx {
 	const struct handler *h;
@@ -320,6 +321,8 @@ handler_main(const struct handler *h, int argc, char **argv)
 		return 1;
 	x->h = h;
 	crypto_init();
+	/* Two malloc arenas for all threads: per-thread arenas would hold memory each. */
+	mallopt(M_ARENA_MAX, 2);
 	snprintf(x->prog, sizeof(x->prog), "tally-%s", h->name);
 	log_init(x->prog);
 	if ((lvl = getenv("TALLY_LOG_LEVEL")) != NULL && strcmp(lvl, "debug") == 0)

@@ -73,6 +73,7 @@ void store_wal_watch(struct store *s, void (*cb)(void *arg, int pages), void *ar
 /* --- users and links --- */
 
 enum terr store_user_exists(struct store *s, const char *id);
+/* TERR_DUP (nothing written) when the user exists. */
 enum terr store_user_insert(struct store *s, const char *id, int64_t now);
 enum terr store_user_created(struct store *s, const char *id, int64_t *created_at);
 

@@ -83,12 +83,15 @@ enum terr
 store_user_insert(struct store *s, const char *id, int64_t now)
 {
 	sqlite3_stmt *st = stmt(s, STMT_USER_INSERT);
+	enum terr rc;
 
 	if (st == NULL)
 		return TERR_DB;
 	bind_text(st, 1, id);
 	bind_i64(st, 2, now);
-	return step_done(s, st, "user insert");
+	if ((rc = step_done(s, st, "user insert")) != TERR_OK)
+		return rc;
+	return sqlite3_changes(s->db) == 0 ? TERR_DUP : TERR_OK;
 }
 
 enum terr

@@ -23,7 +23,8 @@
 
 const char *const store_sql[STMT__MAX] = {
 	[STMT_USER_EXISTS] = "SELECT created_at FROM users WHERE id = ?1",
-	[STMT_USER_INSERT] = "INSERT INTO users (id, created_at) VALUES (?1, ?2)",
+	[STMT_USER_INSERT] = "INSERT INTO users (id, created_at) VALUES (?1, ?2) "
+			     "ON CONFLICT (id) DO NOTHING",
 
 	[STMT_LINK_FIND] =
 	    "SELECT user_id FROM links WHERE provider = ?1 AND kind = ?2 AND ext_id = ?3",

@@ -30,16 +30,26 @@ struct writer {
 	struct job *head, *tail;
 	int stopping;
 	atomic_int wal_pages;
+	int ckpt_next;  /* WAL size at which to wake the checkpointer (writer thread only) */
 	int ckpt_wanted;
+	int64_t batches, events, checkpoints; /* for the log line at stop */
 };
 
+/*
+ * After each commit, in the writer thread: wake the checkpointer once per
+ * WRITER_CHECKPOINT_PAGES new frames. (The WAL restarts from its beginning
+ * at the first commit after a complete checkpoint, so pages falls back.)
+ */
 static void
 on_wal(void *arg, int pages)
 {
 	struct writer *w = arg;
 
+	if (pages < atomic_load(&w->wal_pages))
+		w->ckpt_next = WRITER_CHECKPOINT_PAGES;
 	atomic_store(&w->wal_pages, pages);
-	if (pages >= WRITER_CHECKPOINT_PAGES) {
+	if (pages >= w->ckpt_next) {
+		w->ckpt_next = pages + WRITER_CHECKPOINT_PAGES;
 		pthread_mutex_lock(&w->mu);
 		w->ckpt_wanted = 1;
 		pthread_cond_signal(&w->ckpt);
@@ -78,6 +88,8 @@ writer_main(void *arg)
 			res[i] = batch[i]->res;
 		}
 		apply_batchv(w->wst, w->c, ev, res, n, tm_now_ms());
+		w->batches++;
+		w->events += (int64_t)n;
 		/* Only now, committed (or not at all), may each request answer. */
 		for (i = 0; i < n; i++)
 			sem_post(&batch[i]->done);
@@ -109,7 +121,7 @@ checkpointer_main(void *arg)
 		pthread_mutex_unlock(&w->mu);
 		/* PASSIVE: never waits for the writer or for readers; what it cannot copy now waits. */
 		if (atomic_load(&w->wal_pages) > 0 && store_checkpoint(w->cst) == TERR_OK)
-			atomic_store(&w->wal_pages, 0);
+			w->checkpoints++;
 	}
 	return NULL;
 }
@@ -124,6 +136,7 @@ writer_start(struct writer **out, const struct cfg *c)
 	if ((w = calloc(1, sizeof(*w))) == NULL)
 		return TERR_NOMEM;
 	w->c = c;
+	w->ckpt_next = WRITER_CHECKPOINT_PAGES;
 	pthread_mutex_init(&w->mu, NULL);
 	pthread_cond_init(&w->work, NULL);
 	pthread_cond_init(&w->ckpt, NULL);
@@ -191,6 +204,16 @@ writer_stop(struct writer *w)
 	pthread_join(w->wthread, NULL);
 	pthread_join(w->cthread, NULL);
 	store_checkpoint(w->cst);
+	{
+		struct logline l;
+		log_begin(&l, LOG_INFO, "writer stopped");
+		log_int(&l, "events", w->events);
+		log_int(&l, "transactions", w->batches);
+		log_int(&l, "events_per_transaction_x100",
+		    w->batches > 0 ? w->events * 100 / w->batches : 0);
+		log_int(&l, "checkpoints", w->checkpoints);
+		log_end(&l);
+	}
 	store_close(w->wst);
 	store_close(w->cst);
 	pthread_cond_destroy(&w->ckpt);

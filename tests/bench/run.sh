@@ -1,24 +1,54 @@
 #!/usr/bin/env bash
-# ./build.sh bench: load through nginx with wrk on 127.0.0.1, correctly signed
-# Stripe events with unique ids, and the wall time of one request in CGI mode.
-# Figures, not verdicts: these machines are shared and noisy; compare ratios.
-#   BENCH_SECONDS (10)  BENCH_CONNS (32)  BENCH_PROCS (2)  TALLY_SYNCHRONOUS (full)
+# ./build.sh bench: side by side on this machine, loopback only, bounded in
+# time, servers stopped by PID. Correctly signed ~2 KB Stripe events with
+# unique ids, wrk with 2 threads and 32 connections.
+#   (a) ceiling   nginx + a trivial libfcgi "ok" responder (tests/bench/ok.c)
+#   (b) tally     nginx + tally-stripe, synchronous=FULL
+#   (c) tally     the same with synchronous=NORMAL
+#   (d) peer      fastify + stripe constructEvent + better-sqlite3 (tests/bench/peer),
+#                 the same schema and rows, FULL and NORMAL, as most teams run it (no nginx)
+#   (f) tally x2  two tally-stripe processes writing one database, FULL
+# For each: requests/s, p50, p99, CPU per request (server, and nginx), peak RSS.
+# Then one CGI-mode request's wall time (best and mean of 20).
+# Figures, not verdicts: shared, noisy machines; compare the ratios.
+#   BENCH_SECONDS (10)  BENCH_CONNS (32)  BENCH_ONLY (regex of case names: ceiling,
+#   tally-full, tally-normal, peer-full, peer-normal, tally-full-x2, cgi; default all)
+#   BENCH_LONG=1        also run tally for ~1 M requests and sample its RSS
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 ROOT=$(pwd)
 SECS=${BENCH_SECONDS:-10}
 CONNS=${BENCH_CONNS:-32}
-PROCS=${BENCH_PROCS:-2}
 THREADS=2
+ONLY=${BENCH_ONLY:-.*}
 
 work=$(mktemp -d /tmp/tally-bench-XXXXXX)
 pids=()
-cleanup() {
+stop_all() {
+	local p
 	for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
-	wait 2>/dev/null || true
+	for p in "${pids[@]}"; do wait "$p" 2>/dev/null || true; done
+	pids=()
+}
+cleanup() {
+	stop_all
 	rm -rf "$work"
 }
 trap cleanup EXIT
+log() { printf '%s\n' "$*" >&2; }
+
+# --- parts that are not tally: the ceiling responder and the peer
+mkdir -p build/bench
+if [[ ! -x build/bench/ok || tests/bench/ok.c -nt build/bench/ok ]]; then
+	gcc -O2 -Wall -Wextra -Werror tests/bench/ok.c -o build/bench/ok -lfcgi -lpthread
+fi
+if [[ ! -f tests/bench/peer/node_modules/.tally-lock ]] ||
+	! cmp -s tests/bench/peer/package-lock.json tests/bench/peer/node_modules/.tally-lock; then
+	log "bench: npm ci in tests/bench/peer (better-sqlite3 builds from source: about a minute)"
+	# Node's headers from the local installation: no download.
+	(cd tests/bench/peer && npm_config_nodedir=/usr npm ci --no-audit --no-fund --loglevel=error >&2)
+	cp tests/bench/peer/package-lock.json tests/bench/peer/node_modules/.tally-lock
+fi
 
 secret="whsec_bench_$(od -An -N8 -tx1 /dev/urandom | tr -d ' \n')"
 cat >"$work/tally.json" <<'EOF'
@@ -29,14 +59,13 @@ cat >"$work/tally.json" <<'EOF'
   }
 }
 EOF
-export TALLY_DB="$work/tally.db" TALLY_CONFIG="$work/tally.json" STRIPE_WEBHOOK_SECRET="$secret"
-bin/tally migrate >/dev/null
-mkdir -p "$work/run" "$work/nginx"
-
-# Enough unique events for the run at up to ~15 k/s; past that, wrk repeats (duplicates).
-nev=$((SECS * 15000))
-echo "bench: generating $nev signed events (~2 KB each)" >&2
+export TALLY_CONFIG="$work/tally.json" STRIPE_WEBHOOK_SECRET="$secret"
+nev=$((SECS * 20000))
+log "bench: generating $nev signed events (~2 KB each)"
 node tests/bench/gen-stripe.js "$nev" "$secret" >"$work/events.tsv"
+
+port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+tick=$(getconf CLK_TCK)
 
 cpu_of() { # user+sys clock ticks of the given pids
 	local t=0 p
@@ -45,57 +74,164 @@ cpu_of() { # user+sys clock ticks of the given pids
 	done
 	echo "$t"
 }
+tree_of() { # a pid and its children
+	echo "$1 $(pgrep -P "$1" | tr '\n' ' ')"
+}
+wait_sock() {
+	local i
+	for i in $(seq 200); do [[ -S $1 ]] && return 0; sleep 0.05; done
+	log "bench: $1 never appeared"
+	return 1
+}
+wait_port() {
+	local i
+	for i in $(seq 200); do curl -s -o /dev/null "http://127.0.0.1:$1/" && return 0; sleep 0.05; done
+	return 1
+}
+start_nginx() {
+	mkdir -p "$work/nginx"
+	deploy/nginx/render.sh "$work/run" "$port" "$work/nginx" 1 >"$work/nginx/nginx.conf"
+	nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
+	nginx_pid=$!
+	pids+=("$nginx_pid")
+	wait_port "$port"
+}
 
-bin/tally-stripe --listen "$work/run/stripe.sock" --processes "$PROCS" 2>"$work/stripe.log" &
-pids+=($!)
-deploy/nginx/render.sh "$work/run" 0 "$work/nginx" 1 >/dev/null
-port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
-deploy/nginx/render.sh "$work/run" "$port" "$work/nginx" 1 >"$work/nginx/nginx.conf"
-nginx -p "$work/nginx" -c "$work/nginx/nginx.conf" -e "$work/nginx/error.log" &
-nginx_pid=$!
-pids+=($nginx_pid)
-for _ in $(seq 100); do [[ -S $work/run/stripe.sock ]] && curl -s -o /dev/null "http://127.0.0.1:$port/" && break; sleep 0.05; done
+RESULTS=()
+# measure NAME URL SERVER_PIDS NGINX(0/1): wrk, then one result line
+measure() {
+	local name=$1 url=$2 spids=$3 use_nginx=$4 npids="" s0 s1 n0=0 n1=0 out
+	[[ $use_nginx == 1 ]] && npids=$(tree_of "$nginx_pid")
+	out="$work/wrk-$name.out"
+	s0=$(cpu_of $spids)
+	[[ -n $npids ]] && n0=$(cpu_of $npids)
+	BENCH_FILE="$work/events.tsv" BENCH_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" \
+		--latency -s tests/bench/stripe.lua "$url" >"$out"
+	s1=$(cpu_of $spids)
+	[[ -n $npids ]] && n1=$(cpu_of $npids)
+	local rps p50 p99 reqs non2xx rss cpu_s cpu_n
+	rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$out")
+	reqs=$(awk '/requests in/ {print $1}' "$out")
+	p50=$(awk '$1 == "50%" {print $2}' "$out")
+	p99=$(awk '$1 == "99%" {print $2}' "$out")
+	non2xx=$(awk '/Non-2xx/ {print $5}' "$out")
+	rss=$(for p in $spids; do awk '/VmHWM/ {print $2}' "/proc/$p/status" 2>/dev/null; done | sort -n | tail -1)
+	cpu_s=$(awk -v a="$s0" -v b="$s1" -v n="$reqs" -v t="$tick" 'BEGIN { printf "%.3f", (b - a) / t * 1000 / n }')
+	cpu_n=$(awk -v a="$n0" -v b="$n1" -v n="$reqs" -v t="$tick" 'BEGIN { printf "%.3f", (b - a) / t * 1000 / n }')
+	[[ $use_nginx == 1 ]] || cpu_n="-"
+	RESULTS+=("$(printf '%-22s %8s %9s %9s %10s %9s %9s %8s' "$name" "$rps" "$p50" "$p99" "$cpu_s" "$cpu_n" "${rss:-?}" "${non2xx:-0}")")
+	eval "RPS_${name//[^a-zA-Z0-9]/_}=$rps"
+	log "bench: $name $rps req/s p50 $p50 p99 $p99 cpu $cpu_s ms + nginx $cpu_n ms, rss ${rss:-?} kB, non-2xx ${non2xx:-0}"
+}
 
-hpids=$(pgrep -f "tally-stripe --listen $work/run/stripe.sock" | tr '\n' ' ')
-npids="$nginx_pid $(pgrep -P "$nginx_pid" | tr '\n' ' ')"
-tick=$(getconf CLK_TCK)
-h0=$(cpu_of $hpids)
-n0=$(cpu_of $npids)
-BENCH_FILE="$work/events.tsv" BENCH_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" --latency \
-	-s tests/bench/stripe.lua "http://127.0.0.1:$port/webhooks/stripe" >"$work/wrk.out"
-h1=$(cpu_of $hpids)
-n1=$(cpu_of $npids)
+case_ceiling() {
+	mkdir -p "$work/run"
+	build/bench/ok "$work/run/stripe.sock" 32 &
+	pids+=($!)
+	local ok=$!
+	wait_sock "$work/run/stripe.sock"
+	start_nginx
+	measure ceiling "http://127.0.0.1:$port/webhooks/stripe" "$ok" 1
+	stop_all
+}
 
-rps=$(awk '/Requests\/sec/ {print $2}' "$work/wrk.out")
-reqs=$(awk '/requests in/ {print $1}' "$work/wrk.out")
-p50=$(awk '$1 == "50%" {print $2}' "$work/wrk.out")
-p99=$(awk '$1 == "99%" {print $2}' "$work/wrk.out")
-non2xx=$(awk '/Non-2xx/ {print $5}' "$work/wrk.out")
-applied=$(sqlite3 "$TALLY_DB" "SELECT count(*) FROM inbox")
-rss=$(for p in $hpids; do awk '/VmHWM/ {print $2}' /proc/$p/status 2>/dev/null; done | sort -n | tail -1)
-cpu_h=$(awk -v a="$h0" -v b="$h1" -v n="$reqs" -v t="$tick" 'BEGIN { printf "%.3f", (b - a) / t * 1000 / n }')
-cpu_n=$(awk -v a="$n0" -v b="$n1" -v n="$reqs" -v t="$tick" 'BEGIN { printf "%.3f", (b - a) / t * 1000 / n }')
+case_tally() { # NAME SYNC PROCESSES
+	local name=$1 sync=$2 procs=$3 tp
+	rm -rf "$work/run" "$work/db"
+	mkdir -p "$work/run" "$work/db"
+	export TALLY_DB="$work/db/tally.db"
+	bin/tally migrate >/dev/null
+	TALLY_SYNCHRONOUS=$sync bin/tally-stripe --listen "$work/run/stripe.sock" --processes "$procs" \
+		2>"$work/$name.log" &
+	tp=$!
+	pids+=("$tp")
+	wait_sock "$work/run/stripe.sock"
+	sleep 0.2
+	start_nginx
+	measure "$name" "http://127.0.0.1:$port/webhooks/stripe" "$(tree_of "$tp")" 1
+	stored=$(sqlite3 "$TALLY_DB" "SELECT count(*) FROM inbox")
+	stop_all
+	log "bench: $name stored $stored events; $(grep -ho '"events":[0-9]*,"transactions":[0-9]*,"events_per_transaction_x100":[0-9]*,"checkpoints":[0-9]*' "$work/$name.log" | tr '\n' ' ')"
+}
 
-# One CGI request: process start, config, database open, verify, apply, commit.
-# The last events of the file were never sent, so each run applies a new event.
-best=999999
-for i in $(seq 20); do
-	line=$(sed -n "$((nev - i))p" "$work/events.tsv")
-	sig=${line%%$'\t'*}
-	body=${line#*$'\t'}
-	t0=$(date +%s%N)
-	printf '%s' "$body" | REQUEST_METHOD=POST CONTENT_LENGTH=${#body} HTTP_STRIPE_SIGNATURE="$sig" \
-		bin/tally-stripe >/dev/null 2>&1
-	t1=$(date +%s%N)
-	us=$(((t1 - t0) / 1000))
-	((us < best)) && best=$us
-	total=$((${total:-0} + us))
-done
+case_peer() { # NAME SYNC
+	local name=$1 sync=$2 pp pport
+	rm -rf "$work/db"
+	mkdir -p "$work/db"
+	pport=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
+	node tests/bench/peer/server.js "$pport" "$work/db/peer.db" "$secret" "$sync" &
+	pp=$!
+	pids+=("$pp")
+	wait_port "$pport"
+	measure "$name" "http://127.0.0.1:$pport/webhooks/stripe" "$pp" 0
+	stop_all
+}
 
+run_case() { [[ $1 =~ ^($ONLY)$ ]] && "${@:2}" || true; }
+run_case ceiling case_ceiling
+run_case tally-full case_tally tally-full full 1
+run_case tally-normal case_tally tally-normal normal 1
+run_case peer-full case_peer peer-full full
+run_case peer-normal case_peer peer-normal normal
+run_case tally-full-x2 case_tally tally-full-x2 full 2
+
+if [[ -n ${BENCH_LONG:-} ]]; then
+	# RSS over a long run: unique events first, then the file again (duplicates
+	# take the same request path: parse, verify, the inbox lookup, the answer).
+	rm -rf "$work/run" "$work/db"
+	mkdir -p "$work/run" "$work/db"
+	export TALLY_DB="$work/db/tally.db"
+	bin/tally migrate >/dev/null
+	bin/tally-stripe --listen "$work/run/stripe.sock" 2>/dev/null &
+	tp=$!
+	pids+=("$tp")
+	wait_sock "$work/run/stripe.sock"
+	start_nginx
+	total=0
+	while ((total < 1000000)); do
+		BENCH_FILE="$work/events.tsv" BENCH_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d20s \
+			-s tests/bench/stripe.lua "http://127.0.0.1:$port/webhooks/stripe" >"$work/long.out"
+		total=$((total + $(awk '/requests in/ {print $1}' "$work/long.out")))
+		log "bench: long run: $total requests, handler RSS $(awk '/VmRSS/ {print $2}' /proc/$tp/status) kB (peak $(awk '/VmHWM/ {print $2}' /proc/$tp/status) kB)"
+	done
+	RESULTS+=("long run: $total requests, RSS $(awk '/VmRSS/ {print $2}' /proc/$tp/status) kB at the end")
+	stop_all
+fi
+
+# One CGI-mode request: process start, config, database open, verify, apply, commit.
+# The last events of the file are sent nowhere else, so each run applies a new event.
+cgi="-"
+if [[ cgi =~ ^($ONLY)$ ]]; then
+	rm -rf "$work/db"
+	mkdir -p "$work/db"
+	export TALLY_DB="$work/db/tally.db"
+	bin/tally migrate >/dev/null
+	best=999999999 total=0
+	for i in $(seq 20); do
+		line=$(sed -n "$((nev - i))p" "$work/events.tsv")
+		printf '%s' "${line#*$'\t'}" >"$work/cgi-body"
+		export REQUEST_METHOD=POST CONTENT_LENGTH=$(stat -c %s "$work/cgi-body") HTTP_STRIPE_SIGNATURE="${line%%$'\t'*}"
+		t0=$EPOCHREALTIME
+		bin/tally-stripe <"$work/cgi-body" >/dev/null 2>&1
+		t1=$EPOCHREALTIME
+		us=$((${t1/./} - ${t0/./}))
+		((us < best)) && best=$us
+		total=$((total + us))
+	done
+	unset REQUEST_METHOD CONTENT_LENGTH HTTP_STRIPE_SIGNATURE
+	t0=$EPOCHREALTIME
+	/bin/true
+	t1=$EPOCHREALTIME
+	cgi=$(awk -v b="$best" -v m="$((total / 20))" -v t="$((${t1/./} - ${t0/./}))" \
+		'BEGIN { printf "best %.1f ms, mean %.1f ms (fork+exec of /bin/true here: %.1f ms)", b / 1000, m / 1000, t / 1000 }')
+fi
+
+ratio() { awk -v a="${1:-0}" -v b="${2:-0}" 'BEGIN { if (b > 0) printf "%.2f", a / b; else printf "-" }'; }
 cat <<EOF
 
-tally bench ($(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), wrk -t$THREADS -c$CONNS ${SECS}s, synchronous=${TALLY_SYNCHRONOUS:-full}, $PROCS handler processes)
-  Stripe events through nginx: $rps events/s   p50 $p50   p99 $p99   non-2xx ${non2xx:-0}   stored $applied
-  CPU per event: tally $cpu_h ms, nginx $cpu_n ms   peak handler RSS ${rss:-?} kB
-  one CGI-mode request: best $((best / 1000)).$(((best % 1000) / 100)) ms, mean $((total / 20 / 1000)).$(((total / 20 % 1000) / 100)) ms (20 runs, process start to exit)
+tally bench: $(nproc) cores, $(date -u +%Y-%m-%dT%H:%M:%SZ), wrk -t$THREADS -c$CONNS ${SECS}s, ~2 KB signed Stripe events, unique ids
+case                      req/s       p50       p99  cpu ms/req  nginx ms  peak RSS kB  non-2xx
+$(printf '%s\n' "${RESULTS[@]}")
+ratios: tally-full/ceiling $(ratio "${RPS_tally_full:-}" "${RPS_ceiling:-}")   tally-full/peer-full $(ratio "${RPS_tally_full:-}" "${RPS_peer_full:-}")   tally-full/peer-normal $(ratio "${RPS_tally_full:-}" "${RPS_peer_normal:-}")   tally-full-x2/tally-full $(ratio "${RPS_tally_full_x2:-}" "${RPS_tally_full:-}")
+one CGI-mode request: $cgi
 EOF
