@@ -178,9 +178,9 @@ worker_main(void *arg)
 		if (rc < 0)
 			break;
 		/*
-		 * A connection the web server keeps open holds this thread while it
-		 * is idle; a read timeout lets go of it (libfcgi then closes it and
-		 * accepts another).
+		 * A connection holds this thread while it is open: a web server that
+		 * kept one open and idle would hold the thread forever. A read
+		 * timeout lets go of it (libfcgi then closes it and accepts another).
 		 */
 		if (wk->req.ipcFd != fd) {
 			struct timeval tv = { IDLE_CONN_SECONDS, 0 };

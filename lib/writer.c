@@ -88,8 +88,10 @@ writer_main(void *arg)
 			res[i] = batch[i]->res;
 		}
 		apply_batchv(w->wst, w->c, ev, res, n, tm_now_ms());
+		pthread_mutex_lock(&w->mu);
 		w->batches++;
 		w->events += (int64_t)n;
+		pthread_mutex_unlock(&w->mu);
 		/* Only now, committed (or not at all), may each request answer. */
 		for (i = 0; i < n; i++)
 			sem_post(&batch[i]->done);
@@ -189,6 +191,15 @@ writer_apply(struct writer *w, struct bev *e, struct apply_result *res)
 	while (sem_wait(&j.done) != 0 && errno == EINTR)
 		;
 	sem_destroy(&j.done);
+}
+
+void
+writer_stats(struct writer *w, int64_t *events, int64_t *transactions)
+{
+	pthread_mutex_lock(&w->mu);
+	*events = w->events;
+	*transactions = w->batches;
+	pthread_mutex_unlock(&w->mu);
 }
 
 void

@@ -24,8 +24,9 @@ struct writer;
 
 /* Events applied in one transaction at most; more wait for the next one. */
 #define WRITER_BATCH_MAX 128
-/* WAL size in pages past which the checkpoint thread is woken (4 MiB of 4 KiB pages). */
-#define WRITER_CHECKPOINT_PAGES 1000
+/* New WAL frames after which the checkpoint thread is woken (16 MiB of 4 KiB pages): past
+ * ~1000 frames, checkpointing less often wrote the same hot pages fewer times (bench: +30 %). */
+#define WRITER_CHECKPOINT_PAGES 4000
 /* An idle process checkpoints what is left after this long (ms). */
 #define WRITER_CHECKPOINT_IDLE_MS 1000
 
@@ -41,6 +42,9 @@ enum terr writer_start(struct writer **out, const struct cfg *c);
  * Safe from any number of threads; e and res must stay valid until it returns.
  */
 void writer_apply(struct writer *w, struct bev *e, struct apply_result *res);
+
+/* Events applied and transactions committed so far (for logs and tests). */
+void writer_stats(struct writer *w, int64_t *events, int64_t *transactions);
 
 /* Apply what is queued, stop both threads, close the connections, free w. */
 void writer_stop(struct writer *w);
