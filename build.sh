@@ -85,13 +85,13 @@ gen_migrations() {
 check_source() {
 	local bad
 	bad=$(grep -nE '\b(sprintf|vsprintf|strcpy|strcat|atoi|atol|atoll|sscanf|strtok|gets|system)\s*\(' \
-		lib/*.c lib/*.h handlers/*.c jobs/*.c 2>/dev/null || true)
+		lib/*.c lib/*.h handlers/*.c jobs/*.c jobs/*/*.[ch] 2>/dev/null || true)
 	if [[ -n $bad ]]; then
 		log "build: banned calls (STYLE.md 9):"
 		log "$bad"
 		return 1
 	fi
-	bad=$(grep -lE 'sqlite3\.h|sqlite3_' lib/*.c lib/*.h handlers/*.c jobs/*.c |
+	bad=$(grep -lE 'sqlite3\.h|sqlite3_' lib/*.c lib/*.h handlers/*.c jobs/*.c jobs/*/*.[ch] 2>/dev/null |
 		grep -vE '^lib/store[a-z_]*\.(c|h)$' || true)
 	if [[ -n $bad ]]; then
 		log "build: SQLite used outside lib/store*.c: $bad"
@@ -128,13 +128,29 @@ build_tree() {
 		ar rcs "$libdest" "${objs[@]}"
 	fi
 	local src name
-	for src in handlers/*.c jobs/*.c; do
-		name=$(basename "${src%.c}")
-		[[ $src == handlers/* ]] && name="tally-$name"
-		[[ $src == jobs/tally.c ]] && name=tally
-		[[ $src == jobs/* && $name != tally ]] && name="tally-$name"
-		if [[ ! -f $bindest/$name || $src -nt $bindest/$name || $libdest -nt $bindest/$name ]]; then
-			$cc $cflags "$src" -o "$bindest/$name" "$libdest" $ldlibs $ldextra &
+	# handlers/X.c -> tally-X, jobs/X.c -> tally-X, jobs/tally/*.c -> tally (the admin CLI).
+	local srcs newest f2
+	for src in handlers/*.c jobs/*.c jobs/tally; do
+		[[ -e $src ]] || continue
+		name="tally-$(basename "${src%.c}")"
+		srcs=("$src")
+		if [[ -d $src ]]; then
+			name=tally
+			srcs=("$src"/*.c)
+		fi
+		local inc=()
+		newest=0
+		if [[ -d $src ]]; then
+			inc=(-I"$src")
+			for f2 in "$src"/*.h; do
+				[[ -e $f2 && -f $bindest/$name && $f2 -nt $bindest/$name ]] && newest=1
+			done
+		fi
+		for f2 in "${srcs[@]}"; do
+			[[ -f $bindest/$name && $f2 -nt $bindest/$name ]] && newest=1
+		done
+		if ((newest)) || [[ ! -f $bindest/$name || $libdest -nt $bindest/$name ]]; then
+			$cc $cflags "${inc[@]}" "${srcs[@]}" -o "$bindest/$name" "$libdest" $ldlibs $ldextra &
 		fi
 	done
 	wait_all
@@ -288,7 +304,7 @@ cmd_bench() {
 
 # The project's formatting (.clang-format), applied mechanically.
 cmd_format() {
-	clang-format -i lib/*.[ch] handlers/*.c jobs/*.c tests/unit/*.[ch]
+	clang-format -i lib/*.[ch] handlers/*.c jobs/*/*.[ch] tests/unit/*.[ch] $(ls jobs/*.c 2>/dev/null)
 }
 
 cmd_clean() {

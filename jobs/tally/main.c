@@ -1,0 +1,236 @@
+/*
+ * bin/tally: the admin CLI. Text for people by default, JSON with --json.
+ * Every change it makes is an operator event applied through the same path
+ * as a webhook, audited with the operator's name (--operator, else
+ * TALLY_OPERATOR, else SUDO_USER, USER or LOGNAME).
+ *
+ * Environment: TALLY_DB, TALLY_CONFIG (not needed by migrate).
+ * Exit: 0 success, 1 failure (including `verify` finding a mismatch), 2 usage.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "crypto.h"
+#include "log.h"
+#include "text.h"
+#include "tm.h"
+
+/* Write text for a terminal: control characters (but newline and tab) become '?'. */
+void
+cli_out(const char *p, size_t n)
+{
+	char chunk[4096];
+	size_t i, k = 0;
+
+	for (i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)p[i];
+		chunk[k++] = (c < 0x20 && c != '\n' && c != '\t') || c == 0x7f ? '?' : (char)c;
+		if (k == sizeof(chunk)) {
+			fwrite(chunk, 1, k, stdout);
+			k = 0;
+		}
+	}
+	fwrite(chunk, 1, k, stdout);
+}
+
+void
+cli_outb(const struct buf *b)
+{
+	cli_out(buf_cstr(b), b->len);
+}
+
+int
+cli_fail(const char *msg, const char *detail)
+{
+	fprintf(stderr, "tally: %s%s%s\n", msg, detail != NULL ? ": " : "",
+	    detail != NULL ? detail : "");
+	return 1;
+}
+
+/* A malformed argument: a usage error (exit 2) with a message saying which. */
+int
+cli_bad_arg(const char *msg, const char *detail)
+{
+	cli_fail(msg, detail);
+	return 2;
+}
+
+int
+cli_usage(void)
+{
+	fputs("usage: tally COMMAND [ARGS] [--json]\n"
+	      "  migrate [--to VERSION]\n"
+	      "  user show ID [--json]\n"
+	      "  credits grant ID AMOUNT --reason TEXT [--expires TIME] [--operator NAME]\n"
+	      "  credits revoke ID AMOUNT --reason TEXT [--operator NAME]\n"
+	      "  links add USER PROVIDER KIND EXTERNAL_ID [--reason TEXT]\n"
+	      "  links remove USER PROVIDER KIND EXTERNAL_ID [--reason TEXT]\n"
+	      "  events list [--state STATE] [--limit N] [--json]\n"
+	      "  events show INBOX_ID [--json]\n"
+	      "  events replay INBOX_ID | --state STATE\n"
+	      "  verify [--json]\n",
+	    stderr);
+	return 2;
+}
+
+const char *
+cli_operator(const struct cli *c)
+{
+	const char *v;
+
+	if (c->operator_ != NULL)
+		return c->operator_;
+	if ((v = getenv("TALLY_OPERATOR")) != NULL && *v != '\0')
+		return v;
+	if ((v = getenv("SUDO_USER")) != NULL && *v != '\0')
+		return v;
+	if ((v = getenv("USER")) != NULL && *v != '\0')
+		return v;
+	if ((v = getenv("LOGNAME")) != NULL && *v != '\0')
+		return v;
+	return "unknown";
+}
+
+int
+cli_open(struct cli *c, enum store_mode mode)
+{
+	char why[512];
+
+	if (cfg_load(&c->cfg, why, sizeof(why)) != TERR_OK)
+		return cli_fail("configuration invalid", why);
+	if (store_open(&c->s, c->cfg.db_path, mode) != TERR_OK)
+		return cli_fail("cannot open the database", c->cfg.db_path);
+	return 0;
+}
+
+const char *
+cli_opt(const struct cli *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->nopts; i++)
+		if (strcmp(c->opts[i].name, name) == 0)
+			return c->opts[i].value;
+	return NULL;
+}
+
+int
+cli_flag(const struct cli *c, const char *name)
+{
+	int i;
+
+	for (i = 0; i < c->nopts; i++)
+		if (strcmp(c->opts[i].name, name) == 0 && c->opts[i].value == NULL)
+			return 1;
+	return 0;
+}
+
+/* Split argv into options (anywhere) and positionals. 0, or 2 on a usage error. */
+static int
+parse_args(struct cli *c, int argc, char **argv, int first)
+{
+	int i;
+
+	for (i = first; i < argc; i++) {
+		const char *a = argv[i];
+		const char **dst = NULL;
+		if (strcmp(a, "--json") == 0) {
+			c->json = 1;
+			continue;
+		}
+		if (strcmp(a, "--dry-run") == 0 || strcmp(a, "--force") == 0) {
+			if (c->nopts == CLI_OPTS_MAX)
+				return 2;
+			c->opts[c->nopts].name = a + 2;
+			c->opts[c->nopts++].value = NULL;
+			continue;
+		}
+		if (strcmp(a, "--reason") == 0)
+			dst = &c->reason;
+		else if (strcmp(a, "--operator") == 0)
+			dst = &c->operator_;
+		else if (strcmp(a, "--state") == 0)
+			dst = &c->state;
+		else if (strcmp(a, "--expires") == 0)
+			dst = &c->expires;
+		else if (strcmp(a, "--to") == 0)
+			dst = &c->to;
+		else if (strcmp(a, "--limit") == 0) {
+			if (i + 1 >= argc ||
+			    text_i64s(argv[i + 1], 1, 1000000, &c->limit) != TERR_OK)
+				return 2;
+			i++;
+			continue;
+		} else if (a[0] == '-' && a[1] == '-') {
+			/* Any other --name VALUE: read by the command that knows it (cli_opt). */
+			if (i + 1 >= argc || c->nopts == CLI_OPTS_MAX)
+				return 2;
+			c->opts[c->nopts].name = a + 2;
+			c->opts[c->nopts++].value = argv[++i];
+			continue;
+		}
+		if (dst != NULL) {
+			if (i + 1 >= argc)
+				return 2;
+			*dst = argv[++i];
+			continue;
+		}
+		if (c->npos == (int)(sizeof(c->pos) / sizeof(c->pos[0])))
+			return 2;
+		c->pos[c->npos++] = argv[i];
+	}
+	if (c->operator_ != NULL && !text_id_valid(c->operator_, 64))
+		return 2;
+	return 0;
+}
+
+static const struct command {
+	const char *cmd;
+	const char *sub; /* NULL: the command takes no subcommand word */
+	int (*fn)(struct cli *);
+} commands[] = {
+	{ "migrate", NULL, cmd_migrate },
+	{ "verify", NULL, cmd_verify },
+	{ "user", "show", cmd_user_show },
+	{ "credits", "grant", cmd_credits_grant },
+	{ "credits", "revoke", cmd_credits_revoke },
+	{ "links", "add", cmd_links_add },
+	{ "links", "remove", cmd_links_remove },
+	{ "events", "list", cmd_events_list },
+	{ "events", "show", cmd_events_show },
+	{ "events", "replay", cmd_events_replay },
+	{ NULL, NULL, NULL },
+};
+
+int
+main(int argc, char **argv)
+{
+	const struct command *k;
+	struct cli c;
+	const char *cmd, *sub;
+	int rc;
+
+	memset(&c, 0, sizeof(c));
+	crypto_init();
+	log_init("tally");
+	if (getenv("TALLY_LOG_LEVEL") == NULL)
+		log_set_level(LOG_WARN);
+	c.now = tm_now_ms();
+	if (argc < 2)
+		return cli_usage();
+	cmd = argv[1];
+	sub = argc > 2 ? argv[2] : "";
+	for (k = commands; k->cmd != NULL; k++)
+		if (strcmp(k->cmd, cmd) == 0 && (k->sub == NULL || strcmp(k->sub, sub) == 0))
+			break;
+	if (k->cmd == NULL || parse_args(&c, argc, argv, k->sub == NULL ? 2 : 3) != 0)
+		return cli_usage();
+	rc = k->fn(&c);
+	store_close(c.s);
+	cfg_release(&c.cfg);
+	fflush(stdout);
+	return rc;
+}
