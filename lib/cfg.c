@@ -50,11 +50,21 @@ cfg_defaults(struct cfg *c)
 	text_copy(c->stripe.product_key, sizeof(c->stripe.product_key), "product");
 	c->policy.grace = (int64_t)7 * 86400 * 1000;
 	c->policy.leeway = (int64_t)86400 * 1000;
+	c->http.timeout = 10 * 1000;
+	c->http.connect_timeout = 5 * 1000;
+	text_copy(c->apple.api_base, sizeof(c->apple.api_base), "https://api.storekit.apple.com");
+	text_copy(c->apple.api_sandbox_base, sizeof(c->apple.api_sandbox_base),
+	    "https://api.storekit-sandbox.apple.com");
+	text_copy(c->revenuecat.api_base, sizeof(c->revenuecat.api_base),
+	    "https://api.revenuecat.com");
 }
 
 void
 cfg_release(struct cfg *c)
 {
+	wipe(c->apple.private_key, sizeof(c->apple.private_key));
+	wipe(c->revenuecat.auth, sizeof(c->revenuecat.auth));
+	wipe(c->revenuecat.api_key, sizeof(c->revenuecat.api_key));
 	wipe(c->stripe.secrets, sizeof(c->stripe.secrets));
 	c->stripe.nsecrets = 0;
 	free(c->products);
@@ -121,6 +131,34 @@ get_name(const cJSON *o, const char *key, const char *path, char *out, size_t ou
 	return text_copy(out, outsize, v->valuestring);
 }
 
+/* A string of printable text (a URL, a path): non-empty, no control characters. */
+static enum terr
+get_text(const cJSON *o, const char *key, const char *path, char *out, size_t outsize, char *why,
+    size_t size)
+{
+	const cJSON *v = jget(o, key);
+
+	if (v == NULL)
+		return TERR_OK;
+	if (!cJSON_IsString(v) || !text_id_valid(v->valuestring, outsize - 1))
+		return fail(why, size, "config: %s.%s: expected a non-empty string of at most %zu bytes",
+		    path, key, outsize - 1);
+	return text_copy(out, outsize, v->valuestring);
+}
+
+/* An http(s) URL. */
+static enum terr
+get_url(const cJSON *o, const char *key, const char *path, char *out, size_t outsize, char *why,
+    size_t size)
+{
+	enum terr rc = get_text(o, key, path, out, outsize, why, size);
+
+	if (rc == TERR_OK && jget(o, key) != NULL && strncmp(out, "https://", 8) != 0 &&
+	    strncmp(out, "http://", 7) != 0)
+		return fail(why, size, "config: %s.%s: expected an http:// or https:// URL", path, key);
+	return rc;
+}
+
 /* A duration: seconds as an integer, or a string "90s", "15m", "12h", "7d". */
 static enum terr
 get_duration(const cJSON *o, const char *key, const char *path, int64_t *out, char *why,
@@ -183,6 +221,88 @@ parse_policy(struct cfg *c, const cJSON *o, char *why, size_t size)
 		TERR_OK ||
 	    (rc = get_duration(o, "renewal_leeway", "policy", &c->policy.leeway, why, size)) !=
 		TERR_OK)
+		return rc;
+	return TERR_OK;
+}
+
+static enum terr
+parse_http(struct cfg *c, const cJSON *o, char *why, size_t size)
+{
+	static const char *const keys[] = {"proxy", "timeout", "connect_timeout", NULL};
+	enum terr rc;
+
+	if (!cJSON_IsObject(o))
+		return fail(why, size, "config: http: expected an object");
+	if ((rc = only_keys(o, "http", keys, why, size)) != TERR_OK ||
+	    (rc = get_url(o, "proxy", "http", c->http.proxy, sizeof(c->http.proxy), why, size)) !=
+		TERR_OK ||
+	    (rc = get_duration(o, "timeout", "http", &c->http.timeout, why, size)) != TERR_OK ||
+	    (rc = get_duration(o, "connect_timeout", "http", &c->http.connect_timeout, why, size)) !=
+		TERR_OK)
+		return rc;
+	if (c->http.timeout < 100 || c->http.connect_timeout < 100)
+		return fail(why, size, "config: http: timeouts must be at least 100 ms");
+	return TERR_OK;
+}
+
+static enum terr
+parse_apple(struct cfg *c, const cJSON *o, char *why, size_t size)
+{
+	static const char *const keys[] = {"bundle_id", "app_apple_id", "sandbox", "roots",
+		"api_base", "api_sandbox_base", "key_id", "issuer_id", NULL};
+	const cJSON *roots, *r;
+	enum terr rc;
+
+	if (!cJSON_IsObject(o))
+		return fail(why, size, "config: apple: expected an object");
+	c->apple.enabled = 1;
+	if ((rc = only_keys(o, "apple", keys, why, size)) != TERR_OK ||
+	    (rc = get_name(o, "bundle_id", "apple", c->apple.bundle_id, sizeof(c->apple.bundle_id),
+		 why, size)) != TERR_OK ||
+	    (rc = get_int(o, "app_apple_id", "apple", 1, INT64_MAX / 2, &c->apple.app_apple_id, why,
+		 size)) != TERR_OK ||
+	    (rc = get_bool(o, "sandbox", "apple", &c->apple.sandbox, why, size)) != TERR_OK ||
+	    (rc = get_url(o, "api_base", "apple", c->apple.api_base, sizeof(c->apple.api_base), why,
+		 size)) != TERR_OK ||
+	    (rc = get_url(o, "api_sandbox_base", "apple", c->apple.api_sandbox_base,
+		 sizeof(c->apple.api_sandbox_base), why, size)) != TERR_OK ||
+	    (rc = get_name(o, "key_id", "apple", c->apple.key_id, sizeof(c->apple.key_id), why,
+		 size)) != TERR_OK ||
+	    (rc = get_name(o, "issuer_id", "apple", c->apple.issuer_id, sizeof(c->apple.issuer_id),
+		 why, size)) != TERR_OK)
+		return rc;
+	if (c->apple.bundle_id[0] == '\0')
+		return fail(why, size, "config: apple.bundle_id: required");
+	if ((roots = jget(o, "roots")) != NULL) {
+		if (!cJSON_IsArray(roots))
+			return fail(why, size, "config: apple.roots: expected an array of file paths");
+		cJSON_ArrayForEach(r, roots)
+		{
+			if (!cJSON_IsString(r) || !text_id_valid(r->valuestring, CFG_PATH_MAX - 1))
+				return fail(why, size, "config: apple.roots: paths must be strings");
+			if (c->apple.nroots == ROOTS_MAX)
+				return fail(why, size, "config: apple.roots: more than %d", ROOTS_MAX);
+			text_copy(c->apple.roots[c->apple.nroots++], CFG_PATH_MAX, r->valuestring);
+		}
+	}
+	return TERR_OK;
+}
+
+static enum terr
+parse_revenuecat(struct cfg *c, const cJSON *o, char *why, size_t size)
+{
+	static const char *const keys[] = {"sandbox", "transfer_packs", "api_base", NULL};
+	enum terr rc;
+
+	if (!cJSON_IsObject(o))
+		return fail(why, size, "config: revenuecat: expected an object");
+	if ((rc = only_keys(o, "revenuecat", keys, why, size)) != TERR_OK ||
+	    (rc = get_bool(o, "sandbox", "revenuecat", &c->revenuecat.sandbox, why, size)) !=
+		TERR_OK ||
+	    (rc = get_bool(o, "transfer_packs", "revenuecat", &c->revenuecat.transfer_packs, why,
+		 size)) != TERR_OK ||
+	    (rc = get_url(o, "api_base", "revenuecat", c->revenuecat.api_base,
+		 sizeof(c->revenuecat.api_base), why, size)) != TERR_OK)
 		return rc;
 	return TERR_OK;
 }
@@ -383,6 +503,13 @@ cfg_parse(struct cfg *c, const char *text, size_t n, char *why, size_t size)
 		goto out;
 	if ((o = jget(root, "policy")) != NULL && (rc = parse_policy(c, o, why, size)) != TERR_OK)
 		goto out;
+	if ((o = jget(root, "http")) != NULL && (rc = parse_http(c, o, why, size)) != TERR_OK)
+		goto out;
+	if ((o = jget(root, "apple")) != NULL && (rc = parse_apple(c, o, why, size)) != TERR_OK)
+		goto out;
+	if ((o = jget(root, "revenuecat")) != NULL &&
+	    (rc = parse_revenuecat(c, o, why, size)) != TERR_OK)
+		goto out;
 	if ((o = jget(root, "products")) != NULL &&
 	    (rc = parse_products(c, o, why, size)) != TERR_OK)
 		goto out;
@@ -518,7 +645,15 @@ cfg_load_env(struct cfg *c, char *why, size_t size)
 	rc = split_secrets("STRIPE_WEBHOOK_SECRET", secret, c->stripe.secrets, &c->stripe.nsecrets,
 	    why, size);
 	wipe(secret, sizeof(secret));
-	return rc;
+	if (rc != TERR_OK ||
+	    (rc = cfg_secret("APPLE_PRIVATE_KEY", c->apple.private_key, sizeof(c->apple.private_key),
+		 why, size)) != TERR_OK ||
+	    (rc = cfg_secret("REVENUECAT_WEBHOOK_AUTH", c->revenuecat.auth,
+		 sizeof(c->revenuecat.auth), why, size)) != TERR_OK ||
+	    (rc = cfg_secret("REVENUECAT_API_KEY", c->revenuecat.api_key,
+		 sizeof(c->revenuecat.api_key), why, size)) != TERR_OK)
+		return rc;
+	return TERR_OK;
 }
 
 enum terr

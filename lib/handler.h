@@ -34,6 +34,9 @@ struct handler {
 	 * Once at start, after the configuration loaded. A missing secret is not
 	 * fatal: return TERR_CONFIG with why, and every request is refused with
 	 * 503 and that reason logged (invariant 6: verification never off).
+	 * A handler that calls out (httpc) calls httpc_init() here: it runs
+	 * before any thread starts, and handlers that never call out do not
+	 * load libcurl at all.
 	 */
 	enum terr (*init)(void **state, const struct cfg *c, char *why, size_t whysize);
 	void (*fini)(void *state);

@@ -14,6 +14,7 @@
 
 #include "cli.h"
 #include "crypto.h"
+#include "httpc.h"
 #include "log.h"
 #include "text.h"
 #include "tm.h"
@@ -215,6 +216,7 @@ main(int argc, char **argv)
 
 	memset(&c, 0, sizeof(c));
 	crypto_init();
+	httpc_init();
 	log_init("tally");
 	if (getenv("TALLY_LOG_LEVEL") == NULL)
 		log_set_level(LOG_WARN);
