@@ -141,8 +141,9 @@ get_text(const cJSON *o, const char *key, const char *path, char *out, size_t ou
 	if (v == NULL)
 		return TERR_OK;
 	if (!cJSON_IsString(v) || !text_id_valid(v->valuestring, outsize - 1))
-		return fail(why, size, "config: %s.%s: expected a non-empty string of at most %zu bytes",
-		    path, key, outsize - 1);
+		return fail(why, size,
+		    "config: %s.%s: expected a non-empty string of at most %zu bytes", path, key,
+		    outsize - 1);
 	return text_copy(out, outsize, v->valuestring);
 }
 
@@ -155,7 +156,8 @@ get_url(const cJSON *o, const char *key, const char *path, char *out, size_t out
 
 	if (rc == TERR_OK && jget(o, key) != NULL && strncmp(out, "https://", 8) != 0 &&
 	    strncmp(out, "http://", 7) != 0)
-		return fail(why, size, "config: %s.%s: expected an http:// or https:// URL", path, key);
+		return fail(why, size, "config: %s.%s: expected an http:// or https:// URL", path,
+		    key);
 	return rc;
 }
 
@@ -228,7 +230,7 @@ parse_policy(struct cfg *c, const cJSON *o, char *why, size_t size)
 static enum terr
 parse_http(struct cfg *c, const cJSON *o, char *why, size_t size)
 {
-	static const char *const keys[] = {"proxy", "timeout", "connect_timeout", NULL};
+	static const char *const keys[] = { "proxy", "timeout", "connect_timeout", NULL };
 	enum terr rc;
 
 	if (!cJSON_IsObject(o))
@@ -237,8 +239,8 @@ parse_http(struct cfg *c, const cJSON *o, char *why, size_t size)
 	    (rc = get_url(o, "proxy", "http", c->http.proxy, sizeof(c->http.proxy), why, size)) !=
 		TERR_OK ||
 	    (rc = get_duration(o, "timeout", "http", &c->http.timeout, why, size)) != TERR_OK ||
-	    (rc = get_duration(o, "connect_timeout", "http", &c->http.connect_timeout, why, size)) !=
-		TERR_OK)
+	    (rc = get_duration(o, "connect_timeout", "http", &c->http.connect_timeout, why,
+		 size)) != TERR_OK)
 		return rc;
 	if (c->http.timeout < 100 || c->http.connect_timeout < 100)
 		return fail(why, size, "config: http: timeouts must be at least 100 ms");
@@ -248,8 +250,8 @@ parse_http(struct cfg *c, const cJSON *o, char *why, size_t size)
 static enum terr
 parse_apple(struct cfg *c, const cJSON *o, char *why, size_t size)
 {
-	static const char *const keys[] = {"bundle_id", "app_apple_id", "sandbox", "roots",
-		"api_base", "api_sandbox_base", "key_id", "issuer_id", NULL};
+	static const char *const keys[] = { "bundle_id", "app_apple_id", "sandbox", "roots",
+		"api_base", "api_sandbox_base", "key_id", "issuer_id", NULL };
 	const cJSON *roots, *r;
 	enum terr rc;
 
@@ -275,13 +277,15 @@ parse_apple(struct cfg *c, const cJSON *o, char *why, size_t size)
 		return fail(why, size, "config: apple.bundle_id: required");
 	if ((roots = jget(o, "roots")) != NULL) {
 		if (!cJSON_IsArray(roots))
-			return fail(why, size, "config: apple.roots: expected an array of file paths");
-		cJSON_ArrayForEach(r, roots)
-		{
+			return fail(why, size,
+			    "config: apple.roots: expected an array of file paths");
+		cJSON_ArrayForEach (r, roots) {
 			if (!cJSON_IsString(r) || !text_id_valid(r->valuestring, CFG_PATH_MAX - 1))
-				return fail(why, size, "config: apple.roots: paths must be strings");
+				return fail(why, size,
+				    "config: apple.roots: paths must be strings");
 			if (c->apple.nroots == ROOTS_MAX)
-				return fail(why, size, "config: apple.roots: more than %d", ROOTS_MAX);
+				return fail(why, size, "config: apple.roots: more than %d",
+				    ROOTS_MAX);
 			text_copy(c->apple.roots[c->apple.nroots++], CFG_PATH_MAX, r->valuestring);
 		}
 	}
@@ -291,7 +295,7 @@ parse_apple(struct cfg *c, const cJSON *o, char *why, size_t size)
 static enum terr
 parse_revenuecat(struct cfg *c, const cJSON *o, char *why, size_t size)
 {
-	static const char *const keys[] = {"sandbox", "transfer_packs", "api_base", NULL};
+	static const char *const keys[] = { "sandbox", "transfer_packs", "api_base", NULL };
 	enum terr rc;
 
 	if (!cJSON_IsObject(o))
@@ -646,8 +650,8 @@ cfg_load_env(struct cfg *c, char *why, size_t size)
 	    why, size);
 	wipe(secret, sizeof(secret));
 	if (rc != TERR_OK ||
-	    (rc = cfg_secret("APPLE_PRIVATE_KEY", c->apple.private_key, sizeof(c->apple.private_key),
-		 why, size)) != TERR_OK ||
+	    (rc = cfg_secret("APPLE_PRIVATE_KEY", c->apple.private_key,
+		 sizeof(c->apple.private_key), why, size)) != TERR_OK ||
 	    (rc = cfg_secret("REVENUECAT_WEBHOOK_AUTH", c->revenuecat.auth,
 		 sizeof(c->revenuecat.auth), why, size)) != TERR_OK ||
 	    (rc = cfg_secret("REVENUECAT_API_KEY", c->revenuecat.api_key,

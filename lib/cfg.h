@@ -71,27 +71,28 @@ struct cfg_policy {
 	int64_t leeway; /* ms of access kept past a period end while the renewal is on its way */
 };
 
-#define URL_MAX 512
+#define URL_MAX   512
 #define ROOTS_MAX 4
 
 /* Outbound HTTP (libcurl): the proxy comes from here only, never from the environment. */
 struct cfg_http {
-	char proxy[URL_MAX];      /* http.proxy; "" = none */
-	int64_t timeout;          /* ms, http.timeout */
-	int64_t connect_timeout;  /* ms, http.connect_timeout */
+	char proxy[URL_MAX];     /* http.proxy; "" = none */
+	int64_t timeout;         /* ms, http.timeout */
+	int64_t connect_timeout; /* ms, http.connect_timeout */
 };
 
 struct cfg_apple {
-	int enabled;              /* the section is present */
+	int enabled; /* the section is present */
 	char bundle_id[CFG_NAME_MAX * 2];
-	int64_t app_apple_id;     /* required to accept Production notifications */
-	int sandbox;              /* accept Sandbox notifications (apple.sandbox) */
-	char roots[ROOTS_MAX][CFG_PATH_MAX]; /* trusted roots (DER or PEM files); none = Apple Root CA - G3 */
+	int64_t app_apple_id; /* required to accept Production notifications */
+	int sandbox;          /* accept Sandbox notifications (apple.sandbox) */
+	char roots[ROOTS_MAX]
+		  [CFG_PATH_MAX]; /* trusted roots (DER or PEM files); none = Apple Root CA - G3 */
 	size_t nroots;
-	char api_base[URL_MAX];         /* App Store Server API, production */
-	char api_sandbox_base[URL_MAX]; /* and sandbox */
-	char key_id[32];          /* In-App Purchase key id (kid) */
-	char issuer_id[64];       /* App Store Connect issuer id (iss) */
+	char api_base[URL_MAX];           /* App Store Server API, production */
+	char api_sandbox_base[URL_MAX];   /* and sandbox */
+	char key_id[32];                  /* In-App Purchase key id (kid) */
+	char issuer_id[64];               /* App Store Connect issuer id (iss) */
 	char private_key[SECRET_MAX * 4]; /* APPLE_PRIVATE_KEY(_FILE): the .p8 PEM */
 };
 
@@ -99,8 +100,8 @@ struct cfg_revenuecat {
 	char auth[SECRET_MAX];    /* REVENUECAT_WEBHOOK_AUTH: the Authorization header value */
 	char api_key[SECRET_MAX]; /* REVENUECAT_API_KEY: secret API key for the REST API */
 	int sandbox;              /* accept SANDBOX events (revenuecat.sandbox) */
-	int transfer_packs;       /* TRANSFER moves purchased packs too (revenuecat.transfer_packs) */
-	char api_base[URL_MAX];   /* revenuecat.api_base */
+	int transfer_packs;     /* TRANSFER moves purchased packs too (revenuecat.transfer_packs) */
+	char api_base[URL_MAX]; /* revenuecat.api_base */
 };
 
 struct cfg {

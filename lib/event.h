@@ -64,6 +64,17 @@ enum refund_kind {
 
 enum credit_op { CREDIT_GRANT, CREDIT_REVOKE };
 
+/* Where credits came from (a grant's source). */
+enum grant_source {
+	GRANT_SUBSCRIPTION,
+	GRANT_TRIAL,
+	GRANT_PACK,
+	GRANT_PROMO,
+	GRANT_ADMIN,
+	GRANT_FREE,
+	GRANT__MAX
+};
+
 enum {
 	BEV_SUB = 1 << 0,
 	BEV_PAY = 1 << 1,
@@ -71,8 +82,11 @@ enum {
 	BEV_ALIAS = 1 << 3,
 	BEV_NOTICE = 1 << 4,
 	BEV_CREDIT = 1 << 5,
-	BEV_LINKONLY = 1 << 6, /* only the user and links matter (a checkout of a subscription) */
-	BEV_UNLINK = 1 << 7,   /* remove the links (operator) */
+	BEV_LINKONLY = 1 << 6,  /* only the user and links matter (a checkout of a subscription) */
+	BEV_UNLINK = 1 << 7,    /* remove the links (operator) */
+	BEV_REINSTATE = 1 << 8, /* a refund or dispute reversed: what it revoked comes back */
+	BEV_TRANSFER =
+	    1 << 9, /* subscriptions (and maybe packs) move from other users to this one */
 };
 
 struct bev_link {
@@ -94,6 +108,7 @@ struct bev_sub {
 	int64_t trial_end;
 	int64_t grace_until;      /* end of access while past_due; 0 = policy default */
 	int cancel_at_period_end; /* -1 not said, 0, 1 */
+	char store[PROVIDER_MAX]; /* where it was bought, when the provider says ("PLAY_STORE") */
 };
 
 struct bev_pay {
@@ -117,7 +132,16 @@ struct bev_refund {
 struct bev_credit {
 	enum credit_op op;
 	int64_t amount;
-	int64_t expires_at; /* grants: 0 = never */
+	int64_t expires_at;       /* grants: 0 = never */
+	enum grant_source source; /* grants */
+	int partial_ok;           /* revokes: take what there is rather than fail when short */
+};
+
+/* BEV_TRANSFER: the users (by provider ids) whose purchases move to the event's user. */
+struct bev_transfer {
+	struct bev_link from[BEV_LINKS_MAX];
+	size_t nfrom;
+	int packs; /* purchased packs move too (else they stay with their buyer) */
 };
 
 struct bev {
@@ -131,6 +155,12 @@ struct bev {
 	char user[USER_ID_MAX + 1]; /* the app's user id when the event names it */
 	int user_must_exist;        /* an unknown user fails the event (operator actions) */
 	int atomic;                 /* all or nothing: an event that cannot finish is not stored */
+	/*
+	 * The event's links all name one person (RevenueCat aliases): when they
+	 * lead to different users, those are merged into the one named by user
+	 * (or found through the first link) instead of failing as a conflict.
+	 */
+	int merge_links;
 	struct bev_link links[BEV_LINKS_MAX];
 	size_t nlinks;
 	char link_provider[PROVIDER_MAX]; /* whose ids links are; "" = provider (operator links) */
@@ -141,6 +171,8 @@ struct bev {
 	struct bev_refund refund;
 	struct bev_keys alias; /* BEV_ALIAS: keys[0] known, the rest attached to it */
 	struct bev_credit credit;
+	struct bev_keys reinstate; /* BEV_REINSTATE: the payment's keys */
+	struct bev_transfer transfer;
 	char notice[KIND_MAX + 24]; /* BEV_NOTICE: outbox topic ("trial_will_end") */
 
 	char note[REASON_MAX];   /* why nothing applies (no aspects), or context */

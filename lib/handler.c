@@ -30,22 +30,22 @@
 #include "writer.h"
 
 /* Worker threads per process: one per request in flight between nginx and tally. */
-#define THREADS_DEFAULT 32
-#define THREADS_MAX 256
+#define THREADS_DEFAULT   32
+#define THREADS_MAX       256
 /* A worker's stack: cJSON parses nested values recursively (up to its own 1000 levels). */
-#define WORKER_STACK (512 * 1024)
+#define WORKER_STACK      (512 * 1024)
 /* A kept-alive connection idle this long is closed, freeing its thread. */
 #define IDLE_CONN_SECONDS 2
 /* A worker's cJSON arena: a 2 KB event needs ~20 KB of nodes; larger ones fall back to malloc. */
-#define WORKER_ARENA (64 * 1024)
+#define WORKER_ARENA      (64 * 1024)
 
 struct hctx {
 	const struct handler *h;
 	struct cfg cfg;
 	void *state;
-	char refuse[256];       /* non-empty: configuration incomplete, refuse everything */
-	struct store *store;    /* CGI mode: the one connection */
-	struct writer *writer;  /* FastCGI mode: the group-commit writer */
+	char refuse[256];      /* non-empty: configuration incomplete, refuse everything */
+	struct store *store;   /* CGI mode: the one connection */
+	struct writer *writer; /* FastCGI mode: the group-commit writer */
 	int listen_fd;
 	volatile sig_atomic_t stopping;
 	char prog[64];
@@ -86,12 +86,15 @@ reply_result(struct http_req *r, const struct bev *e, const struct apply_result 
 }
 
 static void
-log_request(struct hctx *x, struct http_req *r, const struct bev *e,
-    const struct apply_result *res, const char *err, int64_t t0)
+log_request(struct hctx *x, struct http_req *r, const struct bev *e, const struct apply_result *res,
+    const char *err, int64_t t0)
 {
 	struct logline l;
 
-	log_begin(&l, r->status >= 500 ? LOG_ERROR : r->status >= 400 ? LOG_WARN : LOG_INFO,
+	log_begin(&l,
+	    r->status >= 500       ? LOG_ERROR
+		: r->status >= 400 ? LOG_WARN
+				   : LOG_INFO,
 	    "request");
 	log_str(&l, "provider", x->h->name);
 	log_int(&l, "status", r->status);
@@ -135,12 +138,12 @@ serve_one(struct hctx *x, struct http_req *r, struct bev *e)
 	}
 	if ((status = http_read_body(r, x->h->body_max)) != 0) {
 		http_error(r, status,
-		    status == 413   ? "body_too_large"
-		    : status == 411 ? "length_required"
-				    : "bad_body",
-		    status == 413   ? "request body too large"
-		    : status == 411 ? "Content-Length required"
-				    : "request body incomplete or Content-Length malformed");
+		    status == 413       ? "body_too_large"
+			: status == 411 ? "length_required"
+					: "bad_body",
+		    status == 413       ? "request body too large"
+			: status == 411 ? "Content-Length required"
+					: "request body incomplete or Content-Length malformed");
 		log_request(x, r, NULL, NULL, "body refused", t0);
 		return;
 	}
@@ -331,10 +334,10 @@ handler_main(const struct handler *h, int argc, char **argv)
 		if (strcmp(argv[i], "--listen") == 0 && i + 1 < argc)
 			listen_path = argv[++i];
 		else if (strcmp(argv[i], "--processes") == 0 && i + 1 < argc &&
-			 text_i64s(argv[i + 1], 1, 64, &nproc) == TERR_OK)
+		    text_i64s(argv[i + 1], 1, 64, &nproc) == TERR_OK)
 			i++;
 		else if (strcmp(argv[i], "--threads") == 0 && i + 1 < argc &&
-			 text_i64s(argv[i + 1], 1, THREADS_MAX, &nthreads) == TERR_OK)
+		    text_i64s(argv[i + 1], 1, THREADS_MAX, &nthreads) == TERR_OK)
 			i++;
 		else {
 			rc = usage(x->prog);

@@ -105,7 +105,8 @@ httpc_do(const struct cfg_http *h, const struct httpc_req *req, struct httpc_res
 	if (req->basic_user != NULL) {
 		curl_easy_setopt(curl, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
 		curl_easy_setopt(curl, CURLOPT_USERNAME, req->basic_user);
-		curl_easy_setopt(curl, CURLOPT_PASSWORD, req->basic_pass != NULL ? req->basic_pass : "");
+		curl_easy_setopt(curl, CURLOPT_PASSWORD,
+		    req->basic_pass != NULL ? req->basic_pass : "");
 	}
 	cc = curl_easy_perform(curl);
 	if (cc == CURLE_WRITE_ERROR && r->body.err != TERR_OK) {

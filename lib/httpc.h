@@ -17,19 +17,19 @@
 #define HTTPC_BODY_MAX (4 * 1024 * 1024)
 
 struct httpc_req {
-	const char *method;        /* "GET", "POST", "PUT", "DELETE" */
+	const char *method; /* "GET", "POST", "PUT", "DELETE" */
 	const char *url;
 	const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
-	const char *body;          /* NULL: no body */
+	const char *body;           /* NULL: no body */
 	size_t body_len;
-	const char *basic_user;    /* HTTP Basic credentials, or NULL */
+	const char *basic_user; /* HTTP Basic credentials, or NULL */
 	const char *basic_pass;
 };
 
 struct httpc_resp {
-	long status;               /* 0 when no response arrived */
-	struct buf body;           /* the response body (httpc_resp_init / _release) */
-	long retry_after;          /* seconds from a Retry-After header, -1 when none */
+	long status;      /* 0 when no response arrived */
+	struct buf body;  /* the response body (httpc_resp_init / _release) */
+	long retry_after; /* seconds from a Retry-After header, -1 when none */
 };
 
 /* Once per process, before threads (curl_global_init). */

@@ -81,6 +81,7 @@ op_parse(const char *body, size_t n, struct bev *e, char *why, size_t whysize)
 		e->credit.op = action[8] == 'g' ? CREDIT_GRANT : CREDIT_REVOKE;
 		e->credit.amount = amount;
 		e->credit.expires_at = expires;
+		e->credit.source = GRANT_ADMIN;
 	} else if (strcmp(action, "links.add") == 0 || strcmp(action, "links.remove") == 0) {
 		const cJSON *l = jobj(root, "link");
 		const char *lp = jstr(l, "provider"), *lk = jstr(l, "kind"), *li = jstr(l, "id");

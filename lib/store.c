@@ -242,7 +242,8 @@ store_open(struct store **out, const char *path, enum store_mode mode)
 		s->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
 		if (s->lockfd < 0) {
 			struct logline l;
-			log_begin(&l, LOG_WARN, "no writer lock file: writers will poll SQLite's lock");
+			log_begin(&l, LOG_WARN,
+			    "no writer lock file: writers will poll SQLite's lock");
 			log_str(&l, "path", lp);
 			log_str(&l, "error", strerror(errno));
 			log_end(&l);

@@ -76,6 +76,11 @@ enum terr store_user_exists(struct store *s, const char *id);
 /* TERR_DUP (nothing written) when the user exists. */
 enum terr store_user_insert(struct store *s, const char *id, int64_t now);
 enum terr store_user_created(struct store *s, const char *id, int64_t *created_at);
+/* The user's row: created_at and merged_into ("" unless merged); either may be NULL. */
+enum terr store_user_get(struct store *s, const char *id, int64_t *created_at,
+    char merged_into[USER_ID_MAX + 1]);
+/* Move from's links and payments to into and record the merge on from. */
+enum terr store_user_merge(struct store *s, const char *from, const char *into);
 
 enum terr store_link_find(struct store *s, const char *provider, const char *kind,
     const char *ext_id, char user[USER_ID_MAX + 1]);
@@ -166,6 +171,7 @@ struct sub_row {
 	unsigned state_rank;
 	int64_t created_at;
 	int64_t updated_at;
+	char store[PROVIDER_MAX]; /* where it was bought, when the provider said */
 };
 
 enum terr store_sub_find(struct store *s, const char *provider, const char *ext_id,
@@ -173,7 +179,7 @@ enum terr store_sub_find(struct store *s, const char *provider, const char *ext_
 enum terr store_sub_get(struct store *s, int64_t id, struct sub_row *out);
 /* Insert r (id ignored) and set r->id. */
 enum terr store_sub_insert(struct store *s, struct sub_row *r);
-/* Write every field of r to the row r->id. */
+/* Write every field of r to the row r->id (its user too: transfers move it). */
 enum terr store_sub_update(struct store *s, const struct sub_row *r);
 enum terr store_subs_of(struct store *s, const char *user, struct sub_row *out, size_t max,
     size_t *n);
@@ -227,18 +233,13 @@ enum terr store_pay_insert(struct store *s, struct pay_row *r);
 enum terr store_pay_key_insert(struct store *s, const char *provider, const char *key,
     int64_t pay_id);
 enum terr store_pay_set_state(struct store *s, int64_t id, enum pay_state st);
+enum terr store_pay_set_user(struct store *s, int64_t pay_id, const char *user);
+/* Every payment of a subscription to user. */
+enum terr store_pays_move_sub(struct store *s, int64_t sub_id, const char *user);
+/* Credits taken back from the grants of a payment by refunds (a positive number). */
+enum terr store_clawback_of_pay(struct store *s, int64_t pay_id, int64_t *amount);
 
 /* --- credits --- */
-
-enum grant_source {
-	GRANT_SUBSCRIPTION,
-	GRANT_TRIAL,
-	GRANT_PACK,
-	GRANT_PROMO,
-	GRANT_ADMIN,
-	GRANT_FREE,
-	GRANT__MAX
-};
 
 const char *grant_source_str(enum grant_source g);
 
@@ -269,6 +270,9 @@ enum terr store_grants_live(struct store *s, const char *user, int64_t now, stru
 enum terr store_grants_of_sub(struct store *s, int64_t sub_id, struct grant_row *out, size_t max,
     size_t *n);
 enum terr store_grants_of_pay(struct store *s, int64_t pay_id, struct grant_row *out, size_t max,
+    size_t *n);
+/* Pack grants of a user with remaining > 0. */
+enum terr store_grants_packs(struct store *s, const char *user, struct grant_row *out, size_t max,
     size_t *n);
 /*
  * Period-bound plan grants (source subscription, trial or free, with an

@@ -141,6 +141,18 @@ store_grants_of_pay(struct store *s, int64_t pay_id, struct grant_row *out, size
 }
 
 enum terr
+store_grants_packs(struct store *s, const char *user, struct grant_row *out, size_t max, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, STMT_GRANTS_PACKS);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, user);
+	bind_i64(st, 2, (int64_t)max);
+	return store_many_rows(s, st, read_grant, out, sizeof(*out), max, n, "pack grants");
+}
+
+enum terr
 store_grants_plan(struct store *s, const char *user, struct grant_row *out, size_t max, size_t *n)
 {
 	sqlite3_stmt *st = stmt(s, STMT_GRANTS_PLAN);

@@ -13,6 +13,12 @@
 enum stmt {
 	STMT_USER_EXISTS,
 	STMT_USER_INSERT,
+	STMT_USER_MERGE,
+	STMT_LINKS_MOVE,
+	STMT_PAYS_MOVE,
+	STMT_PAYS_MOVE_SUB,
+	STMT_PAY_SET_USER,
+	STMT_CLAWBACK_OF_PAY,
 	STMT_LINK_FIND,
 	STMT_LINK_INSERT,
 	STMT_LINK_DELETE,
@@ -46,6 +52,7 @@ enum stmt {
 	STMT_GRANTS_LIVE,
 	STMT_GRANTS_OF_SUB,
 	STMT_GRANTS_OF_PAY,
+	STMT_GRANTS_PACKS,
 	STMT_GRANTS_PLAN,
 	STMT_LEDGER_INSERT,
 	STMT_LEDGER_OF,
@@ -80,8 +87,8 @@ struct store {
 	sqlite3 *db;
 	sqlite3_stmt *st[STMT__MAX];
 	char path[CFG_PATH_MAX];
-	int lockfd;   /* <db>.lock: writers of every process take turns on it; -1 when none */
-	int locked;   /* this connection holds it */
+	int lockfd; /* <db>.lock: writers of every process take turns on it; -1 when none */
+	int locked; /* this connection holds it */
 	void (*wal_cb)(void *arg, int pages);
 	void *wal_arg;
 };

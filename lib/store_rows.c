@@ -53,7 +53,8 @@ pay_state_parse(const char *s)
 /* --- users and links --- */
 
 enum terr
-store_user_created(struct store *s, const char *id, int64_t *created_at)
+store_user_get(struct store *s, const char *id, int64_t *created_at,
+    char merged_into[USER_ID_MAX + 1])
 {
 	sqlite3_stmt *st = stmt(s, STMT_USER_EXISTS);
 	enum terr rc = TERR_NOTFOUND;
@@ -66,11 +67,84 @@ store_user_created(struct store *s, const char *id, int64_t *created_at)
 	if (r == SQLITE_ROW) {
 		if (created_at != NULL)
 			*created_at = sqlite3_column_int64(st, 0);
+		if (merged_into != NULL)
+			col_text(st, 1, merged_into, USER_ID_MAX + 1);
 		rc = TERR_OK;
 	} else if (r != SQLITE_DONE)
 		rc = store_err(s, r, "user exists");
 	stmt_done(st);
 	return rc;
+}
+
+enum terr
+store_user_created(struct store *s, const char *id, int64_t *created_at)
+{
+	return store_user_get(s, id, created_at, NULL);
+}
+
+/* Bind (a text, b text) to statement i and run it. */
+static enum terr
+run2(struct store *s, enum stmt i, const char *a, const char *b, const char *what)
+{
+	sqlite3_stmt *st = stmt(s, i);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, a);
+	bind_text(st, 2, b);
+	return step_done(s, st, what);
+}
+
+enum terr
+store_user_merge(struct store *s, const char *from, const char *into)
+{
+	enum terr rc;
+
+	if ((rc = run2(s, STMT_LINKS_MOVE, from, into, "links move")) != TERR_OK ||
+	    (rc = run2(s, STMT_PAYS_MOVE, from, into, "payments move")) != TERR_OK)
+		return rc;
+	return run2(s, STMT_USER_MERGE, from, into, "user merge");
+}
+
+enum terr
+store_pays_move_sub(struct store *s, int64_t sub_id, const char *user)
+{
+	sqlite3_stmt *st = stmt(s, STMT_PAYS_MOVE_SUB);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, sub_id);
+	bind_text(st, 2, user);
+	return step_done(s, st, "payments of subscription move");
+}
+
+enum terr
+store_pay_set_user(struct store *s, int64_t pay_id, const char *user)
+{
+	sqlite3_stmt *st = stmt(s, STMT_PAY_SET_USER);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, pay_id);
+	bind_text(st, 2, user);
+	return step_done(s, st, "payment set user");
+}
+
+enum terr
+store_clawback_of_pay(struct store *s, int64_t pay_id, int64_t *amount)
+{
+	sqlite3_stmt *st = stmt(s, STMT_CLAWBACK_OF_PAY);
+	int r;
+
+	*amount = 0;
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, pay_id);
+	r = sqlite3_step(st);
+	if (r == SQLITE_ROW)
+		*amount = sqlite3_column_int64(st, 0);
+	stmt_done(st);
+	return r == SQLITE_ROW ? TERR_OK : store_err(s, r, "clawback of payment");
 }
 
 enum terr
@@ -266,7 +340,8 @@ store_inbox_any_orphan(struct store *s, int *any)
 	step = sqlite3_step(st);
 	*any = step == SQLITE_ROW;
 	stmt_done(st);
-	return step == SQLITE_ROW || step == SQLITE_DONE ? TERR_OK : store_err(s, step, "any orphan");
+	return step == SQLITE_ROW || step == SQLITE_DONE ? TERR_OK
+							 : store_err(s, step, "any orphan");
 }
 
 enum terr
@@ -374,6 +449,7 @@ read_sub(sqlite3_stmt *st, void *out)
 	r->state_rank = (unsigned)sqlite3_column_int(st, 14);
 	r->created_at = sqlite3_column_int64(st, 15);
 	r->updated_at = sqlite3_column_int64(st, 16);
+	col_text(st, 17, r->store, sizeof(r->store));
 }
 
 enum terr
@@ -423,6 +499,7 @@ store_sub_insert(struct store *s, struct sub_row *r)
 	bind_i64(st, 14, r->state_rank);
 	bind_i64(st, 15, r->created_at);
 	bind_i64(st, 16, r->updated_at);
+	bind_text(st, 17, r->store);
 	rc = step_done(s, st, "subscription insert");
 	if (rc == TERR_OK)
 		r->id = sqlite3_last_insert_rowid(s->db);
@@ -448,6 +525,8 @@ store_sub_update(struct store *s, const struct sub_row *r)
 	bind_i64(st, 10, r->state_at);
 	bind_i64(st, 11, r->state_rank);
 	bind_i64(st, 12, r->updated_at);
+	bind_text(st, 13, r->store);
+	bind_text(st, 14, r->user);
 	return step_done(s, st, "subscription update");
 }
 

@@ -22,7 +22,15 @@
 #define AUDIT_COLS  "id, at, actor, user_id, action, object, detail, reason, inbox_id"
 
 const char *const store_sql[STMT__MAX] = {
-	[STMT_USER_EXISTS] = "SELECT created_at FROM users WHERE id = ?1",
+	[STMT_USER_EXISTS] = "SELECT created_at, merged_into FROM users WHERE id = ?1",
+	[STMT_USER_MERGE] = "UPDATE users SET merged_into = ?2 WHERE id = ?1",
+	[STMT_LINKS_MOVE] = "UPDATE links SET user_id = ?2 WHERE user_id = ?1",
+	[STMT_PAYS_MOVE] = "UPDATE payments SET user_id = ?2 WHERE user_id = ?1",
+	[STMT_PAYS_MOVE_SUB] = "UPDATE payments SET user_id = ?2 WHERE subscription_id = ?1",
+	[STMT_PAY_SET_USER] = "UPDATE payments SET user_id = ?2 WHERE id = ?1",
+	[STMT_CLAWBACK_OF_PAY] =
+	    "SELECT IFNULL(-SUM(l.amount), 0) FROM ledger l JOIN grants g "
+	    "ON g.id = l.grant_id WHERE g.payment_id = ?1 AND l.kind = 'clawback'",
 	[STMT_USER_INSERT] = "INSERT INTO users (id, created_at) VALUES (?1, ?2) "
 			     "ON CONFLICT (id) DO NOTHING",
 
@@ -57,15 +65,17 @@ const char *const store_sql[STMT__MAX] = {
 	[STMT_SUB_FIND] =
 	    "SELECT " SUB_COLS " FROM subscriptions WHERE provider = ?1 AND ext_id = ?2",
 	[STMT_SUB_GET] = "SELECT " SUB_COLS " FROM subscriptions WHERE id = ?1",
-	[STMT_SUB_INSERT] = "INSERT INTO subscriptions (provider, ext_id, user_id, product_id, "
-			    "state, live, period_start, period_end, trial_end, grace_until, "
-			    "cancel_at_period_end, credits_through, state_at, state_rank, "
-			    "created_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, "
-			    "?10, ?11, ?12, ?13, ?14, ?15, ?16)",
-	[STMT_SUB_UPDATE] = "UPDATE subscriptions SET product_id = ?2, state = ?3, "
-			    "period_start = ?4, period_end = ?5, trial_end = ?6, grace_until = ?7, "
-			    "cancel_at_period_end = ?8, credits_through = ?9, state_at = ?10, "
-			    "state_rank = ?11, updated_at = ?12 WHERE id = ?1",
+	[STMT_SUB_INSERT] =
+	    "INSERT INTO subscriptions (provider, ext_id, user_id, product_id, "
+	    "state, live, period_start, period_end, trial_end, grace_until, "
+	    "cancel_at_period_end, credits_through, state_at, state_rank, "
+	    "created_at, updated_at, store) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	    "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	[STMT_SUB_UPDATE] =
+	    "UPDATE subscriptions SET product_id = ?2, state = ?3, "
+	    "period_start = ?4, period_end = ?5, trial_end = ?6, grace_until = ?7, "
+	    "cancel_at_period_end = ?8, credits_through = ?9, state_at = ?10, "
+	    "state_rank = ?11, updated_at = ?12, store = ?13, user_id = ?14 WHERE id = ?1",
 	[STMT_SUBS_OF] = "SELECT " SUB_COLS " FROM subscriptions WHERE user_id = ?1 "
 			 "ORDER BY id DESC LIMIT ?2",
 
@@ -101,6 +111,9 @@ const char *const store_sql[STMT__MAX] = {
 			       "AND remaining > 0 ORDER BY id LIMIT ?2",
 	[STMT_GRANTS_OF_PAY] = "SELECT " GRANT_COLS " FROM grants WHERE payment_id = ?1 "
 			       "ORDER BY id LIMIT ?2",
+	[STMT_GRANTS_PACKS] =
+	    "SELECT " GRANT_COLS " FROM grants WHERE user_id = ?1 AND remaining > 0 "
+	    "AND source = 'pack' ORDER BY id LIMIT ?2",
 	[STMT_GRANTS_PLAN] = "SELECT " GRANT_COLS " FROM grants WHERE user_id = ?1 "
 			     "AND remaining > 0 AND expires_at != 0 "
 			     "AND (source = 'subscription' OR source = 'trial' OR source = 'free') "
@@ -170,7 +183,7 @@ const struct store_check store_checks[] = {
 	    "SELECT 'entitlement ' || e.id || ' is for ' || e.user_id || ' but subscription ' || "
 	    "s.id "
 	    "|| ' belongs to ' || s.user_id FROM entitlements e JOIN subscriptions s "
-	    "ON s.id = e.subscription_id WHERE e.user_id != s.user_id" },
+	    "ON s.id = e.subscription_id WHERE e.active = 1 AND e.user_id != s.user_id" },
 	{ "orphan_has_key",
 	    "SELECT 'inbox ' || id || ' is orphaned without a key to resolve it' FROM inbox "
 	    "WHERE state = 'orphaned' AND (orphan_kind IS NULL OR orphan_id IS NULL)" },

@@ -15,22 +15,22 @@
 struct job {
 	struct bev *e;
 	struct apply_result *res;
-	sem_t done;  /* one semaphore per waiter: the writer wakes exactly this one */
+	sem_t done; /* one semaphore per waiter: the writer wakes exactly this one */
 	struct job *next;
 };
 
 struct writer {
 	const struct cfg *c;
-	struct store *wst;  /* the writer's connection */
-	struct store *cst;  /* the checkpointer's */
+	struct store *wst; /* the writer's connection */
+	struct store *cst; /* the checkpointer's */
 	pthread_t wthread, cthread;
 	pthread_mutex_t mu;
-	pthread_cond_t work;  /* the writer waits for jobs */
-	pthread_cond_t ckpt;  /* the checkpointer waits for pages */
+	pthread_cond_t work; /* the writer waits for jobs */
+	pthread_cond_t ckpt; /* the checkpointer waits for pages */
 	struct job *head, *tail;
 	int stopping;
 	atomic_int wal_pages;
-	int ckpt_next;  /* WAL size at which to wake the checkpointer (writer thread only) */
+	int ckpt_next; /* WAL size at which to wake the checkpointer (writer thread only) */
 	int ckpt_wanted;
 	int64_t batches, events, checkpoints; /* for the log line at stop */
 };

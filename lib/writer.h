@@ -23,10 +23,10 @@
 struct writer;
 
 /* Events applied in one transaction at most; more wait for the next one. */
-#define WRITER_BATCH_MAX 128
+#define WRITER_BATCH_MAX          128
 /* New WAL frames after which the checkpoint thread is woken (16 MiB of 4 KiB pages): past
  * ~1000 frames, checkpointing less often wrote the same hot pages fewer times (bench: +30 %). */
-#define WRITER_CHECKPOINT_PAGES 4000
+#define WRITER_CHECKPOINT_PAGES   4000
 /* An idle process checkpoints what is left after this long (ms). */
 #define WRITER_CHECKPOINT_IDLE_MS 1000
 

@@ -14,8 +14,8 @@
 #include "op.h"
 #include "store.h"
 
-#define OUT_MAX   (16 * 1024 * 1024)
-#define LIST_PAGE 100
+#define OUT_MAX      (16 * 1024 * 1024)
+#define LIST_PAGE    100
 #define CLI_OPTS_MAX 16
 
 struct cli_opt {

@@ -154,7 +154,8 @@ cmd_events_show(struct cli *c)
 	buf_init(&body, BODY_MAX);
 	buf_init(&b, OUT_MAX);
 	if ((rc = store_inbox_get(c->s, id, &r, &body)) != TERR_OK) {
-		cli_fail(rc == TERR_NOTFOUND ? "no such event" : "cannot read the event", c->pos[0]);
+		cli_fail(rc == TERR_NOTFOUND ? "no such event" : "cannot read the event",
+		    c->pos[0]);
 		goto out;
 	}
 	if (c->json) {
@@ -341,4 +342,3 @@ cmd_verify(struct cli *c)
 		return cli_fail("verify could not run", terr_str(rc));
 	return violations == 0 ? 0 : 1;
 }
-

@@ -137,7 +137,6 @@ cmd_links(struct cli *c, int add)
 	return cli_run_op(c, &a, done);
 }
 
-
 int
 cmd_credits_grant(struct cli *c)
 {

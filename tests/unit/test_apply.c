@@ -263,6 +263,181 @@ TEST(verify_reports_a_grant_that_disagrees_with_its_ledger)
 	drop_db(s);
 }
 
+/* A subscription purchase of product "pro" (1000 credits) for user through links. */
+static void
+sub_event(struct bev *e, const char *id, const char *user, const char *link, const char *sub,
+    const char *key)
+{
+	bev_init(e);
+	text_copy(e->provider, sizeof(e->provider), "stripe");
+	text_copy(e->id, sizeof(e->id), id);
+	text_copy(e->type, sizeof(e->type), "invoice.paid");
+	if (user != NULL)
+		text_copy(e->user, sizeof(e->user), user);
+	bev_link(e, "customer", link);
+	e->at = 1700000000000;
+	e->aspects = BEV_SUB | BEV_PAY;
+	text_copy(e->sub.id, sizeof(e->sub.id), sub);
+	text_copy(e->sub.product, sizeof(e->sub.product), "price_pro");
+	e->sub.state = SUB_ACTIVE;
+	e->sub.period_start = 1700000000000;
+	e->sub.period_end = 1900000000000;
+	e->pay.kind = PAY_INITIAL;
+	bev_key(&e->pay.keys, key);
+	e->pay.amount = 1000;
+	text_copy(e->pay.currency, sizeof(e->pay.currency), "usd");
+	text_copy(e->pay.product, sizeof(e->pay.product), "price_pro");
+	e->pay.period_end = 1900000000000;
+	e->raw = "{}";
+	e->raw_len = 2;
+}
+
+/* Violations found by verify, printed as comments for the reader of a failure. */
+static void
+show_violation(void *arg, const char *check, const char *detail)
+{
+	(void)arg;
+	printf("# verify %s: %s\n", check, detail);
+}
+
+static int
+ent_active(struct store *s, const char *user)
+{
+	struct ent_row r[8];
+	size_t n, i;
+	int active = 0;
+
+	if (store_ents_of(s, user, r, 8, &n) != TERR_OK)
+		return -1;
+	for (i = 0; i < n; i++)
+		active += r[i].active;
+	return active;
+}
+
+TEST(transfer_moves_subscription_credits_and_entitlements)
+{
+	struct store *s = fresh_db();
+	struct bev *e = calloc(1, sizeof(*e));
+	struct apply_result r;
+	int64_t violations = -1;
+	char u[USER_ID_MAX + 1];
+
+	CHECK(s != NULL && e != NULL);
+	sub_event(e, "evt_t1", "alice", "cus_a", "sub_t", "in_t1");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000000000), TERR_OK);
+	pack_event(e, "evt_t2", "alice", "pi_t2");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000000000), TERR_OK);
+	CHECK_EQ(balance(s, "alice"), 1500);
+	/* Bob receives alice's stripe subscription; her pack stays with her. */
+	bev_init(e);
+	text_copy(e->provider, sizeof(e->provider), "stripe");
+	text_copy(e->id, sizeof(e->id), "evt_transfer");
+	text_copy(e->user, sizeof(e->user), "bob");
+	e->at = 1700000001000;
+	e->aspects = BEV_TRANSFER;
+	text_copy(e->transfer.from[0].kind, KIND_MAX, "customer");
+	text_copy(e->transfer.from[0].id, ID_MAX, "cus_a");
+	e->transfer.nfrom = 1;
+	e->raw = "{}";
+	e->raw_len = 2;
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000001000), TERR_OK);
+	CHECK_EQ(r.state, INBOX_APPLIED);
+	CHECK_EQ(balance(s, "alice"), 500);
+	CHECK_EQ(balance(s, "bob"), 1000);
+	CHECK_EQ(ent_active(s, "alice"), 0);
+	CHECK_EQ(ent_active(s, "bob"), 1);
+	CHECK_EQ(store_link_find(s, "stripe", "subscription", "sub_t", u), TERR_OK);
+	CHECK_EQ(store_verify(s, show_violation, NULL, &violations), TERR_OK);
+	CHECK_EQ(violations, 0);
+	free(e);
+	drop_db(s);
+}
+
+TEST(merge_links_joins_two_users_into_the_named_one)
+{
+	struct store *s = fresh_db();
+	struct bev *e = calloc(1, sizeof(*e));
+	struct apply_result r;
+	char u[USER_ID_MAX + 1], merged[USER_ID_MAX + 1];
+	int64_t violations = -1;
+
+	CHECK(s != NULL && e != NULL);
+	sub_event(e, "evt_m1", "anon_1", "cus_anon", "sub_m", "in_m1");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000000000), TERR_OK);
+	pack_event(e, "evt_m2", "carl", "pi_m2");
+	bev_link(e, "customer", "cus_carl");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000000000), TERR_OK);
+	/* Without merge_links the two links of one event naming two users conflict. */
+	pack_event(e, "evt_m3", "carl", "pi_m3");
+	bev_link(e, "customer", "cus_carl");
+	bev_link(e, "customer", "cus_anon");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000000000), TERR_OK);
+	CHECK_EQ(r.state, INBOX_FAILED);
+	e->merge_links = 1;
+	text_copy(e->id, sizeof(e->id), "evt_m4");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000000000), TERR_OK);
+	CHECK_EQ(r.state, INBOX_APPLIED);
+	CHECK_EQ(balance(s, "carl"), 2000); /* 500 + the merged 1000 + 500 */
+	CHECK_EQ(balance(s, "anon_1"), 0);
+	CHECK_EQ(store_link_find(s, "stripe", "customer", "cus_anon", u), TERR_OK);
+	CHECK_STR(u, "carl");
+	CHECK_EQ(store_user_get(s, "anon_1", NULL, merged), TERR_OK);
+	CHECK_STR(merged, "carl");
+	CHECK_EQ(ent_active(s, "carl"), 1);
+	/* An event naming the merged user lands on the one it joined. */
+	pack_event(e, "evt_m5", "anon_1", "pi_m5");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000000000), TERR_OK);
+	CHECK_STR(r.user, "carl");
+	CHECK_EQ(balance(s, "carl"), 2500);
+	CHECK_EQ(store_verify(s, show_violation, NULL, &violations), TERR_OK);
+	CHECK_EQ(violations, 0);
+	free(e);
+	drop_db(s);
+}
+
+TEST(reinstate_gives_back_access_and_clawed_credits)
+{
+	struct store *s = fresh_db();
+	struct bev *e = calloc(1, sizeof(*e));
+	struct apply_result r;
+	int64_t violations = -1;
+
+	CHECK(s != NULL && e != NULL);
+	sub_event(e, "evt_r1", "dana", "cus_d", "sub_r", "in_r1");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000000000), TERR_OK);
+	bev_init(e);
+	text_copy(e->provider, sizeof(e->provider), "stripe");
+	text_copy(e->id, sizeof(e->id), "evt_refund");
+	e->at = 1700000001000;
+	e->aspects = BEV_REFUND;
+	e->refund.kind = REFUND_FULL;
+	bev_key(&e->refund.keys, "in_r1");
+	e->raw = "{}";
+	e->raw_len = 2;
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000001000), TERR_OK);
+	CHECK_EQ(balance(s, "dana"), 0);
+	CHECK_EQ(ent_active(s, "dana"), 0);
+	text_copy(e->id, sizeof(e->id), "evt_reversed");
+	e->at = 1700000002000;
+	e->aspects = BEV_REINSTATE;
+	bev_key(&e->reinstate, "in_r1");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000002000), TERR_OK);
+	if (r.state != INBOX_APPLIED)
+		printf("# reinstate: %s\n", r.reason);
+	CHECK_EQ(r.state, INBOX_APPLIED);
+	CHECK_EQ(balance(s, "dana"), 1000);
+	CHECK_EQ(ent_active(s, "dana"), 1);
+	/* Again: nothing more to give back. */
+	text_copy(e->id, sizeof(e->id), "evt_reversed_again");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000002000), TERR_OK);
+	CHECK(strstr(r.reason, "not refunded") != NULL);
+	CHECK_EQ(balance(s, "dana"), 1000);
+	CHECK_EQ(store_verify(s, show_violation, NULL, &violations), TERR_OK);
+	CHECK_EQ(violations, 0);
+	free(e);
+	drop_db(s);
+}
+
 int
 main(void)
 {
@@ -280,6 +455,9 @@ main(void)
 	RUN(store_refuses_a_database_behind_the_schema);
 	RUN(migrations_from_empty_and_from_each_previous_version);
 	RUN(verify_reports_a_grant_that_disagrees_with_its_ledger);
+	RUN(transfer_moves_subscription_credits_and_entitlements);
+	RUN(merge_links_joins_two_users_into_the_named_one);
+	RUN(reinstate_gives_back_access_and_clawed_credits);
 	cfg_release(&cfg);
 	return t_done();
 }

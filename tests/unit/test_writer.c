@@ -15,7 +15,7 @@
 #include "text.h"
 #include "writer.h"
 
-#define THREADS 16
+#define THREADS    16
 #define PER_THREAD 40
 
 static char dbpath[128];
@@ -27,8 +27,8 @@ static const char catalog[] = "{\"products\":{\"pack\":{\"kind\":\"pack\",\"cred
 
 struct job {
 	int thread;
-	int failed;      /* results not as expected */
-	int bad_seen;    /* the bad event's result */
+	int failed;   /* results not as expected */
+	int bad_seen; /* the bad event's result */
 };
 
 static void
