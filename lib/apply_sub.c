@@ -22,9 +22,17 @@
 const struct product *
 ap_product_of(struct actx *a, const struct bev *e, const char *ext, int is_catalog)
 {
+	const struct product *p;
+
 	if (ext == NULL || ext[0] == '\0')
 		return NULL;
-	return is_catalog ? cfg_product(a->c, ext) : cfg_match(a->c, e->provider, ext);
+	if (is_catalog)
+		return cfg_product(a->c, ext);
+	/* A store's id first (RevenueCat reports PLAY_STORE ids), then the provider's own. */
+	if (e->match_provider[0] != '\0' &&
+	    (p = cfg_match(a->c, e->match_provider, ext)) != NULL)
+		return p;
+	return cfg_match(a->c, e->provider, ext);
 }
 
 /* An audit detail: time as RFC 3339, or "-" when unknown. */

@@ -151,6 +151,7 @@ struct bev {
 	int64_t at;                  /* provider's time of the event */
 	unsigned rank;               /* orders events of the same ms (lifecycle rank) */
 	int live;                    /* 1 livemode/production, 0 test/sandbox */
+	char match_provider[PROVIDER_MAX]; /* catalog ids looked up under this name first ("google") */
 
 	char user[USER_ID_MAX + 1]; /* the app's user id when the event names it */
 	int user_must_exist;        /* an unknown user fails the event (operator actions) */

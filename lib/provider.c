@@ -1,8 +1,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "appstore.h"
 #include "op.h"
 #include "provider.h"
+#include "revenuecat.h"
 #include "stripe.h"
 
 enum terr
@@ -13,6 +15,10 @@ provider_parse(const struct cfg *c, const char *provider, const char *body, size
 		return stripe_parse(c, body, n, e, why, whysize);
 	if (strcmp(provider, "operator") == 0)
 		return op_parse(body, n, e, why, whysize);
+	if (strcmp(provider, "apple") == 0)
+		return appstore_parse(c, body, n, e, why, whysize);
+	if (strcmp(provider, "revenuecat") == 0)
+		return revenuecat_parse(c, body, n, e, why, whysize);
 	snprintf(why, whysize, "no parser for provider %s", provider);
 	return TERR_NOTFOUND;
 }
@@ -22,6 +28,10 @@ provider_test_allowed(const struct cfg *c, const char *provider)
 {
 	if (strcmp(provider, "stripe") == 0)
 		return c->stripe.test_mode;
+	if (strcmp(provider, "apple") == 0)
+		return c->apple.sandbox;
+	if (strcmp(provider, "revenuecat") == 0)
+		return c->revenuecat.sandbox;
 	/* Operator and job events have no test mode. */
 	return strcmp(provider, "operator") == 0;
 }

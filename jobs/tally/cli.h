@@ -70,5 +70,8 @@ int cmd_links_remove(struct cli *c);
 int cmd_events_list(struct cli *c);
 int cmd_events_show(struct cli *c);
 int cmd_events_replay(struct cli *c);
+int cmd_apple_status(struct cli *c);
+int cmd_apple_missed(struct cli *c);
+int cmd_revenuecat_sync(struct cli *c);
 
 #endif

@@ -203,6 +203,9 @@ static const struct command {
 	{ "events", "list", cmd_events_list },
 	{ "events", "show", cmd_events_show },
 	{ "events", "replay", cmd_events_replay },
+	{ "apple", "status", cmd_apple_status },
+	{ "apple", "missed", cmd_apple_missed },
+	{ "revenuecat", "sync", cmd_revenuecat_sync },
 	{ NULL, NULL, NULL },
 };
 
