@@ -134,6 +134,10 @@ ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struc
 		g.pay_id = pr.id;
 		text_copy(g.product, sizeof(g.product), p->id);
 		g.amount = p->credits;
+		/* Several units of a consumable: several times its credits, within the limit. */
+		if (e->pay.quantity > 1)
+			g.amount = e->pay.quantity > CREDITS_MAX / p->credits ? CREDITS_MAX
+									      : p->credits * e->pay.quantity;
 		g.expires_at = p->credits_expire != 0 ? a->now + p->credits_expire : 0;
 		if ((rc = ledger_grant(a->s, &o->op, &g)) != TERR_OK)
 			return rc;

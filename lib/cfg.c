@@ -251,14 +251,18 @@ static enum terr
 parse_apple(struct cfg *c, const cJSON *o, char *why, size_t size)
 {
 	static const char *const keys[] = { "bundle_id", "app_apple_id", "sandbox", "roots",
-		"api_base", "api_sandbox_base", "key_id", "issuer_id", NULL };
+		"api_base", "api_sandbox_base", "key_id", "issuer_id", "account_token_is_user_id",
+		NULL };
 	const cJSON *roots, *r;
 	enum terr rc;
 
 	if (!cJSON_IsObject(o))
 		return fail(why, size, "config: apple: expected an object");
 	c->apple.enabled = 1;
+	c->apple.token_is_user = 1;
 	if ((rc = only_keys(o, "apple", keys, why, size)) != TERR_OK ||
+	    (rc = get_bool(o, "account_token_is_user_id", "apple", &c->apple.token_is_user, why,
+		 size)) != TERR_OK ||
 	    (rc = get_name(o, "bundle_id", "apple", c->apple.bundle_id, sizeof(c->apple.bundle_id),
 		 why, size)) != TERR_OK ||
 	    (rc = get_int(o, "app_apple_id", "apple", 1, INT64_MAX / 2, &c->apple.app_apple_id, why,
@@ -487,7 +491,8 @@ parse_products(struct cfg *c, const cJSON *o, char *why, size_t size)
 enum terr
 cfg_parse(struct cfg *c, const char *text, size_t n, char *why, size_t size)
 {
-	static const char *const keys[] = { "stripe", "policy", "products", NULL };
+	static const char *const keys[] = { "stripe", "policy", "http", "apple", "revenuecat",
+		"products", NULL };
 	cJSON *root = NULL;
 	const cJSON *o;
 	const char *jwhy;

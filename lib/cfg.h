@@ -86,6 +86,7 @@ struct cfg_apple {
 	char bundle_id[CFG_NAME_MAX * 2];
 	int64_t app_apple_id; /* required to accept Production notifications */
 	int sandbox;          /* accept Sandbox notifications (apple.sandbox) */
+	int token_is_user; /* appAccountToken is the app's user id (apple.account_token_is_user_id) */
 	char roots[ROOTS_MAX]
 		  [CFG_PATH_MAX]; /* trusted roots (DER or PEM files); none = Apple Root CA - G3 */
 	size_t nroots;

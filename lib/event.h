@@ -121,6 +121,7 @@ struct bev_pay {
 	int64_t period_start;
 	int64_t period_end; /* subscriptions: end of the period paid for */
 	int trial;          /* a free trial started (amount 0) */
+	int64_t quantity; /* one-off purchases of several units (consumables); 0 or 1 = one */
 };
 
 struct bev_refund {

@@ -169,3 +169,88 @@ text_eq(const char *p, size_t n, const char *s)
 {
 	return strlen(s) == n && memcmp(p, s, n) == 0;
 }
+
+static int
+b64val(char c, int url)
+{
+	if (c >= 'A' && c <= 'Z')
+		return c - 'A';
+	if (c >= 'a' && c <= 'z')
+		return c - 'a' + 26;
+	if (c >= '0' && c <= '9')
+		return c - '0' + 52;
+	if (c == (url ? '-' : '+'))
+		return 62;
+	if (c == (url ? '_' : '/'))
+		return 63;
+	return -1;
+}
+
+enum terr
+text_b64dec(const char *p, size_t n, int url, unsigned char *out, size_t outsize, size_t *outlen)
+{
+	uint32_t acc = 0;
+	size_t i, bits = 0, k = 0, pad = 0;
+	int v;
+
+	*outlen = 0;
+	/* Padding: at most two '=' at the end, and then the length must be a multiple of 4. */
+	while (pad < 2 && n > 0 && p[n - 1] == '=') {
+		n--;
+		pad++;
+	}
+	if (pad > 0 && (n + pad) % 4 != 0)
+		return TERR_INVAL;
+	if (!url && pad == 0 && n % 4 != 0)
+		return TERR_INVAL;
+	if (n % 4 == 1)
+		return TERR_INVAL;
+	for (i = 0; i < n; i++) {
+		if ((v = b64val(p[i], url)) < 0)
+			return TERR_INVAL;
+		acc = (acc << 6) | (uint32_t)v;
+		bits += 6;
+		if (bits >= 8) {
+			bits -= 8;
+			if (k == outsize)
+				return TERR_TOOBIG;
+			out[k++] = (unsigned char)(acc >> bits);
+		}
+	}
+	/* Leftover bits must be zero (a canonical encoding). */
+	if ((acc & ((1u << bits) - 1)) != 0)
+		return TERR_INVAL;
+	*outlen = k;
+	return TERR_OK;
+}
+
+size_t
+text_b64enc(const unsigned char *in, size_t n, int url, char *out, size_t outsize)
+{
+	const char *alpha = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+				: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	size_t i, k = 0;
+	uint32_t v;
+
+	for (i = 0; i + 2 < n && k + 4 < outsize; i += 3) {
+		v = (uint32_t)in[i] << 16 | (uint32_t)in[i + 1] << 8 | in[i + 2];
+		out[k++] = alpha[v >> 18];
+		out[k++] = alpha[(v >> 12) & 63];
+		out[k++] = alpha[(v >> 6) & 63];
+		out[k++] = alpha[v & 63];
+	}
+	if (i < n && k + 4 < outsize) {
+		v = (uint32_t)in[i] << 16 | (i + 1 < n ? (uint32_t)in[i + 1] << 8 : 0);
+		out[k++] = alpha[v >> 18];
+		out[k++] = alpha[(v >> 12) & 63];
+		if (i + 1 < n)
+			out[k++] = alpha[(v >> 6) & 63];
+		else if (!url)
+			out[k++] = '=';
+		if (!url)
+			out[k++] = '=';
+	}
+	if (k < outsize)
+		out[k] = '\0';
+	return k;
+}

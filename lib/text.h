@@ -43,6 +43,17 @@ enum terr text_unhex(const char *p, size_t n, unsigned char *out, size_t outsize
 /* Encode in[0..n) as lowercase hex into out[2n+1]. */
 void text_hex(const unsigned char *in, size_t n, char *out);
 
+/*
+ * Base64 (RFC 4648 section 4) or base64url (section 5) decoding of
+ * p[0..n) into out[outsize]; *outlen is set. Padding is optional for
+ * base64url and required to be correct when present. TERR_INVAL on any
+ * other character, TERR_TOOBIG when out is too small.
+ */
+enum terr text_b64dec(const char *p, size_t n, int url, unsigned char *out, size_t outsize,
+    size_t *outlen);
+/* Encode in[0..n) as base64 (url: base64url without padding) into out; returns its length. */
+size_t text_b64enc(const unsigned char *in, size_t n, int url, char *out, size_t outsize);
+
 /* Case-sensitive equality of p[0..n) with the C string s. */
 int text_eq(const char *p, size_t n, const char *s);
 

@@ -72,7 +72,10 @@ cli_usage(void)
 	      "  events list [--state STATE] [--limit N] [--json]\n"
 	      "  events show INBOX_ID [--json]\n"
 	      "  events replay INBOX_ID | --state STATE\n"
-	      "  verify [--json]\n",
+	      "  verify [--json]\n"
+	      "  apple status ORIGINAL_TRANSACTION_ID [--history] [--sandbox] [--json]\n"
+	      "  apple missed --since TIME|AGE [--until TIME] [--only-failures] [--sandbox]\n"
+	      "               [--dry-run] [--json]\n",
 	    stderr);
 	return 2;
 }
@@ -129,6 +132,20 @@ cli_flag(const struct cli *c, const char *name)
 	return 0;
 }
 
+/* Options that take no value. */
+static int
+is_flag(const char *a)
+{
+	static const char *const flags[] = { "--dry-run", "--force", "--sandbox", "--history",
+		"--only-failures", NULL };
+	size_t i;
+
+	for (i = 0; flags[i] != NULL; i++)
+		if (strcmp(a, flags[i]) == 0)
+			return 1;
+	return 0;
+}
+
 /* Split argv into options (anywhere) and positionals. 0, or 2 on a usage error. */
 static int
 parse_args(struct cli *c, int argc, char **argv, int first)
@@ -142,7 +159,7 @@ parse_args(struct cli *c, int argc, char **argv, int first)
 			c->json = 1;
 			continue;
 		}
-		if (strcmp(a, "--dry-run") == 0 || strcmp(a, "--force") == 0) {
+		if (is_flag(a)) {
 			if (c->nopts == CLI_OPTS_MAX)
 				return 2;
 			c->opts[c->nopts].name = a + 2;

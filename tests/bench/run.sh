@@ -8,11 +8,13 @@
 #   (d) peer      fastify + stripe constructEvent + better-sqlite3 (tests/bench/peer),
 #                 the same schema and rows, FULL and NORMAL, as most teams run it (no nginx)
 #   (f) tally x2  two tally-stripe processes writing one database, FULL
+#   (g) apple     nginx + tally-appstore, FULL: ~7.5 KB App Store notifications
+#                 (three ES256 JWS each), and verifications/s in-process
 # For each: requests/s, p50, p99, CPU per request (server, and nginx), peak RSS.
 # Then one CGI-mode request's wall time (best and mean of 20).
 # Figures, not verdicts: shared, noisy machines; compare the ratios.
 #   BENCH_SECONDS (10)  BENCH_CONNS (32)  BENCH_ONLY (regex of case names: ceiling,
-#   tally-full, tally-normal, peer-full, peer-normal, tally-full-x2, cgi; default all)
+#   tally-full, tally-normal, peer-full, peer-normal, tally-full-x2, apple, cgi; default all)
 #   BENCH_LONG=1        also run tally for ~1 M requests and sample its RSS
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -105,8 +107,8 @@ measure() {
 	out="$work/wrk-$name.out"
 	s0=$(cpu_of $spids)
 	[[ -n $npids ]] && n0=$(cpu_of $npids)
-	BENCH_FILE="$work/events.tsv" BENCH_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" \
-		--latency -s tests/bench/stripe.lua "$url" >"$out"
+	BENCH_FILE="${BENCH_EVENTS:-$work/events.tsv}" BENCH_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" \
+		--latency -s "${BENCH_LUA:-tests/bench/stripe.lua}" "$url" >"$out"
 	s1=$(cpu_of $spids)
 	[[ -n $npids ]] && n1=$(cpu_of $npids)
 	local rps p50 p99 reqs non2xx rss cpu_s cpu_n
@@ -167,6 +169,43 @@ case_peer() { # NAME SYNC
 	stop_all
 }
 
+# App Store notifications through nginx: ONE_TIME_CHARGE pack purchases (~7.5 KB,
+# three ES256 JWS each), unique notification and transaction ids, warm chain cache.
+case_apple() {
+	local tp napple=$((SECS * 4000))
+	log "bench: generating $napple signed App Store notifications (~7.5 KB each)"
+	node tests/bench/gen-apple.js "$napple" "$work/apple.jsonl" "$work/apple-root.pem"
+	cat >"$work/apple.json" <<EOF2
+{
+  "apple": {"bundle_id": "com.example.tally", "app_apple_id": 1234567890, "roots": ["$work/apple-root.pem"]},
+  "products": {
+    "credits_100": {"kind": "pack", "credits": 100, "match": {"apple": ["com.example.credits100"]}}
+  }
+}
+EOF2
+	rm -rf "$work/run" "$work/db"
+	mkdir -p "$work/run" "$work/db"
+	export TALLY_DB="$work/db/tally.db"
+	TALLY_CONFIG="$work/apple.json" bin/tally migrate >/dev/null
+	TALLY_CONFIG="$work/apple.json" bin/tally-appstore --listen "$work/run/appstore.sock" 2>"$work/apple.log" &
+	tp=$!
+	pids+=("$tp")
+	wait_sock "$work/run/appstore.sock"
+	start_nginx
+	BENCH_LUA=tests/bench/apple.lua BENCH_EVENTS="$work/apple.jsonl" \
+		measure apple "http://127.0.0.1:$port/webhooks/appstore" "$(tree_of "$tp")" 1
+	log "bench: apple stored $(sqlite3 "$TALLY_DB" "SELECT count(*) FROM inbox") notifications"
+	stop_all
+	if [[ ! -x build/bench/apple_micro || tests/bench/apple_micro.c -nt build/bench/apple_micro ||
+		lib/libtally.a -nt build/bench/apple_micro ]]; then
+		gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Ilib $(pkg-config --cflags libcjson) \
+			tests/bench/apple_micro.c -o build/bench/apple_micro lib/libtally.a \
+			$(pkg-config --libs libcjson sqlite3 libcurl openssl) -lfcgi -lpthread -lm
+	fi
+	head -1 "$work/apple.jsonl" >"$work/apple-one.json"
+	APPLE_MICRO=$(build/bench/apple_micro "$work/apple-root.pem" "$work/apple-one.json" 2 | tr '\n' ';')
+}
+
 run_case() { [[ $1 =~ ^($ONLY)$ ]] && "${@:2}" || true; }
 run_case ceiling case_ceiling
 run_case tally-full case_tally tally-full full 1
@@ -174,6 +213,7 @@ run_case tally-normal case_tally tally-normal normal 1
 run_case peer-full case_peer peer-full full
 run_case peer-normal case_peer peer-normal normal
 run_case tally-full-x2 case_tally tally-full-x2 full 2
+run_case apple case_apple
 
 if [[ -n ${BENCH_LONG:-} ]]; then
 	# RSS over a long run: unique events first, then the file again (duplicates
@@ -234,4 +274,5 @@ case                      req/s       p50       p99  cpu ms/req  nginx ms  peak 
 $(printf '%s\n' "${RESULTS[@]}")
 ratios: tally-full/ceiling $(ratio "${RPS_tally_full:-}" "${RPS_ceiling:-}")   tally-full/peer-full $(ratio "${RPS_tally_full:-}" "${RPS_peer_full:-}")   tally-full/peer-normal $(ratio "${RPS_tally_full:-}" "${RPS_peer_normal:-}")   tally-full-x2/tally-full $(ratio "${RPS_tally_full_x2:-}" "${RPS_tally_full:-}")
 one CGI-mode request: $cgi
+App Store verification in-process (tests/bench/apple_micro.c): ${APPLE_MICRO:--}
 EOF

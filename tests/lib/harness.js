@@ -185,6 +185,19 @@ class Env {
     return { code: r.status, stdout: r.stdout, stderr: r.stderr };
   }
 
+  // The same without blocking this process (for tests whose fake servers run in it).
+  tallyAsync(args, extraEnv = {}) {
+    return new Promise((resolve, reject) => {
+      const p = spawn(path.join(BIN, 'tally'), args, { env: this.env(extraEnv), stdio: ['ignore', 'pipe', 'pipe'] });
+      let stdout = '';
+      let stderr = '';
+      p.stdout.on('data', (d) => { stdout += d; });
+      p.stderr.on('data', (d) => { stderr += d; });
+      p.on('error', reject);
+      p.on('close', (code) => resolve({ code, stdout, stderr }));
+    });
+  }
+
   tallyJson(args) {
     const r = this.tally([...args, '--json']);
     if (r.code !== 0) throw new Error(`tally ${args.join(' ')} exited ${r.code}: ${r.stderr}`);

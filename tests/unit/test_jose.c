@@ -1,0 +1,169 @@
+/*
+ * lib/jose.c and base64 of lib/text.c: compact JWS splitting, the pinned
+ * algorithms, ES256's raw r||s signatures, HS256 in constant time.
+ */
+#include <openssl/ec.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+#include <stdlib.h>
+
+#include "buf.h"
+#include "jose.h"
+#include "text.h"
+#include "t.h"
+
+/* A P-256 key made fresh for each run. */
+static void *
+new_key(void)
+{
+	return EVP_EC_gen("P-256");
+}
+
+TEST(b64_round_trips_both_alphabets_and_refuses_garbage)
+{
+	const unsigned char in[] = { 0xfb, 0xff, 0xbf, 0x00, 0x41 };
+	unsigned char out[16];
+	char enc[16];
+	size_t n, len;
+
+	n = text_b64enc(in, sizeof(in), 1, enc, sizeof(enc));
+	CHECK_STR(enc, "-_-_AEE");
+	CHECK_EQ(n, 7);
+	CHECK(text_b64dec(enc, n, 1, out, sizeof(out), &len) == TERR_OK);
+	CHECK_EQ(len, sizeof(in));
+	CHECK(memcmp(out, in, len) == 0);
+	n = text_b64enc(in, sizeof(in), 0, enc, sizeof(enc));
+	CHECK_STR(enc, "+/+/AEE=");
+	CHECK(text_b64dec(enc, n, 0, out, sizeof(out), &len) == TERR_OK);
+	CHECK_EQ(len, sizeof(in));
+	CHECK(text_b64dec("+/+/AEE=", 8, 1, out, sizeof(out), &len) != TERR_OK); /* wrong alphabet */
+	CHECK(text_b64dec("-_-_AEE", 7, 0, out, sizeof(out), &len) != TERR_OK);
+	CHECK(text_b64dec("QQ=A", 4, 0, out, sizeof(out), &len) != TERR_OK);
+	CHECK(text_b64dec("Q", 1, 1, out, sizeof(out), &len) != TERR_OK);
+	CHECK(text_b64dec("QUFBQUFBQUFBQUFBQUFBQUFBQUFB", 28, 0, out, 4, &len) != TERR_OK);
+}
+
+TEST(split_wants_exactly_three_nonempty_parts)
+{
+	struct jose_parts p;
+
+	CHECK(jose_split("a.b.c", 5, &p) == TERR_OK);
+	CHECK_EQ(p.signing_len, 3);
+	CHECK_EQ(p.sig_len, 1);
+	CHECK(jose_split("a.b", 3, &p) == TERR_INVAL);
+	CHECK(jose_split("a.b.c.d", 7, &p) == TERR_INVAL);
+	CHECK(jose_split("a..c", 4, &p) == TERR_INVAL);
+	CHECK(jose_split("a.b.", 4, &p) == TERR_INVAL);
+	CHECK(jose_split(".b.c", 4, &p) == TERR_INVAL);
+}
+
+TEST(es256_signs_raw_r_s_and_verifies_only_the_signed_bytes)
+{
+	void *k = new_key(), *other = new_key();
+	unsigned char sig[64], der[72];
+	const char msg[] = "header.payload";
+
+	CHECK(k != NULL && other != NULL);
+	CHECK(jose_es256_sign(k, msg, sizeof(msg) - 1, sig) == TERR_OK);
+	CHECK(jose_es256_verify(k, msg, sizeof(msg) - 1, sig, 64) == TERR_OK);
+	CHECK(jose_es256_verify(other, msg, sizeof(msg) - 1, sig, 64) == TERR_AUTH);
+	CHECK(jose_es256_verify(k, "header.payloaX", sizeof(msg) - 1, sig, 64) == TERR_AUTH);
+	sig[10] ^= 1;
+	CHECK(jose_es256_verify(k, msg, sizeof(msg) - 1, sig, 64) == TERR_AUTH);
+	sig[10] ^= 1;
+	/* Not 64 bytes (a DER signature, a truncated one): refused, never parsed as DER. */
+	memset(der, 0x30, sizeof(der));
+	CHECK(jose_es256_verify(k, msg, sizeof(msg) - 1, der, sizeof(der)) == TERR_AUTH);
+	CHECK(jose_es256_verify(k, msg, sizeof(msg) - 1, sig, 63) == TERR_AUTH);
+	jose_key_free(k);
+	jose_key_free(other);
+}
+
+TEST(es256_token_verifies_with_its_own_key)
+{
+	void *k = new_key();
+	struct buf tok, dec;
+	struct jose_parts p;
+	unsigned char sig[64];
+	size_t len;
+
+	buf_init(&tok, 4096);
+	buf_init(&dec, 4096);
+	CHECK(jose_es256_token(k, "{\"alg\":\"ES256\",\"kid\":\"K\",\"typ\":\"JWT\"}",
+		  "{\"iss\":\"i\",\"aud\":\"appstoreconnect-v1\"}", &tok) == TERR_OK);
+	CHECK(jose_split(tok.p, tok.len, &p) == TERR_OK);
+	CHECK(jose_decode(p.header, p.header_len, &dec) == TERR_OK);
+	CHECK_STR(buf_cstr(&dec), "{\"alg\":\"ES256\",\"kid\":\"K\",\"typ\":\"JWT\"}");
+	CHECK(text_b64dec(p.sig, p.sig_len, 1, sig, sizeof(sig), &len) == TERR_OK);
+	CHECK_EQ(len, 64);
+	CHECK(jose_es256_verify(k, tok.p, p.signing_len, sig, len) == TERR_OK);
+	buf_release(&tok);
+	buf_release(&dec);
+	jose_key_free(k);
+}
+
+/* An HS256 token over header and claims with key (test helper, independent of jose.c's signer). */
+static void
+hs256(const char *header, const char *claims, const char *key, struct buf *out)
+{
+	unsigned char mac[64];
+	unsigned int maclen = 0;
+	char enc[1024];
+	size_t start;
+
+	buf_reset(out);
+	text_b64enc((const unsigned char *)header, strlen(header), 1, enc, sizeof(enc));
+	buf_puts(out, enc);
+	buf_putc(out, '.');
+	text_b64enc((const unsigned char *)claims, strlen(claims), 1, enc, sizeof(enc));
+	buf_puts(out, enc);
+	start = out->len;
+	HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)out->p, start, mac, &maclen);
+	text_b64enc(mac, maclen, 1, enc, sizeof(enc));
+	buf_putc(out, '.');
+	buf_puts(out, enc);
+}
+
+TEST(hs256_pins_the_algorithm_and_checks_the_mac)
+{
+	struct buf t, claims;
+	const char *why = NULL;
+
+	buf_init(&t, 4096);
+	buf_init(&claims, 4096);
+	hs256("{\"alg\":\"HS256\",\"typ\":\"JWT\"}", "{\"sub\":\"u1\"}", "k3y", &t);
+	CHECK(jose_hs256_verify(t.p, t.len, "k3y", 3, &claims, &why) == TERR_OK);
+	CHECK_STR(buf_cstr(&claims), "{\"sub\":\"u1\"}");
+	CHECK(jose_hs256_verify(t.p, t.len, "k3Y", 3, &claims, &why) == TERR_AUTH);
+	hs256("{\"alg\":\"none\"}", "{\"sub\":\"u1\"}", "k3y", &t);
+	CHECK(jose_hs256_verify(t.p, t.len, "k3y", 3, &claims, &why) == TERR_AUTH);
+	hs256("{\"alg\":\"HS512\"}", "{\"sub\":\"u1\"}", "k3y", &t);
+	CHECK(jose_hs256_verify(t.p, t.len, "k3y", 3, &claims, &why) == TERR_AUTH);
+	hs256("{\"typ\":\"JWT\"}", "{\"sub\":\"u1\"}", "k3y", &t);
+	CHECK(jose_hs256_verify(t.p, t.len, "k3y", 3, &claims, &why) == TERR_AUTH);
+	buf_release(&t);
+	buf_release(&claims);
+}
+
+TEST(load_ec_key_refuses_what_is_not_a_p256_private_key)
+{
+	void *k = NULL;
+
+	CHECK(jose_load_ec_key("not a key", &k) != TERR_OK);
+	CHECK(k == NULL);
+	CHECK(jose_load_ec_key("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", &k) !=
+	      TERR_OK);
+	CHECK(k == NULL);
+}
+
+int
+main(void)
+{
+	RUN(b64_round_trips_both_alphabets_and_refuses_garbage);
+	RUN(split_wants_exactly_three_nonempty_parts);
+	RUN(es256_signs_raw_r_s_and_verifies_only_the_signed_bytes);
+	RUN(es256_token_verifies_with_its_own_key);
+	RUN(hs256_pins_the_algorithm_and_checks_the_mac);
+	RUN(load_ec_key_refuses_what_is_not_a_p256_private_key);
+	return t_done();
+}
