@@ -14,7 +14,7 @@ ROOT=$(pwd)
 APT_PACKAGES=(gcc make pkg-config libc6-dev libsqlite3-dev libfcgi-dev libcurl4-openssl-dev
 	libssl-dev libcjson-dev nginx sqlite3 wrk curl nodejs npm)
 
-HANDLERS=(stripe appstore)
+HANDLERS=(stripe appstore revenuecat)
 JOBS=()
 
 log() { printf '%s\n' "$*" >&2; }

@@ -75,7 +75,8 @@ cli_usage(void)
 	      "  verify [--json]\n"
 	      "  apple status ORIGINAL_TRANSACTION_ID [--history] [--sandbox] [--json]\n"
 	      "  apple missed --since TIME|AGE [--until TIME] [--only-failures] [--sandbox]\n"
-	      "               [--dry-run] [--json]\n",
+	      "               [--dry-run] [--json]\n"
+	      "  revenuecat sync USER [--dry-run] [--json] [--operator NAME]\n",
 	    stderr);
 	return 2;
 }
