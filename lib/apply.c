@@ -14,6 +14,7 @@
 #include "json.h"
 #include "ledger.h"
 #include "log.h"
+#include "op.h"
 #include "provider.h"
 #include "sub.h"
 #include "text.h"
@@ -722,5 +723,27 @@ out:
 	buf_release(&body);
 	free(a.pool);
 	free(ev);
+	return rc;
+}
+
+enum terr
+apply_op(struct store *s, const struct cfg *c, const struct op_action *a, int64_t now,
+    struct apply_result *res, char *why, size_t whysize)
+{
+	struct bev *e;
+	struct buf body;
+	enum terr rc;
+
+	memset(res, 0, sizeof(*res));
+	if ((e = malloc(sizeof(*e))) == NULL)
+		return TERR_NOMEM;
+	buf_init(&body, BODY_MAX);
+	if ((rc = op_event(a, &body, e, why, whysize)) == TERR_OK) {
+		rc = apply_batch(s, c, e, 1, res, now);
+		if (rc != TERR_OK)
+			snprintf(why, whysize, "not committed: %s", terr_str(rc));
+	}
+	buf_release(&body);
+	free(e);
 	return rc;
 }

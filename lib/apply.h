@@ -54,4 +54,14 @@ enum terr apply_batchv(struct store *s, const struct cfg *c, struct bev *const *
 enum terr apply_replay(struct store *s, const struct cfg *c, int64_t inbox_id,
     struct apply_result *res, int64_t now);
 
+struct op_action;
+
+/*
+ * Apply one of tally's own actions (op.h) in its own transaction: build,
+ * parse and apply, as the CLI and the jobs do. TERR_INVAL (why) when the
+ * action cannot be built; else as apply_batch.
+ */
+enum terr apply_op(struct store *s, const struct cfg *c, const struct op_action *a, int64_t now,
+    struct apply_result *res, char *why, size_t whysize);
+
 #endif

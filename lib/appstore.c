@@ -7,6 +7,7 @@
 #include "appstore.h"
 #include "jose.h"
 #include "json.h"
+#include "money.h"
 #include "text.h"
 #include "x5c.h"
 
@@ -16,10 +17,10 @@ extern const size_t apple_root_g3_len;
 
 /* A decoded notification: the payload and the JWS nested in it. */
 struct anote {
-	cJSON *root;          /* responseBodyV2DecodedPayload */
-	cJSON *tx;            /* JWSTransactionDecodedPayload, or NULL */
-	cJSON *rn;            /* JWSRenewalInfoDecodedPayload, or NULL */
-	const cJSON *data;    /* root.data, or summary / externalPurchaseToken / appData */
+	cJSON *root;       /* responseBodyV2DecodedPayload */
+	cJSON *tx;         /* JWSTransactionDecodedPayload, or NULL */
+	cJSON *rn;         /* JWSRenewalInfoDecodedPayload, or NULL */
+	const cJSON *data; /* root.data, or summary / externalPurchaseToken / appData */
 };
 
 static void
@@ -177,7 +178,7 @@ appstore_verify_jws(struct appstore_verifier *v, const char *jws, size_t n, int6
 		*why = "malformed payload";
 		rc = TERR_INVAL;
 	} else if ((bundle = jstr(root, "bundleId")) != NULL &&
-		   strcmp(bundle, v->c->apple.bundle_id) != 0) {
+	    strcmp(bundle, v->c->apple.bundle_id) != 0) {
 		/* Apple's verifyAndDecodeTransaction: INVALID_APP_IDENTIFIER. */
 		*why = "signed data of another app (bundleId)";
 		rc = TERR_CONFLICT;
@@ -247,14 +248,14 @@ appstore_verify_signed(struct appstore_verifier *v, const char *jws, size_t n, i
 		*why = "notification for another app (bundleId)";
 		goto out;
 	}
-	if (env == NULL ||
-	    (strcmp(env, "Production") != 0 && strcmp(env, "Sandbox") != 0)) {
+	if (env == NULL || (strcmp(env, "Production") != 0 && strcmp(env, "Sandbox") != 0)) {
 		*why = "notification for an environment tally does not serve";
 		goto out;
 	}
 	if (strcmp(env, "Production") == 0) {
 		if (ca->app_apple_id == 0) {
-			*why = "apple.app_apple_id is not configured: production notifications refused";
+			*why = "apple.app_apple_id is not configured: production notifications "
+			       "refused";
 			goto out;
 		}
 		if (jint(a.data, "appAppleId", &app_id) != 1 || app_id != ca->app_apple_id) {
@@ -276,7 +277,8 @@ appstore_verify_signed(struct appstore_verifier *v, const char *jws, size_t n, i
 			goto out;
 		}
 	}
-	if (a.rn != NULL && (txenv = jstr(a.rn, "environment")) != NULL && strcmp(txenv, env) != 0) {
+	if (a.rn != NULL && (txenv = jstr(a.rn, "environment")) != NULL &&
+	    strcmp(txenv, env) != 0) {
 		*why = "renewal info of another environment";
 		goto out;
 	}
@@ -308,29 +310,18 @@ appstore_verify(struct appstore_verifier *v, const char *body, size_t n, int64_t
 
 /* --- mapping --- */
 
-/* ISO 4217 currencies without minor units, and those with three (the rest have two). */
-static const char *const zero_decimal[] = { "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF",
-	"KRW", "PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF", NULL };
-static const char *const three_decimal[] = { "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND",
-	NULL };
-
-static int
-in_list(const char *const *list, const char *s)
-{
-	for (; *list != NULL; list++)
-		if (strcmp(*list, s) == 0)
-			return 1;
-	return 0;
-}
-
 int64_t
 appstore_minor_units(int64_t milliunits, const char *currency)
 {
-	if (currency != NULL && in_list(zero_decimal, currency))
-		return milliunits / 1000;
-	if (currency != NULL && in_list(three_decimal, currency))
-		return milliunits;
-	return milliunits / 10;
+	int exp = money_exponent(currency), i;
+	int64_t v = milliunits;
+
+	/* Apple's prices are in thousandths of the currency's major unit. */
+	for (i = exp; i < 3; i++)
+		v /= 10;
+	for (i = 3; i < exp; i++)
+		v *= 10;
+	return v;
 }
 
 struct mctx {
@@ -409,9 +400,7 @@ state_from_status(struct mctx *x, int64_t status)
 		e->sub.state = autorenew == 0 ? SUB_CANCELED : SUB_ACTIVE;
 		e->sub.cancel_at_period_end = autorenew == 0;
 		break;
-	case 2:
-		e->sub.state = SUB_EXPIRED;
-		break;
+	case 2: e->sub.state = SUB_EXPIRED; break;
 	case 3: /* billing retry without a grace period: no access while Apple retries */
 		e->sub.state = SUB_PAST_DUE;
 		e->sub.grace_until = e->at;
@@ -422,12 +411,8 @@ state_from_status(struct mctx *x, int64_t status)
 		if (e->sub.grace_until == 0)
 			e->sub.grace_until = e->at;
 		break;
-	case 5:
-		e->sub.state = SUB_REVOKED;
-		break;
-	default:
-		e->sub.state = SUB_NONE;
-		break;
+	case 5: e->sub.state = SUB_REVOKED; break;
+	default: e->sub.state = SUB_NONE; break;
 	}
 }
 
@@ -461,8 +446,8 @@ is_trial(struct mctx *x)
 	int64_t offer = num(x, tx, "offerType", 0), price = num(x, tx, "price", -1);
 
 	/* An introductory offer that is free: FREE_TRIAL, or a price of nothing where older payloads lack the type. */
-	return offer == 1 && ((disc != NULL && strcmp(disc, "FREE_TRIAL") == 0) ||
-				 (disc == NULL && price == 0));
+	return offer == 1 &&
+	    ((disc != NULL && strcmp(disc, "FREE_TRIAL") == 0) || (disc == NULL && price == 0));
 }
 
 /* Money received with the transaction: its id is the business key. */
@@ -535,7 +520,7 @@ map(struct mctx *x, const char *type, const char *subtype)
 	int sub = subtype != NULL;
 	char id[ID_MAX], next[ID_MAX];
 
-#define IS(t) (strcmp(type, t) == 0)
+#define IS(t)    (strcmp(type, t) == 0)
 #define SUBIS(s) (sub && strcmp(subtype, s) == 0)
 	if (IS("TEST")) {
 		set_note(e, "test notification: stored");
@@ -577,8 +562,8 @@ map(struct mctx *x, const char *type, const char *subtype)
 		sub_from_tx(x);
 		e->sub.product[0] = '\0'; /* the failed renewal's product is not a change of plan */
 		e->sub.state = SUB_PAST_DUE;
-		e->sub.grace_until = SUBIS("GRACE_PERIOD") ? ms(x, x->a->rn, "gracePeriodExpiresDate")
-							    : e->at;
+		e->sub.grace_until =
+		    SUBIS("GRACE_PERIOD") ? ms(x, x->a->rn, "gracePeriodExpiresDate") : e->at;
 		if (e->sub.grace_until == 0)
 			e->sub.grace_until = e->at;
 		e->sub.period_start = e->sub.period_end = 0;
@@ -600,8 +585,8 @@ map(struct mctx *x, const char *type, const char *subtype)
 		copy(x, tx, "transactionId", id, sizeof(id));
 		e->aspects |= BEV_REFUND;
 		bev_key(&e->refund.keys, id);
-		e->refund.kind = rt != NULL && strcmp(rt, "REFUND_PRORATED") == 0 ? REFUND_PARTIAL
-										   : REFUND_FULL;
+		e->refund.kind =
+		    rt != NULL && strcmp(rt, "REFUND_PRORATED") == 0 ? REFUND_PARTIAL : REFUND_FULL;
 	} else if (IS("REFUND_REVERSED")) {
 		copy(x, tx, "transactionId", id, sizeof(id));
 		e->aspects |= BEV_REINSTATE;
@@ -615,8 +600,9 @@ map(struct mctx *x, const char *type, const char *subtype)
 	} else if (IS("PRICE_INCREASE")) {
 		set_note(e, "price increase %s: nothing changes now", sub ? subtype : "");
 	} else if (IS("RENEWAL_EXTENSION")) {
-		set_note(e, "renewal-date extension %s: each extended subscription has its own "
-			    "RENEWAL_EXTENDED",
+		set_note(e,
+		    "renewal-date extension %s: each extended subscription has its own "
+		    "RENEWAL_EXTENDED",
 		    sub ? subtype : "");
 	} else
 		set_note(e, "notification type %s is not acted on: stored", type);

@@ -162,8 +162,8 @@ apple_error(const struct buf *body, char *out, size_t size)
  * a 200's body in out. Every other answer becomes an error with why.
  */
 static enum terr
-call(struct appstore_api *a, const char *method, const char *path, const char *body,
-    int64_t now, struct buf *out, char *why, size_t whysize)
+call(struct appstore_api *a, const char *method, const char *path, const char *body, int64_t now,
+    struct buf *out, char *why, size_t whysize)
 {
 	struct httpc_resp r;
 	struct httpc_req req;
@@ -292,8 +292,8 @@ verify_into(struct appstore_api *a, const char *jws, int64_t now, struct buf *pa
 }
 
 enum terr
-appstore_api_notifications(struct appstore_api *a, int64_t since, int64_t until,
-    int only_failures, int64_t now, struct appstore_list *out, char *why, size_t whysize)
+appstore_api_notifications(struct appstore_api *a, int64_t since, int64_t until, int only_failures,
+    int64_t now, struct appstore_list *out, char *why, size_t whysize)
 {
 	struct buf req, resp, path;
 	struct jw w;
@@ -340,11 +340,11 @@ appstore_api_notifications(struct appstore_api *a, int64_t since, int64_t until,
 			rc = TERR_INVAL;
 			break;
 		}
-		cJSON_ArrayForEach(item, hist)
-		{
+		cJSON_ArrayForEach (item, hist) {
 			const char *jws = jstr(item, "signedPayload");
 			if (jws == NULL) {
-				snprintf(why, whysize, "notification history item without signedPayload");
+				snprintf(why, whysize,
+				    "notification history item without signedPayload");
 				rc = TERR_INVAL;
 				break;
 			}
@@ -357,7 +357,8 @@ appstore_api_notifications(struct appstore_api *a, int64_t since, int64_t until,
 				break;
 			}
 			if ((rc = list_add(out, jws, strlen(jws))) != TERR_OK) {
-				snprintf(why, whysize, "more than %d notifications: narrow the window",
+				snprintf(why, whysize,
+				    "more than %d notifications: narrow the window",
 				    APPSTORE_API_ITEMS_MAX);
 				break;
 			}
@@ -396,7 +397,8 @@ static enum terr
 read_status(struct appstore_api *a, const cJSON *item, int64_t now, struct appstore_status *st,
     char *why, size_t whysize)
 {
-	const char *txj = jstr(item, "signedTransactionInfo"), *rnj = jstr(item, "signedRenewalInfo");
+	const char *txj = jstr(item, "signedTransactionInfo"),
+		   *rnj = jstr(item, "signedRenewalInfo");
 	struct buf p;
 	cJSON *tx = NULL, *rn = NULL;
 	const char *jwhy, *s;
@@ -469,11 +471,9 @@ appstore_api_statuses(struct appstore_api *a, const char *tx_id, int64_t now,
 	    (rc = parse(&resp, &root, why, whysize)) != TERR_OK ||
 	    (rc = check_app(a, root, why, whysize)) != TERR_OK)
 		goto out;
-	cJSON_ArrayForEach(group, jarr(root, "data"))
-	{
+	cJSON_ArrayForEach (group, jarr(root, "data")) {
 		const char *gid = jstr(group, "subscriptionGroupIdentifier");
-		cJSON_ArrayForEach(item, jarr(group, "lastTransactions"))
-		{
+		cJSON_ArrayForEach (item, jarr(group, "lastTransactions")) {
 			if (*n >= max) {
 				snprintf(why, whysize, "more than %zu subscriptions", max);
 				rc = TERR_TOOBIG;
@@ -512,7 +512,8 @@ appstore_api_history(struct appstore_api *a, const char *tx_id, int64_t now,
 	buf_init(&payload, JOSE_TOKEN_MAX);
 	while (more && rc == TERR_OK) {
 		if (++pages > APPSTORE_API_PAGES_MAX) {
-			snprintf(why, whysize, "more than %d pages of history", APPSTORE_API_PAGES_MAX);
+			snprintf(why, whysize, "more than %d pages of history",
+			    APPSTORE_API_PAGES_MAX);
 			rc = TERR_TOOBIG;
 			break;
 		}
@@ -536,15 +537,14 @@ appstore_api_history(struct appstore_api *a, const char *tx_id, int64_t now,
 			rc = TERR_INVAL;
 			break;
 		}
-		cJSON_ArrayForEach(item, jarr(root, "signedTransactions"))
-		{
+		cJSON_ArrayForEach (item, jarr(root, "signedTransactions")) {
 			if (!cJSON_IsString(item)) {
 				snprintf(why, whysize, "signedTransactions holds a non-string");
 				rc = TERR_INVAL;
 				break;
 			}
 			if ((rc = verify_into(a, item->valuestring, now, &payload, why, whysize)) !=
-				TERR_OK)
+			    TERR_OK)
 				break;
 			if ((rc = list_add(out, payload.p, payload.len)) != TERR_OK) {
 				snprintf(why, whysize, "more than %d transactions",

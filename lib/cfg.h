@@ -13,9 +13,9 @@
 
 #include "err.h"
 #include "tally_limits.h"
+#include "tm.h"
 
 #define CFG_PATH_MAX 1024
-#define CFG_NAME_MAX 64
 #define SECRET_MAX   512
 
 enum product_kind {
@@ -40,6 +40,16 @@ struct product_match {
 	char id[ID_MAX];
 };
 
+#define PRICES_MAX 8
+#define URL_MAX    512
+#define ROOTS_MAX  4
+
+/* What tally charges for a product where tally sets the price (direct providers, checkout). */
+struct product_price {
+	char currency[16]; /* ISO 4217, XTR (Telegram Stars) or a crypto asset (money.h) */
+	int64_t amount;    /* in the currency's smallest unit, > 0 */
+};
+
 struct product {
 	char id[CFG_NAME_MAX];
 	enum product_kind kind;
@@ -51,14 +61,25 @@ struct product {
 	size_t nents;
 	struct product_match match[PRODUCT_MATCH_MAX];
 	size_t nmatch;
+	struct product_price prices[PRICES_MAX]; /* products.<id>.prices */
+	size_t nprices;
+	/* A subscription sold by tally itself (direct providers, the credit balance): one purchase lasts this long. */
+	struct tm_period period; /* products.<id>.period; zero: not sold so */
+	/* Credits reset this often within a longer paid period (a yearly plan with monthly credits). */
+	struct tm_period
+	    credit_period;     /* products.<id>.credit_period; zero: once per paid period */
+	int64_t price_credits; /* bought from the credit balance for this many; 0: not sold so */
+	char stripe_price[ID_MAX]; /* the Stripe price a checkout of this product uses */
 };
 
 struct cfg_stripe {
 	char secrets[SECRETS_MAX]
 		    [SECRET_MAX]; /* STRIPE_WEBHOOK_SECRET, comma-separated for rotation */
 	size_t nsecrets;
-	int test_mode;     /* accept livemode=false events (stripe.test_mode) */
-	int64_t tolerance; /* ms (stripe.tolerance) */
+	int test_mode;            /* accept livemode=false events (stripe.test_mode) */
+	int64_t tolerance;        /* ms (stripe.tolerance) */
+	char api_key[SECRET_MAX]; /* STRIPE_API_KEY: secret key for Checkout and reconciliation */
+	char api_base[URL_MAX];   /* stripe.api_base */
 	char user_key
 	    [CFG_NAME_MAX]; /* metadata key naming the app's user (stripe.user_metadata_key) */
 	char product_key
@@ -70,9 +91,6 @@ struct cfg_policy {
 	    grace; /* ms of access kept after a failed renewal when the provider gives no date */
 	int64_t leeway; /* ms of access kept past a period end while the renewal is on its way */
 };
-
-#define URL_MAX   512
-#define ROOTS_MAX 4
 
 /* Outbound HTTP (libcurl): the proxy comes from here only, never from the environment. */
 struct cfg_http {
@@ -105,6 +123,35 @@ struct cfg_revenuecat {
 	char api_base[URL_MAX]; /* revenuecat.api_base */
 };
 
+/* The free tier (free_tier): what every registered user has without paying. */
+struct cfg_free_tier {
+	int enabled;
+	int64_t signup_credits;  /* granted once at registration */
+	int64_t monthly_credits; /* an allowance RESET each month while no paid plan gives access */
+	char ents[PRODUCT_ENT_MAX][CFG_NAME_MAX];
+	size_t nents;
+};
+
+/* The app-managed trial (trial): no card, once per user, ends by itself unless a purchase converts it. */
+struct cfg_trial {
+	int enabled;
+	char product[CFG_NAME_MAX]; /* a subscription product of the catalog */
+	int64_t duration;           /* ms */
+};
+
+/* Checkout sessions the API starts (checkout). */
+struct cfg_checkout {
+	char success_url[URL_MAX];
+	char cancel_url[URL_MAX];
+	char portal_return_url[URL_MAX];
+};
+
+/* The app-facing API: user JWTs (TALLY_JWT_SECRET, comma-separated while one is rolled). */
+struct cfg_api {
+	char jwt_secrets[SECRETS_MAX][SECRET_MAX];
+	size_t njwt;
+};
+
 struct cfg {
 	char db_path[CFG_PATH_MAX];     /* TALLY_DB */
 	char config_path[CFG_PATH_MAX]; /* TALLY_CONFIG */
@@ -113,6 +160,10 @@ struct cfg {
 	struct cfg_http http;
 	struct cfg_apple apple;
 	struct cfg_revenuecat revenuecat;
+	struct cfg_free_tier free_tier;
+	struct cfg_trial trial;
+	struct cfg_checkout checkout;
+	struct cfg_api api;
 	struct product *products;
 	size_t nproducts;
 };

@@ -11,6 +11,14 @@
  *   BEV_NOTICE  a message for the user or the app (outbox), no state change
  *   BEV_CREDIT  a direct credit grant or revoke (operator, job)
  *   BEV_LINKONLY nothing but the user and the links it carries
+ * and the aspects of tally's own events (op.h: operator, app, job):
+ *   BEV_ORDER    money for an order tally issued, checked against the order
+ *   BEV_ORDER_NEW an order issued, BEV_REGISTER a user registered (free tier),
+ *   BEV_SPEND    credits spent (idempotent, answered), BEV_ENTITLE a promotional
+ *   entitlement, BEV_REFERRER a referrer set, BEV_SUBSET an operator's or a
+ *   job's subscription state, BEV_TRIAL the app-managed trial, BEV_RESET a credit
+ *   period, BEV_ALLOWANCE the free allowance, BEV_EXPIRE expired grants,
+ *   BEV_BUY a plan bought or renewed from the credit balance
  * plus links: the provider's ids for the user, recorded when the event
  * names the user and used to find the user when it does not.
  *
@@ -72,6 +80,7 @@ enum grant_source {
 	GRANT_PROMO,
 	GRANT_ADMIN,
 	GRANT_FREE,
+	GRANT_REFERRAL,
 	GRANT__MAX
 };
 
@@ -87,6 +96,18 @@ enum {
 	BEV_REINSTATE = 1 << 8, /* a refund or dispute reversed: what it revoked comes back */
 	BEV_TRANSFER =
 	    1 << 9, /* subscriptions (and maybe packs) move from other users to this one */
+	BEV_ORDER = 1 << 10,
+	BEV_ORDER_NEW = 1 << 11,
+	BEV_REGISTER = 1 << 12,
+	BEV_SPEND = 1 << 13,
+	BEV_ENTITLE = 1 << 14,
+	BEV_REFERRER = 1 << 15,
+	BEV_SUBSET = 1 << 16,
+	BEV_TRIAL = 1 << 17,
+	BEV_RESET = 1 << 18,
+	BEV_ALLOWANCE = 1 << 19,
+	BEV_EXPIRE = 1 << 20,
+	BEV_BUY = 1 << 21,
 };
 
 struct bev_link {
@@ -121,7 +142,7 @@ struct bev_pay {
 	int64_t period_start;
 	int64_t period_end; /* subscriptions: end of the period paid for */
 	int trial;          /* a free trial started (amount 0) */
-	int64_t quantity; /* one-off purchases of several units (consumables); 0 or 1 = one */
+	int64_t quantity;   /* one-off purchases of several units (consumables); 0 or 1 = one */
 };
 
 struct bev_refund {
@@ -145,6 +166,39 @@ struct bev_transfer {
 	int packs; /* purchased packs move too (else they stay with their buyer) */
 };
 
+/*
+ * BEV_ORDER: a provider says an order tally issued was paid. The order, not
+ * the event, says who, what and how much: the event's amount and currency
+ * must equal the order's, the money must be captured, the order pending (or
+ * already paid by this very charge), and not expired.
+ * BEV_ORDER_NEW: the order itself, issued by the API (app event).
+ */
+struct bev_order {
+	char id[ID_MAX];           /* tally's order id, as the provider echoes it back */
+	char provider_ref[ID_MAX]; /* the provider's order or invoice id, when the event names it */
+	char charge_id[ID_MAX];    /* the provider's id of the payment: a business key */
+	int64_t amount;            /* what the provider says was paid, in the smallest unit */
+	char currency[16];
+	int captured; /* the money is secured (captured, successful_payment, paid) */
+	int64_t
+	    period_end; /* a plan the provider renews itself: the end it says; 0 = the product's period */
+	int recurring; /* a renewal of such a plan (a new charge for the same order) */
+	/* BEV_ORDER_NEW */
+	char product[CFG_NAME_MAX]; /* catalog id */
+	int64_t expires_at;         /* a pending order is refused after this */
+	int canceled; /* BEV_ORDER_NEW of an existing order: it was never made at the provider */
+};
+
+/* tally's own events: what the API, the operator or a job did (op.h). */
+struct bev_act {
+	int64_t sub_id;       /* BEV_SUBSET, BEV_RESET, BEV_BUY renewals: tally's subscription id */
+	enum sub_state state; /* BEV_SUBSET */
+	char name[CFG_NAME_MAX]; /* BEV_ENTITLE: the entitlement; BEV_BUY, BEV_TRIAL: the product */
+	int64_t ends_at;         /* BEV_ENTITLE: 0 = no end; BEV_RESET: the credit period's start */
+	char referrer[USER_ID_MAX + 1]; /* BEV_REFERRER */
+	char request_hash[72];          /* BEV_SPEND: hex SHA-256 of the request (idempotency) */
+};
+
 struct bev {
 	char provider[PROVIDER_MAX]; /* "stripe", "operator", "job" ... */
 	char id[ID_MAX];             /* provider's event id: the dedup key */
@@ -152,7 +206,8 @@ struct bev {
 	int64_t at;                  /* provider's time of the event */
 	unsigned rank;               /* orders events of the same ms (lifecycle rank) */
 	int live;                    /* 1 livemode/production, 0 test/sandbox */
-	char match_provider[PROVIDER_MAX]; /* catalog ids looked up under this name first ("google") */
+	char match_provider
+	    [PROVIDER_MAX]; /* catalog ids looked up under this name first ("google") */
 
 	char user[USER_ID_MAX + 1]; /* the app's user id when the event names it */
 	int user_must_exist;        /* an unknown user fails the event (operator actions) */
@@ -176,6 +231,9 @@ struct bev {
 	struct bev_keys reinstate; /* BEV_REINSTATE: the payment's keys */
 	struct bev_transfer transfer;
 	char notice[KIND_MAX + 24]; /* BEV_NOTICE: outbox topic ("trial_will_end") */
+	char notice_key[ID_MAX];    /* BEV_NOTICE: dedup of the notice when not the event itself */
+	struct bev_order order;
+	struct bev_act act;
 
 	char note[REASON_MAX];   /* why nothing applies (no aspects), or context */
 	char actor[ACTOR_MAX];   /* audit "who" for operator/job events; provider:id otherwise */

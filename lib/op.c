@@ -6,6 +6,27 @@
 #include "op.h"
 #include "text.h"
 
+int
+op_is_source(const char *provider)
+{
+	return strcmp(provider, OP_OPERATOR) == 0 || strcmp(provider, OP_APP) == 0 ||
+	    strcmp(provider, OP_JOB) == 0;
+}
+
+static void
+kstr_opt(struct jw *w, const char *k, const char *v)
+{
+	if (v != NULL)
+		jw_kstr(w, k, v);
+}
+
+static void
+kint_opt(struct jw *w, const char *k, int64_t v)
+{
+	if (v != 0)
+		jw_kint(w, k, v);
+}
+
 enum terr
 op_build(const struct op_action *a, struct buf *body)
 {
@@ -13,12 +34,14 @@ op_build(const struct op_action *a, struct buf *body)
 	char id[32] = "op_";
 	struct jw w;
 
-	if (random_bytes(rnd, sizeof(rnd)) != TERR_OK)
-		return TERR_INTERNAL;
-	text_hex(rnd, sizeof(rnd), id + 3);
+	if (a->id == NULL) {
+		if (random_bytes(rnd, sizeof(rnd)) != TERR_OK)
+			return TERR_INTERNAL;
+		text_hex(rnd, sizeof(rnd), id + 3);
+	}
 	jw_init(&w, body);
 	jw_obj(&w);
-	jw_kstr(&w, "id", id);
+	jw_kstr(&w, "id", a->id != NULL ? a->id : id);
 	jw_kstr(&w, "action", a->action);
 	jw_kstr(&w, "user_id", a->user);
 	jw_kint(&w, "amount", a->amount);
@@ -34,70 +57,264 @@ op_build(const struct op_action *a, struct buf *body)
 		jw_kstr(&w, "id", a->link_id);
 		jw_end(&w);
 	}
+	kint_opt(&w, "sub_id", a->sub_id);
+	kstr_opt(&w, "state", a->state);
+	kstr_opt(&w, "name", a->name);
+	kint_opt(&w, "ends_at", a->ends_at);
+	kstr_opt(&w, "referrer", a->referrer);
+	kstr_opt(&w, "request_hash", a->request_hash);
+	kstr_opt(&w, "key", a->key);
+	if (a->order != NULL) {
+		const struct op_order *o = a->order;
+		jw_key(&w, "order");
+		jw_obj(&w);
+		jw_kstr(&w, "id", o->id);
+		jw_kstr(&w, "provider", o->provider);
+		jw_kstr(&w, "product", o->product);
+		jw_kint(&w, "amount", o->amount);
+		jw_kstr(&w, "currency", o->currency);
+		jw_kint(&w, "expires_at", o->expires_at);
+		kstr_opt(&w, "provider_ref", o->provider_ref);
+		jw_end(&w);
+	}
 	jw_end(&w);
 	return body->err;
 }
 
-enum terr
-op_parse(const char *body, size_t n, struct bev *e, char *why, size_t whysize)
+/* The parse of one event: the document, the event, and the first failure. */
+struct opx {
+	const cJSON *root;
+	struct bev *e;
+	const char *action;
+	char *why;
+	size_t whysize;
+	int bad;
+};
+
+static void
+bad(struct opx *x, const char *what)
 {
+	if (!x->bad)
+		snprintf(x->why, x->whysize, "%s event %s: %s", x->e->provider, x->action, what);
+	x->bad = 1;
+}
+
+/* A string field copied into out; required unless optional. */
+static void
+str(struct opx *x, const cJSON *o, const char *key, char *out, size_t size, int optional)
+{
+	const char *v = jstr(o, key);
+
+	out[0] = '\0';
+	if (v == NULL) {
+		if (!optional)
+			bad(x, "missing field");
+		return;
+	}
+	if (text_copy(out, size, v) != TERR_OK || (v[0] != '\0' && !text_id_valid(v, size - 1)))
+		bad(x, "field too long or not text");
+}
+
+static int64_t
+num(struct opx *x, const cJSON *o, const char *key, int required)
+{
+	int64_t v = 0;
+	int r = jint(o, key, &v);
+
+	if (r < 0 || (r == 0 && required))
+		bad(x, "missing or mistyped number");
+	return v;
+}
+
+static void
+act_credits(struct opx *x, enum credit_op op, enum grant_source source)
+{
+	struct bev *e = x->e;
+
+	e->aspects |= BEV_CREDIT;
+	e->credit.op = op;
+	e->credit.amount = num(x, x->root, "amount", 1);
+	e->credit.expires_at = num(x, x->root, "expires_at", 0);
+	e->credit.source = source;
+	if (e->credit.amount <= 0 || e->credit.amount > CREDITS_MAX)
+		bad(x, "amount out of range");
+}
+
+static void
+act_link(struct opx *x, int add)
+{
+	struct bev *e = x->e;
+	const cJSON *l = jobj(x->root, "link");
+	const char *lp = jstr(l, "provider"), *lk = jstr(l, "kind"), *li = jstr(l, "id");
+
+	if (lp == NULL || lk == NULL || li == NULL || !text_id_valid(li, ID_MAX - 1) ||
+	    text_copy(e->link_provider, sizeof(e->link_provider), lp) != TERR_OK ||
+	    bev_link(e, lk, li) != TERR_OK) {
+		bad(x, "malformed link");
+		return;
+	}
+	e->aspects |= add ? BEV_LINKONLY : BEV_UNLINK;
+}
+
+static void
+act_order(struct opx *x, int cancel)
+{
+	struct bev *e = x->e;
+	const cJSON *o = jobj(x->root, "order");
+	char provider[PROVIDER_MAX];
+
+	if (o == NULL) {
+		bad(x, "missing order");
+		return;
+	}
+	e->aspects |= BEV_ORDER_NEW;
+	e->order.canceled = cancel;
+	str(x, o, "id", e->order.id, sizeof(e->order.id), 0);
+	str(x, o, "provider", provider, sizeof(provider), 0);
+	str(x, o, "product", e->order.product, sizeof(e->order.product), 0);
+	str(x, o, "currency", e->order.currency, sizeof(e->order.currency), 0);
+	str(x, o, "provider_ref", e->order.provider_ref, sizeof(e->order.provider_ref), 1);
+	e->order.amount = num(x, o, "amount", 1);
+	e->order.expires_at = num(x, o, "expires_at", 1);
+	/* The order's provider is where its money comes from; the event's is "app". */
+	text_copy(e->link_provider, sizeof(e->link_provider), provider);
+	if (!cancel && e->order.amount <= 0)
+		bad(x, "order amount must be positive");
+}
+
+/* The action's aspects and fields. */
+static void
+map(struct opx *x)
+{
+	struct bev *e = x->e;
+	const char *a = x->action;
+	char state[24];
+
+#define IS(s) (strcmp(a, s) == 0)
+	if (IS("credits.grant"))
+		act_credits(x, CREDIT_GRANT, GRANT_ADMIN);
+	else if (IS("credits.revoke"))
+		act_credits(x, CREDIT_REVOKE, GRANT_ADMIN);
+	else if (IS("promo.credits"))
+		act_credits(x, CREDIT_GRANT, GRANT_PROMO);
+	else if (IS("links.add") || IS("links.remove"))
+		act_link(x, IS("links.add"));
+	else if (IS("promo.entitlement")) {
+		e->aspects |= BEV_ENTITLE;
+		str(x, x->root, "name", e->act.name, sizeof(e->act.name), 0);
+		e->act.ends_at = num(x, x->root, "ends_at", 0);
+	} else if (IS("subscription.set") || IS("subscription.expire")) {
+		e->aspects |= BEV_SUBSET;
+		e->act.sub_id = num(x, x->root, "sub_id", 1);
+		if (IS("subscription.expire"))
+			e->act.state = SUB_EXPIRED;
+		else {
+			str(x, x->root, "state", state, sizeof(state), 0);
+			if ((e->act.state = sub_state_parse(state)) == SUB_NONE)
+				bad(x, "unknown subscription state");
+		}
+	} else if (IS("user.register")) {
+		e->aspects |= BEV_REGISTER;
+		e->user_must_exist = 0;
+	} else if (IS("credits.spend")) {
+		e->aspects |= BEV_SPEND;
+		e->credit.op = CREDIT_REVOKE;
+		e->credit.amount = num(x, x->root, "amount", 1);
+		str(x, x->root, "request_hash", e->act.request_hash, sizeof(e->act.request_hash),
+		    0);
+		if (e->credit.amount <= 0 || e->credit.amount > CREDITS_MAX)
+			bad(x, "amount out of range");
+		/* A refused spend is answered and kept, so the same key gets the same answer. */
+		e->atomic = 0;
+	} else if (IS("trial.start"))
+		e->aspects |= BEV_TRIAL;
+	else if (IS("referrer.set")) {
+		e->aspects |= BEV_REFERRER;
+		str(x, x->root, "referrer", e->act.referrer, sizeof(e->act.referrer), 0);
+	} else if (IS("order.create") || IS("order.cancel"))
+		act_order(x, IS("order.cancel"));
+	else if (IS("plan.buy")) {
+		e->aspects |= BEV_BUY;
+		str(x, x->root, "name", e->act.name, sizeof(e->act.name), 0);
+	} else if (IS("plan.renew")) {
+		e->aspects |= BEV_BUY;
+		e->act.sub_id = num(x, x->root, "sub_id", 1);
+	} else if (IS("credits.reset")) {
+		e->aspects |= BEV_RESET;
+		e->act.sub_id = num(x, x->root, "sub_id", 1);
+		e->act.ends_at = num(x, x->root, "ends_at", 1);
+	} else if (IS("allowance.reset"))
+		e->aspects |= BEV_ALLOWANCE;
+	else if (IS("credits.expire"))
+		e->aspects |= BEV_EXPIRE;
+	else if (IS("notice")) {
+		e->aspects |= BEV_NOTICE;
+		str(x, x->root, "name", e->notice, sizeof(e->notice), 0);
+		str(x, x->root, "key", e->notice_key, sizeof(e->notice_key), 1);
+		e->act.sub_id = num(x, x->root, "sub_id", 0);
+	} else
+		bad(x, "unknown action");
+#undef IS
+}
+
+enum terr
+op_parse(const char *source, const char *body, size_t n, struct bev *e, char *why, size_t whysize)
+{
+	struct opx x = { NULL, e, "?", why, whysize, 0 };
 	cJSON *root = NULL;
-	const char *jwhy, *id, *action, *user, *reason, *who;
-	int64_t amount = 0, expires = 0, at = 0;
-	enum terr rc = TERR_INVAL;
+	const char *jwhy, *action, *who;
+	char user[USER_ID_MAX + 1];
 
 	bev_init(e);
 	e->raw = body;
 	e->raw_len = n;
-	text_copy(e->provider, sizeof(e->provider), "operator");
+	if (!op_is_source(source)) {
+		snprintf(why, whysize, "not one of tally's own sources: %s", source);
+		return TERR_INVAL;
+	}
+	text_copy(e->provider, sizeof(e->provider), source);
 	if (json_parse(body, n, JSON_DEPTH_MAX, &root, &jwhy) != TERR_OK) {
 		snprintf(why, whysize, "%s", jwhy);
 		return TERR_INVAL;
 	}
-	id = jstr(root, "id");
-	action = jstr(root, "action");
-	user = jstr(root, "user_id");
-	reason = jstr(root, "reason");
-	who = jstr(root, "operator");
-	if (id == NULL || action == NULL || user == NULL || who == NULL ||
-	    jint(root, "amount", &amount) != 1 || jint(root, "at", &at) != 1 ||
-	    jint(root, "expires_at", &expires) < 0) {
-		snprintf(why, whysize, "operator event: missing or mistyped field");
+	x.root = root;
+	if ((action = jstr(root, "action")) == NULL ||
+	    text_copy(e->type, sizeof(e->type), action) != TERR_OK) {
+		bad(&x, "missing action");
 		goto out;
 	}
-	if (text_copy(e->id, sizeof(e->id), id) != TERR_OK ||
-	    text_copy(e->type, sizeof(e->type), action) != TERR_OK ||
-	    text_copy(e->user, sizeof(e->user), user) != TERR_OK ||
-	    text_copy(e->reason, sizeof(e->reason), reason != NULL ? reason : "") != TERR_OK) {
-		snprintf(why, whysize, "operator event: field too long");
+	x.action = action;
+	str(&x, root, "id", e->id, sizeof(e->id), 0);
+	str(&x, root, "user_id", user, sizeof(user), 0);
+	str(&x, root, "reason", e->reason, sizeof(e->reason), 1);
+	e->at = num(&x, root, "at", 1);
+	if ((who = jstr(root, "operator")) == NULL || !text_id_valid(who, 64)) {
+		bad(&x, "missing operator");
 		goto out;
 	}
-	snprintf(e->actor, sizeof(e->actor), "operator:%s", who);
-	e->at = at;
+	text_copy(e->user, sizeof(e->user), user);
+	if (strcmp(source, OP_OPERATOR) == 0)
+		snprintf(e->actor, sizeof(e->actor), "operator:%s", who);
+	else
+		snprintf(e->actor, sizeof(e->actor), "%s:%s", source, who);
 	e->user_must_exist = 1;
 	e->atomic = 1;
-	if (strcmp(action, "credits.grant") == 0 || strcmp(action, "credits.revoke") == 0) {
-		e->aspects = BEV_CREDIT;
-		e->credit.op = action[8] == 'g' ? CREDIT_GRANT : CREDIT_REVOKE;
-		e->credit.amount = amount;
-		e->credit.expires_at = expires;
-		e->credit.source = GRANT_ADMIN;
-	} else if (strcmp(action, "links.add") == 0 || strcmp(action, "links.remove") == 0) {
-		const cJSON *l = jobj(root, "link");
-		const char *lp = jstr(l, "provider"), *lk = jstr(l, "kind"), *li = jstr(l, "id");
-		if (lp == NULL || lk == NULL || li == NULL || !text_id_valid(li, ID_MAX - 1) ||
-		    text_copy(e->link_provider, sizeof(e->link_provider), lp) != TERR_OK ||
-		    bev_link(e, lk, li) != TERR_OK) {
-			snprintf(why, whysize, "operator event: malformed link");
-			goto out;
-		}
-		e->aspects = action[6] == 'a' ? BEV_LINKONLY : BEV_UNLINK;
-	} else {
-		snprintf(why, whysize, "operator event: unknown action %s", action);
-		goto out;
-	}
-	rc = TERR_OK;
+	map(&x);
 out:
 	cJSON_Delete(root);
-	return rc;
+	return x.bad ? TERR_INVAL : TERR_OK;
+}
+
+enum terr
+op_event(const struct op_action *a, struct buf *body, struct bev *e, char *why, size_t whysize)
+{
+	enum terr rc;
+
+	buf_reset(body);
+	if ((rc = op_build(a, body)) != TERR_OK) {
+		snprintf(why, whysize, "cannot build the event: %s", terr_str(rc));
+		return rc;
+	}
+	return op_parse(a->source != NULL ? a->source : OP_OPERATOR, buf_cstr(body), body->len, e,
+	    why, whysize);
 }

@@ -1,14 +1,35 @@
 /*
- * Operator actions as events. What an operator does (tally credits grant
- * ...) is recorded in the inbox like a provider's event, as a small JSON
- * document, and applied through the same apply path, so every change has
- * one history and can be replayed or rebuilt from it.
+ * tally's own events. What an operator (the CLI, the console), the app
+ * (the API) or a job does is recorded in the inbox like a provider's event,
+ * as a small JSON document, and applied through the same apply path, so
+ * every change has one history and can be replayed or rebuilt from it.
  *
  * Body: {"id":"op_<hex>","action":"credits.grant","user_id":"...",
  *        "amount":N,"expires_at":MS,"reason":"...","operator":"...","at":MS,
- *        "link":{"provider":"stripe","kind":"customer","id":"cus_..."}}
- * Actions: credits.grant, credits.revoke (amount, expires_at), links.add,
- * links.remove (link).
+ *        ... the action's own fields}
+ * The inbox provider is the source: "operator", "app" or "job". Event ids
+ * are random unless the caller names one: idempotent callers do (the API's
+ * "spend:<user>:<key>", a job's "expire:<subscription>:<end>"), so a second
+ * request or a second runner finds the first in the inbox.
+ *
+ * Actions (fields beyond user, amount, expires_at, reason):
+ *   credits.grant, credits.revoke        admin credits
+ *   links.add, links.remove              link {provider, kind, id}
+ *   promo.credits                        credits with an optional expiry (source promo)
+ *   promo.entitlement                    name, ends_at (0: no end)
+ *   subscription.set                     sub_id, state
+ *   user.register                        the user, and the free tier (app)
+ *   credits.spend                        amount, request_hash (app; answered)
+ *   trial.start                          the app-managed trial (app)
+ *   referrer.set                         referrer (app)
+ *   order.create, order.cancel           order {...} (app)
+ *   plan.buy                             name: a product bought from the balance (app)
+ *   plan.renew                           sub_id: renewed from the balance (job)
+ *   subscription.expire                  sub_id: its access has ended (job)
+ *   credits.reset                        sub_id, ends_at: a credit period began at ends_at (job)
+ *   allowance.reset                      the free tier's monthly allowance (job)
+ *   credits.expire                       grants past their expiry (job)
+ *   notice                               name: topic, key: dedup key (job reminders)
  */
 #ifndef TALLY_OP_H
 #define TALLY_OP_H
@@ -18,21 +39,57 @@
 #include "buf.h"
 #include "event.h"
 
+#define OP_OPERATOR "operator"
+#define OP_APP      "app"
+#define OP_JOB      "job"
+
+/* The order of order.create / order.cancel. */
+struct op_order {
+	const char *id;
+	const char *provider;
+	const char *product;
+	int64_t amount;
+	const char *currency;
+	int64_t expires_at;
+	const char *provider_ref; /* NULL or "" when the provider has not made it yet */
+};
+
 struct op_action {
-	const char *action; /* credits.grant, credits.revoke, links.add, links.remove */
+	const char *source; /* OP_OPERATOR (also when NULL), OP_APP, OP_JOB */
+	const char *id;     /* the event id; NULL: a fresh random one */
+	const char *action;
 	const char *user;
 	int64_t amount;
 	int64_t expires_at; /* grants: 0 = never */
 	const char *reason;
-	const char *operator_; /* who: a name, recorded as "operator:<name>" */
+	const char *operator_; /* who: an operator's name, an API key's id, a job's name */
 	int64_t at;
 	const char *link_provider, *link_kind, *link_id; /* links.* */
+	int64_t sub_id;           /* subscription.*, plan.renew, credits.reset */
+	const char *state;        /* subscription.set */
+	const char *name;         /* promo.entitlement, plan.buy, notice (topic) */
+	int64_t ends_at;          /* promo.entitlement, credits.reset */
+	const char *referrer;     /* referrer.set */
+	const char *request_hash; /* credits.spend */
+	const char *key;          /* notice: its dedup key */
+	const struct op_order *order;
 };
 
-/* Write the event body of a into body, with a fresh random id. */
+/* Write the event body of a into body. */
 enum terr op_build(const struct op_action *a, struct buf *body);
 
-/* Parse an operator event body into e (e->raw points into body). */
-enum terr op_parse(const char *body, size_t n, struct bev *e, char *why, size_t whysize);
+/* Parse the body of an event of source ("operator", "app", "job") into e (e->raw points into body). */
+enum terr op_parse(const char *source, const char *body, size_t n, struct bev *e, char *why,
+    size_t whysize);
+
+/*
+ * Build a's body into body and parse it into e (e->raw points into body):
+ * the event exactly as a replay will see it. TERR_INVAL with why.
+ */
+enum terr op_event(const struct op_action *a, struct buf *body, struct bev *e, char *why,
+    size_t whysize);
+
+/* 1 when provider is one of tally's own sources. */
+int op_is_source(const char *provider);
 
 #endif

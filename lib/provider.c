@@ -13,8 +13,8 @@ provider_parse(const struct cfg *c, const char *provider, const char *body, size
 {
 	if (strcmp(provider, "stripe") == 0)
 		return stripe_parse(c, body, n, e, why, whysize);
-	if (strcmp(provider, "operator") == 0)
-		return op_parse(body, n, e, why, whysize);
+	if (op_is_source(provider))
+		return op_parse(provider, body, n, e, why, whysize);
 	if (strcmp(provider, "apple") == 0)
 		return appstore_parse(c, body, n, e, why, whysize);
 	if (strcmp(provider, "revenuecat") == 0)
@@ -32,6 +32,6 @@ provider_test_allowed(const struct cfg *c, const char *provider)
 		return c->apple.sandbox;
 	if (strcmp(provider, "revenuecat") == 0)
 		return c->revenuecat.sandbox;
-	/* Operator and job events have no test mode. */
-	return strcmp(provider, "operator") == 0;
+	/* tally's own events (operator, app, job) have no test mode. */
+	return op_is_source(provider);
 }

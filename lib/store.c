@@ -330,6 +330,25 @@ writer_unlock(struct store *s)
 	s->locked = 0;
 }
 
+/* PRAGMA foreign_key_check finds nothing. */
+static enum terr
+foreign_keys_hold(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int src;
+
+	if ((src = sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st, NULL)) !=
+	    SQLITE_OK)
+		return store_err(s, src, "foreign_key_check");
+	src = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (src == SQLITE_ROW) {
+		log_msg(LOG_ERROR, "migration leaves a row whose foreign key has no parent", NULL);
+		return TERR_SCHEMA;
+	}
+	return src == SQLITE_DONE ? TERR_OK : store_err(s, src, "foreign_key_check");
+}
+
 static enum terr
 migrate_one(struct store *s, const struct migration *m)
 {
@@ -338,9 +357,17 @@ migrate_one(struct store *s, const struct migration *m)
 	enum terr rc;
 	int src;
 
+	/*
+	 * A migration may rebuild a table (SQLite cannot alter a CHECK): foreign
+	 * keys are off while it runs (the pragma is a no-op inside a transaction)
+	 * and checked as a whole before it commits.
+	 */
+	if ((rc = exec(s, "PRAGMA foreign_keys = OFF")) != TERR_OK)
+		return rc;
 	writer_lock(s);
 	if ((rc = exec(s, "BEGIN IMMEDIATE")) != TERR_OK) {
 		writer_unlock(s);
+		exec(s, "PRAGMA foreign_keys = ON");
 		return rc;
 	}
 	if ((rc = exec(s,
@@ -364,6 +391,8 @@ migrate_one(struct store *s, const struct migration *m)
 		rc = store_err(s, src, "record migration");
 		goto fail;
 	}
+	if ((rc = foreign_keys_hold(s)) != TERR_OK)
+		goto fail;
 	/* user_version is read by every open; it is set inside the same transaction. */
 	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
 	if ((rc = exec(s, pragma)) != TERR_OK)
@@ -371,10 +400,11 @@ migrate_one(struct store *s, const struct migration *m)
 	if ((rc = exec(s, "COMMIT")) != TERR_OK)
 		goto fail;
 	writer_unlock(s);
-	return TERR_OK;
+	return exec(s, "PRAGMA foreign_keys = ON");
 fail:
 	exec(s, "ROLLBACK");
 	writer_unlock(s);
+	exec(s, "PRAGMA foreign_keys = ON");
 	return rc;
 }
 

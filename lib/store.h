@@ -172,6 +172,7 @@ struct sub_row {
 	int64_t created_at;
 	int64_t updated_at;
 	char store[PROVIDER_MAX]; /* where it was bought, when the provider said */
+	int64_t credits_next_at;  /* the next credit reset inside a longer paid period; 0 = none */
 };
 
 enum terr store_sub_find(struct store *s, const char *provider, const char *ext_id,

@@ -12,6 +12,7 @@ static const char *const grant_sources[GRANT__MAX] = {
 	[GRANT_PROMO] = "promo",
 	[GRANT_ADMIN] = "admin",
 	[GRANT_FREE] = "free",
+	[GRANT_REFERRAL] = "referral",
 };
 
 static const char *const outbox_kinds[] = { "webhook", "notify", "alert" };

@@ -450,6 +450,7 @@ read_sub(sqlite3_stmt *st, void *out)
 	r->created_at = sqlite3_column_int64(st, 15);
 	r->updated_at = sqlite3_column_int64(st, 16);
 	col_text(st, 17, r->store, sizeof(r->store));
+	r->credits_next_at = sqlite3_column_int64(st, 18);
 }
 
 enum terr
@@ -500,6 +501,7 @@ store_sub_insert(struct store *s, struct sub_row *r)
 	bind_i64(st, 15, r->created_at);
 	bind_i64(st, 16, r->updated_at);
 	bind_text(st, 17, r->store);
+	bind_i64(st, 18, r->credits_next_at);
 	rc = step_done(s, st, "subscription insert");
 	if (rc == TERR_OK)
 		r->id = sqlite3_last_insert_rowid(s->db);
@@ -527,6 +529,7 @@ store_sub_update(struct store *s, const struct sub_row *r)
 	bind_i64(st, 12, r->updated_at);
 	bind_text(st, 13, r->store);
 	bind_text(st, 14, r->user);
+	bind_i64(st, 15, r->credits_next_at);
 	return step_done(s, st, "subscription update");
 }
 

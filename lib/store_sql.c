@@ -10,7 +10,7 @@
 #define SUB_COLS                                                                                   \
 	"id, provider, ext_id, user_id, product_id, state, live, period_start, period_end, "       \
 	"trial_end, grace_until, cancel_at_period_end, credits_through, state_at, state_rank, "    \
-	"created_at, updated_at"
+	"created_at, updated_at, store, credits_next_at"
 #define ENT_COLS "id, user_id, name, source, subscription_id, active, ends_at, updated_at"
 #define PAY_COLS                                                                                   \
 	"p.id, p.provider, p.user_id, p.product_id, p.subscription_id, p.kind, p.amount, "         \
@@ -18,6 +18,10 @@
 #define GRANT_COLS                                                                                 \
 	"id, user_id, source, subscription_id, payment_id, product_id, amount, remaining, "        \
 	"expires_at, created_at"
+#define ORDER_COLS                                                                                 \
+	"id, provider, user_id, product_id, amount, currency, state, live, provider_ref, "         \
+	"charge_id, payment_id, expires_at, created_at, updated_at"
+#define KEY_COLS "id, secret_hash, name, scopes, created_at, created_by, revoked_at, last_used_at"
 #define LEDGER_COLS "id, user_id, grant_id, amount, kind, reason, actor, inbox_id, created_at"
 #define AUDIT_COLS  "id, at, actor, user_id, action, object, detail, reason, inbox_id"
 
@@ -69,13 +73,14 @@ const char *const store_sql[STMT__MAX] = {
 	    "INSERT INTO subscriptions (provider, ext_id, user_id, product_id, "
 	    "state, live, period_start, period_end, trial_end, grace_until, "
 	    "cancel_at_period_end, credits_through, state_at, state_rank, "
-	    "created_at, updated_at, store) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
-	    "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+	    "created_at, updated_at, store, credits_next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
+	    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
 	[STMT_SUB_UPDATE] =
 	    "UPDATE subscriptions SET product_id = ?2, state = ?3, "
 	    "period_start = ?4, period_end = ?5, trial_end = ?6, grace_until = ?7, "
 	    "cancel_at_period_end = ?8, credits_through = ?9, state_at = ?10, "
-	    "state_rank = ?11, updated_at = ?12, store = ?13, user_id = ?14 WHERE id = ?1",
+	    "state_rank = ?11, updated_at = ?12, store = ?13, user_id = ?14, "
+	    "credits_next_at = ?15 WHERE id = ?1",
 	[STMT_SUBS_OF] = "SELECT " SUB_COLS " FROM subscriptions WHERE user_id = ?1 "
 			 "ORDER BY id DESC LIMIT ?2",
 
@@ -141,6 +146,62 @@ const char *const store_sql[STMT__MAX] = {
 			      "AND remaining > 0 AND (expires_at = 0 OR expires_at > ?2)",
 	[STMT_PAY_LATEST_OF_SUB] = "SELECT max(id) FROM payments WHERE subscription_id = ?1 "
 				   "AND state = 'paid'",
+
+	[STMT_ORDER_INSERT] =
+	    "INSERT INTO orders (id, provider, user_id, product_id, amount, currency, state, live, "
+	    "provider_ref, charge_id, payment_id, expires_at, created_at, updated_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	[STMT_ORDER_GET] = "SELECT " ORDER_COLS " FROM orders WHERE id = ?1",
+	[STMT_ORDER_FIND_REF] =
+	    "SELECT " ORDER_COLS " FROM orders WHERE provider = ?1 AND provider_ref = ?2",
+	[STMT_ORDER_UPDATE] =
+	    "UPDATE orders SET state = ?2, provider_ref = ?3, charge_id = ?4, payment_id = ?5, "
+	    "updated_at = ?6 WHERE id = ?1",
+	[STMT_ORDER_OF_PAY] = "SELECT " ORDER_COLS " FROM orders WHERE payment_id = ?1",
+	[STMT_USER_ROW] = "SELECT id, created_at, merged_into, referrer_id, registered_at, "
+			  "trial_used_at, free_next_at FROM users WHERE id = ?1",
+	[STMT_USER_SET_REFERRER] =
+	    "UPDATE users SET referrer_id = ?2 WHERE id = ?1 AND referrer_id IS NULL",
+	[STMT_USER_SET_REGISTERED] =
+	    "UPDATE users SET registered_at = ?2 WHERE id = ?1 AND registered_at = 0",
+	[STMT_USER_SET_TRIAL_USED] =
+	    "UPDATE users SET trial_used_at = ?2 WHERE id = ?1 AND trial_used_at = 0",
+	[STMT_USER_SET_FREE_NEXT] = "UPDATE users SET free_next_at = ?2 WHERE id = ?1",
+	[STMT_REFERRAL_INSERT] =
+	    "INSERT INTO referral_rewards (buyer_id, payment_id, referrer_id, percent, credits, "
+	    "grant_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+	[STMT_REFERRAL_STATS] = "SELECT count(DISTINCT buyer_id), IFNULL(SUM(credits), 0) "
+				"FROM referral_rewards WHERE referrer_id = ?1",
+	[STMT_REFERRAL_HAS_BUYER] =
+	    "SELECT 1 FROM referral_rewards WHERE referrer_id = ?1 AND buyer_id = ?2 LIMIT 1",
+
+	[STMT_KEY_INSERT] = "INSERT INTO api_keys (id, secret_hash, name, scopes, created_at, "
+			    "created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE id = ?1",
+	[STMT_KEY_REVOKE] =
+	    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0",
+	[STMT_KEYS_LIST] = "SELECT " KEY_COLS " FROM api_keys ORDER BY created_at, id LIMIT ?1",
+	[STMT_ANSWER_GET] = "SELECT request_hash, status, body FROM answers WHERE inbox_id = ?1",
+	[STMT_ANSWER_INSERT] = "INSERT INTO answers (inbox_id, request_hash, status, body) "
+			       "VALUES (?1, ?2, ?3, ?4)",
+	[STMT_METRIC_ADD] =
+	    "INSERT INTO metrics (name, labels, value) VALUES (?1, ?2, ?3) "
+	    "ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value",
+	[STMT_METRICS_ALL] = "SELECT name, labels, value FROM metrics ORDER BY name, labels",
+	[STMT_JOB_LEASE] =
+	    "INSERT INTO jobs (name, lease_owner, lease_until, last_started_at) "
+	    "VALUES (?1, ?2, ?3, ?4) ON CONFLICT (name) DO UPDATE SET "
+	    "lease_owner = excluded.lease_owner, lease_until = excluded.lease_until, "
+	    "last_started_at = excluded.last_started_at "
+	    "WHERE jobs.lease_until <= ?4 OR jobs.lease_owner = ?2",
+	[STMT_JOB_RENEW] =
+	    "UPDATE jobs SET lease_until = ?3 WHERE name = ?1 AND lease_owner = ?2",
+	[STMT_JOB_RELEASE] =
+	    "UPDATE jobs SET lease_owner = '', lease_until = 0, last_success_at = "
+	    "CASE WHEN ?3 THEN ?4 ELSE last_success_at END, last_result = ?5 "
+	    "WHERE name = ?1 AND lease_owner = ?2",
+	[STMT_JOBS_LIST] = "SELECT name, lease_owner, lease_until, last_started_at, "
+			   "last_success_at, last_result FROM jobs ORDER BY name",
 
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",

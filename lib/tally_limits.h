@@ -63,4 +63,7 @@
 /* Rows of ledger and audit shown by `tally user show`. */
 #define SHOW_RECENT 20
 
+/* Catalog ids, entitlement names and other names of the config (bytes, with the NUL). */
+#define CFG_NAME_MAX 64
+
 #endif

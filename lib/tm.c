@@ -136,3 +136,78 @@ tm_parse_duration(const char *s, int64_t *ms)
 	*ms = v * unit;
 	return TERR_OK;
 }
+
+enum terr
+tm_parse_period(const char *s, struct tm_period *out)
+{
+	size_t n = strlen(s);
+	int64_t v;
+
+	memset(out, 0, sizeof(*out));
+	if (n > 2 && strcmp(s + n - 2, "mo") == 0) {
+		if (text_i64(s, n - 2, 1, 1200, &v) != TERR_OK)
+			return TERR_INVAL;
+		out->months = (int)v;
+		return TERR_OK;
+	}
+	if (n > 1 && s[n - 1] == 'y') {
+		if (text_i64(s, n - 1, 1, 100, &v) != TERR_OK)
+			return TERR_INVAL;
+		out->months = (int)v * 12;
+		return TERR_OK;
+	}
+	if (tm_parse_duration(s, &out->ms) != TERR_OK || out->ms <= 0)
+		return TERR_INVAL;
+	return TERR_OK;
+}
+
+static int
+days_in_month(int year, int month)
+{
+	static const int days[] = { 31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+	int leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+
+	return month == 1 && leap ? 29 : days[month];
+}
+
+int64_t
+tm_add_periods(int64_t anchor, const struct tm_period *p, int64_t n)
+{
+	time_t secs;
+	struct tm tm;
+	int64_t frac, months, day;
+
+	if (p->months <= 0)
+		return anchor + p->ms * n;
+	frac = anchor % 1000;
+	if (frac < 0)
+		frac += 1000;
+	secs = (time_t)((anchor - frac) / 1000);
+	if (gmtime_r(&secs, &tm) == NULL)
+		return anchor;
+	months = (int64_t)tm.tm_mon + (int64_t)p->months * n;
+	tm.tm_year += (int)(months / 12);
+	tm.tm_mon = (int)(months % 12);
+	day = tm.tm_mday;
+	if (day > days_in_month(tm.tm_year + 1900, tm.tm_mon))
+		tm.tm_mday = days_in_month(tm.tm_year + 1900, tm.tm_mon);
+	return (int64_t)timegm(&tm) * 1000 + frac;
+}
+
+int64_t
+tm_next_after(int64_t anchor, const struct tm_period *p, int64_t t)
+{
+	int64_t k, at;
+
+	if (p->months <= 0) {
+		k = (t - anchor) / p->ms + 1;
+		return anchor + k * p->ms;
+	}
+	/* Months vary in length: start from 31-day months (never too many), then step up. */
+	k = (t - anchor) / ((int64_t)31 * 86400 * 1000 * p->months);
+	if (k < 1)
+		k = 1;
+	while ((at = tm_add_periods(anchor, p, k)) <= t)
+		k++;
+	return at;
+}

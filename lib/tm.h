@@ -30,4 +30,24 @@ enum terr tm_parse(const char *s, int64_t *ms);
  */
 enum terr tm_parse_duration(const char *s, int64_t *ms);
 
+/*
+ * A period of a plan or of a credit allowance: calendar months ("1mo",
+ * "12mo", "1y") or a fixed duration ("30d"). Month arithmetic keeps the day
+ * of the month, clamped to the month's last day (Jan 31 + 1mo = Feb 28/29),
+ * always counted from the period's anchor so days never drift.
+ */
+struct tm_period {
+	int months; /* > 0: calendar months */
+	int64_t ms; /* else a fixed duration in ms (> 0) */
+};
+
+/* Parse "Nmo", "Ny" or a duration as tm_parse_duration (must be > 0). */
+enum terr tm_parse_period(const char *s, struct tm_period *out);
+
+/* anchor + n periods (n >= 0), in ms. */
+int64_t tm_add_periods(int64_t anchor, const struct tm_period *p, int64_t n);
+
+/* The first anchor + k periods (k >= 1) strictly after t (t >= anchor). */
+int64_t tm_next_after(int64_t anchor, const struct tm_period *p, int64_t t);
+
 #endif

@@ -20,7 +20,7 @@
 
 #define CACHE_SIZE 32
 /* One base64 certificate in x5c: Apple's are ~1.5 KB; 16 KB is generous. */
-#define CERT_MAX (16 * 1024)
+#define CERT_MAX   (16 * 1024)
 
 struct chain_entry {
 	unsigned char key[2 * SHA256_LEN]; /* fingerprints of leaf and intermediate */
@@ -34,7 +34,7 @@ struct x5c_verifier {
 	ASN1_OBJECT *leaf_oid, *inter_oid;
 	pthread_mutex_t mu;
 	struct chain_entry cache[CACHE_SIZE];
-	size_t next;  /* the entry replaced next (round robin) */
+	size_t next; /* the entry replaced next (round robin) */
 	int64_t full, cached;
 };
 
@@ -211,8 +211,8 @@ out:
 }
 
 enum terr
-x5c_verify_chain(struct x5c_verifier *v, struct x5c_cert leaf, struct x5c_cert inter,
-    int64_t at, void **pkey, const char **why)
+x5c_verify_chain(struct x5c_verifier *v, struct x5c_cert leaf, struct x5c_cert inter, int64_t at,
+    void **pkey, const char **why)
 {
 	struct chain_entry fresh, *slot;
 	unsigned char key[2 * SHA256_LEN];

@@ -56,12 +56,9 @@ agrees(const struct appstore_status *st, const struct sub_row *r, int found)
 		return r->state == SUB_EXPIRED || r->state == SUB_REFUNDED ||
 		    r->state == SUB_REVOKED;
 	case 3:
-	case 4:
-		return r->state == SUB_PAST_DUE;
-	case 5:
-		return r->state == SUB_REVOKED || r->state == SUB_REFUNDED;
-	default:
-		return 0;
+	case 4: return r->state == SUB_PAST_DUE;
+	case 5: return r->state == SUB_REVOKED || r->state == SUB_REFUNDED;
+	default: return 0;
 	}
 }
 
@@ -104,10 +101,12 @@ status_text(const struct appstore_status *st, const struct sub_row *r, int found
 	printf("subscription %s (group %s)\n", st->original_id, st->group);
 	printf("  Apple: %s, %s, expires %s, auto-renew %s%s%s\n", appstore_status_str(st->status),
 	    st->product, st->expires ? exp : "-",
-	    st->auto_renew < 0 ? "?" : st->auto_renew ? "on" : "off",
+	    st->auto_renew < 0   ? "?"
+		: st->auto_renew ? "on"
+				 : "off",
 	    st->next_product[0] && strcmp(st->next_product, st->product) != 0 ? " as " : "",
 	    st->next_product[0] && strcmp(st->next_product, st->product) != 0 ? st->next_product
-									       : "");
+									      : "");
 	if (found) {
 		tm_iso(r->period_end, end);
 		printf("  tally: %s, user %s, period end %s\n", sub_state_str(r->state), r->user,
@@ -365,8 +364,8 @@ cmd_apple_missed(struct cli *c)
 			TERR_OK) {
 			m.refused++;
 			if (!c->json)
-				printf("notification %zu of the history cannot be read: %s\n", i + 1,
-				    body->err != TERR_OK ? "too large" : perr);
+				printf("notification %zu of the history cannot be read: %s\n",
+				    i + 1, body->err != TERR_OK ? "too large" : perr);
 			continue;
 		}
 		if (store_inbox_find(c->s, e->provider, e->id, &row) == TERR_OK) {

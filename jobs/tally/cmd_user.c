@@ -43,41 +43,26 @@ cmd_user_show(struct cli *c)
 int
 cli_run_op(struct cli *c, struct op_action *a, const char *done)
 {
-	struct buf body;
-	struct bev *e;
 	struct apply_result res;
 	char why[256];
-	int ret = 1;
+	enum terr rc;
 
+	a->source = OP_OPERATOR;
 	a->operator_ = cli_operator(c);
 	a->at = c->now;
-	buf_init(&body, 64 * 1024);
-	if ((e = malloc(sizeof(*e))) == NULL)
-		return cli_fail("out of memory", NULL);
-	if (op_build(a, &body) != TERR_OK ||
-	    op_parse(buf_cstr(&body), body.len, e, why, sizeof(why)) != TERR_OK) {
-		cli_fail("cannot build the operator event", why);
-		goto out;
-	}
-	if (apply_batch(c->s, &c->cfg, e, 1, &res, c->now) != TERR_OK) {
-		cli_fail("not committed", terr_str(res.err));
-		goto out;
-	}
+	if ((rc = apply_op(c->s, &c->cfg, a, c->now, &res, why, sizeof(why))) != TERR_OK)
+		return cli_fail(rc == TERR_INVAL ? "cannot build the operator event"
+						 : "not committed",
+		    why);
 	if (c->json)
 		printf("{\"inbox_id\":%lld,\"state\":\"%s\"}\n", (long long)res.inbox_id,
 		    inbox_state_str(res.state));
-	if (res.state != INBOX_APPLIED) {
-		cli_fail(inbox_state_str(res.state), res.reason);
-		goto out;
-	}
+	if (res.state != INBOX_APPLIED)
+		return cli_fail(inbox_state_str(res.state), res.reason);
 	if (!c->json)
 		printf("%s (event #%lld, by operator %s)\n", done, (long long)res.inbox_id,
 		    a->operator_);
-	ret = 0;
-out:
-	buf_release(&body);
-	free(e);
-	return ret;
+	return 0;
 }
 
 static int
