@@ -5,6 +5,7 @@
 #   ./build.sh test     deps + build + every test, plain and under ASan+UBSan
 #   ./build.sh serve    deps + build + migrate var/tally.db + handlers behind nginx on 127.0.0.1:8080
 #   ./build.sh bench    deps + build + load through nginx with wrk (figures, not verdicts)
+#   ./build.sh fuzz [S] deps + the libFuzzer targets, each for S seconds (60)
 #   ./build.sh clean    remove everything the build made
 #   ./build.sh format   apply .clang-format to the C sources
 set -euo pipefail
@@ -12,10 +13,11 @@ cd "$(dirname "$0")"
 ROOT=$(pwd)
 
 APT_PACKAGES=(gcc make pkg-config libc6-dev libsqlite3-dev libfcgi-dev libcurl4-openssl-dev
-	libssl-dev libcjson-dev nginx sqlite3 wrk curl nodejs npm)
+	libssl-dev libcjson-dev nginx sqlite3 wrk curl nodejs npm clang libclang-rt-14-dev chromium
+	chromium-driver lighttpd apache2 libapache2-mod-fcgid caddy cron shellcheck systemd procps)
 
-HANDLERS=(stripe appstore revenuecat)
-JOBS=()
+HANDLERS=(stripe appstore revenuecat api razorpay telegram cryptobot console)
+JOBS=(renewals reminders grace-expiry deliver reconcile retry)
 
 log() { printf '%s\n' "$*" >&2; }
 
@@ -36,8 +38,17 @@ cmd_deps() {
 		log "deps: installing ${missing[*]}"
 		local sudo=()
 		[[ $(id -u) -eq 0 ]] || sudo=(sudo)
+		# Web servers start a system service on port 80 when installed; tally's tests run
+		# their own on free ports. Keep package scripts from starting services meanwhile.
+		local rcd=0
+		if [[ ! -e /usr/sbin/policy-rc.d ]]; then
+			printf '#!/bin/sh\nexit 101\n' | "${sudo[@]}" tee /usr/sbin/policy-rc.d >/dev/null
+			"${sudo[@]}" chmod 755 /usr/sbin/policy-rc.d
+			rcd=1
+		fi
 		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -qq
 		"${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+		((rcd == 0)) || "${sudo[@]}" rm -f /usr/sbin/policy-rc.d
 	fi
 	# The Debian nginx package starts a system nginx on port 80; tally runs its own.
 	if [[ ! -f tests/node_modules/.tally-lock ]] ||
@@ -266,6 +277,9 @@ cmd_test() {
 	run_suite plain bin build/release/tests
 	log "test: ASan+UBSan build"
 	run_suite asan build/asan/bin build/asan/tests
+	log "test: fuzz targets, ${FUZZ_SECONDS:-5} s each (./build.sh fuzz runs them longer)"
+	build_fuzz
+	run_fuzz "${FUZZ_SECONDS:-5}" || true
 	if ((${#FAILURES[@]})); then
 		log "failed: ${FAILURES[*]}"
 	fi
@@ -325,6 +339,60 @@ cmd_bench() {
 	bash tests/bench/run.sh "$@"
 }
 
+# ------------------------------------------------------------------ fuzz
+# libFuzzer targets (tests/fuzz/fuzz_*.c) over the library built with clang,
+# -fsanitize=fuzzer,address,undefined; each starts from its committed corpus
+# (tests/fuzz/corpus/<target>/) and runs for the given seconds. A crash is a
+# finding: its input is left in build/fuzz/findings/ and the run fails.
+build_fuzz() {
+	build_tree fuzz clang "-O1 -Wno-format-nonliteral -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
+		"-fsanitize=address,undefined" build/fuzz/libtally.a build/fuzz/bin
+	local cflags="$BASE_CFLAGS -O1 -Wno-format-nonliteral -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=all -Ilib $(pkg-config --cflags $PKGS)"
+	local ldlibs="$(pkg-config --libs $PKGS) -lfcgi -lpthread -lm" src name
+	mkdir -p build/fuzz/targets
+	for src in tests/fuzz/fuzz_*.c; do
+		name=$(basename "${src%.c}")
+		if [[ ! -f build/fuzz/targets/$name || $src -nt build/fuzz/targets/$name ||
+			build/fuzz/libtally.a -nt build/fuzz/targets/$name || tests/fuzz/fuzz.h -nt build/fuzz/targets/$name ]]; then
+			clang $cflags "$src" -o "build/fuzz/targets/$name" build/fuzz/libtally.a $ldlibs &
+		fi
+	done
+	wait_all
+}
+
+run_fuzz() {
+	local secs=$1 t name work failed=0
+	mkdir -p build/fuzz/findings
+	for t in build/fuzz/targets/fuzz_*; do
+		name=$(basename "$t")
+		work=build/fuzz/work/$name
+		mkdir -p "$work" "tests/fuzz/corpus/$name"
+		# New inputs go to the work corpus; the committed one is only read.
+		if "$t" -max_total_time="$secs" -max_len=65536 -timeout=10 -rss_limit_mb=2048 \
+			-artifact_prefix="build/fuzz/findings/$name-" -print_final_stats=1 \
+			"$work" "tests/fuzz/corpus/$name" >"build/fuzz/$name.log" 2>&1; then
+			log "    fuzz $name: $(grep -o 'stat::number_of_executed_units: [0-9]*' "build/fuzz/$name.log" | awk '{print $2}') runs in ${secs}s, no finding"
+			PASSED=$((PASSED + 1))
+		else
+			log "    fuzz $name: FINDING (build/fuzz/findings/, log build/fuzz/$name.log)"
+			tail -30 "build/fuzz/$name.log" >&2
+			FAILED=$((FAILED + 1))
+			FAILURES+=("fuzz $name")
+			failed=1
+		fi
+	done
+	return $failed
+}
+
+cmd_fuzz() {
+	local secs=${1:-60}
+	cmd_deps
+	build_fuzz
+	run_fuzz "$secs"
+	echo "$PASSED passed, $FAILED failed"
+	((FAILED == 0))
+}
+
 # The project's formatting (.clang-format), applied mechanically.
 cmd_format() {
 	clang-format -i lib/*.[ch] handlers/*.c jobs/*/*.[ch] tests/unit/*.[ch] $(ls jobs/*.c 2>/dev/null)
@@ -340,10 +408,11 @@ build) cmd_build ;;
 test) cmd_test ;;
 serve) cmd_serve ;;
 bench) shift; cmd_bench "$@" ;;
+fuzz) shift; cmd_fuzz "$@" ;;
 clean) cmd_clean ;;
 format) cmd_format ;;
 *)
-	echo "usage: ./build.sh deps|build|test|serve|bench|clean|format" >&2
+	echo "usage: ./build.sh deps|build|test|serve|bench|fuzz [SECONDS]|clean|format" >&2
 	exit 2
 	;;
 esac

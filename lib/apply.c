@@ -14,6 +14,7 @@
 #include "json.h"
 #include "ledger.h"
 #include "log.h"
+#include "metrics.h"
 #include "op.h"
 #include "provider.h"
 #include "sub.h"
@@ -185,10 +186,64 @@ ap_apply_notice(struct actx *a, const struct bev *e, struct outcome *o)
 		jw_kstr(&w, "subscription", e->sub.id);
 	if (e->sub.trial_end != 0)
 		jw_ktime(&w, "trial_end", e->sub.trial_end);
+	if (e->act.sub_id != 0)
+		jw_kint(&w, "subscription_id", e->act.sub_id);
+	if (e->act.ends_at != 0)
+		jw_ktime(&w, "ends_at", e->act.ends_at);
 	jw_ktime(&w, "at", e->at);
 	jw_end(&w);
-	snprintf(dedup, sizeof(dedup), "notice:%s:%s:%s", e->notice, e->provider, e->id);
+	if (e->notice_key[0] != '\0')
+		snprintf(dedup, sizeof(dedup), "notice:%s", e->notice_key);
+	else
+		snprintf(dedup, sizeof(dedup), "notice:%s:%s:%s", e->notice, e->provider, e->id);
 	return ap_outbox(a, OUTBOX_NOTIFY, e->notice, o->user, dedup, &b);
+}
+
+enum terr
+ap_notice(struct actx *a, struct outcome *o, const char *topic, int64_t sub_id,
+    const char *event_id)
+{
+	char storage[512], dedup[2 * ID_MAX];
+	struct buf b;
+	struct jw w;
+
+	buf_init_fixed(&b, storage, sizeof(storage));
+	jw_init(&w, &b);
+	jw_obj(&w);
+	jw_kstr(&w, "type", topic);
+	jw_kstr(&w, "user_id", o->user);
+	if (sub_id != 0)
+		jw_kint(&w, "subscription_id", sub_id);
+	jw_ktime(&w, "at", a->now);
+	jw_end(&w);
+	snprintf(dedup, sizeof(dedup), "notice:%s:%lld:%s", topic, (long long)sub_id, event_id);
+	return ap_outbox(a, OUTBOX_NOTIFY, topic, o->user, dedup, &b);
+}
+
+enum terr
+ap_fail(struct outcome *o, const char *fmt, ...)
+{
+	va_list ap;
+
+	o->state = INBOX_FAILED;
+	text_copy(o->code, sizeof(o->code), "refused");
+	va_start(ap, fmt);
+	vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
+	va_end(ap);
+	return TERR_OK;
+}
+
+enum terr
+ap_refuse(struct outcome *o, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	o->state = INBOX_FAILED;
+	text_copy(o->code, sizeof(o->code), code);
+	va_start(ap, fmt);
+	vsnprintf(o->reason, sizeof(o->reason), fmt, ap);
+	va_end(ap);
+	return TERR_OK;
 }
 
 enum terr
@@ -282,7 +337,7 @@ resolve_user(struct actx *a, const struct bev *e, struct outcome *o)
 		if (e->user_must_exist && (rc = store_user_exists(a->s, named)) != TERR_OK) {
 			if (rc != TERR_NOTFOUND)
 				return rc;
-			ap_outcome_set(o, INBOX_FAILED, "unknown user %s", e->user);
+			ap_refuse(o, "unknown_user", "unknown user %s", e->user);
 			return TERR_OK;
 		}
 		text_copy(o->user, sizeof(o->user), named);
@@ -360,6 +415,37 @@ resolve_user(struct actx *a, const struct bev *e, struct outcome *o)
 
 /* --------------------------------------------------------------- events */
 
+/* The aspects of tally's own events and of orders, each ending the event when it refuses. */
+static enum terr
+own_effects(struct actx *a, const struct bev *e, struct outcome *o)
+{
+	static const struct {
+		unsigned aspect;
+		enum terr (*fn)(struct actx *, const struct bev *, struct outcome *);
+	} table[] = {
+		{ BEV_ORDER_NEW, ap_apply_order_new },
+		{ BEV_ORDER, ap_apply_order },
+		{ BEV_REGISTER, ap_apply_register },
+		{ BEV_REFERRER, ap_apply_referrer },
+		{ BEV_TRIAL, ap_apply_trial },
+		{ BEV_ENTITLE, ap_apply_entitle },
+		{ BEV_SUBSET, ap_apply_subset },
+		{ BEV_RESET, ap_apply_reset },
+		{ BEV_ALLOWANCE, ap_apply_allowance },
+		{ BEV_EXPIRE, ap_apply_expire },
+		{ BEV_BUY, ap_apply_buy },
+		{ BEV_SPEND, ap_apply_spend },
+	};
+	size_t i;
+	enum terr rc;
+
+	for (i = 0; i < sizeof(table) / sizeof(table[0]); i++)
+		if ((e->aspects & table[i].aspect) &&
+		    ((rc = table[i].fn(a, e, o)) != TERR_OK || o->state != INBOX_APPLIED))
+			return rc;
+	return TERR_OK;
+}
+
 /* Everything the event changes. Returns only storage errors; the rest are outcomes. */
 static enum terr
 effects(struct actx *a, const struct bev *e, struct outcome *o)
@@ -377,6 +463,12 @@ effects(struct actx *a, const struct bev *e, struct outcome *o)
 	if (e->aspects == 0) {
 		ap_outcome_set(o, INBOX_IGNORED, "%s",
 		    e->note[0] != '\0' ? e->note : "nothing to apply");
+		return TERR_OK;
+	}
+	/* Money for an order: the order names the user (ap_order_user); none found, none paid. */
+	if ((e->aspects & BEV_ORDER) && e->user[0] == '\0') {
+		ap_fail(o, "unknown order %s: nothing granted",
+		    e->order.id[0] != '\0' ? e->order.id : e->order.provider_ref);
 		return TERR_OK;
 	}
 	if ((rc = resolve_user(a, e, o)) != TERR_OK || o->state != INBOX_APPLIED)
@@ -437,6 +529,8 @@ effects(struct actx *a, const struct bev *e, struct outcome *o)
 		return rc;
 	if ((e->aspects & BEV_TRANSFER) && (rc = ap_apply_transfer(a, e, o)) != TERR_OK)
 		return rc;
+	if ((rc = own_effects(a, e, o)) != TERR_OK || o->state != INBOX_APPLIED)
+		return rc;
 	if (e->note[0] != '\0' && o->state == INBOX_APPLIED)
 		ap_note(o, "%s", e->note);
 	return TERR_OK;
@@ -481,6 +575,8 @@ replay_resolved(struct actx *a, const struct outcome *o)
 			if (provider_parse(a->c, row.provider, buf_cstr(&body), body.len, ev, why,
 				sizeof(why)) != TERR_OK)
 				continue; /* stays orphaned; `tally events show` tells why */
+			if (ev->id[0] == '\0') /* an id from a header (Razorpay): the stored one */
+				text_copy(ev->id, sizeof(ev->id), row.event_id);
 			a->replays++;
 			a->depth++;
 			rc = apply_one(a, ev, ids[i], &r);
@@ -528,6 +624,16 @@ inbox_claim(struct actx *a, const struct bev *e, int64_t replay_id, struct inbox
 	return TERR_OK;
 }
 
+/* tally_events_total{provider, outcome}: every event delivered, by what became of it. */
+static void
+count_event(const struct bev *e, const char *outcome)
+{
+	char labels[96];
+
+	snprintf(labels, sizeof(labels), "provider=\"%s\",outcome=\"%s\"", e->provider, outcome);
+	metrics_add("tally_events_total", labels, 1);
+}
+
 static enum terr
 apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result *r)
 {
@@ -545,6 +651,7 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	if (r->duplicate) {
 		text_copy(r->user, sizeof(r->user), row.user);
 		text_copy(r->reason, sizeof(r->reason), row.reason);
+		count_event(e, "duplicate");
 		return store_release(a->s);
 	}
 	o = &a->pool[a->depth];
@@ -559,7 +666,8 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	o->op.inbox_id = row.id;
 	o->op.now = a->now;
 
-	rc = effects(a, e, o);
+	if ((rc = ap_order_user(a, e)) == TERR_OK)
+		rc = effects(a, e, o);
 	if (rc != TERR_OK && !ap_is_storage_error(rc)) {
 		ap_outcome_set(o, INBOX_FAILED, "%s", terr_str(rc));
 		rc = TERR_OK;
@@ -578,6 +686,8 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 			/* An operator's refused action leaves no trace: the caller reports it. */
 			r->state = o->state;
 			text_copy(r->reason, sizeof(r->reason), o->reason);
+			text_copy(r->code, sizeof(r->code),
+			    o->code[0] != '\0' ? o->code : "refused");
 			r->inbox_id = 0;
 			return store_release(a->s);
 		}
@@ -609,12 +719,15 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	if (row.state != INBOX_APPLIED && row.state != INBOX_IGNORED &&
 	    (rc = ap_alert_event(a, &row)) != TERR_OK)
 		goto fail;
+	if (row.state == INBOX_APPLIED && o->changed && (rc = ap_webhook(a, o, e)) != TERR_OK)
+		goto fail;
 	if ((rc = store_release(a->s)) != TERR_OK)
 		goto fail_released;
 	r->inbox_id = row.id;
 	r->state = row.state;
 	text_copy(r->user, sizeof(r->user), row.user);
 	text_copy(r->reason, sizeof(r->reason), row.reason);
+	count_event(e, inbox_state_str(row.state));
 	if (row.state == INBOX_APPLIED)
 		rc = replay_resolved(a, o);
 	return rc;
@@ -644,6 +757,8 @@ apply_batchv(struct store *s, const struct cfg *c, struct bev *const *ev,
 			store_rollback(s);
 			goto fail;
 		}
+	/* Counters ride along in the transaction; a failure to count never fails the batch. */
+	metrics_flush(s);
 	if ((rc = store_commit(s)) != TERR_OK) {
 		store_rollback(s);
 		goto fail;
@@ -706,6 +821,8 @@ apply_replay(struct store *s, const struct cfg *c, int64_t inbox_id, struct appl
 		snprintf(res->reason, sizeof(res->reason), "cannot parse stored event: %s", why);
 		goto out;
 	}
+	if (ev->id[0] == '\0') /* an id from a header (Razorpay): the stored one */
+		text_copy(ev->id, sizeof(ev->id), row.event_id);
 	if ((a.pool = calloc(REPLAY_DEPTH_MAX + 1, sizeof(*a.pool))) == NULL) {
 		rc = TERR_NOMEM;
 		goto out;

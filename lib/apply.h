@@ -31,6 +31,12 @@ struct apply_result {
 	int64_t inbox_id;
 	char user[USER_ID_MAX + 1];
 	char reason[REASON_MAX];
+	/*
+	 * Why tally's own event was refused, for the caller's answer: "" when it
+	 * was not; "unknown_user", "insufficient_credits", "trial_used", ... (the
+	 * codes of the README's API section).
+	 */
+	char code[32];
 };
 
 /*

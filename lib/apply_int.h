@@ -40,7 +40,8 @@ struct outcome {
 	char orphan_id[ID_MAX];
 	struct resolver res[RESOLVERS_MAX];
 	size_t nres;
-	int changed; /* entitlements or balance changed */
+	int changed;   /* entitlements or balance changed */
+	char code[32]; /* a refusal's code (apply_result.code) */
 	char actor[ACTOR_MAX];
 	struct ledger_op op;
 };
@@ -102,8 +103,53 @@ enum terr ap_apply_transfer(struct actx *a, const struct bev *e, struct outcome 
 /* Everything of user from to into, audited on both sides; from stands merged. */
 enum terr ap_merge_users(struct actx *a, struct outcome *o, const char *from, const char *into);
 
+/* apply_order.c */
+/* The user of a BEV_ORDER event is the order's: filled in before the user is resolved. */
+enum terr ap_order_user(struct actx *a, struct bev *e);
+enum terr ap_apply_order_new(struct actx *a, const struct bev *e, struct outcome *o);
+enum terr ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o);
+enum terr ap_apply_buy(struct actx *a, const struct bev *e, struct outcome *o);
+enum terr ap_grant_pack(struct actx *a, struct outcome *o, const struct product *p, int64_t pay_id,
+    int64_t quantity);
+/*
+ * Start or extend a plan tally runs (provider, ext): active to end (0: one
+ * product period from now, or from the end of the period running).
+ * *fresh = 1 when it gave no access before (its credits are SET, not RESET).
+ */
+enum terr ap_run_plan(struct actx *a, const struct bev *e, struct outcome *o, const char *provider,
+    const char *ext, const struct product *p, int64_t end, struct subst *ss, int *fresh);
+enum terr ap_plan_credits(struct actx *a, struct outcome *o, struct subst *ss,
+    const struct product *p, int64_t pay_id, int fresh);
+/* A refund of pay_id: the order it paid is refunded. */
+enum terr ap_order_refunded(struct actx *a, int64_t pay_id, struct outcome *o);
+/* The referrer's reward for a referred user's new payment (never blocks it). */
+enum terr ap_referral_reward(struct actx *a, struct outcome *o, int64_t pay_id);
+
+/* apply_app.c */
+enum terr ap_apply_register(struct actx *a, const struct bev *e, struct outcome *o);
+enum terr ap_apply_allowance(struct actx *a, const struct bev *e, struct outcome *o);
+enum terr ap_apply_spend(struct actx *a, const struct bev *e, struct outcome *o);
+enum terr ap_apply_entitle(struct actx *a, const struct bev *e, struct outcome *o);
+enum terr ap_apply_referrer(struct actx *a, const struct bev *e, struct outcome *o);
+enum terr ap_apply_subset(struct actx *a, const struct bev *e, struct outcome *o);
+enum terr ap_apply_trial(struct actx *a, const struct bev *e, struct outcome *o);
+/* A paid plan of product began: the user's app-managed trial, if running, is converted. */
+enum terr ap_end_trial(struct actx *a, struct outcome *o, const char *product);
+enum terr ap_apply_reset(struct actx *a, const struct bev *e, struct outcome *o);
+enum terr ap_apply_expire(struct actx *a, const struct bev *e, struct outcome *o);
+
 /* apply.c */
 enum terr ap_apply_notice(struct actx *a, const struct bev *e, struct outcome *o);
 enum terr ap_apply_unlink(struct actx *a, const struct bev *e, struct outcome *o);
+/* A notification for the user about a subscription (outbox), once per (topic, event). */
+enum terr ap_notice(struct actx *a, struct outcome *o, const char *topic, int64_t sub_id,
+    const char *event_id);
+/* apply_webhook.c: the app's webhook row (user.updated) for an applied event that changed something. */
+enum terr ap_webhook(struct actx *a, const struct outcome *o, const struct bev *e);
+/* End processing as failed with why; returns TERR_OK (an outcome, not an error). */
+enum terr ap_fail(struct outcome *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* The same with a refusal code for the caller (apply_result.code). */
+enum terr ap_refuse(struct outcome *o, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 
 #endif

@@ -125,27 +125,9 @@ ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struc
 		return rc;
 
 	if (kind == PAY_ONE_OFF) {
-		struct grant_row g;
-		if (p->credits <= 0)
-			return TERR_OK;
-		memset(&g, 0, sizeof(g));
-		text_copy(g.user, sizeof(g.user), o->user);
-		g.source = GRANT_PACK;
-		g.pay_id = pr.id;
-		text_copy(g.product, sizeof(g.product), p->id);
-		g.amount = p->credits;
-		/* Several units of a consumable: several times its credits, within the limit. */
-		if (e->pay.quantity > 1)
-			g.amount = e->pay.quantity > CREDITS_MAX / p->credits ? CREDITS_MAX
-									      : p->credits * e->pay.quantity;
-		g.expires_at = p->credits_expire != 0 ? a->now + p->credits_expire : 0;
-		if ((rc = ledger_grant(a->s, &o->op, &g)) != TERR_OK)
+		if ((rc = ap_grant_pack(a, o, p, pr.id, e->pay.quantity)) != TERR_OK)
 			return rc;
-		o->changed = 1;
-		snprintf(object, sizeof(object), "grant:%lld", (long long)g.id);
-		snprintf(detail, sizeof(detail), "+%lld credits (pack %s)", (long long)g.amount,
-		    p->id);
-		return ap_audit(a, o, "credits.grant", object, detail, "");
+		return pr.amount > 0 ? ap_referral_reward(a, o, pr.id) : TERR_OK;
 	}
 
 	/* Subscription payments: only money actually received grants (invariant 4). */
@@ -177,7 +159,11 @@ ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struc
 		ss->row.credits_through = period_end;
 		ss->dirty = 1;
 	}
-	return TERR_OK;
+	/* A paid plan converts the app-managed trial; a referred user's payment rewards the referrer. */
+	if (!e->pay.trial && pr.amount > 0 && strcmp(e->provider, "app") != 0 &&
+	    (rc = ap_end_trial(a, o, p->id)) != TERR_OK)
+		return rc;
+	return pr.amount > 0 ? ap_referral_reward(a, o, pr.id) : TERR_OK;
 }
 
 enum terr
@@ -226,7 +212,8 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 	if (pr.sub_id != 0 && (rc = store_pay_latest_of_sub(a->s, pr.sub_id, &latest)) != TERR_OK)
 		return rc;
 	if ((rc = store_pay_set_state(a->s, pr.id,
-		 e->refund.kind == REFUND_DISPUTE ? PAY_DISPUTED : PAY_REFUNDED)) != TERR_OK)
+		 e->refund.kind == REFUND_DISPUTE ? PAY_DISPUTED : PAY_REFUNDED)) != TERR_OK ||
+	    (rc = ap_order_refunded(a, pr.id, o)) != TERR_OK)
 		return rc;
 	/* Claw back what the payment granted and is still unspent. */
 	if ((rc = store_grants_of_pay(a->s, pr.id, g, SUB_GRANTS_MAX, &n)) != TERR_OK)

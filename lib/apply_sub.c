@@ -29,8 +29,7 @@ ap_product_of(struct actx *a, const struct bev *e, const char *ext, int is_catal
 	if (is_catalog)
 		return cfg_product(a->c, ext);
 	/* A store's id first (RevenueCat reports PLAY_STORE ids), then the provider's own. */
-	if (e->match_provider[0] != '\0' &&
-	    (p = cfg_match(a->c, e->match_provider, ext)) != NULL)
+	if (e->match_provider[0] != '\0' && (p = cfg_match(a->c, e->match_provider, ext)) != NULL)
 		return p;
 	return cfg_match(a->c, e->provider, ext);
 }
@@ -230,6 +229,14 @@ ap_grant_plan(struct actx *a, struct outcome *o, struct subst *ss, const struct 
 	}
 	ss->granted = 1;
 	o->changed = 1;
+	/* A credit period shorter than the paid one (monthly credits on a yearly plan): the next reset. */
+	if (p->credit_period.months > 0 || p->credit_period.ms > 0) {
+		int64_t anchor = ss->row.period_start != 0 ? ss->row.period_start : a->now;
+		int64_t next =
+		    tm_next_after(anchor, &p->credit_period, a->now > anchor ? a->now : anchor);
+		ss->row.credits_next_at = next < ss->row.period_end ? next : 0;
+		ss->dirty = 1;
+	}
 	if (amount <= 0)
 		return TERR_OK;
 	memset(&ng, 0, sizeof(ng));

@@ -36,6 +36,9 @@ cfg_defaults(struct cfg *c)
 	    "https://api.storekit-sandbox.apple.com");
 	text_copy(c->revenuecat.api_base, sizeof(c->revenuecat.api_base),
 	    "https://api.revenuecat.com");
+	cfg_direct_defaults(c);
+	cfg_jobs_defaults(c);
+	cfg_console_defaults(c);
 }
 
 void
@@ -47,6 +50,13 @@ cfg_release(struct cfg *c)
 	wipe(c->stripe.secrets, sizeof(c->stripe.secrets));
 	wipe(c->stripe.api_key, sizeof(c->stripe.api_key));
 	wipe(c->api.jwt_secrets, sizeof(c->api.jwt_secrets));
+	wipe(c->razorpay.key_secret, sizeof(c->razorpay.key_secret));
+	wipe(c->razorpay.secrets, sizeof(c->razorpay.secrets));
+	c->razorpay.nsecrets = 0;
+	wipe(c->telegram.bot_token, sizeof(c->telegram.bot_token));
+	wipe(c->telegram.webhook_secret, sizeof(c->telegram.webhook_secret));
+	wipe(c->telegram.provider_token, sizeof(c->telegram.provider_token));
+	wipe(c->cryptobot.token, sizeof(c->cryptobot.token));
 	c->api.njwt = 0;
 	c->stripe.nsecrets = 0;
 	free(c->products);
@@ -200,6 +210,13 @@ static const struct section {
 	{ "free_tier", cfg_parse_free_tier },
 	{ "trial", cfg_parse_trial },
 	{ "checkout", cfg_parse_checkout },
+	{ "razorpay", cfg_parse_razorpay },
+	{ "telegram", cfg_parse_telegram },
+	{ "cryptobot", cfg_parse_cryptobot },
+	{ "referrals", cfg_parse_referrals },
+	{ "reminders", cfg_parse_reminders },
+	{ "deliver", cfg_parse_deliver },
+	{ "console", cfg_parse_console },
 	{ "products", cfg_parse_products },
 };
 
@@ -382,6 +399,25 @@ cfg_load_env(struct cfg *c, char *why, size_t size)
 	rc = split_secrets("TALLY_JWT_SECRET", secret, c->api.jwt_secrets, &c->api.njwt, why, size);
 	wipe(secret, sizeof(secret));
 	if (rc != TERR_OK)
+		return rc;
+	if ((rc = cfg_secret("RAZORPAY_WEBHOOK_SECRET", secret, sizeof(secret), why, size)) !=
+	    TERR_OK)
+		return rc;
+	rc = split_secrets("RAZORPAY_WEBHOOK_SECRET", secret, c->razorpay.secrets,
+	    &c->razorpay.nsecrets, why, size);
+	wipe(secret, sizeof(secret));
+	if (rc != TERR_OK ||
+	    (rc = cfg_secret("RAZORPAY_KEY_SECRET", c->razorpay.key_secret,
+		 sizeof(c->razorpay.key_secret), why, size)) != TERR_OK ||
+	    (rc = cfg_secret("TELEGRAM_BOT_TOKEN", c->telegram.bot_token,
+		 sizeof(c->telegram.bot_token), why, size)) != TERR_OK ||
+	    (rc = cfg_secret("TELEGRAM_WEBHOOK_SECRET", c->telegram.webhook_secret,
+		 sizeof(c->telegram.webhook_secret), why, size)) != TERR_OK ||
+	    (rc = cfg_secret("TELEGRAM_PROVIDER_TOKEN", c->telegram.provider_token,
+		 sizeof(c->telegram.provider_token), why, size)) != TERR_OK ||
+	    (rc = cfg_secret("CRYPTOBOT_TOKEN", c->cryptobot.token, sizeof(c->cryptobot.token), why,
+		 size)) != TERR_OK ||
+	    (rc = cfg_direct_check_env(c, why, size)) != TERR_OK)
 		return rc;
 	return TERR_OK;
 }

@@ -152,6 +152,81 @@ struct cfg_api {
 	size_t njwt;
 };
 
+/*
+ * Razorpay (razorpay; lib/razorpay.h): orders and subscriptions through its
+ * REST API (Basic auth key_id:key_secret), webhooks signed with the webhook
+ * secret, Checkout callbacks signed with the key secret.
+ */
+struct cfg_razorpay {
+	char key_id[CFG_NAME_MAX];   /* razorpay.key_id: rzp_live_... or rzp_test_... */
+	char key_secret[SECRET_MAX]; /* RAZORPAY_KEY_SECRET: API auth and Checkout signatures */
+	char secrets[SECRETS_MAX]
+		    [SECRET_MAX]; /* RAZORPAY_WEBHOOK_SECRET, comma-separated for rotation */
+	size_t nsecrets;
+	char api_base[URL_MAX];      /* razorpay.api_base */
+	int test_mode;               /* accept events of test keys (razorpay.test_mode) */
+	int64_t order_ttl;           /* ms a pending order may be paid (razorpay.order_ttl) */
+	int64_t subscription_cycles; /* total_count of subscriptions it creates */
+};
+
+/* Telegram Payments and Stars (telegram; lib/telegram.h): the bot's webhook and the Bot API. */
+struct cfg_telegram {
+	char bot_token[SECRET_MAX];      /* TELEGRAM_BOT_TOKEN: part of every Bot API URL */
+	char webhook_secret[SECRET_MAX]; /* TELEGRAM_WEBHOOK_SECRET: setWebhook's secret_token */
+	char provider_token[SECRET_MAX]; /* TELEGRAM_PROVIDER_TOKEN: fiat invoices only */
+	char api_base[URL_MAX];          /* telegram.api_base */
+	int64_t invoice_ttl;             /* ms an invoice may be paid (telegram.invoice_ttl) */
+};
+
+/* CryptoBot's Crypto Pay API (cryptobot; lib/cryptobot.h). */
+struct cfg_cryptobot {
+	char token[SECRET_MAX]; /* CRYPTOBOT_TOKEN: API token and the webhook's HMAC key (hashed) */
+	char api_base[URL_MAX]; /* cryptobot.api_base */
+	int testnet;            /* the app is a testnet app: its events are test events */
+	int64_t tolerance;      /* ms request_date may be from now (cryptobot.tolerance) */
+	int64_t invoice_ttl;    /* ms an invoice may be paid (cryptobot.invoice_ttl) */
+};
+
+/*
+ * Referral rewards (referrals): a referrer with at least levels[i].min_referrals
+ * paying referrals earns levels[i].percent of the credits each referred
+ * purchase grants, up to cap credits in all (0: no cap). The section is
+ * parsed in lib/cfg_direct.c.
+ */
+struct cfg_referrals {
+	int enabled;
+	struct {
+		int64_t min_referrals;
+		int64_t percent;
+	} levels[8];
+	size_t nlevels;
+	int64_t cap;
+};
+
+/*
+ * The scheduled jobs (lib/cfg_jobs.c): reminders before a trial or a plan
+ * that does not renew ends (reminders), and where the deliver job sends the
+ * outbox (deliver). Offsets are ms before the end, largest first.
+ */
+#define REMINDER_OFFSETS_MAX 8
+struct cfg_jobs {
+	int64_t trial_offsets[REMINDER_OFFSETS_MAX]; /* reminders.trial */
+	size_t ntrial;
+	int64_t expiry_offsets[REMINDER_OFFSETS_MAX]; /* reminders.expiry */
+	size_t nexpiry;
+	char webhook_url[URL_MAX]; /* deliver.webhook_url: the app's backend (Standard Webhooks) */
+	char notify_url[URL_MAX];  /* deliver.notify_url: user notifications */
+	char alert_url[URL_MAX];   /* deliver.alert_url: a Slack-compatible incoming webhook */
+	int64_t max_attempts;      /* deliver.max_attempts: then the row is dead */
+	int64_t timeout;           /* ms, deliver.timeout: one delivery */
+};
+
+/* The support console (console; lib/cfg_console.c). */
+struct cfg_console {
+	int64_t session_ttl; /* ms a session lasts from its login (console.session_ttl) */
+	int secure_cookie;   /* always mark the cookie Secure (console.secure_cookie) */
+};
+
 struct cfg {
 	char db_path[CFG_PATH_MAX];     /* TALLY_DB */
 	char config_path[CFG_PATH_MAX]; /* TALLY_CONFIG */
@@ -164,6 +239,12 @@ struct cfg {
 	struct cfg_trial trial;
 	struct cfg_checkout checkout;
 	struct cfg_api api;
+	struct cfg_razorpay razorpay;
+	struct cfg_telegram telegram;
+	struct cfg_cryptobot cryptobot;
+	struct cfg_referrals referrals;
+	struct cfg_console console;
+	struct cfg_jobs jobs;
 	struct product *products;
 	size_t nproducts;
 };

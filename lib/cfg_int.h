@@ -54,6 +54,22 @@ enum terr cfg_parse_policy(struct cfg *c, const cJSON *o, char *why, size_t size
 enum terr cfg_parse_free_tier(struct cfg *c, const cJSON *o, char *why, size_t size);
 enum terr cfg_parse_trial(struct cfg *c, const cJSON *o, char *why, size_t size);
 enum terr cfg_parse_products(struct cfg *c, const cJSON *o, char *why, size_t size);
+/* cfg_direct.c: the direct providers and referral rewards. */
+enum terr cfg_parse_razorpay(struct cfg *c, const cJSON *o, char *why, size_t size);
+enum terr cfg_parse_telegram(struct cfg *c, const cJSON *o, char *why, size_t size);
+enum terr cfg_parse_cryptobot(struct cfg *c, const cJSON *o, char *why, size_t size);
+enum terr cfg_parse_referrals(struct cfg *c, const cJSON *o, char *why, size_t size);
+/* cfg_console.c: the support console, and its defaults. */
+enum terr cfg_parse_console(struct cfg *c, const cJSON *o, char *why, size_t size);
+void cfg_console_defaults(struct cfg *c);
+/* Defaults of those sections (cfg_defaults). */
+void cfg_direct_defaults(struct cfg *c);
+/* The direct providers' secrets as read from the environment: the webhook secret token's alphabet. */
+enum terr cfg_direct_check_env(const struct cfg *c, char *why, size_t size);
+/* cfg_jobs.c: the scheduled jobs (reminders, deliver) and their defaults (cfg_defaults). */
+enum terr cfg_parse_reminders(struct cfg *c, const cJSON *o, char *why, size_t size);
+enum terr cfg_parse_deliver(struct cfg *c, const cJSON *o, char *why, size_t size);
+void cfg_jobs_defaults(struct cfg *c);
 
 /* Checks across sections, once all are read (cfg_catalog.c): products named by free_tier, trial ... */
 enum terr cfg_check(const struct cfg *c, char *why, size_t size);

@@ -5,6 +5,7 @@
 #include <openssl/rand.h>
 
 #include "crypto.h"
+#include "text.h"
 
 void
 crypto_init(void)
@@ -71,6 +72,39 @@ hmac_sha256(const struct hmac_key *k, const struct iov *parts, size_t nparts,
 out:
 	EVP_MAC_CTX_free(ctx);
 	return rc;
+}
+
+int
+hmac_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts, size_t nparts,
+    const unsigned char (*sigs)[SHA256_LEN], size_t nsig)
+{
+	unsigned char mac[SHA256_LEN];
+	size_t i, j;
+	int found = 0;
+
+	for (i = 0; i < nkeys && !found; i++) {
+		if (hmac_sha256(&keys[i], parts, nparts, mac) != TERR_OK) {
+			found = -1;
+			break;
+		}
+		for (j = 0; j < nsig; j++)
+			if (ct_eq(mac, sigs[j], SHA256_LEN))
+				found = 1;
+	}
+	wipe(mac, sizeof(mac));
+	return found;
+}
+
+int
+hmac_hex_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts, size_t nparts,
+    const char *hex, size_t hexlen)
+{
+	unsigned char sig[1][SHA256_LEN];
+
+	if (hex == NULL || hexlen != 2 * SHA256_LEN ||
+	    text_unhex(hex, hexlen, sig[0], SHA256_LEN) != TERR_OK)
+		return 0;
+	return hmac_match(keys, nkeys, parts, nparts, (const unsigned char(*)[SHA256_LEN])sig, 1);
 }
 
 void

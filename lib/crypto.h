@@ -37,6 +37,22 @@ struct iov {
 enum terr hmac_sha256(const struct hmac_key *k, const struct iov *parts, size_t nparts,
     unsigned char out[SHA256_LEN]);
 
+/*
+ * Verify a MAC: 1 when HMAC-SHA256 over parts under one of the nkeys keys
+ * equals one of the nsig MACs in sigs, 0 when none does, -1 when OpenSSL
+ * fails. Every comparison is constant-time over SHA256_LEN bytes.
+ */
+int hmac_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts, size_t nparts,
+    const unsigned char (*sigs)[SHA256_LEN], size_t nsig);
+
+/*
+ * The same for one MAC given as hex text hex[0..hexlen) (lower or upper
+ * case; Razorpay, CryptoBot): 0 unless it is exactly 2 * SHA256_LEN hex
+ * digits (the decoded length is checked before any comparison).
+ */
+int hmac_hex_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts,
+    size_t nparts, const char *hex, size_t hexlen);
+
 /* out = SHA-256(p[0..n)). */
 void sha256(const void *p, size_t n, unsigned char out[SHA256_LEN]);
 

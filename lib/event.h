@@ -184,7 +184,8 @@ struct bev_order {
 	    period_end; /* a plan the provider renews itself: the end it says; 0 = the product's period */
 	int recurring; /* a renewal of such a plan (a new charge for the same order) */
 	/* BEV_ORDER_NEW */
-	char product[CFG_NAME_MAX]; /* catalog id */
+	char provider[PROVIDER_MAX]; /* where the order's money comes from */
+	char product[CFG_NAME_MAX];  /* catalog id */
 	int64_t expires_at;         /* a pending order is refused after this */
 	int canceled; /* BEV_ORDER_NEW of an existing order: it was never made at the provider */
 };

@@ -24,6 +24,7 @@
 #include "handler.h"
 #include "json.h"
 #include "log.h"
+#include "metrics.h"
 #include "store.h"
 #include "text.h"
 #include "tm.h"
@@ -58,7 +59,62 @@ struct worker {
 	struct http_req r;
 	struct bev ev;
 	struct json_arena arena;
+	struct svc svc; /* services: this thread's read connection */
 };
+
+struct store *
+svc_store(struct svc *s)
+{
+	struct hctx *x = s->priv;
+
+	if (s->ro != NULL)
+		return s->ro;
+	if (x->store != NULL) /* CGI: the one connection */
+		return s->ro = x->store;
+	if (store_open(&s->ro, x->cfg.db_path, STORE_RO) != TERR_OK) {
+		log_msg(LOG_ERROR, "cannot open the database for reading", x->cfg.db_path);
+		s->ro = NULL;
+	}
+	return s->ro;
+}
+
+void
+svc_apply(struct svc *s, struct bev *e, struct apply_result *res)
+{
+	struct hctx *x = s->priv;
+
+	if (x->writer != NULL)
+		writer_apply(x->writer, e, res);
+	else
+		apply_batch(x->store, &x->cfg, e, 1, res, s->now);
+}
+
+/* A service's request: the service answers; the time it took is counted. */
+static void
+serve_service(struct hctx *x, struct svc *sv, struct http_req *r, int64_t t0)
+{
+	struct logline l;
+	char labels[128];
+	int64_t ms;
+
+	sv->cfg = &x->cfg;
+	sv->priv = x;
+	sv->now = t0;
+	text_copy(sv->label, sizeof(sv->label), "unrouted");
+	x->h->serve(x->state, sv, r);
+	ms = tm_now_ms() - t0;
+	snprintf(labels, sizeof(labels), "service=\"%s\",route=\"%s\"", x->h->name, sv->label);
+	metrics_observe_ms("tally_request_duration_ms", labels, ms);
+	log_begin(&l,
+	    r->status >= 500       ? LOG_ERROR
+		: r->status >= 400 ? LOG_WARN
+				   : LOG_INFO,
+	    "request");
+	log_str(&l, "route", sv->label);
+	log_int(&l, "status", r->status);
+	log_int(&l, "ms", ms);
+	log_end(&l);
+}
 
 static void
 reply_result(struct http_req *r, const struct bev *e, const struct apply_result *res)
@@ -112,11 +168,16 @@ log_request(struct hctx *x, struct http_req *r, const struct bev *e, const struc
 	log_str(&l, "error", err);
 	log_int(&l, "ms", tm_now_ms() - t0);
 	log_end(&l);
+	{
+		char labels[96];
+		snprintf(labels, sizeof(labels), "service=\"%s\",route=\"webhook\"", x->h->name);
+		metrics_observe_ms("tally_request_duration_ms", labels, tm_now_ms() - t0);
+	}
 }
 
 /* One request: read with limits, verify and parse, apply, answer. */
 static void
-serve_one(struct hctx *x, struct http_req *r, struct bev *e)
+serve_one(struct hctx *x, struct http_req *r, struct bev *e, struct svc *sv)
 {
 	struct intake_err ie;
 	struct apply_result res;
@@ -125,6 +186,15 @@ serve_one(struct hctx *x, struct http_req *r, struct bev *e)
 
 	memset(&ie, 0, sizeof(ie));
 	e->id[0] = '\0';
+	if (x->h->serve != NULL && x->refuse[0] == '\0') {
+		serve_service(x, sv, r, t0);
+		return;
+	}
+	if (x->h->serve != NULL) {
+		http_error(r, 503, "not_configured", "this service is not configured");
+		log_request(x, r, NULL, NULL, x->refuse, t0);
+		return;
+	}
 	if (strcmp(http_method(r), "POST") != 0) {
 		http_error_h(r, 405, "Allow: POST\r\n", "method_not_allowed", "use POST");
 		log_request(x, r, NULL, NULL, "method not allowed", t0);
@@ -191,7 +261,7 @@ worker_main(void *arg)
 			fd = wk->req.ipcFd;
 		}
 		http_req_init(&wk->r, &wk->req, x->h->body_max);
-		serve_one(x, &wk->r, &wk->ev);
+		serve_one(x, &wk->r, &wk->ev, &wk->svc);
 		FCGX_Finish_r(&wk->req);
 		json_arena_reset(&wk->arena);
 	}
@@ -298,6 +368,7 @@ serve_fastcgi(struct hctx *x, int nthreads, const sigset_t *sigs)
 	shutdown(x->listen_fd, SHUT_RDWR);
 	for (i = 0; i < started; i++) {
 		pthread_join(wk[i].thread, NULL);
+		store_close(wk[i].svc.ro);
 		http_req_release(&wk[i].r);
 		json_arena_release(&wk[i].arena);
 		FCGX_Free(&wk[i].req, 1);
@@ -377,6 +448,7 @@ handler_main(const struct handler *h, int argc, char **argv)
 	}
 	if (!fcgi) {
 		struct http_req r;
+		struct svc sv;
 		struct bev *e;
 		memset(&r, 0, sizeof(r));
 		if ((e = malloc(sizeof(*e))) == NULL ||
@@ -385,7 +457,8 @@ handler_main(const struct handler *h, int argc, char **argv)
 			goto out;
 		}
 		http_req_init(&r, NULL, h->body_max);
-		serve_one(x, &r, e);
+		memset(&sv, 0, sizeof(sv));
+		serve_one(x, &r, e, &sv);
 		rc = r.status >= 500 ? 1 : 0;
 		http_req_release(&r);
 		free(e);

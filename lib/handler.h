@@ -16,6 +16,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "apply.h"
 #include "cfg.h"
 #include "event.h"
 #include "http.h"
@@ -26,6 +27,8 @@ struct intake_err {
 	const char *code;
 	char message[256];
 };
+
+struct svc;
 
 struct handler {
 	const char *name; /* the provider: logs, and bin/tally-<name> */
@@ -43,7 +46,33 @@ struct handler {
 	/* Verify r and parse it into e. 0, or an HTTP status with err filled. */
 	int (*intake)(void *state, const struct cfg *c, struct http_req *r, int64_t now,
 	    struct bev *e, struct intake_err *err);
+	/*
+	 * A service (the API, the console) answers every request itself, any
+	 * method and path, instead of intake: it reads through svc_store and
+	 * changes state only through svc_apply (the same group commit).
+	 * The handler's body_max still bounds what http_read_body reads.
+	 */
+	void (*serve)(void *state, struct svc *s, struct http_req *r);
 };
+
+/* What a service's request may use. */
+struct svc {
+	const struct cfg *cfg;
+	int64_t now;      /* when the request was taken */
+	struct store *ro; /* this thread's read connection (svc_store) */
+	void *priv;       /* the handler's own */
+	char label[64];   /* the route, for logs and metrics; set by the service */
+};
+
+/* This thread's connection for reads, opened on first use; NULL (logged) when it cannot be. */
+struct store *svc_store(struct svc *s);
+
+/*
+ * Apply e through the process's writer (group commit) or, in CGI mode, in a
+ * transaction of its own; res says what became of it (res->err != TERR_OK:
+ * nothing committed).
+ */
+void svc_apply(struct svc *s, struct bev *e, struct apply_result *res);
 
 /*
  * Run h: `tally-<name>` serves FastCGI on fd 0 when started by a FastCGI

@@ -69,8 +69,11 @@ http_path(const struct http_req *r, char *out, size_t size)
 	const char *uri = http_param(r, "DOCUMENT_URI");
 	size_t n;
 
-	/* nginx sets DOCUMENT_URI; plain CGI servers SCRIPT_NAME + PATH_INFO (RFC 3875 4.1.5). */
-	if (uri == NULL) {
+	/*
+	 * nginx sets DOCUMENT_URI; plain CGI servers SCRIPT_NAME + PATH_INFO (RFC 3875 4.1.5).
+	 * Caddy sends DOCUMENT_URI empty: as good as absent.
+	 */
+	if (uri == NULL || uri[0] == '\0') {
 		const char *sn = http_param(r, "SCRIPT_NAME"), *pi = http_param(r, "PATH_INFO");
 		snprintf(out, size, "%s%s", sn != NULL ? sn : "", pi != NULL ? pi : "");
 		return;
@@ -131,6 +134,7 @@ http_status_text(int status)
 	case 200: return "OK";
 	case 201: return "Created";
 	case 204: return "No Content";
+	case 303: return "See Other";
 	case 400: return "Bad Request";
 	case 401: return "Unauthorized";
 	case 402: return "Payment Required";

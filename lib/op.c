@@ -161,7 +161,6 @@ act_order(struct opx *x, int cancel)
 {
 	struct bev *e = x->e;
 	const cJSON *o = jobj(x->root, "order");
-	char provider[PROVIDER_MAX];
 
 	if (o == NULL) {
 		bad(x, "missing order");
@@ -170,14 +169,12 @@ act_order(struct opx *x, int cancel)
 	e->aspects |= BEV_ORDER_NEW;
 	e->order.canceled = cancel;
 	str(x, o, "id", e->order.id, sizeof(e->order.id), 0);
-	str(x, o, "provider", provider, sizeof(provider), 0);
+	str(x, o, "provider", e->order.provider, sizeof(e->order.provider), 0);
 	str(x, o, "product", e->order.product, sizeof(e->order.product), 0);
 	str(x, o, "currency", e->order.currency, sizeof(e->order.currency), 0);
 	str(x, o, "provider_ref", e->order.provider_ref, sizeof(e->order.provider_ref), 1);
 	e->order.amount = num(x, o, "amount", 1);
 	e->order.expires_at = num(x, o, "expires_at", 1);
-	/* The order's provider is where its money comes from; the event's is "app". */
-	text_copy(e->link_provider, sizeof(e->link_provider), provider);
 	if (!cancel && e->order.amount <= 0)
 		bad(x, "order amount must be positive");
 }
@@ -224,15 +221,13 @@ map(struct opx *x)
 		    0);
 		if (e->credit.amount <= 0 || e->credit.amount > CREDITS_MAX)
 			bad(x, "amount out of range");
-		/* A refused spend is answered and kept, so the same key gets the same answer. */
-		e->atomic = 0;
 	} else if (IS("trial.start"))
 		e->aspects |= BEV_TRIAL;
 	else if (IS("referrer.set")) {
 		e->aspects |= BEV_REFERRER;
 		str(x, x->root, "referrer", e->act.referrer, sizeof(e->act.referrer), 0);
-	} else if (IS("order.create") || IS("order.cancel"))
-		act_order(x, IS("order.cancel"));
+	} else if (IS("order.create") || IS("order.cancel") || IS("order.expire"))
+		act_order(x, IS("order.cancel") ? 1 : IS("order.expire") ? 2 : 0);
 	else if (IS("plan.buy")) {
 		e->aspects |= BEV_BUY;
 		str(x, x->root, "name", e->act.name, sizeof(e->act.name), 0);
@@ -252,6 +247,7 @@ map(struct opx *x)
 		str(x, x->root, "name", e->notice, sizeof(e->notice), 0);
 		str(x, x->root, "key", e->notice_key, sizeof(e->notice_key), 1);
 		e->act.sub_id = num(x, x->root, "sub_id", 0);
+		e->act.ends_at = num(x, x->root, "ends_at", 0);
 	} else
 		bad(x, "unknown action");
 #undef IS

@@ -23,13 +23,14 @@
  *   trial.start                          the app-managed trial (app)
  *   referrer.set                         referrer (app)
  *   order.create, order.cancel           order {...} (app)
+ *   order.expire                         order {id}: not paid before it expired (job)
  *   plan.buy                             name: a product bought from the balance (app)
  *   plan.renew                           sub_id: renewed from the balance (job)
  *   subscription.expire                  sub_id: its access has ended (job)
  *   credits.reset                        sub_id, ends_at: a credit period began at ends_at (job)
  *   allowance.reset                      the free tier's monthly allowance (job)
  *   credits.expire                       grants past their expiry (job)
- *   notice                               name: topic, key: dedup key (job reminders)
+ *   notice                               name: topic, key: dedup key, sub_id, ends_at (job reminders)
  */
 #ifndef TALLY_OP_H
 #define TALLY_OP_H

@@ -2,10 +2,13 @@
 #include <string.h>
 
 #include "appstore.h"
+#include "cryptobot.h"
 #include "op.h"
 #include "provider.h"
+#include "razorpay.h"
 #include "revenuecat.h"
 #include "stripe.h"
+#include "telegram.h"
 
 enum terr
 provider_parse(const struct cfg *c, const char *provider, const char *body, size_t n, struct bev *e,
@@ -19,6 +22,13 @@ provider_parse(const struct cfg *c, const char *provider, const char *body, size
 		return appstore_parse(c, body, n, e, why, whysize);
 	if (strcmp(provider, "revenuecat") == 0)
 		return revenuecat_parse(c, body, n, e, why, whysize);
+	/* Razorpay's event id is a header, not in the body: the inbox row keeps it. */
+	if (strcmp(provider, "razorpay") == 0)
+		return razorpay_parse(c, NULL, body, n, e, why, whysize);
+	if (strcmp(provider, "telegram") == 0)
+		return telegram_parse(c, body, n, e, why, whysize);
+	if (strcmp(provider, "cryptobot") == 0)
+		return cryptobot_parse(c, body, n, e, why, whysize);
 	snprintf(why, whysize, "no parser for provider %s", provider);
 	return TERR_NOTFOUND;
 }
@@ -32,6 +42,10 @@ provider_test_allowed(const struct cfg *c, const char *provider)
 		return c->apple.sandbox;
 	if (strcmp(provider, "revenuecat") == 0)
 		return c->revenuecat.sandbox;
+	if (strcmp(provider, "razorpay") == 0)
+		return c->razorpay.test_mode;
+	if (strcmp(provider, "cryptobot") == 0)
+		return c->cryptobot.testnet;
 	/* tally's own events (operator, app, job) have no test mode. */
 	return op_is_source(provider);
 }

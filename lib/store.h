@@ -299,6 +299,10 @@ enum terr store_ledger_insert(struct store *s, struct ledger_row *r);
 enum terr store_ledger_of(struct store *s, const char *user, struct ledger_row *out, size_t max,
     size_t *n);
 
+/* Entries at or after since (ms), after after_id, in id order (exports). */
+enum terr store_ledger_since(struct store *s, int64_t since, int64_t after_id,
+    struct ledger_row *out, size_t max, size_t *n);
+
 /* --- audit and outbox --- */
 
 struct audit_row {

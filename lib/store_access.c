@@ -151,6 +151,84 @@ store_metrics_each(struct store *s,
 	return r == SQLITE_DONE ? TERR_OK : store_err(s, r, "metrics");
 }
 
+static enum terr
+gauge(struct store *s, enum stmt i, const char *name,
+    void (*fn)(void *arg, const char *gauge, const char *a, const char *b, int64_t n), void *arg)
+{
+	sqlite3_stmt *st = stmt(s, i);
+	int r;
+
+	if (st == NULL)
+		return TERR_DB;
+	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *a = (const char *)sqlite3_column_text(st, 0);
+		const char *b = (const char *)sqlite3_column_text(st, 1);
+		fn(arg, name, a != NULL ? a : "", b != NULL ? b : "", sqlite3_column_int64(st, 2));
+	}
+	stmt_done(st);
+	return r == SQLITE_DONE ? TERR_OK : store_err(s, r, name);
+}
+
+enum terr
+store_gauges(struct store *s,
+    void (*fn)(void *arg, const char *gauge, const char *a, const char *b, int64_t n), void *arg)
+{
+	enum terr rc;
+
+	if ((rc = gauge(s, STMT_INBOX_ATTENTION_COUNTS, "inbox", fn, arg)) != TERR_OK)
+		return rc;
+	return gauge(s, STMT_OUTBOX_STATE_COUNTS, "outbox", fn, arg);
+}
+
+/* --- the outbox --- */
+
+static void
+read_outbox(sqlite3_stmt *st, void *out)
+{
+	struct outbox_item *r = out;
+
+	r->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, r->kind, sizeof(r->kind));
+	col_text(st, 2, r->topic, sizeof(r->topic));
+	col_text(st, 3, r->user, sizeof(r->user));
+	col_text(st, 4, r->dedup_key, sizeof(r->dedup_key));
+	col_text(st, 5, r->payload, sizeof(r->payload));
+	col_text(st, 6, r->state, sizeof(r->state));
+	r->attempts = sqlite3_column_int64(st, 7);
+	r->next_at = sqlite3_column_int64(st, 8);
+	col_text(st, 9, r->last_error, sizeof(r->last_error));
+	r->created_at = sqlite3_column_int64(st, 10);
+}
+
+enum terr
+store_outbox_list(struct store *s, const char *state, int64_t after_id, struct outbox_item *out,
+    size_t max, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_LIST);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, state);
+	bind_i64(st, 2, after_id);
+	bind_i64(st, 3, (int64_t)max);
+	return store_many_rows(s, st, read_outbox, out, sizeof(*out), max, n, "outbox list");
+}
+
+enum terr
+store_outbox_retry(struct store *s, int64_t id, int64_t now)
+{
+	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_RETRY);
+	enum terr rc;
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, id);
+	bind_i64(st, 2, now);
+	if ((rc = step_done(s, st, "outbox retry")) != TERR_OK)
+		return rc;
+	return sqlite3_changes(s->db) == 0 ? TERR_NOTFOUND : TERR_OK;
+}
+
 /* --- job leases --- */
 
 enum terr

@@ -47,6 +47,36 @@ enum terr store_metric_add(struct store *s, const char *name, const char *labels
 enum terr store_metrics_each(struct store *s,
     void (*fn)(void *arg, const char *name, const char *labels, int64_t value), void *arg);
 
+/*
+ * Gauges read at scrape time: events needing attention by provider and
+ * state, and outbox rows pending and dead by kind. fn(arg, gauge, a, b, n)
+ * with gauge "inbox" (a provider, b state) or "outbox" (a kind, b state).
+ */
+enum terr store_gauges(struct store *s,
+    void (*fn)(void *arg, const char *gauge, const char *a, const char *b, int64_t n), void *arg);
+
+/* --- the outbox, as the operator sees it --- */
+
+struct outbox_item {
+	int64_t id;
+	char kind[16];
+	char topic[64];
+	char user[USER_ID_MAX + 1];
+	char dedup_key[2 * ID_MAX];
+	char payload[4096];
+	char state[16];
+	int64_t attempts;
+	int64_t next_at;
+	char last_error[REASON_MAX];
+	int64_t created_at;
+};
+
+/* Rows after after_id in id order, of one state ("pending", "sent", "dead") or all (NULL). */
+enum terr store_outbox_list(struct store *s, const char *state, int64_t after_id,
+    struct outbox_item *out, size_t max, size_t *n);
+/* A dead row back to pending, due now, its attempts reset; TERR_NOTFOUND when not dead. */
+enum terr store_outbox_retry(struct store *s, int64_t id, int64_t now);
+
 /* --- job leases --- */
 
 struct job_row {

@@ -165,7 +165,7 @@ store_grants_plan(struct store *s, const char *user, struct grant_row *out, size
 	return store_many_rows(s, st, read_grant, out, sizeof(*out), max, n, "plan grants");
 }
 
-static void
+void
 read_ledger(sqlite3_stmt *st, void *out)
 {
 	struct ledger_row *r = out;
@@ -216,7 +216,21 @@ store_ledger_of(struct store *s, const char *user, struct ledger_row *out, size_
 	return store_many_rows(s, st, read_ledger, out, sizeof(*out), max, n, "ledger of");
 }
 
-static void
+enum terr
+store_ledger_since(struct store *s, int64_t since, int64_t after_id, struct ledger_row *out,
+    size_t max, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, STMT_LEDGER_SINCE);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, since);
+	bind_i64(st, 2, after_id);
+	bind_i64(st, 3, (int64_t)max);
+	return store_many_rows(s, st, read_ledger, out, sizeof(*out), max, n, "ledger since");
+}
+
+void
 read_audit(sqlite3_stmt *st, void *out)
 {
 	struct audit_row *r = out;

@@ -91,6 +91,57 @@ enum stmt {
 	STMT_JOB_RENEW,
 	STMT_JOB_RELEASE,
 	STMT_JOBS_LIST,
+	STMT_INBOX_ATTENTION_COUNTS,
+	STMT_OUTBOX_STATE_COUNTS,
+	/* store_ops.c: the operator's views */
+	STMT_OUTBOX_LIST,
+	STMT_OUTBOX_RETRY,
+	STMT_LEDGER_SINCE,
+	/* store_jobs.c: the jobs' due work through their indexes, deliveries, lease takeover */
+	STMT_DUE_CREDITS,
+	STMT_DUE_GRACE,
+	STMT_DUE_PERIOD,
+	STMT_DUE_TRIAL,
+	STMT_DUE_ENDING,
+	STMT_DUE_FREE,
+	STMT_DUE_GRANTS,
+	STMT_DUE_ORDERS,
+	STMT_DUE_OUTBOX,
+	STMT_DUE_ATTENTION,
+	STMT_OUTBOX_CLAIM,
+	STMT_OUTBOX_SENT,
+	STMT_OUTBOX_FAILED,
+	STMT_JOB_TAKEOVER,
+	/* store_console.c: the support console's admins, sessions and views */
+	STMT_ADMIN_GET,
+	STMT_ADMIN_INSERT,
+	STMT_ADMIN_SET_PASSWORD,
+	STMT_SESSIONS_END_ADMIN,
+	STMT_SESSION_INSERT,
+	STMT_SESSION_GET,
+	STMT_SESSION_DELETE,
+	STMT_SESSIONS_PURGE,
+	STMT_LOGIN_FAILURE_GET,
+	STMT_LOGIN_FAILURE_ADD,
+	STMT_LOGIN_FAILURE_CLEAR,
+	STMT_LOGIN_FAILURES_PURGE,
+	STMT_CONSOLE_NEXT_LINK_KIND,
+	STMT_CONSOLE_NEXT_SUB_PROVIDER,
+	STMT_CONSOLE_NEXT_PAY_PROVIDER,
+	STMT_CONSOLE_NEXT_INBOX_PROVIDER,
+	STMT_CONSOLE_USER_EVENTS,
+	STMT_CONSOLE_ATTENTION,
+	STMT_CONSOLE_AUDIT_OF_EVENT,
+	STMT_CONSOLE_LEDGER_OF_EVENT,
+	STMT_CONSOLE_AUDIT_GET,
+	STMT_CONSOLE_SUBS_BY_STATE,
+	STMT_CONSOLE_SUBS_SERIES,
+	STMT_CONSOLE_INBOX_MAX_ID,
+	STMT_CONSOLE_INBOX_TIME_AT,
+	STMT_CONSOLE_FAILED_IN,
+	STMT_CONSOLE_LEDGER_MAX_ID,
+	STMT_CONSOLE_LEDGER_TIME_AT,
+	STMT_CONSOLE_LEDGER_SUMS,
 	STMT_BEGIN,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
@@ -148,5 +199,13 @@ int bind_i64(sqlite3_stmt *st, int i, int64_t v);
 
 /* Copy column i as text into out[size] ("" for NULL). */
 void col_text(sqlite3_stmt *st, int i, char *out, size_t size);
+
+/* Row readers of SUB_COLS, INBOX_COLS and ORDER_COLS (store_rows.c, store_orders.c), shared with store_jobs.c. */
+void read_sub(sqlite3_stmt *st, void *out);
+void read_inbox(sqlite3_stmt *st, void *out);
+void read_order(sqlite3_stmt *st, void *out);
+/* Row readers of LEDGER_COLS and AUDIT_COLS (store_credits.c), shared with store_console.c. */
+void read_ledger(sqlite3_stmt *st, void *out);
+void read_audit(sqlite3_stmt *st, void *out);
 
 #endif

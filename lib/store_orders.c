@@ -22,7 +22,7 @@ order_state_parse(const char *s)
 	return ORDER_PENDING;
 }
 
-static void
+void
 read_order(sqlite3_stmt *st, void *out)
 {
 	struct order_row *r = out;

@@ -250,7 +250,7 @@ store_links_of(struct store *s, const char *user, struct link_row *out, size_t m
 
 /* --- inbox --- */
 
-static void
+void
 read_inbox(sqlite3_stmt *st, void *out)
 {
 	struct inbox_row *r = out;
@@ -425,7 +425,7 @@ store_inbox_orphans(struct store *s, const char *provider, const char *kind, con
 
 /* --- subscriptions --- */
 
-static void
+void
 read_sub(sqlite3_stmt *st, void *out)
 {
 	struct sub_row *r = out;

@@ -25,6 +25,20 @@
 #define LEDGER_COLS "id, user_id, grant_id, amount, kind, reason, actor, inbox_id, created_at"
 #define AUDIT_COLS  "id, at, actor, user_id, action, object, detail, reason, inbox_id"
 
+/*
+ * A page of a walk through due work (store_jobs.c): rows of TABLE meeting
+ * COND (the partial index's own condition) after position (?1, ?2) in (KEY,
+ * ID) order with KEY <= ?3, at most ?4. Two halves, each an index seek: the
+ * rest of the rows at KEY = ?1, then those after it. (A row-value "(KEY, ID)
+ * > (?1, ?2)" seeks on KEY alone and rescans every row sharing one due time.)
+ */
+#define WALK(COLS, TABLE, COND, KEY, ID)                                                           \
+	"SELECT * FROM (SELECT " COLS ", " KEY " AS walk_k, " ID " AS walk_i FROM " TABLE          \
+	" WHERE " COND " AND " KEY " = ?1 AND " ID " > ?2 AND " KEY " <= ?3 ORDER BY " ID          \
+	" LIMIT ?4) UNION ALL SELECT * FROM (SELECT " COLS ", " KEY " AS walk_k, " ID              \
+	" AS walk_i FROM " TABLE " WHERE " COND " AND " KEY " > ?1 AND " KEY                       \
+	" <= ?3 ORDER BY " KEY ", " ID " LIMIT ?4) ORDER BY walk_k, walk_i LIMIT ?4"
+
 const char *const store_sql[STMT__MAX] = {
 	[STMT_USER_EXISTS] = "SELECT created_at, merged_into FROM users WHERE id = ?1",
 	[STMT_USER_MERGE] = "UPDATE users SET merged_into = ?2 WHERE id = ?1",
@@ -202,6 +216,138 @@ const char *const store_sql[STMT__MAX] = {
 	    "WHERE name = ?1 AND lease_owner = ?2",
 	[STMT_JOBS_LIST] = "SELECT name, lease_owner, lease_until, last_started_at, "
 			   "last_success_at, last_result FROM jobs ORDER BY name",
+
+	[STMT_INBOX_ATTENTION_COUNTS] =
+	    "SELECT provider, state, count(*) FROM inbox WHERE state = 'orphaned' OR "
+	    "state = 'unknown_product' OR state = 'failed' GROUP BY provider, state",
+	[STMT_OUTBOX_STATE_COUNTS] =
+	    "SELECT kind, 'pending', count(*) FROM outbox WHERE state = 'pending' GROUP BY kind "
+	    "UNION ALL SELECT kind, 'dead', count(*) FROM outbox WHERE state = 'dead' GROUP BY kind",
+	[STMT_OUTBOX_LIST] =
+	    "SELECT id, kind, topic, IFNULL(user_id, ''), dedup_key, payload, state, attempts, "
+	    "next_at, last_error, created_at FROM outbox WHERE id > ?2 AND "
+	    "(?1 IS NULL OR state = ?1) ORDER BY id LIMIT ?3",
+	[STMT_OUTBOX_RETRY] =
+	    "UPDATE outbox SET state = 'pending', attempts = 0, next_at = ?2, last_error = '' "
+	    "WHERE id = ?1 AND state = 'dead'",
+	[STMT_LEDGER_SINCE] = "SELECT " LEDGER_COLS " FROM ledger WHERE id > ?2 AND "
+			      "created_at >= ?1 ORDER BY id LIMIT ?3",
+
+	/*
+	 * store_jobs.c. Each walk of due work goes through one partial index of
+	 * migrations/0003 in (due time, id) order from a position (?1, ?2) up to
+	 * ?3, ?4 rows at a time (WALK); its WHERE repeats the index's own
+	 * condition literally so SQLite may use it.
+	 */
+	[STMT_DUE_CREDITS] =
+	    WALK(SUB_COLS, "subscriptions", "credits_next_at > 0", "credits_next_at", "id"),
+	[STMT_DUE_GRACE] =
+	    WALK(SUB_COLS, "subscriptions", "state = 'past_due'", "grace_until", "id"),
+	[STMT_DUE_PERIOD] = WALK(SUB_COLS, "subscriptions",
+	    "(state = 'active' OR state = 'canceled')", "period_end", "id"),
+	[STMT_DUE_TRIAL] = WALK(SUB_COLS, "subscriptions", "state = 'trialing'", "trial_end", "id"),
+	/* Of DUE_PERIOD's rows only those ending by themselves, filtered here, not row by row in C. */
+	[STMT_DUE_ENDING] = WALK(SUB_COLS, "subscriptions",
+	    "(state = 'active' OR state = 'canceled') AND (state = 'canceled' OR "
+	    "cancel_at_period_end = 1 OR (substr(ext_id, 1, 5) = 'plan:' AND provider != "
+	    "'balance'))",
+	    "period_end", "id"),
+	[STMT_DUE_FREE] = WALK("rowid, id, free_next_at", "users",
+	    "free_next_at > 0 AND merged_into IS NULL", "free_next_at", "rowid"),
+	[STMT_DUE_GRANTS] = WALK("id, user_id, expires_at", "grants",
+	    "remaining > 0 AND expires_at > 0", "expires_at", "id"),
+	[STMT_DUE_ORDERS] =
+	    WALK(ORDER_COLS ", rowid", "orders", "state = 'pending'", "expires_at", "rowid"),
+	[STMT_DUE_OUTBOX] = WALK("id, kind, topic, user_id, dedup_key, payload, attempts, next_at, "
+				 "created_at",
+	    "outbox", "state = 'pending'", "next_at", "id"),
+	[STMT_DUE_ATTENTION] =
+	    "SELECT " INBOX_COLS " FROM inbox WHERE (state = 'orphaned' OR "
+	    "state = 'unknown_product' OR state = 'failed') AND id > ?1 ORDER BY id LIMIT ?2",
+	[STMT_OUTBOX_CLAIM] = "UPDATE outbox SET attempts = attempts + 1, next_at = ?3 "
+			      "WHERE id = ?1 AND state = 'pending' AND attempts = ?2",
+	[STMT_OUTBOX_SENT] =
+	    "UPDATE outbox SET state = 'sent', last_error = '' WHERE id = ?1 AND state = 'pending'",
+	[STMT_OUTBOX_FAILED] = "UPDATE outbox SET state = ?2, last_error = ?3, next_at = ?4 "
+			       "WHERE id = ?1 AND state = 'pending'",
+	[STMT_JOB_TAKEOVER] =
+	    "UPDATE jobs SET lease_owner = ?3, lease_until = ?4, last_started_at = ?5 "
+	    "WHERE name = ?1 AND lease_owner = ?2",
+
+	/*
+	 * store_console.c: the support console. The walks (NEXT_*) step from
+	 * one (provider[, kind]) of a primary key or unique index to the next
+	 * (a loose index scan); ATTENTION and FAILED_IN repeat the condition of
+	 * the partial index inbox_attention literally so SQLite may use it; the
+	 * time lookups read one row by rowid for a binary search.
+	 */
+	[STMT_ADMIN_GET] =
+	    "SELECT name, password_hash, created_at, updated_at FROM admins WHERE name = ?1",
+	[STMT_ADMIN_INSERT] = "INSERT INTO admins (name, password_hash, created_at, updated_at) "
+			      "VALUES (?1, ?2, ?3, ?3)",
+	[STMT_ADMIN_SET_PASSWORD] =
+	    "UPDATE admins SET password_hash = ?2, updated_at = ?3 WHERE name = ?1",
+	[STMT_SESSIONS_END_ADMIN] = "DELETE FROM sessions WHERE admin = ?1",
+	[STMT_SESSION_INSERT] = "INSERT INTO sessions (token_hash, admin, csrf, created_at, "
+				"expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+	[STMT_SESSION_GET] =
+	    "SELECT admin, csrf, created_at, expires_at FROM sessions WHERE token_hash = ?1",
+	[STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
+	[STMT_SESSIONS_PURGE] = "DELETE FROM sessions WHERE expires_at <= ?1",
+	[STMT_LOGIN_FAILURE_GET] = "SELECT count, last_at FROM login_failures WHERE who = ?1",
+	[STMT_LOGIN_FAILURE_ADD] =
+	    "INSERT INTO login_failures (who, count, last_at) VALUES (?1, 1, ?2) "
+	    "ON CONFLICT (who) DO UPDATE SET count = CASE WHEN login_failures.last_at < ?3 "
+	    "THEN 1 ELSE login_failures.count + 1 END, last_at = excluded.last_at",
+	[STMT_LOGIN_FAILURE_CLEAR] = "DELETE FROM login_failures WHERE who = ?1",
+	[STMT_LOGIN_FAILURES_PURGE] = "DELETE FROM login_failures WHERE last_at < ?1",
+	/* Two seeks: the next kind of this provider, else the first of the next provider. */
+	[STMT_CONSOLE_NEXT_LINK_KIND] =
+	    "SELECT * FROM (SELECT provider, kind FROM links WHERE provider = ?1 AND kind > ?2 "
+	    "ORDER BY kind LIMIT 1) UNION ALL SELECT * FROM (SELECT provider, kind FROM links "
+	    "WHERE provider > ?1 ORDER BY provider, kind LIMIT 1) LIMIT 1",
+	[STMT_CONSOLE_NEXT_SUB_PROVIDER] =
+	    "SELECT provider FROM subscriptions WHERE provider > ?1 ORDER BY provider LIMIT 1",
+	[STMT_CONSOLE_NEXT_PAY_PROVIDER] =
+	    "SELECT provider FROM payment_keys WHERE provider > ?1 ORDER BY provider LIMIT 1",
+	[STMT_CONSOLE_NEXT_INBOX_PROVIDER] =
+	    "SELECT provider FROM inbox WHERE provider > ?1 ORDER BY provider LIMIT 1",
+	[STMT_CONSOLE_USER_EVENTS] = "SELECT " INBOX_COLS " FROM inbox WHERE user_id = ?1 "
+				     "AND id < ?2 ORDER BY id DESC LIMIT ?3",
+	[STMT_CONSOLE_ATTENTION] =
+	    "SELECT " INBOX_COLS " FROM inbox WHERE (state = 'orphaned' OR "
+	    "state = 'unknown_product' OR state = 'failed') AND state = ?1 AND id < ?2 "
+	    "ORDER BY id DESC LIMIT ?3",
+	[STMT_CONSOLE_AUDIT_OF_EVENT] = "SELECT " AUDIT_COLS " FROM audit WHERE user_id = ?1 "
+					"AND inbox_id = ?2 ORDER BY id LIMIT ?3",
+	[STMT_CONSOLE_LEDGER_OF_EVENT] = "SELECT " LEDGER_COLS " FROM ledger WHERE user_id = ?1 "
+					 "AND inbox_id = ?2 ORDER BY id LIMIT ?3",
+	[STMT_CONSOLE_AUDIT_GET] = "SELECT " AUDIT_COLS " FROM audit WHERE id = ?1",
+	[STMT_CONSOLE_SUBS_BY_STATE] =
+	    "SELECT provider, state, live, count(*) FROM subscriptions WHERE state = 'trialing' "
+	    "OR state = 'active' OR state = 'past_due' OR state = 'canceled' "
+	    "GROUP BY provider, state, live ORDER BY provider, state, live DESC",
+	/* Per subscription: the day it began (d0) and the day it lost access (d1; -1: has it). */
+	[STMT_CONSOLE_SUBS_SERIES] =
+	    "SELECT d0, d1, count(*) FROM (SELECT (max(created_at, ?1) - ?1) / ?2 AS d0, "
+	    "-1 AS d1 FROM subscriptions WHERE state = 'trialing' OR state = 'active' "
+	    "OR state = 'past_due' OR state = 'canceled' UNION ALL "
+	    "SELECT (max(created_at, ?1) - ?1) / ?2, (updated_at - ?1) / ?2 FROM subscriptions "
+	    "WHERE (state = 'paused' OR state = 'expired' OR state = 'revoked' OR "
+	    "state = 'refunded') AND updated_at >= ?1 + ?2) GROUP BY d0, d1",
+	[STMT_CONSOLE_INBOX_MAX_ID] = "SELECT IFNULL(max(id), 0) FROM inbox",
+	[STMT_CONSOLE_INBOX_TIME_AT] =
+	    "SELECT id, received_at FROM inbox WHERE id >= ?1 ORDER BY id LIMIT 1",
+	[STMT_CONSOLE_FAILED_IN] =
+	    "SELECT count(*) FROM inbox WHERE (state = 'orphaned' OR state = 'unknown_product' "
+	    "OR state = 'failed') AND state = 'failed' AND id >= ?1 AND id < ?2",
+	[STMT_CONSOLE_LEDGER_MAX_ID] = "SELECT IFNULL(max(id), 0) FROM ledger",
+	[STMT_CONSOLE_LEDGER_TIME_AT] =
+	    "SELECT id, created_at FROM ledger WHERE id >= ?1 ORDER BY id LIMIT 1",
+	[STMT_CONSOLE_LEDGER_SUMS] =
+	    "SELECT IFNULL(SUM(CASE WHEN kind = 'grant' THEN amount ELSE 0 END), 0), "
+	    "IFNULL(-SUM(CASE WHEN kind = 'spend' THEN amount ELSE 0 END), 0) FROM ledger "
+	    "WHERE id >= ?1",
 
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",

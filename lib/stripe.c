@@ -40,10 +40,10 @@ enum terr
 stripe_verify(const struct stripe_verifier *v, const char *header, const char *body, size_t n,
     int64_t now, const char **why)
 {
-	unsigned char sigs[STRIPE_SIG_MAX][SHA256_LEN], mac[SHA256_LEN];
+	unsigned char sigs[STRIPE_SIG_MAX][SHA256_LEN];
 	const char *p, *item, *eq, *end;
 	char tbuf[24];
-	size_t nsig = 0, i, j, len;
+	size_t nsig = 0, len;
 	int64_t t = -1;
 	struct iov parts[3];
 
@@ -107,18 +107,12 @@ stripe_verify(const struct stripe_verifier *v, const char *header, const char *b
 	parts[1].n = 1;
 	parts[2].p = body;
 	parts[2].n = n;
-	for (i = 0; i < v->n; i++) {
-		if (hmac_sha256(&v->keys[i], parts, 3, mac) != TERR_OK) {
-			*why = "signature computation failed";
-			return TERR_INTERNAL;
-		}
-		for (j = 0; j < nsig; j++)
-			if (ct_eq(mac, sigs[j], SHA256_LEN))
-				goto matched;
+	switch (
+	    hmac_match(v->keys, v->n, parts, 3, (const unsigned char(*)[SHA256_LEN])sigs, nsig)) {
+	case -1: *why = "signature computation failed"; return TERR_INTERNAL;
+	case 0: *why = "no signature matches the body"; return TERR_AUTH;
+	default: break;
 	}
-	*why = "no signature matches the body";
-	return TERR_AUTH;
-matched:
 	/* The signature is checked first, so a forged timestamp is never reported as stale. */
 	if (t * 1000 < now - v->tolerance || t * 1000 > now + v->tolerance) {
 		*why = "timestamp outside the tolerance window";

@@ -62,6 +62,7 @@ int cli_run_op(struct cli *c, struct op_action *a, const char *done);
 
 int cmd_migrate(struct cli *c);
 int cmd_verify(struct cli *c);
+int cmd_backup(struct cli *c);
 int cmd_user_show(struct cli *c);
 int cmd_credits_grant(struct cli *c);
 int cmd_credits_revoke(struct cli *c);
@@ -73,5 +74,21 @@ int cmd_events_replay(struct cli *c);
 int cmd_apple_status(struct cli *c);
 int cmd_apple_missed(struct cli *c);
 int cmd_revenuecat_sync(struct cli *c);
+int cmd_checkout(struct cli *c);
+int cmd_orders_show(struct cli *c);
+int cmd_telegram_refund(struct cli *c);
+int cmd_razorpay_verify(struct cli *c);
+int cmd_user_history(struct cli *c);
+int cmd_subscription_set(struct cli *c);
+int cmd_promo(struct cli *c);
+int cmd_outbox_list(struct cli *c);
+int cmd_outbox_retry(struct cli *c);
+int cmd_export_ledger(struct cli *c);
+int cmd_rebuild(struct cli *c);
+int cmd_keys_create(struct cli *c);
+int cmd_keys_list(struct cli *c);
+int cmd_keys_revoke(struct cli *c);
+int cmd_admin_create(struct cli *c);
+int cmd_admin_passwd(struct cli *c);
 
 #endif

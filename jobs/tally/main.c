@@ -73,10 +73,27 @@ cli_usage(void)
 	      "  events show INBOX_ID [--json]\n"
 	      "  events replay INBOX_ID | --state STATE\n"
 	      "  verify [--json]\n"
+	      "  backup DEST [--force] [--json]\n"
 	      "  apple status ORIGINAL_TRANSACTION_ID [--history] [--sandbox] [--json]\n"
 	      "  apple missed --since TIME|AGE [--until TIME] [--only-failures] [--sandbox]\n"
 	      "               [--dry-run] [--json]\n"
-	      "  revenuecat sync USER [--dry-run] [--json] [--operator NAME]\n",
+	      "  revenuecat sync USER [--dry-run] [--json] [--operator NAME]\n"
+	      "  checkout USER PROVIDER PRODUCT [--json] [--operator NAME]\n"
+	      "  orders show ORDER_ID [--json]\n"
+	      "  telegram refund CHARGE_ID --reason TEXT [--telegram-user ID] [--json]\n"
+	      "  razorpay verify USER ORDER_OR_SUBSCRIPTION_ID PAYMENT_ID SIGNATURE [--json]\n"
+	      "  user history ID [--json]\n"
+	      "  subscription set ID STATE --reason TEXT\n"
+	      "  promo credits USER AMOUNT --reason TEXT [--expires TIME]\n"
+	      "  promo entitlement USER NAME --reason TEXT [--until TIME]\n"
+	      "  outbox list [--state pending|sent|dead] [--limit N] [--json]\n"
+	      "  outbox retry ID\n"
+	      "  export ledger --since TIME\n"
+	      "  rebuild [--into PATH] [--keep] [--json]\n"
+	      "  keys create --name NAME --scopes read,spend,admin [--json]\n"
+	      "  keys list [--json]\n"
+	      "  keys revoke KEY_ID [--reason TEXT]\n"
+	      "  admin create NAME | admin passwd NAME   (password on stdin or typed)\n",
 	    stderr);
 	return 2;
 }
@@ -138,7 +155,7 @@ static int
 is_flag(const char *a)
 {
 	static const char *const flags[] = { "--dry-run", "--force", "--sandbox", "--history",
-		"--only-failures", NULL };
+		"--only-failures", "--keep", NULL };
 	size_t i;
 
 	for (i = 0; flags[i] != NULL; i++)
@@ -213,6 +230,7 @@ static const struct command {
 } commands[] = {
 	{ "migrate", NULL, cmd_migrate },
 	{ "verify", NULL, cmd_verify },
+	{ "backup", NULL, cmd_backup },
 	{ "user", "show", cmd_user_show },
 	{ "credits", "grant", cmd_credits_grant },
 	{ "credits", "revoke", cmd_credits_revoke },
@@ -224,6 +242,22 @@ static const struct command {
 	{ "apple", "status", cmd_apple_status },
 	{ "apple", "missed", cmd_apple_missed },
 	{ "revenuecat", "sync", cmd_revenuecat_sync },
+	{ "checkout", NULL, cmd_checkout },
+	{ "orders", "show", cmd_orders_show },
+	{ "telegram", "refund", cmd_telegram_refund },
+	{ "razorpay", "verify", cmd_razorpay_verify },
+	{ "user", "history", cmd_user_history },
+	{ "subscription", "set", cmd_subscription_set },
+	{ "promo", NULL, cmd_promo },
+	{ "outbox", "list", cmd_outbox_list },
+	{ "outbox", "retry", cmd_outbox_retry },
+	{ "export", "ledger", cmd_export_ledger },
+	{ "rebuild", NULL, cmd_rebuild },
+	{ "keys", "create", cmd_keys_create },
+	{ "keys", "list", cmd_keys_list },
+	{ "keys", "revoke", cmd_keys_revoke },
+	{ "admin", "create", cmd_admin_create },
+	{ "admin", "passwd", cmd_admin_passwd },
 	{ NULL, NULL, NULL },
 };
 

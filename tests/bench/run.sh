@@ -10,11 +10,12 @@
 #   (f) tally x2  two tally-stripe processes writing one database, FULL
 #   (g) apple     nginx + tally-appstore, FULL: ~7.5 KB App Store notifications
 #                 (three ES256 JWS each), and verifications/s in-process
+#   (h) api       nginx + tally-api: GET /v1/users/{id} and POST .../spend, FULL
 # For each: requests/s, p50, p99, CPU per request (server, and nginx), peak RSS.
 # Then one CGI-mode request's wall time (best and mean of 20).
 # Figures, not verdicts: shared, noisy machines; compare the ratios.
 #   BENCH_SECONDS (10)  BENCH_CONNS (32)  BENCH_ONLY (regex of case names: ceiling,
-#   tally-full, tally-normal, peer-full, peer-normal, tally-full-x2, apple, cgi; default all)
+#   tally-full, tally-normal, peer-full, peer-normal, tally-full-x2, apple, api, cgi; default all)
 #   BENCH_LONG=1        also run tally for ~1 M requests and sample its RSS
 set -euo pipefail
 cd "$(dirname "$0")/../.."
@@ -206,6 +207,37 @@ EOF2
 	APPLE_MICRO=$(build/bench/apple_micro "$work/apple-root.pem" "$work/apple-one.json" 2 | tr '\n' ';')
 }
 
+# The app-facing API: GET /v1/users/{id} and POST .../spend (1 credit, unique keys)
+# over 1000 registered users with 100000 credits each, FULL.
+case_api() {
+	local tp key users=1000 i
+	cat >"$work/api.json" <<'EOF2'
+{"free_tier": {"signup_credits": 100000, "entitlements": ["basic"]}, "products": {}}
+EOF2
+	rm -rf "$work/run" "$work/db"
+	mkdir -p "$work/run" "$work/db"
+	export TALLY_DB="$work/db/tally.db"
+	TALLY_CONFIG="$work/api.json" bin/tally migrate >/dev/null
+	key=$(TALLY_CONFIG="$work/api.json" bin/tally keys create --name bench --scopes admin --json |
+		sed 's/.*"key":"\([^"]*\)".*/\1/')
+	TALLY_CONFIG="$work/api.json" bin/tally-api --listen "$work/run/api.sock" 2>"$work/api.log" &
+	tp=$!
+	pids+=("$tp")
+	wait_sock "$work/run/api.sock"
+	start_nginx
+	log "bench: registering $users users"
+	for ((i = 0; i < users; i++)); do
+		curl -s -o /dev/null -d "" -H "Authorization: Bearer $key" \
+			"http://127.0.0.1:$port/v1/users/bench_user_$i"
+	done
+	BENCH_LUA=tests/bench/api.lua BENCH_MODE=get BENCH_KEY=$key BENCH_USERS=$users \
+		measure api-get "http://127.0.0.1:$port" "$(tree_of "$tp")" 1
+	BENCH_LUA=tests/bench/api.lua BENCH_MODE=spend BENCH_KEY=$key BENCH_USERS=$users \
+		measure api-spend "http://127.0.0.1:$port" "$(tree_of "$tp")" 1
+	log "bench: api-spend left $(sqlite3 "$TALLY_DB" "SELECT count(*) FROM answers") answers"
+	stop_all
+}
+
 run_case() { [[ $1 =~ ^($ONLY)$ ]] && "${@:2}" || true; }
 run_case ceiling case_ceiling
 run_case tally-full case_tally tally-full full 1
@@ -214,6 +246,7 @@ run_case peer-full case_peer peer-full full
 run_case peer-normal case_peer peer-normal normal
 run_case tally-full-x2 case_tally tally-full-x2 full 2
 run_case apple case_apple
+run_case api case_api
 
 if [[ -n ${BENCH_LONG:-} ]]; then
 	# RSS over a long run: unique events first, then the file again (duplicates

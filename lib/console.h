@@ -1,0 +1,54 @@
+/*
+ * The support console (bin/tally-console, mounted under /admin by the web
+ * server): server-rendered HTML pages to find a customer, see why they have
+ * what they have, and mend it. Every change is one of tally's own operator
+ * events (op.h, actor "operator:<admin>") applied through the same group
+ * commit as the webhooks; replays and outbox retries, which are not events,
+ * write an audit row of their own.
+ *
+ *   lib/console.c          routing, the session gate, answers and headers
+ *   lib/console_auth.c     passwords, login, sessions, CSRF, throttling
+ *   lib/console_html.c     escaping, the page frame, forms, the stylesheet
+ *   lib/console_pages.c    overview, search, user, event, attention, outbox
+ *   lib/console_actions.c  the forms' POSTs
+ *   lib/console_chart.c    the overview's SVG chart
+ *
+ * The README's "support console" section describes each page and action.
+ */
+#ifndef TALLY_CONSOLE_H
+#define TALLY_CONSOLE_H
+
+#include <stddef.h>
+
+#include "handler.h"
+#include "store_console.h"
+
+/* The largest request body read: a form of short fields (a reason is at most 500 bytes). */
+#define CONSOLE_BODY_MAX (16 * 1024)
+
+/* Passwords: at least this long (a passphrase), at most this long (scrypt reads it all). */
+#define CONSOLE_PW_MIN 12
+#define CONSOLE_PW_MAX 1024
+
+/* Once at start: state for console_serve. */
+enum terr console_init(void **state, const struct cfg *c, char *why, size_t whysize);
+void console_fini(void *state);
+
+/* Answer one request (struct handler.serve). */
+void console_serve(void *state, struct svc *s, struct http_req *r);
+
+/*
+ * Hash password for storage in out: scrypt (RFC 7914) with N = 2^17, r = 8,
+ * p = 1 (128 MiB, about a third of a second), a 16-byte random salt and a
+ * 32-byte result, written "$scrypt$ln=17,r=8,p=1$<salt>$<hash>" (base64url,
+ * unpadded). TERR_INTERNAL when OpenSSL fails.
+ */
+enum terr console_pw_hash(const char *password, char out[ADMIN_HASH_MAX]);
+
+/*
+ * 1 when password matches stored (parameters read from it, result compared
+ * in constant time), 0 when it does not or stored is malformed.
+ */
+int console_pw_verify(const char *password, const char *stored);
+
+#endif

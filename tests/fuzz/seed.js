@@ -1,0 +1,102 @@
+'use strict';
+// Write the seed corpus of the fuzz targets (tests/fuzz/corpus/<target>/)
+// from the test suite's own builders: real-shaped provider bodies, signed
+// headers, tally's events, configs, requests. Run from tests/: node fuzz/seed.js
+const crypto = require('crypto');
+const fs = require('fs');
+const path = require('path');
+const S = require('../lib/stripe-events');
+const A = require('../lib/apple');
+const R = require('../lib/revenuecat-events');
+
+const ROOT = path.join(__dirname, 'corpus');
+function put(target, name, data) {
+  const dir = path.join(ROOT, target);
+  fs.mkdirSync(dir, { recursive: true });
+  fs.writeFileSync(path.join(dir, name), data);
+}
+
+// Stripe: "header\nbody", signed for whsec_fuzz at 1700000000.
+const t = 1700000000;
+const stripeEvents = [
+  S.event('checkout.session.completed', S.checkoutSession({ mode: 'payment', paymentIntent: 'pi_1', clientReferenceId: 'u1', metadata: { product: 'credits_500' } }), { created: t }),
+  S.event('customer.subscription.created', S.subscription({ id: 'sub_1', customer: 'cus_1', price: 'price_pro_monthly' }), { created: t }),
+  S.event('invoice.paid', S.invoice({ id: 'in_1', customer: 'cus_1', subscription: 'sub_1', price: 'price_pro_monthly', paymentIntent: 'pi_2' }), { created: t }),
+  S.event('invoice.paid', S.invoice({ id: 'in_2', customer: 'cus_1', subscription: 'sub_1', price: 'price_pro_monthly', version: S.PRE_BASIL }), { created: t, version: S.PRE_BASIL }),
+  S.event('charge.refunded', S.charge({ amount: 500, paymentIntent: 'pi_1' }), { created: t }),
+  S.event('charge.dispute.created', S.dispute({ amount: 500, charge: 'ch_1' }), { created: t }),
+  S.event('invoice_payment.paid', S.invoicePayment({ invoice: 'in_1', paymentIntent: 'pi_2' }), { created: t }),
+];
+stripeEvents.forEach((e, i) => {
+  const body = JSON.stringify(e);
+  put('fuzz_stripe', `event-${i}`, `${S.sign(body, 'whsec_fuzz', t)}\n${body}`);
+  put('fuzz_json', `stripe-${i}`, body);
+});
+put('fuzz_stripe', 'bad-header', 't=1,v1=zz,v0=aa\n{}');
+
+// App Store: notification bodies of a test chain (they map, and fail the chain to Apple's root).
+const pki = A.makePki();
+const types = [['SUBSCRIBED', 'INITIAL_BUY'], ['DID_RENEW', null], ['EXPIRED', 'VOLUNTARY'], ['REFUND', null],
+  ['ONE_TIME_CHARGE', null], ['DID_FAIL_TO_RENEW', 'GRACE_PERIOD'], ['TEST', null]];
+types.forEach(([type, sub], i) => {
+  const tx = A.transaction({ appAccountToken: crypto.randomUUID(), now: t * 1000 });
+  const n = A.notification(type, sub, { chain: pki.chains.good, tx: type === 'TEST' ? undefined : tx, renewal: A.renewalInfo(tx), signedDate: t * 1000, status: 1 });
+  put('fuzz_appstore', `note-${i}`, n.body);
+});
+for (const f of ['testNotification', 'wrongBundleId', 'missingX5CHeaderClaim']) {
+  put('fuzz_appstore', `apple-${f}`, JSON.stringify({ signedPayload: fs.readFileSync(path.join(__dirname, '..', 'vectors', 'apple', f), 'utf8').trim() }));
+}
+fs.rmSync(pki.dir, { recursive: true, force: true });
+
+// User tokens.
+const b64u = (x) => Buffer.from(JSON.stringify(x)).toString('base64url');
+const secret = 'fuzz-secret-0123456789abcdef0123456789';
+const jwt = (claims, alg = 'HS256') => {
+  const h = b64u({ alg, typ: 'JWT' });
+  const c = b64u(claims);
+  return `${h}.${c}.${crypto.createHmac('sha256', secret).update(`${h}.${c}`).digest('base64url')}`;
+};
+put('fuzz_jwt', 'good', jwt({ sub: 'u_fuzz', exp: 2000000000 }));
+put('fuzz_jwt', 'none', jwt({ sub: 'u_fuzz', exp: 2000000000 }, 'none'));
+put('fuzz_jwt', 'expired', jwt({ sub: 'u_fuzz', exp: 1 }));
+
+// RevenueCat events and a subscriber answer.
+const rc = [R.initialPurchase({ user: 'u1', product: 'pro_monthly' }), R.renewal({ user: 'u1' }), R.cancellation({ user: 'u1' }),
+  R.expiration({ user: 'u1' }), R.transfer({ from: ['a'], to: ['b'] }), R.virtualCurrency({ user: 'u1', adjustments: [[5, 'GEM']] }),
+  R.testEvent()];
+rc.forEach((e, i) => put('fuzz_revenuecat', `event-${i}`, JSON.stringify(e)));
+put('fuzz_revenuecat', 'subscriber', JSON.stringify({
+  request_date_ms: t * 1000, subscriber: { original_app_user_id: 'u1', subscriptions: { pro_monthly: { expires_date: '2030-01-01T00:00:00Z', purchase_date: '2029-12-01T00:00:00Z', store: 'app_store', is_sandbox: false, store_transaction_id: '1' } }, non_subscriptions: {}, entitlements: {} },
+}));
+
+// Configs.
+for (const f of ['tally.example.json', 'tally.dev.json']) {
+  put('fuzz_cfg', f, fs.readFileSync(path.join(__dirname, '..', '..', 'deploy', f)));
+}
+put('fuzz_cfg', 'full', JSON.stringify({
+  stripe: { test_mode: true, tolerance: '5m' }, policy: { grace_period: '3d' }, http: { timeout: '5s' },
+  apple: { bundle_id: 'com.x', app_apple_id: 1, sandbox: true }, revenuecat: { sandbox: false },
+  free_tier: { signup_credits: 5, monthly_credits: 2, entitlements: ['basic'] }, trial: { product: 'pro', duration: '7d' },
+  checkout: { success_url: 'https://x/ok', cancel_url: 'https://x/no' },
+  products: { pro: { kind: 'subscription', credits: 10, credit_period: '1mo', entitlements: ['pro'], price_credits: 5, period: '1y', match: { stripe: ['p'] } } },
+}));
+
+// tally's own events: a source byte (0 operator, 1 app, 2 job), then the body.
+const ops = [
+  [0, { id: 'op_1', action: 'credits.grant', user_id: 'u1', amount: 5, expires_at: 0, reason: 'r', operator: 'alice', at: 1 }],
+  [0, { id: 'op_2', action: 'links.add', user_id: 'u1', amount: 0, expires_at: 0, reason: '', operator: 'a', at: 1, link: { provider: 'stripe', kind: 'customer', id: 'cus_1' } }],
+  [0, { id: 'op_3', action: 'subscription.set', user_id: 'u1', amount: 0, expires_at: 0, reason: 'x', operator: 'a', at: 1, sub_id: 3, state: 'revoked' }],
+  [1, { id: 'spend:u1:k', action: 'credits.spend', user_id: 'u1', amount: 3, expires_at: 0, reason: '', operator: 'key', at: 1, request_hash: 'ab' }],
+  [1, { id: 'o1', action: 'order.create', user_id: 'u1', amount: 0, expires_at: 0, reason: '', operator: 'key', at: 1, order: { id: 'ord_1', provider: 'razorpay', product: 'pack', amount: 49900, currency: 'INR', expires_at: 9 } }],
+  [1, { id: 'r1', action: 'referrer.set', user_id: 'u1', amount: 0, expires_at: 0, reason: '', operator: 'key', at: 1, referrer: 'u2' }],
+  [2, { id: 'reset:1:5', action: 'credits.reset', user_id: 'u1', amount: 0, expires_at: 0, reason: '', operator: 'renewals', at: 1, sub_id: 1, ends_at: 5 }],
+  [2, { id: 'n1', action: 'notice', user_id: 'u1', amount: 0, expires_at: 0, reason: '', operator: 'reminders', at: 1, name: 'trial_ending', key: 'k', sub_id: 1 }],
+];
+ops.forEach(([src, body], i) => put('fuzz_op', `op-${i}`, Buffer.concat([Buffer.from([src]), Buffer.from(JSON.stringify(body))])));
+
+// Requests in CGI form: METHOD \n PATH \n CONTENT_LENGTH \n headers \n \n body.
+const body = JSON.stringify(stripeEvents[0]);
+put('fuzz_http', 'post', `POST\n/webhooks/stripe\n${body.length}\nStripe-Signature: t=1,v1=00\nContent-Type: application/json\n\n${body}`);
+put('fuzz_http', 'get', 'GET\n/v1/users/u1\n\nAuthorization: Bearer tk_x\n\n');
+put('fuzz_http', 'short', 'POST\n/x\n100\n\nabc');
+put('fuzz_json', 'nested', '{"a":[1,{"b":null,"c":"\\u00e9\\ud83d\\ude00"}],"d":-0.5e10}');
