@@ -26,6 +26,7 @@
 #include "log.h"
 #include "metrics.h"
 #include "store.h"
+#include "tally_limits.h"
 #include "text.h"
 #include "tm.h"
 #include "writer.h"
@@ -186,6 +187,12 @@ serve_one(struct hctx *x, struct http_req *r, struct bev *e, struct svc *sv)
 
 	memset(&ie, 0, sizeof(ie));
 	e->id[0] = '\0';
+	/* Limits before anything reads a header (lib/tally_limits.h). */
+	if (!http_headers_fit(r, HEADER_MAX)) {
+		http_error(r, 431, "header_too_large", "a request header is longer than 4 KiB");
+		log_request(x, r, NULL, NULL, "header too large", t0);
+		return;
+	}
 	if (x->h->serve != NULL && x->refuse[0] == '\0') {
 		serve_service(x, sv, r, t0);
 		return;

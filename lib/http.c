@@ -34,6 +34,20 @@ http_param(const struct http_req *r, const char *name)
 	return getenv(name);
 }
 
+int
+http_headers_fit(const struct http_req *r, size_t max)
+{
+	extern char **environ;
+	char **env = r->fcgi != NULL ? r->fcgi->envp : environ;
+	const char *eq;
+
+	for (; env != NULL && *env != NULL; env++)
+		if (strncmp(*env, "HTTP_", 5) == 0 && (eq = strchr(*env, '=')) != NULL &&
+		    strlen(eq + 1) > max)
+			return 0;
+	return 1;
+}
+
 const char *
 http_header(const struct http_req *r, const char *name)
 {
@@ -145,6 +159,7 @@ http_status_text(int status)
 	case 411: return "Length Required";
 	case 413: return "Content Too Large";
 	case 415: return "Unsupported Media Type";
+	case 431: return "Request Header Fields Too Large";
 	case 422: return "Unprocessable Content";
 	case 429: return "Too Many Requests";
 	case 500: return "Internal Server Error";

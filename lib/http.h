@@ -31,6 +31,8 @@ const char *http_param(const struct http_req *r, const char *name);
  */
 const char *http_header(const struct http_req *r, const char *name);
 const char *http_method(const struct http_req *r);
+/* 1 when every request header's value is at most max bytes (HEADER_MAX): else answer 431. */
+int http_headers_fit(const struct http_req *r, size_t max);
 /* The path of the request without its query string ("/webhooks/stripe"). */
 void http_path(const struct http_req *r, char *out, size_t size);
 

@@ -57,6 +57,20 @@ on_wal(void *arg, int pages)
 	}
 }
 
+/* The writer's connection again (after a storage failure), watched for WAL growth. */
+static enum terr
+reopen(struct writer *w)
+{
+	enum terr rc;
+
+	if ((rc = store_open(&w->wst, w->c->db_path, STORE_RW)) != TERR_OK) {
+		w->wst = NULL;
+		return rc;
+	}
+	store_wal_watch(w->wst, on_wal, w);
+	return TERR_OK;
+}
+
 static void *
 writer_main(void *arg)
 {
@@ -65,6 +79,7 @@ writer_main(void *arg)
 	struct apply_result *res[WRITER_BATCH_MAX];
 	struct job *batch[WRITER_BATCH_MAX];
 	size_t n, i;
+	enum terr rc;
 
 	for (;;) {
 		pthread_mutex_lock(&w->mu);
@@ -87,7 +102,22 @@ writer_main(void *arg)
 			ev[i] = batch[i]->e;
 			res[i] = batch[i]->res;
 		}
-		apply_batchv(w->wst, w->c, ev, res, n, tm_now_ms());
+		if (w->wst == NULL && reopen(w) != TERR_OK) {
+			for (i = 0; i < n; i++) {
+				memset(res[i], 0, sizeof(*res[i]));
+				res[i]->err = TERR_DB;
+			}
+		} else if ((rc = apply_batchv(w->wst, w->c, ev, res, n, tm_now_ms())) != TERR_OK &&
+		    rc != TERR_BUSY) {
+			/*
+			 * The storage failed (disk full, the file read-only, an I/O error):
+			 * nothing was committed and each request answers 503. The next
+			 * batch starts on a fresh connection, so a fault that was mended
+			 * (space freed, permissions restored) mends the writer too.
+			 */
+			store_close(w->wst);
+			w->wst = NULL;
+		}
 		pthread_mutex_lock(&w->mu);
 		w->batches++;
 		w->events += (int64_t)n;

@@ -100,3 +100,22 @@ put('fuzz_http', 'post', `POST\n/webhooks/stripe\n${body.length}\nStripe-Signatu
 put('fuzz_http', 'get', 'GET\n/v1/users/u1\n\nAuthorization: Bearer tk_x\n\n');
 put('fuzz_http', 'short', 'POST\n/x\n100\n\nabc');
 put('fuzz_json', 'nested', '{"a":[1,{"b":null,"c":"\\u00e9\\ud83d\\ude00"}],"d":-0.5e10}');
+
+// The direct providers: a byte (0 Razorpay, 1 Telegram, 2 CryptoBot), then "header\nbody".
+const rzpBody = JSON.stringify({ entity: 'event', account_id: 'acc_1', event: 'payment.captured', contains: ['payment'], created_at: t,
+  payload: { payment: { entity: { id: 'pay_1', entity: 'payment', amount: 49900, currency: 'INR', status: 'captured', order_id: 'order_1', notes: { tally_order: 'ord_1' } } } } });
+const rzpSub = JSON.stringify({ entity: 'event', event: 'subscription.charged', contains: ['subscription', 'payment'], created_at: t,
+  payload: { subscription: { entity: { id: 'sub_1', plan_id: 'plan_1', status: 'active', current_start: t, current_end: t + 2592000, paid_count: 2, notes: { user_id: 'u1' } } },
+    payment: { entity: { id: 'pay_2', amount: 99900, currency: 'INR', status: 'captured', invoice_id: 'inv_1' } } } });
+for (const [i, b] of [rzpBody, rzpSub].entries()) {
+  put('fuzz_direct', `razorpay-${i}`, Buffer.concat([Buffer.from([0]), Buffer.from(`${crypto.createHmac('sha256', 'rzp_fuzz_secret').update(b).digest('hex')}\n${b}`)]));
+}
+const tgPay = JSON.stringify({ update_id: 10, message: { message_id: 1, date: t, chat: { id: 7, type: 'private' }, from: { id: 7, is_bot: false, first_name: 'a' },
+  successful_payment: { currency: 'XTR', total_amount: 250, invoice_payload: 'ord_1', telegram_payment_charge_id: 'ch_1', provider_payment_charge_id: '', subscription_expiration_date: t + 2592000, is_recurring: true, is_first_recurring: true } } });
+const tgPre = JSON.stringify({ update_id: 11, pre_checkout_query: { id: 'q1', from: { id: 7 }, currency: 'XTR', total_amount: 250, invoice_payload: 'ord_1' } });
+const tgRefund = JSON.stringify({ update_id: 12, message: { message_id: 2, date: t, chat: { id: 7, type: 'private' }, from: { id: 7 }, refunded_payment: { currency: 'XTR', total_amount: 250, invoice_payload: 'ord_1', telegram_payment_charge_id: 'ch_1' } } });
+for (const [i, b] of [tgPay, tgPre, tgRefund].entries()) put('fuzz_direct', `telegram-${i}`, Buffer.concat([Buffer.from([1]), Buffer.from(`secret\n${b}`)]));
+const cbBody = JSON.stringify({ update_id: 1, update_type: 'invoice_paid', request_date: new Date(t * 1000).toISOString(),
+  payload: { invoice_id: 77, status: 'paid', currency_type: 'crypto', asset: 'USDT', amount: '4.99', payload: 'ord_1', paid_at: new Date(t * 1000).toISOString() } });
+const cbKey = crypto.createHash('sha256').update('1:fuzz').digest();
+put('fuzz_direct', 'cryptobot-0', Buffer.concat([Buffer.from([2]), Buffer.from(`${crypto.createHmac('sha256', cbKey).update(cbBody).digest('hex')}\n${cbBody}`)]));

@@ -113,6 +113,7 @@ class Env {
     if (this.opts.processes) args.push('--processes', String(this.opts.processes));
     const p = spawn(path.join(BIN, `tally-${name}`), args, {
       env: this.env(), stdio: ['ignore', 'ignore', log],
+      ...(this.opts.uid !== undefined ? { uid: this.opts.uid, gid: this.opts.gid } : {}),
     });
     fs.closeSync(log);
     this.handlers[name] = p;
