@@ -210,32 +210,36 @@ out:
 	return rc;
 }
 
-enum terr
-x5c_verify_chain(struct x5c_verifier *v, struct x5c_cert leaf, struct x5c_cert inter, int64_t at,
-    void **pkey, const char **why)
+/* The leaf's key of a chain verified before under key, valid at at; 0 when none. */
+static int
+cache_hit(struct x5c_verifier *v, const unsigned char key[2 * SHA256_LEN], int64_t at, void **pkey)
 {
-	struct chain_entry fresh, *slot;
-	unsigned char key[2 * SHA256_LEN];
-	X509 *lx = NULL, *ix = NULL;
 	size_t i;
-	enum terr rc;
 
-	*pkey = NULL;
-	sha256(leaf.der, leaf.len, key);
-	sha256(inter.der, inter.len, key + SHA256_LEN);
 	pthread_mutex_lock(&v->mu);
 	for (i = 0; i < CACHE_SIZE; i++) {
 		struct chain_entry *c = &v->cache[i];
-		if (c->used && memcmp(c->key, key, sizeof(key)) == 0 && at >= c->valid_from &&
+		if (c->used && memcmp(c->key, key, 2 * SHA256_LEN) == 0 && at >= c->valid_from &&
 		    at <= c->valid_until) {
 			EVP_PKEY_up_ref(c->pkey);
 			*pkey = c->pkey;
 			v->cached++;
 			pthread_mutex_unlock(&v->mu);
-			return TERR_OK;
+			return 1;
 		}
 	}
 	pthread_mutex_unlock(&v->mu);
+	return 0;
+}
+
+/* Verify the chain in full and remember it under key (the fingerprints it is found by). */
+static enum terr
+verify_keyed(struct x5c_verifier *v, const unsigned char key[2 * SHA256_LEN],
+    struct x5c_cert leaf, struct x5c_cert inter, int64_t at, void **pkey, const char **why)
+{
+	struct chain_entry fresh, *slot;
+	X509 *lx = NULL, *ix = NULL;
+	enum terr rc;
 
 	if ((lx = der_to_x509(leaf)) == NULL || (ix = der_to_x509(inter)) == NULL) {
 		*why = "unreadable certificate in x5c";
@@ -245,7 +249,7 @@ x5c_verify_chain(struct x5c_verifier *v, struct x5c_cert leaf, struct x5c_cert i
 	memset(&fresh, 0, sizeof(fresh));
 	if ((rc = verify_full(v, lx, ix, at, &fresh, why)) != TERR_OK)
 		goto out;
-	memcpy(fresh.key, key, sizeof(key));
+	memcpy(fresh.key, key, 2 * SHA256_LEN);
 	fresh.used = 1;
 	EVP_PKEY_up_ref(fresh.pkey);
 	*pkey = fresh.pkey;
@@ -260,6 +264,20 @@ out:
 	X509_free(lx);
 	X509_free(ix);
 	return rc;
+}
+
+enum terr
+x5c_verify_chain(struct x5c_verifier *v, struct x5c_cert leaf, struct x5c_cert inter, int64_t at,
+    void **pkey, const char **why)
+{
+	unsigned char key[2 * SHA256_LEN];
+
+	*pkey = NULL;
+	sha256(leaf.der, leaf.len, key);
+	sha256(inter.der, inter.len, key + SHA256_LEN);
+	if (cache_hit(v, key, at, pkey))
+		return TERR_OK;
+	return verify_keyed(v, key, leaf, inter, at, pkey, why);
 }
 
 /* Decode the i-th x5c entry (standard base64 DER, RFC 7515 4.1.6) into out. */
@@ -292,8 +310,9 @@ x5c_verify_jws(struct x5c_verifier *v, const char *jws, size_t n, const char *da
 	unsigned char sig[72];
 	size_t siglen;
 	cJSON *hdr = NULL, *pl = NULL;
-	const cJSON *x5c;
+	const cJSON *x5c, *l64, *i64;
 	const char *alg, *jwhy;
+	unsigned char key[2 * SHA256_LEN];
 	void *pkey = NULL;
 	int64_t at = now;
 	enum terr rc = TERR_INVAL;
@@ -319,9 +338,10 @@ x5c_verify_jws(struct x5c_verifier *v, const char *jws, size_t n, const char *da
 		rc = TERR_AUTH;
 		goto out;
 	}
-	if (x5c_entry(x5c, 0, &lbuf) != TERR_OK || x5c_entry(x5c, 1, &ibuf) != TERR_OK ||
-	    x5c_entry(x5c, 2, &hbuf) != TERR_OK) {
-		/* Credentials that cannot be read are credentials that do not verify. */
+	l64 = cJSON_GetArrayItem(x5c, 0);
+	i64 = cJSON_GetArrayItem(x5c, 1);
+	if (!cJSON_IsString(l64) || !cJSON_IsString(i64) ||
+	    !cJSON_IsString(cJSON_GetArrayItem(x5c, 2))) {
 		*why = "malformed certificate in x5c";
 		rc = TERR_AUTH;
 		goto out;
@@ -337,12 +357,28 @@ x5c_verify_jws(struct x5c_verifier *v, const char *jws, size_t n, const char *da
 		*why = "malformed signed date";
 		goto out;
 	}
-	leaf.der = (const unsigned char *)lbuf.p;
-	leaf.len = lbuf.len;
-	inter.der = (const unsigned char *)ibuf.p;
-	inter.len = ibuf.len;
-	if ((rc = x5c_verify_chain(v, leaf, inter, at, &pkey, why)) != TERR_OK)
-		goto out;
+	/*
+	 * A chain seen before is found by the fingerprints of the certificates'
+	 * text as sent, without decoding them again; a new one is decoded and
+	 * verified in full, then remembered under the same fingerprints.
+	 */
+	sha256(l64->valuestring, strlen(l64->valuestring), key);
+	sha256(i64->valuestring, strlen(i64->valuestring), key + SHA256_LEN);
+	if (!cache_hit(v, key, at, &pkey)) {
+		if (x5c_entry(x5c, 0, &lbuf) != TERR_OK || x5c_entry(x5c, 1, &ibuf) != TERR_OK ||
+		    x5c_entry(x5c, 2, &hbuf) != TERR_OK) {
+			/* Credentials that cannot be read are credentials that do not verify. */
+			*why = "malformed certificate in x5c";
+			rc = TERR_AUTH;
+			goto out;
+		}
+		leaf.der = (const unsigned char *)lbuf.p;
+		leaf.len = lbuf.len;
+		inter.der = (const unsigned char *)ibuf.p;
+		inter.len = ibuf.len;
+		if ((rc = verify_keyed(v, key, leaf, inter, at, &pkey, why)) != TERR_OK)
+			goto out;
+	}
 	if (text_b64dec(parts.sig, parts.sig_len, 1, sig, sizeof(sig), &siglen) != TERR_OK ||
 	    jose_es256_verify(pkey, jws, parts.signing_len, sig, siglen) != TERR_OK) {
 		*why = "JWS signature does not verify";
