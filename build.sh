@@ -320,7 +320,11 @@ cmd_serve() {
 	sleep 0.5
 	cat <<EOF
 tally is serving on http://127.0.0.1:$port (Ctrl-C stops everything)
-  POST http://127.0.0.1:$port/webhooks/stripe
+  POST http://127.0.0.1:$port/webhooks/{stripe,appstore,revenuecat,razorpay,telegram,cryptobot}
+       (each answers 503 not_configured until its secret is set: README, Configuration)
+  GET  http://127.0.0.1:$port/v1/users/ID ... the app's API (keys: bin/tally keys create)
+  GET  http://127.0.0.1:$port/metrics
+  GET  http://127.0.0.1:$port/admin  the support console (an admin: bin/tally admin create NAME)
 database:  $TALLY_DB
 config:    $TALLY_CONFIG
 secret:    ${STRIPE_WEBHOOK_SECRET_FILE:-from STRIPE_WEBHOOK_SECRET}

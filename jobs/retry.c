@@ -52,7 +52,7 @@ replay(struct job *j, const struct inbox_row *row)
 		job_count(j, "replay.would_replay", 1);
 		return 0;
 	}
-	rc = apply_replay(j->s, &j->cfg, row->id, &res, j->now);
+	rc = apply_replay(j->s, &j->cfg, row->id, NULL, &res, j->now);
 	if (rc == TERR_DB || rc == TERR_BUSY || rc == TERR_NOMEM) {
 		j->stop = 1;
 		job_fail(j, "replay of inbox %lld: storage failed: %s", (long long)row->id,

@@ -442,6 +442,18 @@ checkout_direct(struct req *q, const char *provider, const char *product)
 
 	checkout_ctx_init(q, &x);
 	rc = checkout_start(&x, provider, q->user, product, q->sv->now, &out, why, sizeof(why));
+	if (rc != TERR_OK && out.provider_failed) {
+		/* The provider's fault, never the app's request: a gateway error. */
+		if (rc == TERR_CONFIG)
+			http_error(q->r, 503, "not_configured", why);
+		else
+			http_error(q->r, 502,
+			    rc == TERR_IO         ? "provider_unavailable"
+				: rc == TERR_AUTH ? "provider_refused"
+						  : "provider_error",
+			    why);
+		return;
+	}
 	switch (rc) {
 	case TERR_OK: break;
 	case TERR_NOTFOUND: http_error(q->r, 400, "unknown_product", why); return;
@@ -491,7 +503,8 @@ route_checkout_verify(struct req *q)
 	if (bad || provider == NULL || strcmp(provider, "razorpay") != 0) {
 		http_error(q->r, 400, "bad_request",
 		    "expected {\"provider\": \"razorpay\", \"razorpay_order_id\" or "
-		    "\"razorpay_subscription_id\", \"razorpay_payment_id\", \"razorpay_signature\"}");
+		    "\"razorpay_subscription_id\", \"razorpay_payment_id\", "
+		    "\"razorpay_signature\"}");
 		return;
 	}
 	checkout_ctx_init(q, &x);
@@ -546,9 +559,11 @@ route_checkout(struct req *q)
 			http_error(q->r, 400, "bad_request", "a direct checkout needs a product");
 			return;
 		}
-		if ((s = svc_store(q->sv)) == NULL || (rc = store_user_exists(s, q->user)) != TERR_OK) {
+		if ((s = svc_store(q->sv)) == NULL ||
+		    (rc = store_user_exists(s, q->user)) != TERR_OK) {
 			http_error(q->r, s == NULL || rc != TERR_NOTFOUND ? 503 : 404,
-			    s == NULL || rc != TERR_NOTFOUND ? "storage_unavailable" : "unknown_user",
+			    s == NULL || rc != TERR_NOTFOUND ? "storage_unavailable"
+							     : "unknown_user",
 			    "no such user");
 			return;
 		}

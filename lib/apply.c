@@ -574,7 +574,7 @@ replay_resolved(struct actx *a, const struct outcome *o)
 				goto out;
 			if (provider_parse(a->c, row.provider, buf_cstr(&body), body.len, ev, why,
 				sizeof(why)) != TERR_OK)
-				continue; /* stays orphaned; `tally events show` tells why */
+				continue;      /* stays orphaned; `tally events show` tells why */
 			if (ev->id[0] == '\0') /* an id from a header (Razorpay): the stored one */
 				text_copy(ev->id, sizeof(ev->id), row.event_id);
 			a->replays++;
@@ -797,9 +797,26 @@ apply_batch(struct store *s, const struct cfg *c, struct bev *ev, size_t n,
 	return TERR_OK;
 }
 
+/* The record of who replayed inbox row `before`, in the open transaction. */
+static enum terr
+replay_audit(struct store *s, const struct inbox_row *before, const struct apply_result *res,
+    struct audit_row *who, int64_t now)
+{
+	if (who->at == 0)
+		who->at = now;
+	text_copy(who->user, sizeof(who->user), res->user[0] != '\0' ? res->user : before->user);
+	text_copy(who->action, sizeof(who->action), "event.replay");
+	snprintf(who->object, sizeof(who->object), "inbox:%lld", (long long)before->id);
+	snprintf(who->detail, sizeof(who->detail), "%s -> %s%s%.400s",
+	    inbox_state_str(before->state), inbox_state_str(res->state),
+	    res->reason[0] != '\0' ? ": " : "", res->reason);
+	who->inbox_id = before->id;
+	return store_audit_insert(s, who);
+}
+
 enum terr
-apply_replay(struct store *s, const struct cfg *c, int64_t inbox_id, struct apply_result *res,
-    int64_t now)
+apply_replay(struct store *s, const struct cfg *c, int64_t inbox_id, struct audit_row *who,
+    struct apply_result *res, int64_t now)
 {
 	struct actx a = { s, c, now, 0, 0, NULL };
 	struct inbox_row row;
@@ -829,7 +846,9 @@ apply_replay(struct store *s, const struct cfg *c, int64_t inbox_id, struct appl
 	}
 	if ((rc = store_begin(s)) != TERR_OK)
 		goto out;
-	if ((rc = apply_one(&a, ev, inbox_id, res)) != TERR_OK) {
+	if ((rc = apply_one(&a, ev, inbox_id, res)) == TERR_OK && who != NULL && !res->duplicate)
+		rc = replay_audit(s, &row, res, who, now);
+	if (rc != TERR_OK) {
 		store_rollback(s);
 		goto out;
 	}

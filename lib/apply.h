@@ -51,14 +51,21 @@ enum terr apply_batch(struct store *s, const struct cfg *c, struct bev *ev, size
 enum terr apply_batchv(struct store *s, const struct cfg *c, struct bev *const *ev,
     struct apply_result *const *res, size_t n, int64_t now);
 
+struct audit_row;
+
 /*
  * Apply a stored event again (its raw body parsed anew), in its own
  * transaction: for events left orphaned, unknown_product or failed once the
  * cause is fixed. An event already applied or ignored is left as it is
  * (res->duplicate). TERR_NOTFOUND when there is no such inbox row.
+ *
+ * who, when not NULL, is the person replaying it: its actor and reason are
+ * kept, and an "event.replay" audit row (object, user, detail "before ->
+ * after", inbox_id filled in here; who->id set) is written in the same
+ * transaction, so a replay is never applied without its record.
  */
 enum terr apply_replay(struct store *s, const struct cfg *c, int64_t inbox_id,
-    struct apply_result *res, int64_t now);
+    struct audit_row *who, struct apply_result *res, int64_t now);
 
 struct op_action;
 

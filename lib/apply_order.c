@@ -86,7 +86,8 @@ ap_apply_order_new(struct actx *a, const struct bev *e, struct outcome *o)
 		if (rc != TERR_OK)
 			return rc;
 		if (cur.state != ORDER_PENDING) {
-			ap_note(o, "order %s is %s: left as it is", n->id, order_state_str(cur.state));
+			ap_note(o, "order %s is %s: left as it is", n->id,
+			    order_state_str(cur.state));
 			return TERR_OK;
 		}
 		if (n->canceled == 2 && cur.expires_at > a->now) {

@@ -21,7 +21,7 @@
 #include "event.h"
 
 /* Apple's marker extensions (PROVIDERS.md 1.2, step 4). */
-#define APPLE_LEAF_OID "1.2.840.113635.100.6.11.1"
+#define APPLE_LEAF_OID         "1.2.840.113635.100.6.11.1"
 #define APPLE_INTERMEDIATE_OID "1.2.840.113635.100.6.2.1"
 
 struct appstore_verifier;
@@ -54,8 +54,8 @@ enum terr appstore_verify(struct appstore_verifier *v, const char *body, size_t 
  * Verify one signed transaction or renewal info (the API's answers) and
  * return its payload; TERR_CONFLICT when it names another app's bundleId.
  */
-enum terr appstore_verify_jws(struct appstore_verifier *v, const char *jws, size_t n,
-    int64_t now, struct buf *payload, const char **why);
+enum terr appstore_verify_jws(struct appstore_verifier *v, const char *jws, size_t n, int64_t now,
+    struct buf *payload, const char **why);
 
 /* Chains verified in full and from the cache. */
 void appstore_stats(struct appstore_verifier *v, int64_t *full, int64_t *cached);
@@ -64,8 +64,8 @@ void appstore_stats(struct appstore_verifier *v, int64_t *full, int64_t *cached)
  * Map a notification body (verified when it arrived; not verified again)
  * into e. TERR_INVAL with why when it cannot be read.
  */
-enum terr appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e,
-    char *why, size_t whysize);
+enum terr appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, char *why,
+    size_t whysize);
 
 /* Apple's milliunits of a currency to its smallest unit (ISO 4217 exponent). */
 int64_t appstore_minor_units(int64_t milliunits, const char *currency);

@@ -333,9 +333,9 @@ appstore_api_notifications(struct appstore_api *a, int64_t since, int64_t until,
 		    (rc = parse(&resp, &root, why, whysize)) != TERR_OK)
 			break;
 		more = 0;
-		if (jbool(root, "hasMore", &more) < 0 ||
-		    ((hist = jarr(root, "notificationHistory")) == NULL &&
-			jget(root, "notificationHistory") != NULL)) {
+		/* Apple always sends both; an answer without them is not Apple's. */
+		if (jbool(root, "hasMore", &more) != 1 ||
+		    (hist = jarr(root, "notificationHistory")) == NULL) {
 			snprintf(why, whysize, "notification history answer malformed");
 			rc = TERR_INVAL;
 			break;
@@ -471,6 +471,11 @@ appstore_api_statuses(struct appstore_api *a, const char *tx_id, int64_t now,
 	    (rc = parse(&resp, &root, why, whysize)) != TERR_OK ||
 	    (rc = check_app(a, root, why, whysize)) != TERR_OK)
 		goto out;
+	if (jstr(root, "bundleId") == NULL || jarr(root, "data") == NULL) {
+		snprintf(why, whysize, "subscription statuses answer malformed");
+		rc = TERR_INVAL;
+		goto out;
+	}
 	cJSON_ArrayForEach (group, jarr(root, "data")) {
 		const char *gid = jstr(group, "subscriptionGroupIdentifier");
 		cJSON_ArrayForEach (item, jarr(group, "lastTransactions")) {
@@ -532,7 +537,8 @@ appstore_api_history(struct appstore_api *a, const char *tx_id, int64_t now,
 		    (rc = check_app(a, root, why, whysize)) != TERR_OK)
 			break;
 		more = 0;
-		if (jbool(root, "hasMore", &more) < 0) {
+		if (jbool(root, "hasMore", &more) != 1 || jstr(root, "bundleId") == NULL ||
+		    jarr(root, "signedTransactions") == NULL) {
 			snprintf(why, whysize, "transaction history answer malformed");
 			rc = TERR_INVAL;
 			break;

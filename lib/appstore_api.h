@@ -65,12 +65,12 @@ enum terr appstore_api_notifications(struct appstore_api *a, int64_t since, int6
 
 /* One subscription's status as Apple reports it (Get All Subscription Statuses). */
 struct appstore_status {
-	char group[64];    /* subscriptionGroupIdentifier */
-	int status;        /* 1 active, 2 expired, 3 billing retry, 4 grace period, 5 revoked */
+	char group[64]; /* subscriptionGroupIdentifier */
+	int status;     /* 1 active, 2 expired, 3 billing retry, 4 grace period, 5 revoked */
 	char original_id[ID_MAX];
 	char product[ID_MAX];
-	int64_t expires;   /* expiresDate of the latest transaction, ms */
-	int auto_renew;    /* autoRenewStatus of the renewal info; -1 when absent */
+	int64_t expires;           /* expiresDate of the latest transaction, ms */
+	int auto_renew;            /* autoRenewStatus of the renewal info; -1 when absent */
 	char next_product[ID_MAX]; /* autoRenewProductId */
 	int64_t grace_until;       /* gracePeriodExpiresDate */
 };

@@ -314,6 +314,7 @@ checkout_start(struct checkout_ctx *x, const char *provider, const char *user, c
 	}
 	if (rc != TERR_OK) {
 		/* 3b. Never made at the provider: canceled, so nothing can pay it. */
+		out->provider_failed = 1;
 		crc = apply_order(x, "order.cancel", "order.cancel", out, user, NULL, now, cwhy,
 		    sizeof(cwhy));
 		snprintf(why, whysize, "%s: %s%s%s", provider, pwhy,

@@ -69,6 +69,7 @@ struct checkout_result {
 	/* Where the user pays: Telegram's invoice link, CryptoBot's bot_invoice_url, a Razorpay subscription's short_url. */
 	char url[URL_MAX];
 	char key_id[CFG_NAME_MAX]; /* Razorpay: the key id Checkout opens with */
+	int provider_failed; /* the error came from the provider's side (its answer or its absence) */
 };
 
 /*
@@ -78,11 +79,12 @@ struct checkout_result {
  * the provider takes, a plan without a period to sell), TERR_CONFIG (the
  * provider's credentials are not configured). TERR_CONFLICT when the core
  * refused the order (e.g. an unknown user; why says). After the order is
- * applied: TERR_IO (the provider is down, timed out or answered 429/5xx:
- * answer 502/503), TERR_AUTH (the provider refused tally's credentials),
- * TERR_INVAL (the provider refused the request); the order is canceled in
- * each case. Storage errors as the apply callback returns them. why names
- * the cause, never a secret.
+ * applied, with out->provider_failed set: TERR_IO (the provider is down,
+ * timed out or answered 429/5xx), TERR_AUTH (the provider refused tally's
+ * credentials), TERR_INVAL, TERR_NOTFOUND or TERR_TOOBIG (the provider
+ * refused the request, or answered what cannot be read); the order is
+ * canceled in each case. Storage errors as the apply callback returns them.
+ * why names the cause, never a secret.
  */
 enum terr checkout_start(struct checkout_ctx *x, const char *provider, const char *user,
     const char *product, int64_t now, struct checkout_result *out, char *why, size_t whysize);

@@ -275,19 +275,18 @@ audit(struct act *x, struct store *s, const char *action, const char *object, co
 }
 
 /*
- * Apply a stored event again (apply_replay: its own transaction on the
- * console's write connection; the store's lock file makes writers of every
- * process take turns), then record who replayed it and why.
+ * Apply a stored event again, and record who did it and why in the same
+ * transaction (apply_replay with its audit row), on the console's write
+ * connection; the store's lock file makes writers of every process take turns.
  */
 static void
 do_replay(struct act *x)
 {
 	struct creq *q = x->q;
 	struct apply_result res;
-	struct inbox_row before;
+	struct audit_row who;
 	struct store *s;
-	char object[48], detail[REASON_MAX];
-	int64_t id, audit_id = 0;
+	int64_t id;
 	enum terr rc;
 
 	if ((id = number(q, "event", 1, INT64_MAX, "The event")) < 0)
@@ -296,43 +295,26 @@ do_replay(struct act *x)
 		refuse(q, 503, "The database cannot be written: try again.");
 		return;
 	}
-	if ((rc = store_inbox_get(s, id, &before, NULL)) != TERR_OK) {
-		console_rw_done(q);
-		refuse(q, rc == TERR_NOTFOUND ? 404 : 503,
-		    rc == TERR_NOTFOUND ? "No such event." : "The database failed: try again.");
+	memset(&who, 0, sizeof(who));
+	snprintf(who.actor, sizeof(who.actor), "operator:%s", console_admin(q));
+	text_copy(who.reason, sizeof(who.reason), x->reason);
+	rc = apply_replay(s, q->c, id, &who, &res, q->now);
+	console_rw_done(q);
+	if (rc == TERR_NOTFOUND) {
+		refuse(q, 404, "No such event.");
 		return;
 	}
-	if (before.state == INBOX_APPLIED || before.state == INBOX_IGNORED) {
-		console_rw_done(q);
+	if (rc != TERR_OK) {
+		refuse(q, 503, res.reason[0] != '\0' ? res.reason : "Not committed: try again.");
+		return;
+	}
+	if (res.duplicate) {
 		refuse(q, 409,
 		    "That event was applied already: replaying it would change nothing.");
 		return;
 	}
-	rc = apply_replay(s, q->c, id, &res, q->now);
-	if (rc != TERR_OK) {
-		console_rw_done(q);
-		refuse(q, 503, res.reason[0] != '\0' ? res.reason : "Not committed: try again.");
-		return;
-	}
-	snprintf(object, sizeof(object), "inbox:%lld", (long long)id);
-	snprintf(detail, sizeof(detail), "%s -> %s%s%.400s", inbox_state_str(before.state),
-	    inbox_state_str(res.state), res.reason[0] != '\0' ? ": " : "", res.reason);
-	if ((rc = store_begin(s)) == TERR_OK &&
-	    (rc = audit(x, s, "event.replay", object, res.user[0] != '\0' ? res.user : before.user,
-		 detail, id, &audit_id)) == TERR_OK)
-		rc = store_commit(s);
-	if (rc != TERR_OK)
-		store_rollback(s);
-	console_rw_done(q);
-	if (rc != TERR_OK) {
-		/* Replayed, but not recorded as the admin's: say so rather than hide it. */
-		log_msg(LOG_ERROR, "console: replay applied but its audit row was not written",
-		    object);
-		refuse(q, 503, "The event was replayed, but its audit row could not be written.");
-		return;
-	}
 	log_action(q, "event.replay", id, inbox_state_str(res.state));
-	to_done(q, id, audit_id);
+	to_done(q, id, who.id);
 }
 
 /* A dead delivery back to pending, with its audit row, in one transaction. */

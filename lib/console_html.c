@@ -89,6 +89,11 @@ form_parse(struct form *f, const char *p, size_t n)
 			f->bad = 1;
 			return;
 		}
+		/* A name given twice is ambiguous (which one did the person mean?): refused. */
+		if (form_get(f, f->name[f->n]) != NULL) {
+			f->bad = 1;
+			return;
+		}
 		f->value[f->n] = w;
 		if ((w = decode(eq < amp ? eq + 1 : amp, (size_t)(amp - (eq < amp ? eq + 1 : amp)),
 			 w)) == NULL ||

@@ -52,7 +52,7 @@ struct form {
 	const char *name[FORM_FIELDS_MAX];
 	const char *value[FORM_FIELDS_MAX];
 	size_t n;
-	int bad; /* malformed: too many fields, a bad escape, or not text */
+	int bad; /* malformed: too many fields, a bad escape, not text, or a name twice */
 };
 
 /* One request. */

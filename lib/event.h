@@ -186,7 +186,7 @@ struct bev_order {
 	/* BEV_ORDER_NEW */
 	char provider[PROVIDER_MAX]; /* where the order's money comes from */
 	char product[CFG_NAME_MAX];  /* catalog id */
-	int64_t expires_at;         /* a pending order is refused after this */
+	int64_t expires_at;          /* a pending order is refused after this */
 	int canceled; /* BEV_ORDER_NEW of an existing order: it was never made at the provider */
 };
 

@@ -188,8 +188,8 @@ jose_key_free(void *pkey)
 }
 
 enum terr
-jose_hs256_verify(const char *token, size_t n, const void *key, size_t keylen,
-    struct buf *claims, const char **why)
+jose_hs256_verify(const char *token, size_t n, const void *key, size_t keylen, struct buf *claims,
+    const char **why)
 {
 	struct jose_parts parts;
 	struct hmac_key hk;

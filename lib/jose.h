@@ -19,13 +19,13 @@
 
 /* The three parts of a compact token, pointing into it. */
 struct jose_parts {
-	const char *header;   /* base64url */
+	const char *header; /* base64url */
 	size_t header_len;
-	const char *payload;  /* base64url */
+	const char *payload; /* base64url */
 	size_t payload_len;
-	const char *sig;      /* base64url */
+	const char *sig; /* base64url */
 	size_t sig_len;
-	size_t signing_len;   /* bytes of "header.payload", the signing input from the start */
+	size_t signing_len; /* bytes of "header.payload", the signing input from the start */
 };
 
 /* Split token[0..n) at its two dots. TERR_INVAL unless exactly three non-empty parts. */

@@ -154,6 +154,10 @@ json_parse(const char *p, size_t n, int maxdepth, cJSON **out, const char **why)
 
 	*out = NULL;
 	*why = NULL;
+	if (p == NULL || n == 0) { /* an empty answer has no buffer at all */
+		*why = "empty JSON text";
+		return TERR_INVAL;
+	}
 	if (memchr(p, '\0', n) != NULL) {
 		*why = "NUL byte in JSON text";
 		return TERR_INVAL;

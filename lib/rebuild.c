@@ -68,7 +68,8 @@ rebuild_run(struct store *live, const struct cfg *c, const char *path, size_t ma
 			if (ev->id[0] == '\0') /* an id from a header (Razorpay): the stored one */
 				text_copy(ev->id, sizeof(ev->id), rows[i].event_id);
 			/* Each event at the time it arrived: the decisions it met are the same. */
-			if ((rc = apply_batch(fresh, c, ev, 1, &res, rows[i].received_at)) != TERR_OK) {
+			if ((rc = apply_batch(fresh, c, ev, 1, &res, rows[i].received_at)) !=
+			    TERR_OK) {
 				snprintf(why, whysize, "replay of inbox row %lld not committed: %s",
 				    (long long)rows[i].id, terr_str(rc));
 				goto out;

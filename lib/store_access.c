@@ -204,7 +204,8 @@ enum terr
 store_outbox_list(struct store *s, const char *state, int64_t after_id, struct outbox_item *out,
     size_t max, size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_LIST);
+	int dead = state != NULL && strcmp(state, "dead") == 0;
+	sqlite3_stmt *st = stmt(s, dead ? STMT_OUTBOX_DEAD_LIST : STMT_OUTBOX_LIST);
 
 	if (st == NULL)
 		return TERR_DB;

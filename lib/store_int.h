@@ -95,6 +95,7 @@ enum stmt {
 	STMT_OUTBOX_STATE_COUNTS,
 	/* store_ops.c: the operator's views */
 	STMT_OUTBOX_LIST,
+	STMT_OUTBOX_DEAD_LIST,
 	STMT_OUTBOX_RETRY,
 	STMT_LEDGER_SINCE,
 	/* store_jobs.c: the jobs' due work through their indexes, deliveries, lease takeover */

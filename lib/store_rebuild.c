@@ -18,7 +18,8 @@ static const struct spec {
 	const char *from;
 } specs[] = {
 	{ "users",
-	    "quote(id)||','||quote(created_at)||','||quote(merged_into)||','||quote(referrer_id)||','"
+	    "quote(id)||','||quote(created_at)||','||quote(merged_into)||','||quote(referrer_id)||'"
+	    ",'"
 	    "||quote(registered_at)||','||quote(trial_used_at)||','||quote(free_next_at)",
 	    "%s.users" },
 	{ "links", "quote(provider)||','||quote(kind)||','||quote(ext_id)||','||quote(user_id)",
@@ -28,13 +29,16 @@ static const struct spec {
 	    "quote(state)||','||quote(user_id)",
 	    "%s.inbox" },
 	{ "subscriptions",
-	    "quote(provider)||','||quote(ext_id)||','||quote(user_id)||','||quote(product_id)||','||"
-	    "quote(state)||','||quote(live)||','||quote(period_start)||','||quote(period_end)||','||"
+	    "quote(provider)||','||quote(ext_id)||','||quote(user_id)||','||quote(product_id)||','|"
+	    "|"
+	    "quote(state)||','||quote(live)||','||quote(period_start)||','||quote(period_end)||','|"
+	    "|"
 	    "quote(trial_end)||','||quote(grace_until)||','||quote(cancel_at_period_end)||','||"
 	    "quote(credits_through)||','||quote(state_at)||','||quote(store)||','||"
 	    "quote(credits_next_at)",
 	    "%s.subscriptions" },
-	{ "entitlements", "quote(user_id)||','||quote(name)||','||quote(active)||','||quote(ends_at)",
+	{ "entitlements",
+	    "quote(user_id)||','||quote(name)||','||quote(active)||','||quote(ends_at)",
 	    "%s.entitlements" },
 	{ "payments",
 	    "quote(provider)||','||quote(user_id)||','||quote(product_id)||','||quote(kind)||','||"
@@ -112,8 +116,8 @@ one_side(struct store *s, const struct spec *sp, const char *a, const char *b, c
 
 	with_schema(sp->from, a, from_a, sizeof(from_a));
 	with_schema(sp->from, b, from_b, sizeof(from_b));
-	if ((size_t)snprintf(sql, sizeof(sql), "SELECT %s FROM %s EXCEPT SELECT %s FROM %s", sp->row,
-		from_a, sp->row, from_b) >= sizeof(sql))
+	if ((size_t)snprintf(sql, sizeof(sql), "SELECT %s FROM %s EXCEPT SELECT %s FROM %s",
+		sp->row, from_a, sp->row, from_b) >= sizeof(sql))
 		return TERR_INTERNAL;
 	if ((rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL)) != SQLITE_OK)
 		return store_err(s, rc, "rebuild diff");

@@ -21,7 +21,7 @@
 #define ORDER_COLS                                                                                 \
 	"id, provider, user_id, product_id, amount, currency, state, live, provider_ref, "         \
 	"charge_id, payment_id, expires_at, created_at, updated_at"
-#define KEY_COLS "id, secret_hash, name, scopes, created_at, created_by, revoked_at, last_used_at"
+#define KEY_COLS    "id, secret_hash, name, scopes, created_at, created_by, revoked_at, last_used_at"
 #define LEDGER_COLS "id, user_id, grant_id, amount, kind, reason, actor, inbox_id, created_at"
 #define AUDIT_COLS  "id, at, actor, user_id, action, object, detail, reason, inbox_id"
 
@@ -89,12 +89,11 @@ const char *const store_sql[STMT__MAX] = {
 	    "cancel_at_period_end, credits_through, state_at, state_rank, "
 	    "created_at, updated_at, store, credits_next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
 	    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
-	[STMT_SUB_UPDATE] =
-	    "UPDATE subscriptions SET product_id = ?2, state = ?3, "
-	    "period_start = ?4, period_end = ?5, trial_end = ?6, grace_until = ?7, "
-	    "cancel_at_period_end = ?8, credits_through = ?9, state_at = ?10, "
-	    "state_rank = ?11, updated_at = ?12, store = ?13, user_id = ?14, "
-	    "credits_next_at = ?15 WHERE id = ?1",
+	[STMT_SUB_UPDATE] = "UPDATE subscriptions SET product_id = ?2, state = ?3, "
+			    "period_start = ?4, period_end = ?5, trial_end = ?6, grace_until = ?7, "
+			    "cancel_at_period_end = ?8, credits_through = ?9, state_at = ?10, "
+			    "state_rank = ?11, updated_at = ?12, store = ?13, user_id = ?14, "
+			    "credits_next_at = ?15 WHERE id = ?1",
 	[STMT_SUBS_OF] = "SELECT " SUB_COLS " FROM subscriptions WHERE user_id = ?1 "
 			 "ORDER BY id DESC LIMIT ?2",
 
@@ -192,8 +191,7 @@ const char *const store_sql[STMT__MAX] = {
 	[STMT_KEY_INSERT] = "INSERT INTO api_keys (id, secret_hash, name, scopes, created_at, "
 			    "created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
 	[STMT_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE id = ?1",
-	[STMT_KEY_REVOKE] =
-	    "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0",
+	[STMT_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0",
 	[STMT_KEYS_LIST] = "SELECT " KEY_COLS " FROM api_keys ORDER BY created_at, id LIMIT ?1",
 	[STMT_ANSWER_GET] = "SELECT request_hash, status, body FROM answers WHERE inbox_id = ?1",
 	[STMT_ANSWER_INSERT] = "INSERT INTO answers (inbox_id, request_hash, status, body) "
@@ -208,12 +206,10 @@ const char *const store_sql[STMT__MAX] = {
 	    "lease_owner = excluded.lease_owner, lease_until = excluded.lease_until, "
 	    "last_started_at = excluded.last_started_at "
 	    "WHERE jobs.lease_until <= ?4 OR jobs.lease_owner = ?2",
-	[STMT_JOB_RENEW] =
-	    "UPDATE jobs SET lease_until = ?3 WHERE name = ?1 AND lease_owner = ?2",
-	[STMT_JOB_RELEASE] =
-	    "UPDATE jobs SET lease_owner = '', lease_until = 0, last_success_at = "
-	    "CASE WHEN ?3 THEN ?4 ELSE last_success_at END, last_result = ?5 "
-	    "WHERE name = ?1 AND lease_owner = ?2",
+	[STMT_JOB_RENEW] = "UPDATE jobs SET lease_until = ?3 WHERE name = ?1 AND lease_owner = ?2",
+	[STMT_JOB_RELEASE] = "UPDATE jobs SET lease_owner = '', lease_until = 0, last_success_at = "
+			     "CASE WHEN ?3 THEN ?4 ELSE last_success_at END, last_result = ?5 "
+			     "WHERE name = ?1 AND lease_owner = ?2",
 	[STMT_JOBS_LIST] = "SELECT name, lease_owner, lease_until, last_started_at, "
 			   "last_success_at, last_result FROM jobs ORDER BY name",
 
@@ -222,11 +218,17 @@ const char *const store_sql[STMT__MAX] = {
 	    "state = 'unknown_product' OR state = 'failed' GROUP BY provider, state",
 	[STMT_OUTBOX_STATE_COUNTS] =
 	    "SELECT kind, 'pending', count(*) FROM outbox WHERE state = 'pending' GROUP BY kind "
-	    "UNION ALL SELECT kind, 'dead', count(*) FROM outbox WHERE state = 'dead' GROUP BY kind",
+	    "UNION ALL SELECT kind, 'dead', count(*) FROM outbox WHERE state = 'dead' GROUP BY "
+	    "kind",
 	[STMT_OUTBOX_LIST] =
 	    "SELECT id, kind, topic, IFNULL(user_id, ''), dedup_key, payload, state, attempts, "
 	    "next_at, last_error, created_at FROM outbox WHERE id > ?2 AND "
 	    "(?1 IS NULL OR state = ?1) ORDER BY id LIMIT ?3",
+	/* The same for the dead rows alone, written out so that outbox_dead serves it. */
+	[STMT_OUTBOX_DEAD_LIST] =
+	    "SELECT id, kind, topic, IFNULL(user_id, ''), dedup_key, payload, state, attempts, "
+	    "next_at, last_error, created_at FROM outbox WHERE id > ?2 AND state = 'dead' AND "
+	    "?1 = 'dead' ORDER BY id LIMIT ?3",
 	[STMT_OUTBOX_RETRY] =
 	    "UPDATE outbox SET state = 'pending', attempts = 0, next_at = ?2, last_error = '' "
 	    "WHERE id = ?1 AND state = 'dead'",

@@ -227,8 +227,9 @@ text_b64dec(const char *p, size_t n, int url, unsigned char *out, size_t outsize
 size_t
 text_b64enc(const unsigned char *in, size_t n, int url, char *out, size_t outsize)
 {
-	const char *alpha = url ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-				: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+	const char *alpha = url
+	    ? "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+	    : "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 	size_t i, k = 0;
 	uint32_t v;
 

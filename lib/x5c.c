@@ -234,8 +234,8 @@ cache_hit(struct x5c_verifier *v, const unsigned char key[2 * SHA256_LEN], int64
 
 /* Verify the chain in full and remember it under key (the fingerprints it is found by). */
 static enum terr
-verify_keyed(struct x5c_verifier *v, const unsigned char key[2 * SHA256_LEN],
-    struct x5c_cert leaf, struct x5c_cert inter, int64_t at, void **pkey, const char **why)
+verify_keyed(struct x5c_verifier *v, const unsigned char key[2 * SHA256_LEN], struct x5c_cert leaf,
+    struct x5c_cert inter, int64_t at, void **pkey, const char **why)
 {
 	struct chain_entry fresh, *slot;
 	X509 *lx = NULL, *ix = NULL;

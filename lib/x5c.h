@@ -54,8 +54,8 @@ enum terr x5c_verify_chain(struct x5c_verifier *v, struct x5c_cert leaf, struct 
  * TERR_INVAL when the JWS or its payload cannot be read; TERR_AUTH when the
  * algorithm, x5c, chain or signature does not verify; TERR_STALE; *why.
  */
-enum terr x5c_verify_jws(struct x5c_verifier *v, const char *jws, size_t n,
-    const char *date_field, int64_t now, struct buf *payload, const char **why);
+enum terr x5c_verify_jws(struct x5c_verifier *v, const char *jws, size_t n, const char *date_field,
+    int64_t now, struct buf *payload, const char **why);
 
 /* Chains verified in full and served from the cache (for tests and benchmarks). */
 void x5c_stats(struct x5c_verifier *v, int64_t *full, int64_t *cached);

@@ -83,7 +83,7 @@ cmd_checkout(struct cli *c)
 		return 1;
 	cli_checkout_ctx(c, &x);
 	rc = checkout_start(&x, c->pos[1], c->pos[0], c->pos[2], c->now, &r, why, sizeof(why));
-	if (rc == TERR_INVAL || rc == TERR_NOTFOUND)
+	if ((rc == TERR_INVAL || rc == TERR_NOTFOUND) && !r.provider_failed)
 		return cli_bad_arg("cannot start the checkout", why);
 	if (rc != TERR_OK)
 		return cli_fail("checkout failed", why);

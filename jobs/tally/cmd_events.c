@@ -229,18 +229,23 @@ int
 cmd_events_replay(struct cli *c)
 {
 	struct apply_result res;
+	struct audit_row who;
 	struct inbox_row *rows;
 	int64_t id, after = 0, ok = 0, total = 0;
 	size_t n, i;
 	int state;
 	enum terr rc;
 
+	/* Who replays, recorded with each replay in its transaction. */
+	memset(&who, 0, sizeof(who));
+	snprintf(who.actor, sizeof(who.actor), "operator:%s", cli_operator(c));
+	text_copy(who.reason, sizeof(who.reason), c->reason != NULL ? c->reason : "");
 	if (c->npos == 1 && c->state == NULL) {
 		if (!parse_inbox_id(c->pos[0], &id))
 			return cli_usage();
 		if (cli_open(c, STORE_RW) != 0)
 			return 1;
-		rc = apply_replay(c->s, &c->cfg, id, &res, c->now);
+		rc = apply_replay(c->s, &c->cfg, id, &who, &res, c->now);
 		if (rc == TERR_NOTFOUND)
 			return cli_fail("no such event", c->pos[0]);
 		if (rc != TERR_OK)
@@ -267,7 +272,9 @@ cmd_events_replay(struct cli *c)
 		    n == 0)
 			break;
 		for (i = 0; i < n; i++) {
-			if (apply_replay(c->s, &c->cfg, rows[i].id, &res, c->now) != TERR_OK) {
+			who.at = 0;
+			if (apply_replay(c->s, &c->cfg, rows[i].id, &who, &res, c->now) !=
+			    TERR_OK) {
 				free(rows);
 				return cli_fail("replay not committed", terr_str(res.err));
 			}

@@ -86,9 +86,10 @@ cmd_user_history(struct cli *c)
 		h[n].at = le[i].created_at;
 		h[n].order = 1;
 		h[n].id = le[i].id;
-		snprintf(h[n].text, sizeof(h[n].text), "ledger #%lld %+lld %s (grant %lld) by %s%s%s",
-		    (long long)le[i].id, (long long)le[i].amount, le[i].kind,
-		    (long long)le[i].grant_id, le[i].actor, le[i].reason[0] ? ": " : "", le[i].reason);
+		snprintf(h[n].text, sizeof(h[n].text),
+		    "ledger #%lld %+lld %s (grant %lld) by %s%s%s", (long long)le[i].id,
+		    (long long)le[i].amount, le[i].kind, (long long)le[i].grant_id, le[i].actor,
+		    le[i].reason[0] ? ": " : "", le[i].reason);
 	}
 	for (i = 0; i < na; i++, n++) {
 		h[n].at = au[i].at;
@@ -108,7 +109,10 @@ cmd_user_history(struct cli *c)
 		for (i = 0; i < n; i++) {
 			jw_obj(&w);
 			jw_ktime(&w, "at", h[i].at);
-			jw_kstr(&w, "kind", h[i].order == 0 ? "event" : h[i].order == 1 ? "ledger" : "audit");
+			jw_kstr(&w, "kind",
+			    h[i].order == 0       ? "event"
+				: h[i].order == 1 ? "ledger"
+						  : "audit");
 			jw_kint(&w, "id", h[i].id);
 			jw_kstr(&w, "text", h[i].text);
 			jw_end(&w);
@@ -178,7 +182,8 @@ cmd_promo(struct cli *c)
 		return cli_bad_arg("a promotion needs --reason", NULL);
 	if (!ent && text_i64s(c->pos[2], 1, CREDITS_MAX, &amount) != TERR_OK)
 		return cli_bad_arg("AMOUNT must be from 1 to 1000000000", c->pos[2]);
-	if ((ent ? until : c->expires) != NULL && tm_parse(ent ? until : c->expires, &when) != TERR_OK)
+	if ((ent ? until : c->expires) != NULL &&
+	    tm_parse(ent ? until : c->expires, &when) != TERR_OK)
 		return cli_bad_arg("a time like 2026-12-31T00:00:00Z", ent ? until : c->expires);
 	if (cli_open(c, STORE_RW) != 0)
 		return 1;
@@ -242,7 +247,8 @@ cmd_outbox_list(struct cli *c)
 			tm_iso(rows[i].created_at, when);
 			buf_printf(&b, "#%lld %s %-7s %-20s %-8s attempts %lld %s%s\n",
 			    (long long)rows[i].id, when, rows[i].kind, rows[i].topic, rows[i].state,
-			    (long long)rows[i].attempts, rows[i].user, rows[i].last_error[0] ? " error: " : "");
+			    (long long)rows[i].attempts, rows[i].user,
+			    rows[i].last_error[0] ? " error: " : "");
 			if (rows[i].last_error[0])
 				buf_printf(&b, "    %s\n", rows[i].last_error);
 		}
@@ -415,7 +421,8 @@ cmd_rebuild(struct cli *c)
 		buf_putc(&b, '\n');
 		cli_outb(&b);
 	} else
-		printf("rebuild: %lld events replayed, %lld no longer parse, %lld rows differ: %s\n",
+		printf(
+		    "rebuild: %lld events replayed, %lld no longer parse, %lld rows differ: %s\n",
 		    (long long)st.events, (long long)st.unparsed, (long long)st.diffs,
 		    st.diffs == 0 && st.unparsed == 0 ? "identical" : "DIFFERENT");
 	buf_release(&b);

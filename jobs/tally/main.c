@@ -71,7 +71,7 @@ cli_usage(void)
 	      "  links remove USER PROVIDER KIND EXTERNAL_ID [--reason TEXT]\n"
 	      "  events list [--state STATE] [--limit N] [--json]\n"
 	      "  events show INBOX_ID [--json]\n"
-	      "  events replay INBOX_ID | --state STATE\n"
+	      "  events replay INBOX_ID | --state STATE [--reason TEXT]\n"
 	      "  verify [--json]\n"
 	      "  backup DEST [--force] [--json]\n"
 	      "  apple status ORIGINAL_TRANSACTION_ID [--history] [--sandbox] [--json]\n"

@@ -4,13 +4,16 @@
 // limit, headers past theirs, invalid UTF-8, NUL bytes raw and escaped,
 // duplicated keys, numbers out of range, nesting past the depth bound, ids
 // past their length. Each gets a 4xx with a JSON error code, and the database
-// is unchanged (a body at the limit is not refused for its size).
+// is unchanged (a body at the limit is not refused for its size). The support
+// console, whose requests are forms from a logged-in admin, gets the same in
+// its own shape: a 4xx page saying why.
 const crypto = require('crypto');
 const { test, run, assert } = require('../lib/t');
 const { Env, DEFAULT_CATALOG } = require('../lib/harness');
 const S = require('../lib/stripe-events');
 const A = require('../lib/apple');
 const R = require('../lib/revenuecat-events');
+const C = require('../lib/console');
 
 const BODY_MAX = 1024 * 1024;
 const SECRETS = {
@@ -24,6 +27,12 @@ let pki;
 let adminKey;
 
 const hmacHex = (key, body) => crypto.createHmac('sha256', key).update(body).digest('hex');
+// Stripe's SDK signs text (as UTF-8); bytes that are not UTF-8 are signed here the same way.
+const signBytes = (body) => {
+  if (!Buffer.isBuffer(body)) return S.sign(body, SECRETS.stripe);
+  const t = Math.floor(Date.now() / 1000);
+  return `t=${t},v1=${hmacHex(SECRETS.stripe, Buffer.concat([Buffer.from(`${t}.`), body]))}`;
+};
 
 // Each endpoint: a valid body (text), where its ids and numbers are, and how to send a body signed.
 function endpoints() {
@@ -34,7 +43,7 @@ function endpoints() {
       body: () => JSON.stringify(S.event('customer.created', { id: 'cus_h', object: 'customer' })),
       idField: ['id'],
       numField: ['created'],
-      send: (env, body, extra = {}) => env.request('POST', '/webhooks/stripe', body, { 'Content-Type': 'application/json', 'Stripe-Signature': S.sign(body, SECRETS.stripe), ...extra }),
+      send: (env, body, extra = {}) => env.request('POST', '/webhooks/stripe', body, { 'Content-Type': 'application/json', 'Stripe-Signature': signBytes(body), ...extra }),
     },
     appstore: {
       path: '/webhooks/appstore',
@@ -44,7 +53,7 @@ function endpoints() {
       numField: ['signedDate'],
       send: (env, payloadText, extra = {}) => {
         const h = A.b64url(JSON.stringify({ alg: 'ES256', x5c: pki.chains.good.x5c }));
-        const p = Buffer.from(payloadText, 'binary').toString('base64url');
+        const p = Buffer.from(payloadText).toString('base64url');
         const sig = crypto.sign('sha256', Buffer.from(`${h}.${p}`), { key: pki.chains.good.key, dsaEncoding: 'ieee-p1363' }).toString('base64url');
         return env.request('POST', '/webhooks/appstore', JSON.stringify({ signedPayload: `${h}.${p}.${sig}` }), { 'Content-Type': 'application/json', ...extra });
       },
@@ -102,8 +111,9 @@ function variants(ep) {
   const put = (text) => `{${text}${base.slice(1)}`;
   const num = (text) => withField(ep.numField, 987654321).replace('987654321', text);
   return [
-    ['invalid UTF-8', Buffer.concat([Buffer.from(put('"__h":"')), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(`",${base.slice(1)}`)])],
-    ['a raw NUL byte', Buffer.concat([Buffer.from(put('"__h":"a')), Buffer.from([0]), Buffer.from(`b",${base.slice(1)}`)])],
+    // Bytes, not text: a JS string would be sent as (valid) UTF-8.
+    ['invalid UTF-8', Buffer.concat([Buffer.from('{"__h":"'), Buffer.from([0xc3, 0x28, 0xff]), Buffer.from(`",${base.slice(1)}`)])],
+    ['a raw NUL byte', Buffer.concat([Buffer.from('{"__h":"a'), Buffer.from([0]), Buffer.from(`b",${base.slice(1)}`)])],
     ['an escaped NUL', put('"__h":"a\\u0000b",')],
     ['a duplicated key', put(`${marker}"__h":"y",`)],
     ['a number out of range', num('1e400')],
@@ -130,7 +140,7 @@ for (const name of ['stripe', 'appstore', 'revenuecat', 'razorpay', 'telegram', 
     const ep = endpoints()[name];
     const wrong = [];
     for (const [what, body] of variants(ep)) {
-      const r = await unchanged(env, () => ep.send(env, typeof body === 'string' ? body : body.toString('binary')));
+      const r = await unchanged(env, () => ep.send(env, body));
       if (r.status < 400 || r.status >= 500 || !r.json || !r.json.error || !r.json.error.code) wrong.push(`${what}: ${r.status} ${r.text.slice(0, 160)}`);
     }
     assert.deepStrictEqual(wrong, []);
@@ -176,6 +186,60 @@ test('the API: bodies past its 16 KiB, ids and keys past their length, bad numbe
   }
 });
 
+// The console takes forms, not JSON: each hostile form is a 4xx page with its reason, nothing changed.
+test('the console: hostile forms, bodies and headers past their limits: 4xx, nothing changed', async (env) => {
+  const c = new C.Client(env);
+  const login = await c.login();
+  assert.strictEqual(login.status, 303, login.text.slice(0, 200));
+  const f = await c.form('/admin/user?id=h_user', 'credits.grant');
+  const good = { ...f.fields, amount: '5', reason: 'hostile test' };
+  const enc = (fields) => new URLSearchParams(fields).toString();
+  const raw = (text) => env.request('POST', f.action, text, c.headers({ 'Content-Type': 'application/x-www-form-urlencoded' }));
+  const many = {};
+  for (let i = 0; i < 40; i++) many[`f${i}`] = 'x';
+  const cases = [
+    ['invalid UTF-8, percent-encoded', `${enc(good)}&reason=%C3%28%FF`.replace('reason=hostile+test&', '')],
+    ['invalid UTF-8, raw', Buffer.concat([Buffer.from(enc({ ...good, reason: '' }).replace('reason=', 'reason=a')), Buffer.from([0xc3, 0x28, 0xff])])],
+    ['an encoded NUL', enc({ ...good, reason: 'a\u0000b' })],
+    ['a raw NUL', `${enc(good)}\u0000`],
+    ['a duplicated field', `${enc(good)}&amount=7`],
+    ['a malformed escape', `${enc(good)}&x=%zz`],
+    ['an amount out of range', enc({ ...good, amount: '1e400' })],
+    ['an amount past 2^63', enc({ ...good, amount: '99999999999999999999' })],
+    ['a negative amount', enc({ ...good, amount: '-5' })],
+    ['an amount past the bound', enc({ ...good, amount: String(1e9 + 1) })],
+    ['a user id past its length', enc({ ...good, user: 'u'.repeat(10000) })],
+    ['a reason past its length', enc({ ...good, reason: 'r'.repeat(600) })],
+    ['too many fields', enc({ ...good, ...many })],
+    ['a body past the 16 KiB bound', enc({ ...good, pad: 'p'.repeat(17000) })],
+    ['not a form', JSON.stringify(good)],
+    ['an empty body', ''],
+  ];
+  const wrong = [];
+  for (const [what, body] of cases) {
+    const before = env.counts();
+    const r = await raw(body);
+    if (JSON.stringify(env.counts()) !== JSON.stringify(before)) { wrong.push(`${what}: changed the database (${r.status})`); continue; }
+    if (r.status < 400 || r.status >= 500 || !/<p[^>]*>[^<]{8,}/.test(r.text)) wrong.push(`${what}: ${r.status} ${r.text.slice(0, 160)}`);
+  }
+  assert.deepStrictEqual(wrong, []);
+  // The limits of the request layer hold here too.
+  const r413 = await unchanged(env, () => raw(enc({ ...good, pad: 'p'.repeat(BODY_MAX + 10) })));
+  assert.strictEqual(r413.status, 413);
+  const r431 = await unchanged(env, () => env.request('POST', f.action, enc(good), c.headers({ 'Content-Type': 'application/x-www-form-urlencoded', 'X-Padding': 'h'.repeat(5000) })));
+  assert.strictEqual(r431.status, 431);
+  // Searches and page parameters past their bounds are refused or find nothing, never a 5xx.
+  for (const q of [`/admin/user?id=${'u'.repeat(10000)}`, '/admin/event?id=99999999999999999999', '/admin/event?id=-1', `/admin/search?q=${'%C3%28'.repeat(100)}`, '/admin/attention?after=1e400']) {
+    const r = await unchanged(env, () => c.get(q));
+    assert.ok(r.status < 500, `${q.slice(0, 60)}: ${r.status}`);
+    assert.ok(!r.text.includes('<script'), q.slice(0, 60));
+  }
+  // The good form still works afterwards: the refusals were about the input, not the session.
+  const ok = await raw(enc(good));
+  assert.strictEqual(ok.status, 303, ok.text.slice(0, 200));
+  assert.strictEqual(env.tallyJson(['user', 'show', 'h_user', '--json']).balance.available, 1005);
+});
+
 run({
   before: async () => {
     pki = A.makePki();
@@ -186,13 +250,14 @@ run({
     const env = await Env.start({
       config: cfg,
       secret: SECRETS.stripe,
-      handlers: ['stripe', 'appstore', 'revenuecat', 'razorpay', 'telegram', 'cryptobot', 'api'],
+      handlers: ['stripe', 'appstore', 'revenuecat', 'razorpay', 'telegram', 'cryptobot', 'api', 'console'],
       env: {
         RAZORPAY_WEBHOOK_SECRET: SECRETS.razorpay, TELEGRAM_WEBHOOK_SECRET: SECRETS.telegram, TELEGRAM_BOT_TOKEN: '1:test',
         CRYPTOBOT_TOKEN: SECRETS.cryptobot, REVENUECAT_WEBHOOK_AUTH: SECRETS.revenuecat,
       },
     });
     adminKey = env.tallyJson(['keys', 'create', '--name', 'h', '--scopes', 'admin']).key;
+    if (C.adminSet(env, C.ADMIN, C.PASSWORD).code !== 0) throw new Error('admin create failed');
     await env.request('POST', '/v1/users/h_user', '', { Authorization: `Bearer ${adminKey}` });
     await env.request('POST', '/v1/users/h_user/promotions', JSON.stringify({ credits: 1000, reason: 'test' }), { Authorization: `Bearer ${adminKey}`, 'Content-Type': 'application/json' });
     return env;

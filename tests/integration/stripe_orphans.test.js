@@ -48,7 +48,7 @@ test('unknown product: replay after the catalog is fixed applies it', async (env
   const cfg = JSON.parse(JSON.stringify(env.config));
   cfg.products.pro_monthly.match.stripe.push('price_not_in_catalog');
   env.writeConfig(cfg);
-  r = env.tally(['events', 'replay', String(id), '--json']);
+  r = env.tally(['events', 'replay', String(id), '--json', '--reason', 'catalog fixed']);
   assert.strictEqual(r.code, 0, r.stderr + r.stdout);
   assert.strictEqual(JSON.parse(r.stdout).state, 'applied');
   const doc = env.user('u_unknown_product');
@@ -60,6 +60,13 @@ test('unknown product: replay after the catalog is fixed applies it', async (env
   assert.strictEqual(JSON.parse(r.stdout).unchanged, true);
   assert.strictEqual(env.user('u_unknown_product').balance.available, 1000);
   assert.strictEqual(env.sql(`SELECT attempts FROM inbox WHERE id = ${id}`)[0].attempts, 3);
+  // Each replay that ran is recorded with who and why, in its own transaction; the no-op is not.
+  const audit = env.sql(`SELECT action, actor, detail, reason FROM audit WHERE inbox_id = ${id} AND action = 'event.replay' ORDER BY id`);
+  assert.strictEqual(audit.length, 2, JSON.stringify(audit));
+  assert.match(audit[0].detail, /^unknown_product -> unknown_product: .*price_not_in_catalog/);
+  assert.strictEqual(audit[0].reason, '');
+  assert.deepStrictEqual([audit[1].detail, audit[1].reason], ['unknown_product -> applied', 'catalog fixed']);
+  assert.ok(audit.every((a) => a.actor.startsWith('operator:')), JSON.stringify(audit));
 });
 
 test('unknown user: kept as orphaned, applied the moment an operator links the customer', async (env) => {

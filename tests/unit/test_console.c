@@ -136,21 +136,32 @@ TEST(form_refuses_nul_controls_and_invalid_utf8)
 
 TEST(form_refuses_too_many_fields)
 {
-	char q[4 * (FORM_FIELDS_MAX + 1) + 1];
+	char q[6 * (FORM_FIELDS_MAX + 1) + 1];
 	struct form f;
 	size_t i;
 
+	/* Distinct names a00=1&a01=1&...: only the count can be wrong. */
 	for (i = 0; i <= FORM_FIELDS_MAX; i++)
-		memcpy(q + 4 * i, "a=1&", 4);
-	q[4 * (FORM_FIELDS_MAX + 1) - 1] = '\0';
+		snprintf(q + 6 * i, 7, "a%02zu=1&", i);
+	q[6 * (FORM_FIELDS_MAX + 1) - 1] = '\0';
 	form_parse(&f, q, strlen(q));
 	CHECK(f.bad);
 	form_release(&f);
-	q[4 * FORM_FIELDS_MAX - 1] = '\0';
+	q[6 * FORM_FIELDS_MAX - 1] = '\0';
 	form_parse(&f, q, strlen(q));
 	CHECK(!f.bad);
 	CHECK_EQ(f.n, FORM_FIELDS_MAX);
 	form_release(&f);
+}
+
+TEST(form_refuses_a_name_given_twice)
+{
+	const char *const bad[] = { "amount=5&amount=7", "a=1&b=2&a=1", "a&a", "a%3D=1&a%3d=2",
+		NULL };
+	const char *const good[] = { "a=1&A=1&aa=1", NULL };
+
+	CHECK(accepted(bad) == NULL);
+	CHECK(accepted(good) != NULL);
 }
 
 TEST(form_of_one_byte_fields_fits_its_buffer)
@@ -260,6 +271,7 @@ main(void)
 	RUN(form_refuses_bad_escapes);
 	RUN(form_refuses_nul_controls_and_invalid_utf8);
 	RUN(form_refuses_too_many_fields);
+	RUN(form_refuses_a_name_given_twice);
 	RUN(form_of_one_byte_fields_fits_its_buffer);
 	RUN(body_json_is_indented_with_its_bytes_unchanged);
 	RUN(body_not_json_is_shown_escaped_with_its_lines);

@@ -9,8 +9,8 @@
 
 #include "buf.h"
 #include "jose.h"
-#include "text.h"
 #include "t.h"
+#include "text.h"
 
 /* A P-256 key made fresh for each run. */
 static void *
@@ -36,7 +36,8 @@ TEST(b64_round_trips_both_alphabets_and_refuses_garbage)
 	CHECK_STR(enc, "+/+/AEE=");
 	CHECK(text_b64dec(enc, n, 0, out, sizeof(out), &len) == TERR_OK);
 	CHECK_EQ(len, sizeof(in));
-	CHECK(text_b64dec("+/+/AEE=", 8, 1, out, sizeof(out), &len) != TERR_OK); /* wrong alphabet */
+	CHECK(
+	    text_b64dec("+/+/AEE=", 8, 1, out, sizeof(out), &len) != TERR_OK); /* wrong alphabet */
 	CHECK(text_b64dec("-_-_AEE", 7, 0, out, sizeof(out), &len) != TERR_OK);
 	CHECK(text_b64dec("QQ=A", 4, 0, out, sizeof(out), &len) != TERR_OK);
 	CHECK(text_b64dec("Q", 1, 1, out, sizeof(out), &len) != TERR_OK);
@@ -118,7 +119,8 @@ hs256(const char *header, const char *claims, const char *key, struct buf *out)
 	text_b64enc((const unsigned char *)claims, strlen(claims), 1, enc, sizeof(enc));
 	buf_puts(out, enc);
 	start = out->len;
-	HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)out->p, start, mac, &maclen);
+	HMAC(EVP_sha256(), key, (int)strlen(key), (const unsigned char *)out->p, start, mac,
+	    &maclen);
 	text_b64enc(mac, maclen, 1, enc, sizeof(enc));
 	buf_putc(out, '.');
 	buf_puts(out, enc);
@@ -151,8 +153,8 @@ TEST(load_ec_key_refuses_what_is_not_a_p256_private_key)
 
 	CHECK(jose_load_ec_key("not a key", &k) != TERR_OK);
 	CHECK(k == NULL);
-	CHECK(jose_load_ec_key("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n", &k) !=
-	      TERR_OK);
+	CHECK(jose_load_ec_key("-----BEGIN PRIVATE KEY-----\nAAAA\n-----END PRIVATE KEY-----\n",
+		  &k) != TERR_OK);
 	CHECK(k == NULL);
 }
 

@@ -201,6 +201,18 @@ TEST(json_depth_limit_counts_objects_too)
 	CHECK(root == NULL);
 }
 
+/* An empty answer (a provider's 200 with no body) comes as NULL and 0. */
+TEST(json_rejects_empty_text_without_a_buffer)
+{
+	cJSON *root = (cJSON *)&root;
+	const char *why = NULL;
+
+	CHECK_EQ(json_parse(NULL, 0, JSON_DEPTH_MAX, &root, &why), TERR_INVAL);
+	CHECK(root == NULL);
+	CHECK(why != NULL);
+	CHECK(rejects(""));
+}
+
 TEST(json_rejects_raw_nul_byte)
 {
 	static const char s[] = "{\"a\":\"x\0y\"}";
@@ -859,6 +871,7 @@ main(void)
 	RUN(json_accepts_depth_equal_to_max);
 	RUN(json_rejects_depth_past_max);
 	RUN(json_depth_limit_counts_objects_too);
+	RUN(json_rejects_empty_text_without_a_buffer);
 	RUN(json_rejects_raw_nul_byte);
 	RUN(json_rejects_nul_byte_after_value);
 	RUN(json_rejects_escaped_nul);
