@@ -99,7 +99,10 @@ enum terr cryptobot_get_invoices(const struct cfg *c, const char *invoice_ids, c
     int64_t offset, int64_t count, struct cb_invoice *out, size_t max, size_t *n, char *why,
     size_t whysize);
 
-/* Read getInvoices' answer {"ok":true,"result":{"items":[...]}} (tests). */
+/* Read createInvoice's answer {"ok":true,"result":{invoice}}. */
+enum terr cryptobot_invoice_parse(const char *body, size_t len, struct cb_invoice *out, char *why,
+    size_t whysize);
+/* Read getInvoices' answer {"ok":true,"result":{"items":[...]}}. */
 enum terr cryptobot_invoices_parse(const char *body, size_t len, struct cb_invoice *out, size_t max,
     size_t *n, char *why, size_t whysize);
 

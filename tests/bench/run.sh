@@ -125,6 +125,13 @@ measure() {
 	RESULTS+=("$(printf '%-22s %8s %9s %9s %10s %9s %9s %8s' "$name" "$rps" "$p50" "$p99" "$cpu_s" "$cpu_n" "${rss:-?}" "${non2xx:-0}")")
 	eval "RPS_${name//[^a-zA-Z0-9]/_}=$rps"
 	log "bench: $name $rps req/s p50 $p50 p99 $p99 cpu $cpu_s ms + nginx $cpu_n ms, rss ${rss:-?} kB, non-2xx ${non2xx:-0}"
+	# Where the memory is now: anonymous (heap, stacks, caches) vs pages of mapped files (libraries).
+	local p
+	for p in $spids; do
+		[[ -r /proc/$p/smaps_rollup ]] || continue
+		log "bench: $name pid $p: $(awk '/^Rss:/ {r=$2} /^Anonymous:/ {a=$2} END {printf "rss %d kB = anonymous %d kB + file-backed %d kB", r, a, r - a}' "/proc/$p/smaps_rollup")"
+		[[ -n ${BENCH_SMAPS:-} ]] && awk '/^[0-9a-f]+-[0-9a-f]+ / {n = $6 == "" ? "[anon]" : $6} /^Rss:/ {r[n] += $2} END {for (k in r) if (r[k] >= 64) printf "    %6d kB %s\n", r[k], k}' "/proc/$p/smaps" | sort -rn >&2
+	done
 }
 
 case_ceiling() {
