@@ -21,19 +21,40 @@
  *   revenuecat  (REVENUECAT_API_KEY) the users of stale RevenueCat
  *               subscriptions, oldest first: GET /v1/subscribers/{app_user_id}
  *               and the differences applied as `tally revenuecat sync` does.
+ *   razorpay    (razorpay.key_id, RAZORPAY_KEY_SECRET) tally's pending
+ *               Razorpay orders, oldest expiry first: GET /v1/orders/{id} and
+ *               /v1/orders/{id}/payments; a captured payment is applied as the
+ *               order.paid webhook would have (event "checkout:<payment id>",
+ *               the Checkout callback's; the payment id is the business key,
+ *               so the webhook arriving later grants nothing; amount and
+ *               currency checked against the order by apply). Then stale
+ *               Razorpay subscriptions (sub_...): GET /v1/subscriptions/{id};
+ *               a status that differs is applied as subscription.<status>,
+ *               "reconcile:<sub>:<16 hex of its SHA-256>".
+ *   cryptobot   (CRYPTOBOT_TOKEN) tally's pending CryptoBot orders, oldest
+ *               expiry first: getInvoices by invoice_ids (100 a call); a paid
+ *               invoice is applied as the invoice_paid webhook would have
+ *               (the same event id "invoice_paid:<invoice>": a later webhook
+ *               or run is a duplicate); an expired one is reported, and the
+ *               grace-expiry job expires the order.
+ *   telegram    not reconciled: the Bot API has no method that says whether
+ *               an invoice of an ordinary Telegram Payment was paid. (Stars
+ *               could be, through getStarTransactions: not done yet.)
  *
  * A provider that cannot be reached (or refuses the key, or rate-limits) is
  * reported with its error and changes nothing more; the others still run;
  * the run exits 1. Events already applied stay applied, each complete.
  *
- *   --provider NAME  only this provider
+ *   --provider NAME  only this provider (stripe, apple, revenuecat, razorpay,
+ *                    cryptobot)
  *   --since TIME|AGE the window's start (RFC 3339, or an age such as 48h);
  *                    default: the last successful run less an hour (3 days
  *                    when none), at most 30 days back for Stripe (what it
  *                    keeps) and 180 for Apple.
- * --limit bounds the subscriptions and users checked (events of the window
- * are all fetched, at most STRIPE_SYNC_EVENTS_MAX / APPSTORE_API_ITEMS_MAX).
- * Razorpay, Telegram and CryptoBot are not reconciled yet. Exit 0, 1, 2.
+ * --limit bounds the subscriptions, users and orders checked (events of the
+ * window are all fetched, at most STRIPE_SYNC_EVENTS_MAX /
+ * APPSTORE_API_ITEMS_MAX). The direct providers' code is lib/reconcile_direct.c.
+ * Apple's subscription statuses are not fetched yet. Exit 0, 1, 2.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -44,6 +65,7 @@
 #include "job.h"
 #include "json.h"
 #include "provider.h"
+#include "reconcile_direct.h"
 #include "revenuecat.h"
 #include "store_access.h"
 #include "store_jobs.h"
@@ -59,8 +81,6 @@
 #define FIRST_WINDOW  (3 * DAY_MS)
 #define STRIPE_BACK   (30 * DAY_MS)
 #define APPLE_BACK    (180 * DAY_MS)
-/* Stale subscriptions (or users) checked against one provider in a run, at most. */
-#define STALE_MAX     1000
 
 static const char *const opts[] = { "provider", "since", NULL };
 
@@ -77,114 +97,6 @@ window_start(struct job *j, int64_t last_ok, int64_t back)
 		since = last_ok != 0 ? (last_ok < j->now ? last_ok : j->now) - OVERLAP_MS
 				     : j->now - FIRST_WINDOW;
 	return since < j->now - back ? j->now - back : since;
-}
-
-/* A line of the report, counted as "<provider>.<what>". */
-static void
-say(struct job *j, const struct job_item *it, const char *what)
-{
-	char name[48];
-
-	job_report(j, it);
-	snprintf(name, sizeof(name), "%s.%s", it->provider, what);
-	job_count(j, name, 1);
-}
-
-/* A provider's line in the report: ok, or why it could not be reconciled (the run fails). */
-static void
-provider_result(struct job *j, const char *provider, const char *why)
-{
-	const char *result = why == NULL ? "ok" : "error";
-	struct job_item it = { .action = "provider",
-		.subject = provider,
-		.provider = provider,
-		.result = result,
-		.reason = why };
-
-	say(j, &it, result);
-	if (why != NULL)
-		job_fail(j, "%s: %s", provider, why);
-}
-
-static void
-drift(struct job *j, const char *provider, const char *subject, const char *user, const char *tally,
-    const char *theirs, const char *result)
-{
-	struct job_item it = { .action = "drift",
-		.subject = subject,
-		.user = user,
-		.provider = provider,
-		.tally = tally,
-		.theirs = theirs,
-		.result = result };
-
-	say(j, &it, "drift");
-}
-
-/* "active until 2026-12-01T00:00:00Z" */
-static void
-describe(enum sub_state st, int64_t end, int cancel, char *out, size_t size)
-{
-	char when[TM_ISO_SIZE];
-
-	tm_iso(end, when);
-	snprintf(out, size, "%s%s until %s", sub_state_str(st), cancel > 0 ? " (ends)" : "",
-	    end != 0 ? when : "?");
-}
-
-/* ------------------------------------------------------ stale subscriptions */
-
-struct stale {
-	const char *provider;
-	struct sub_row *rows;
-	size_t n, max;
-};
-
-static int
-take_stale(struct job *j, const struct sub_row *r, void *arg)
-{
-	struct stale *st = arg;
-	size_t i;
-
-	(void)j;
-	if (strcmp(r->provider, st->provider) != 0 || st->n == st->max)
-		return 0;
-	for (i = 0; i < st->n; i++)
-		if (st->rows[i].id == r->id)
-			return 0;
-	st->rows[st->n++] = *r;
-	return 0;
-}
-
-/*
- * The provider's subscriptions whose access should have ended with no event
- * saying so, oldest first: active past period end + leeway, canceled past
- * period end, past_due past grace, trialing past trial end.
- */
-static int
-stale_subs(struct job *j, struct stale *st)
-{
-	struct store_pos start = STORE_POS_START;
-	int64_t room = j->limit - j->done;
-	size_t k, n;
-	struct sub_row *v;
-
-	st->max = room < STALE_MAX ? (size_t)(room > 0 ? room : 0) : STALE_MAX;
-	if (st->max == 0 || (st->rows = calloc(st->max, sizeof(*st->rows))) == NULL)
-		return st->max == 0 ? 0 : -1;
-	/* The walk's own visits count nothing against the limit: only the checks do. */
-	n = 0;
-	if (job_walk_subs(j, DUE_PERIOD, start, j->now - j->cfg.policy.leeway, take_stale, st) !=
-		0 ||
-	    job_walk_subs(j, DUE_GRACE, start, j->now, take_stale, st) != 0 ||
-	    job_walk_subs(j, DUE_TRIAL, start, j->now, take_stale, st) != 0)
-		return -1;
-	/* Only those whose access has ended (a past_due's grace may run from state_at still). */
-	for (k = 0, v = st->rows; k < st->n; k++)
-		if (!sub_has_access(&v[k], &j->cfg.policy, j->now))
-			v[n++] = v[k];
-	st->n = n;
-	return 0;
 }
 
 /* ------------------------------------------------------------------ stripe */
@@ -210,19 +122,17 @@ stripe_compare(struct job *j, const struct sub_row *row, const char *sub_json, s
 	}
 	snprintf(subject, sizeof(subject), "subscription %lld (%s)", (long long)row->id,
 	    row->ext_id);
-	describe(row->state, row->period_end, row->cancel_at_period_end, tally, sizeof(tally));
-	describe(e->sub.state, e->sub.period_end, e->sub.cancel_at_period_end, theirs,
+	reconcile_describe(row->state, row->period_end, row->cancel_at_period_end, tally,
+	    sizeof(tally));
+	reconcile_describe(e->sub.state, e->sub.period_end, e->sub.cancel_at_period_end, theirs,
 	    sizeof(theirs));
-	differs = e->sub.state != row->state ||
-	    (e->sub.period_end != 0 && e->sub.period_end != row->period_end) ||
-	    (e->sub.cancel_at_period_end >= 0 &&
-		e->sub.cancel_at_period_end != row->cancel_at_period_end);
+	differs = reconcile_differs(row, e);
 	if (!differs) {
 		job_count(j, "stripe.in_sync", 1);
 		buf_release(&body);
 		return 0;
 	}
-	drift(j, "stripe", subject, row->user, tally, theirs, "found");
+	reconcile_drift(j, "stripe", subject, row->user, tally, theirs, "found", NULL);
 	differs =
 	    job_apply_raw(j, "stripe", buf_cstr(&body), body.len, "stripe subscription", subject);
 	buf_release(&body);
@@ -233,7 +143,7 @@ static void
 stripe(struct job *j, int64_t last_ok)
 {
 	struct buf events;
-	struct stale st = { "stripe", NULL, 0, 0 };
+	struct reconcile_stale st = { "stripe", NULL, 0, 0 };
 	struct buf *subs = NULL;
 	struct bev *e = NULL;
 	char why[512];
@@ -244,7 +154,7 @@ stripe(struct job *j, int64_t last_ok)
 	rc = stripe_sync_events(&j->cfg, window_start(j, last_ok, STRIPE_BACK), &events, &n, why,
 	    sizeof(why));
 	if (rc != TERR_OK) {
-		provider_result(j, "stripe", why);
+		reconcile_result(j, "stripe", why);
 		goto out;
 	}
 	job_count(j, "stripe.events_fetched", (int64_t)n);
@@ -256,7 +166,7 @@ stripe(struct job *j, int64_t last_ok)
 			"event") != 0)
 			goto out;
 	}
-	if (job_flush(j) != 0 || stale_subs(j, &st) != 0)
+	if (job_flush(j) != 0 || reconcile_stale_subs(j, &st) != 0)
 		goto out;
 	/* Every subscription fetched before any is applied: an unreachable Stripe changes nothing. */
 	if (st.n > 0 &&
@@ -273,15 +183,15 @@ stripe(struct job *j, int64_t last_ok)
 			char subject[ID_MAX + 32], tally[96];
 			snprintf(subject, sizeof(subject), "subscription %lld (%s)",
 			    (long long)st.rows[i].id, st.rows[i].ext_id);
-			describe(st.rows[i].state, st.rows[i].period_end,
+			reconcile_describe(st.rows[i].state, st.rows[i].period_end,
 			    st.rows[i].cancel_at_period_end, tally, sizeof(tally));
-			drift(j, "stripe", subject, st.rows[i].user, tally, "no such subscription",
-			    "reported");
+			reconcile_drift(j, "stripe", subject, st.rows[i].user, tally,
+			    "no such subscription", "reported", NULL);
 			buf_reset(&subs[i]);
 			continue;
 		}
 		if (rc != TERR_OK) {
-			provider_result(j, "stripe", why);
+			reconcile_result(j, "stripe", why);
 			goto out;
 		}
 		if (job_tick(j) != 0)
@@ -291,7 +201,7 @@ stripe(struct job *j, int64_t last_ok)
 		if (subs[i].len > 0 && stripe_compare(j, &st.rows[i], buf_cstr(&subs[i]), e) != 0)
 			goto out;
 	if (job_flush(j) == 0 && !j->stop)
-		provider_result(j, "stripe", NULL);
+		reconcile_result(j, "stripe", NULL);
 out:
 	if (subs != NULL)
 		for (i = 0; i < st.n; i++)
@@ -316,13 +226,13 @@ apple_env(struct job *j, int sandbox, int64_t since)
 	int64_t wall = tm_now_ms();
 
 	if (appstore_api_new(&a, &j->cfg, sandbox, why, sizeof(why)) != TERR_OK) {
-		provider_result(j, name, why);
+		reconcile_result(j, name, why);
 		return;
 	}
 	/* Apple's clock, not --now: the JWT's iat and the window's end are checked against it. */
 	if (appstore_api_notifications(a, since < wall ? since : wall - DAY_MS, wall, 0, wall,
 		&list, why, sizeof(why)) != TERR_OK) {
-		provider_result(j, name, why);
+		reconcile_result(j, name, why);
 		goto out;
 	}
 	job_count(j, sandbox ? "apple.sandbox_fetched" : "apple.fetched", (int64_t)list.n);
@@ -338,7 +248,7 @@ apple_env(struct job *j, int sandbox, int64_t since)
 	}
 	buf_release(&body);
 	if (job_flush(j) == 0 && !j->stop)
-		provider_result(j, name, NULL);
+		reconcile_result(j, name, NULL);
 out:
 	appstore_list_release(&list);
 	appstore_api_free(a);
@@ -387,7 +297,7 @@ revenuecat_report(struct job *j, const struct rc_sync *p)
 		    : !ch->done                       ? "not applied"
 		    : ch->duplicate                   ? "duplicate"
 						      : inbox_state_str(ch->state);
-		say(j, &it, "drift");
+		reconcile_say(j, &it, "drift");
 		if (ch->done && !ch->duplicate && ch->state != INBOX_APPLIED &&
 		    ch->state != INBOX_IGNORED)
 			job_fail(j, "revenuecat %s: %s", subject, ch->reason);
@@ -397,7 +307,7 @@ revenuecat_report(struct job *j, const struct rc_sync *p)
 static void
 revenuecat(struct job *j)
 {
-	struct stale st = { "revenuecat", NULL, 0, 0 };
+	struct reconcile_stale st = { "revenuecat", NULL, 0, 0 };
 	struct rc_subscriber *r = NULL;
 	struct rc_sync *p = NULL;
 	char who[ID_MAX], why[512];
@@ -405,7 +315,7 @@ revenuecat(struct job *j)
 	size_t i, k;
 	enum terr rc;
 
-	if (stale_subs(j, &st) != 0 || (r = calloc(1, sizeof(*r))) == NULL ||
+	if (reconcile_stale_subs(j, &st) != 0 || (r = calloc(1, sizeof(*r))) == NULL ||
 	    (p = calloc(1, sizeof(*p))) == NULL) {
 		if (!j->stop)
 			job_fail(j, "out of memory");
@@ -420,12 +330,12 @@ revenuecat(struct job *j)
 		app_user_id(j, st.rows[i].user, who, sizeof(who));
 		rc = revenuecat_subscriber(&j->cfg, who, r, &retry, why, sizeof(why));
 		if (rc == TERR_NOTFOUND) {
-			drift(j, "revenuecat", "customer", st.rows[i].user, "subscribed",
-			    "no such customer", "reported");
+			reconcile_drift(j, "revenuecat", "customer", st.rows[i].user, "subscribed",
+			    "no such customer", "reported", NULL);
 			continue;
 		}
 		if (rc != TERR_OK) {
-			provider_result(j, "revenuecat", why);
+			reconcile_result(j, "revenuecat", why);
 			goto out;
 		}
 		if (r->request_ms == 0)
@@ -442,7 +352,7 @@ revenuecat(struct job *j)
 		revenuecat_report(j, p);
 	}
 	if (!j->stop)
-		provider_result(j, "revenuecat", NULL);
+		reconcile_result(j, "revenuecat", NULL);
 out:
 	free(r);
 	free(p);
@@ -474,11 +384,13 @@ main(int argc, char **argv)
 	only = job_opt(&j, "provider");
 	since = job_opt(&j, "since");
 	if ((only != NULL && strcmp(only, "stripe") != 0 && strcmp(only, "apple") != 0 &&
-		strcmp(only, "revenuecat") != 0) ||
+		strcmp(only, "revenuecat") != 0 && strcmp(only, "razorpay") != 0 &&
+		strcmp(only, "cryptobot") != 0) ||
 	    (since != NULL && tm_parse(since, &t) != TERR_OK &&
 		tm_parse_duration(since, &d) != TERR_OK)) {
 		fprintf(stderr,
-		    "tally-reconcile: --provider takes stripe, apple or revenuecat; "
+		    "tally-reconcile: --provider takes stripe, apple, revenuecat, razorpay or "
+		    "cryptobot; "
 		    "--since a time (2026-11-01T00:00:00Z) or an age (48h)\n");
 		job_finish(&j);
 		return 2;
@@ -501,6 +413,15 @@ main(int argc, char **argv)
 	if (wanted(&j, "revenuecat") && !j.stop && j.cfg.revenuecat.api_key[0] != '\0') {
 		any = 1;
 		revenuecat(&j);
+	}
+	if (wanted(&j, "razorpay") && !j.stop && j.cfg.razorpay.key_id[0] != '\0' &&
+	    j.cfg.razorpay.key_secret[0] != '\0') {
+		any = 1;
+		reconcile_razorpay(&j);
+	}
+	if (wanted(&j, "cryptobot") && !j.stop && j.cfg.cryptobot.token[0] != '\0') {
+		any = 1;
+		reconcile_cryptobot(&j);
 	}
 	if (!any)
 		job_count(&j, "providers_configured", 0);

@@ -366,43 +366,6 @@ id_ok(const char *id, const char *prefix)
 	    strncmp(id, prefix, strlen(prefix)) == 0;
 }
 
-/* The fetched entities as Razorpay's own webhook of the payment (razorpay_parse reads it). */
-static void
-synthetic(struct buf *body, const char *type, const char *pay_id, const char *what,
-    const struct buf *payment, const struct buf *ent, int64_t now)
-{
-	struct jw w;
-	char id[ID_MAX + 16];
-
-	snprintf(id, sizeof(id), "checkout:%.240s", pay_id);
-	buf_reset(body);
-	jw_init(&w, body);
-	jw_obj(&w);
-	jw_kstr(&w, "entity", "event");
-	jw_kstr(&w, "id", id);
-	jw_kstr(&w, "event", type);
-	jw_key(&w, "contains");
-	jw_arr(&w);
-	jw_str(&w, "payment");
-	jw_str(&w, what);
-	jw_aend(&w);
-	jw_key(&w, "payload");
-	jw_obj(&w);
-	jw_key(&w, "payment");
-	jw_obj(&w);
-	jw_key(&w, "entity");
-	jw_raw(&w, buf_cstr(payment));
-	jw_end(&w);
-	jw_key(&w, what);
-	jw_obj(&w);
-	jw_key(&w, "entity");
-	jw_raw(&w, buf_cstr(ent));
-	jw_end(&w);
-	jw_end(&w);
-	jw_kint(&w, "created_at", now / 1000);
-	jw_end(&w);
-}
-
 /* What the fetched payment and order must say of tally's order ord. */
 static enum terr
 check_order_event(const struct bev *e, const struct checkout_rzp_callback *cb,
@@ -465,7 +428,7 @@ checkout_razorpay_verify(struct checkout_ctx *x, const char *user,
 	const char *ref_id, *what;
 	struct order_row ord;
 	struct buf pay, ent;
-	char why[256];
+	char why[256], id[ID_MAX + 16];
 	int sub;
 	enum terr rc;
 
@@ -513,8 +476,10 @@ checkout_razorpay_verify(struct checkout_ctx *x, const char *user,
 		rc = api_refusal(ref, rc, why);
 		goto out;
 	}
-	synthetic(body, sub ? "subscription.charged" : "order.paid", cb->payment_id, what, &pay,
-	    &ent, now);
+	/* "checkout:<payment id>": reconcile makes the same event of the same payment. */
+	snprintf(id, sizeof(id), "checkout:%.240s", cb->payment_id);
+	razorpay_fetched_event(body, id, sub ? "subscription.charged" : "order.paid",
+	    buf_cstr(&pay), what, buf_cstr(&ent), now);
 	if (body->err != TERR_OK ||
 	    razorpay_parse(c, NULL, buf_cstr(body), body->len, e, why, sizeof(why)) != TERR_OK) {
 		rc = refuse(ref, TERR_IO, 502, "provider_error",

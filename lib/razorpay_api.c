@@ -35,10 +35,40 @@ check_entity(const struct buf *body, char *why, size_t whysize)
 	return rc;
 }
 
-/* method {api_base}/v1/<what>[/<id>] with body (NULL: none) into out. */
+/*
+ * A collection ({"entity":"collection","count":N,"items":[entity...]},
+ * api/orders/fetch-payments.md): items an array of entities with an id.
+ */
 static enum terr
-call(const struct cfg *c, const char *method, const char *what, const char *id,
-    const struct buf *body, struct buf *out, char *why, size_t whysize)
+check_collection(const struct buf *body, char *why, size_t whysize)
+{
+	cJSON *root = NULL;
+	const cJSON *items, *it;
+	const char *jwhy, *kind, *id;
+	enum terr rc = TERR_OK;
+
+	if (json_parse(buf_cstr(body), body->len, JSON_DEPTH_MAX, &root, &jwhy) != TERR_OK) {
+		snprintf(why, whysize, "Razorpay's answer is not JSON: %s", jwhy);
+		return TERR_INVAL;
+	}
+	kind = jstr(root, "entity");
+	if (kind == NULL || strcmp(kind, "collection") != 0 ||
+	    (items = jarr(root, "items")) == NULL)
+		rc = TERR_INVAL;
+	else
+		cJSON_ArrayForEach (it, items)
+			if ((id = jstr(it, "id")) == NULL || !text_id_valid(id, ID_MAX - 1))
+				rc = TERR_INVAL;
+	if (rc != TERR_OK)
+		snprintf(why, whysize, "Razorpay's answer is not a collection of entities");
+	cJSON_Delete(root);
+	return rc;
+}
+
+/* method {api_base}/v1/<what>[/<id>[/<tail>]] with body (NULL: none) into out. */
+static enum terr
+call_tail(const struct cfg *c, const char *method, const char *what, const char *id,
+    const char *tail, const struct buf *body, struct buf *out, char *why, size_t whysize)
 {
 	const struct cfg_razorpay *r = &c->razorpay;
 	char pathbuf[3 * ID_MAX + 32];
@@ -57,6 +87,8 @@ call(const struct cfg *c, const char *method, const char *what, const char *id,
 		buf_putc(&path, '/');
 		httpc_escape(&path, id);
 	}
+	if (tail != NULL)
+		buf_printf(&path, "/%s", tail);
 	memset(&q, 0, sizeof(q));
 	q.who = "Razorpay";
 	q.base = r->api_base;
@@ -73,10 +105,20 @@ call(const struct cfg *c, const char *method, const char *what, const char *id,
 	    (rc = papi_status(&q, &resp, "error.description", why, whysize)) == TERR_OK) {
 		buf_reset(out);
 		buf_append(out, resp.body.p, resp.body.len);
-		rc = out->err != TERR_OK ? out->err : check_entity(out, why, whysize);
+		rc = out->err != TERR_OK ? out->err
+		    : tail != NULL       ? check_collection(out, why, whysize)
+					 : check_entity(out, why, whysize);
 	}
 	httpc_resp_release(&resp);
 	return rc;
+}
+
+/* method {api_base}/v1/<what>[/<id>]: an entity. */
+static enum terr
+call(const struct cfg *c, const char *method, const char *what, const char *id,
+    const struct buf *body, struct buf *out, char *why, size_t whysize)
+{
+	return call_tail(c, method, what, id, NULL, body, out, why, whysize);
 }
 
 /*
@@ -150,4 +192,15 @@ razorpay_fetch(const struct cfg *c, const char *what, const char *id, struct buf
 		return TERR_INVAL;
 	}
 	return call(c, "GET", what, id, NULL, out, why, whysize);
+}
+
+enum terr
+razorpay_order_payments(const struct cfg *c, const char *order_id, struct buf *out, char *why,
+    size_t whysize)
+{
+	if (!text_id_valid(order_id, ID_MAX - 1)) {
+		snprintf(why, whysize, "invalid id");
+		return TERR_INVAL;
+	}
+	return call_tail(c, "GET", "orders", order_id, "payments", NULL, out, why, whysize);
 }

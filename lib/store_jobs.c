@@ -15,7 +15,7 @@
  * at_off and id_off of its struct.
  */
 static enum terr
-walk(struct store *s, enum stmt i, struct store_pos *pos, int64_t until,
+walk_by(struct store *s, enum stmt i, const char *by, struct store_pos *pos, int64_t until,
     void (*fn)(sqlite3_stmt *, void *), void *out, size_t sz, size_t max, size_t *n, size_t at_off,
     size_t id_off)
 {
@@ -30,12 +30,23 @@ walk(struct store *s, enum stmt i, struct store_pos *pos, int64_t until,
 	bind_i64(st, 2, pos->id);
 	bind_i64(st, 3, until);
 	bind_i64(st, 4, (int64_t)max);
+	if (by != NULL)
+		bind_text(st, 5, by);
 	if ((rc = store_many_rows(s, st, fn, out, sz, max, n, "due work")) != TERR_OK || *n == 0)
 		return rc;
 	last = (const char *)out + (*n - 1) * sz;
 	memcpy(&pos->at, last + at_off, sizeof(pos->at));
 	memcpy(&pos->id, last + id_off, sizeof(pos->id));
 	return TERR_OK;
+}
+
+/* walk_by without ?5. */
+static enum terr
+walk(struct store *s, enum stmt i, struct store_pos *pos, int64_t until,
+    void (*fn)(sqlite3_stmt *, void *), void *out, size_t sz, size_t max, size_t *n, size_t at_off,
+    size_t id_off)
+{
+	return walk_by(s, i, NULL, pos, until, fn, out, sz, max, n, at_off, id_off);
 }
 
 enum terr
@@ -108,6 +119,15 @@ store_due_orders(struct store *s, struct store_pos *pos, int64_t until, struct d
 {
 	return walk(s, STMT_DUE_ORDERS, pos, until, read_due_order, out, sizeof(*out), max, n,
 	    offsetof(struct due_order, o.expires_at), offsetof(struct due_order, rowid));
+}
+
+enum terr
+store_pending_orders(struct store *s, const char *provider, struct store_pos *pos,
+    struct due_order *out, size_t max, size_t *n)
+{
+	return walk_by(s, STMT_PENDING_ORDERS, provider, pos, INT64_MAX, read_due_order, out,
+	    sizeof(*out), max, n, offsetof(struct due_order, o.expires_at),
+	    offsetof(struct due_order, rowid));
 }
 
 static void

@@ -78,6 +78,12 @@ struct due_order {
 };
 enum terr store_due_orders(struct store *s, struct store_pos *pos, int64_t until,
     struct due_order *out, size_t max, size_t *n);
+/*
+ * The pending orders of provider after *pos, by expiry (the oldest first),
+ * whether or not expired (reconcile: what the provider may have been paid).
+ */
+enum terr store_pending_orders(struct store *s, const char *provider, struct store_pos *pos,
+    struct due_order *out, size_t max, size_t *n);
 
 /* A pending outbox row, as the deliver job sends it. */
 #define OUTBOX_PAYLOAD_MAX (32 * 1024)

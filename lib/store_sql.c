@@ -260,6 +260,9 @@ const char *const store_sql[STMT__MAX] = {
 	    "remaining > 0 AND expires_at > 0", "expires_at", "id"),
 	[STMT_DUE_ORDERS] =
 	    WALK(ORDER_COLS ", rowid", "orders", "state = 'pending'", "expires_at", "rowid"),
+	/* One provider's pending orders (reconcile), through the same index; ?5 the provider. */
+	[STMT_PENDING_ORDERS] = WALK(ORDER_COLS ", rowid", "orders",
+	    "state = 'pending' AND provider = ?5", "expires_at", "rowid"),
 	[STMT_DUE_OUTBOX] = WALK("id, kind, topic, user_id, dedup_key, payload, attempts, next_at, "
 				 "created_at",
 	    "outbox", "state = 'pending'", "next_at", "id"),

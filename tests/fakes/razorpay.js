@@ -1,6 +1,6 @@
 'use strict';
 // A fake Razorpay on 127.0.0.1: the REST API tally calls (POST /v1/orders, POST /v1/subscriptions,
-// GET /v1/orders/{id}, /v1/payments/{id}, /v1/subscriptions/{id}) with HTTP Basic key_id:key_secret,
+// GET /v1/orders/{id}, /v1/orders/{id}/payments, /v1/payments/{id}, /v1/subscriptions/{id}) with HTTP Basic key_id:key_secret,
 // answering with Razorpay's entities and errors (razorpay/markdown-docs api/orders/create.md,
 // api/payments/fetch-with-id.md, api/payments/subscriptions/create-subscription.md: an unknown id
 // is 400 BAD_REQUEST_ERROR "The id provided does not exist"), and the webhooks Razorpay would send
@@ -47,6 +47,13 @@ class FakeRazorpay extends FakeServer {
     let m;
     if (req.method === 'POST' && req.url === '/v1/orders') return this.createOrder(res, body);
     if (req.method === 'POST' && req.url === '/v1/subscriptions') return this.createSubscription(res, body);
+    // api/orders/fetch-payments.md: {"entity":"collection","count":N,"items":[payment...]}.
+    if (req.method === 'GET' && (m = /^\/v1\/orders\/([^/?]+)\/payments$/.exec(req.url))) {
+      const id = decodeURIComponent(m[1]);
+      if (!this.orders.has(id)) return this.error(res, 400, 'The id provided does not exist');
+      const items = [...this.payments.values()].filter((p) => p.order_id === id && !p.invoice_id);
+      return this.send(res, 200, { entity: 'collection', count: items.length, items });
+    }
     if (req.method === 'GET' && (m = /^\/v1\/(orders|payments|subscriptions)\/([^/?]+)$/.exec(req.url))) {
       const map = this[m[1]];
       const e = map.get(decodeURIComponent(m[2]));

@@ -180,6 +180,26 @@ test('reconcile: Stripe and Apple answering wrong: each provider\'s error named,
   });
 });
 
+test('reconcile: Razorpay and CryptoBot answering wrong: each provider\'s error named, exit 1, nothing applied', async (env) => {
+  // A pending order at each, made there (a provider ref), so that reconcile asks about it.
+  const exp = Date.now() + 3600e3;
+  env.sql(`INSERT OR IGNORE INTO orders (id, provider, user_id, product_id, amount, currency, state, live, provider_ref, expires_at, created_at, updated_at)
+    VALUES ('ord_faults_rzp', 'razorpay', 'f_user', 'credits_100', 49900, 'INR', 'pending', 0, 'order_Faults00000002', ${exp}, ${Date.now()}, ${Date.now()}),
+           ('ord_faults_cb', 'cryptobot', 'f_user', 'credits_100', 499000000, 'USDT', 'pending', 0, '9100001', ${exp}, ${Date.now()}, ${Date.now()})`);
+  await eachMode(env, async (mode) => {
+    const before = D.counts(env);
+    for (const [provider, who] of [['razorpay', /Razorpay/], ['cryptobot', /Crypto Pay/]]) {
+      const r = await J.jobAsync(env, 'reconcile', ['--json', '--provider', provider], { env: KEYS });
+      assert.strictEqual(r.code, 1, `${provider} ${mode}: exit ${r.code} ${r.stdout.slice(0, 300)}`);
+      const p = r.json.items.find((i) => i.action === 'provider' && i.provider === provider);
+      assert.ok(p && p.result === 'error' && who.test(p.reason), `${provider} ${mode}: ${JSON.stringify(p)}`);
+      noKeyIn(r.stdout + r.stderr, 'reconcile');
+    }
+    assert.deepStrictEqual(D.counts(env), before, `reconcile direct ${mode}: the database changed`);
+  });
+  env.sql("UPDATE orders SET state = 'canceled' WHERE id IN ('ord_faults_rzp', 'ord_faults_cb')");
+});
+
 test('tally revenuecat sync, tally apple status, tally razorpay verify: exit 1 with the reason, nothing changed', async (env) => {
   await eachMode(env, async (mode) => {
     const before = D.counts(env);
