@@ -37,16 +37,24 @@
  *               (the same event id "invoice_paid:<invoice>": a later webhook
  *               or run is a duplicate); an expired one is reported, and the
  *               grace-expiry job expires the order.
- *   telegram    not reconciled: the Bot API has no method that says whether
- *               an invoice of an ordinary Telegram Payment was paid. (Stars
- *               could be, through getStarTransactions: not done yet.)
+ *   telegram    (TELEGRAM_BOT_TOKEN) Stars only: tally's pending XTR orders;
+ *               getStarTransactions, newest first, a page of 100 at a time
+ *               until past the oldest such order (at most 50 pages), all read
+ *               first; an incoming invoice payment of a user naming one of
+ *               them is applied as the successful_payment the webhook would
+ *               have carried (event "stars:<charge id>"; the charge id, the
+ *               transaction's id, is the business key: a later webhook or
+ *               run grants nothing); one refunded since is reported. An
+ *               ordinary Telegram Payments invoice cannot be reconciled (no
+ *               Bot API method says whether it was paid): such orders are
+ *               counted in the provider line as not reconcilable.
  *
  * A provider that cannot be reached (or refuses the key, or rate-limits) is
  * reported with its error and changes nothing more; the others still run;
  * the run exits 1. Events already applied stay applied, each complete.
  *
  *   --provider NAME  only this provider (stripe, apple, revenuecat, razorpay,
- *                    cryptobot)
+ *                    cryptobot, telegram)
  *   --since TIME|AGE the window's start (RFC 3339, or an age such as 48h);
  *                    default: the last successful run less an hour (3 days
  *                    when none), at most 30 days back for Stripe (what it
@@ -385,12 +393,12 @@ main(int argc, char **argv)
 	since = job_opt(&j, "since");
 	if ((only != NULL && strcmp(only, "stripe") != 0 && strcmp(only, "apple") != 0 &&
 		strcmp(only, "revenuecat") != 0 && strcmp(only, "razorpay") != 0 &&
-		strcmp(only, "cryptobot") != 0) ||
+		strcmp(only, "cryptobot") != 0 && strcmp(only, "telegram") != 0) ||
 	    (since != NULL && tm_parse(since, &t) != TERR_OK &&
 		tm_parse_duration(since, &d) != TERR_OK)) {
 		fprintf(stderr,
-		    "tally-reconcile: --provider takes stripe, apple, revenuecat, razorpay or "
-		    "cryptobot; "
+		    "tally-reconcile: --provider takes stripe, apple, revenuecat, razorpay, "
+		    "cryptobot or telegram; "
 		    "--since a time (2026-11-01T00:00:00Z) or an age (48h)\n");
 		job_finish(&j);
 		return 2;
@@ -422,6 +430,10 @@ main(int argc, char **argv)
 	if (wanted(&j, "cryptobot") && !j.stop && j.cfg.cryptobot.token[0] != '\0') {
 		any = 1;
 		reconcile_cryptobot(&j);
+	}
+	if (wanted(&j, "telegram") && !j.stop && j.cfg.telegram.bot_token[0] != '\0') {
+		any = 1;
+		reconcile_telegram(&j);
 	}
 	if (!any)
 		job_count(&j, "providers_configured", 0);

@@ -1,7 +1,7 @@
 /*
  * tally-reconcile (jobs/reconcile.c): the report lines every provider's
  * reconciliation shares, the walk of stale subscriptions, and the direct
- * providers' reconciliation (CryptoBot, Razorpay), each run through the job's
+ * providers' reconciliation (CryptoBot, Razorpay, Telegram Stars), each run through the job's
  * batches of provider events (job_apply_raw), so that what is applied goes
  * through the webhook's own parser and apply path.
  *
@@ -69,5 +69,22 @@ void reconcile_cryptobot(struct job *j);
  * "reconcile:<sub>:<16 hex of SHA-256 of the entity>".
  */
 void reconcile_razorpay(struct job *j);
+
+/* Pages of getStarTransactions read in a run, at most (TG_STAR_PAGE each). */
+#define TG_STAR_PAGES_MAX 50
+
+/*
+ * Telegram (TELEGRAM_BOT_TOKEN): tally's pending telegram orders in Stars
+ * (XTR); the bot's Star transactions through getStarTransactions, a page of
+ * TG_STAR_PAGE at a time, newest first, until past the oldest such order's
+ * creation (at most TG_STAR_PAGES_MAX pages). An incoming invoice payment of
+ * a user whose invoice_payload names one of the orders is applied as the
+ * successful_payment the webhook would have carried (telegram_sync.h: id
+ * "stars:<charge id>", the charge the business key), the oldest first; one
+ * refunded since (an outgoing transaction with its id) is reported only.
+ * Orders in other currencies cannot be reconciled (no Bot API method says
+ * whether an invoice was paid): counted in the provider line.
+ */
+void reconcile_telegram(struct job *j);
 
 #endif

@@ -81,7 +81,8 @@ telegram_classify(const char *body, size_t n, enum tg_update_kind *kind, int64_t
 		snprintf(why, whysize, "%s", jwhy);
 		return TERR_INVAL;
 	}
-	if (!cJSON_IsObject(root) || jget(root, "tally_refund") != NULL) {
+	if (!cJSON_IsObject(root) || jget(root, "tally_refund") != NULL ||
+	    jget(root, "tally_reconcile") != NULL) {
 		jr_bad(&r, "not a Telegram update");
 		goto out;
 	}
@@ -184,7 +185,7 @@ telegram_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 {
 	struct tgx x;
 	cJSON *root = NULL;
-	const cJSON *msg, *pay, *op;
+	const cJSON *msg, *pay, *op, *sync;
 	const char *jwhy;
 	int64_t uid = -1;
 	enum terr rc = TERR_INVAL;
@@ -206,7 +207,8 @@ telegram_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 		goto out;
 	}
 	op = jr_obj(&x.r, root, "tally_refund");
-	if (op == NULL) {
+	sync = jr_obj(&x.r, root, "tally_reconcile");
+	if (op == NULL && sync == NULL) {
 		uid = jr_int(&x.r, root, "update_id", 0, INT64_MAX);
 		if (!x.r.bad && jget(root, "update_id") == NULL)
 			jr_bad(&x.r, "update without update_id");
@@ -215,9 +217,16 @@ telegram_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 	msg = jr_obj(&x.r, root, "message");
 	if (x.r.bad)
 		goto out;
+	if (sync != NULL && (op != NULL || jget(msg, "successful_payment") == NULL)) {
+		jr_bad(&x.r, "tally_reconcile without successful_payment");
+		goto out;
+	}
 	if ((pay = jr_obj(&x.r, msg, "successful_payment")) != NULL && op == NULL) {
 		text_copy(e->type, sizeof(e->type), "successful_payment");
 		map_paid(&x, msg, pay);
+		/* Reconciliation's (telegram_sync.h): one event a charge, however many runs. */
+		if (sync != NULL)
+			snprintf(e->id, sizeof(e->id), "stars:%.240s", e->order.charge_id);
 	} else if ((pay = jr_obj(&x.r, msg, "refunded_payment")) != NULL) {
 		text_copy(e->type, sizeof(e->type), "refunded_payment");
 		map_refunded(&x, msg, pay);

@@ -29,6 +29,14 @@
  *                        (set allowed_updates to ["message", "pre_checkout_query"])
  * The dedup key is "update:<update_id>"; message.from.id is linked to the user
  * as ("telegram", "user", id). Telegram has no test mode in updates: live.
+ * The business key of a payment is its charge: a second event about the same
+ * charge (another update_id, or reconciliation's) grants nothing.
+ *
+ * Reconciliation (tally-reconcile, telegram_sync.h) applies a Stars payment
+ * Telegram's getStarTransactions knows and the webhook missed as the
+ * successful_payment it would have carried, marked {"tally_reconcile": {}}
+ * instead of an update_id: its id is "stars:<charge id>". The webhook
+ * refuses bodies with tally_reconcile.
  *
  * An operator's refund (tally telegram refund) is applied at once as a
  * refunded_payment of tally's own making, {"tally_refund": {"operator",
@@ -85,7 +93,7 @@ struct tg_precheckout {
  * What an update is: its kind, update_id, the name of its field ("message",
  * "pre_checkout_query", ...) into what, and for a pre-checkout query the
  * query into q. TERR_INVAL with why when the body is not an update (or
- * carries tally_refund, which only tally itself writes).
+ * carries tally_refund or tally_reconcile, which only tally itself writes).
  */
 enum terr telegram_classify(const char *body, size_t n, enum tg_update_kind *kind,
     int64_t *update_id, char *what, size_t whatsize, struct tg_precheckout *q, char *why,
@@ -146,5 +154,18 @@ enum terr telegram_answer_precheckout(const struct cfg *c, const char *query_id,
 /* refundStarPayment; TERR_DUP when Telegram says it was refunded already. */
 enum terr telegram_refund_star_payment(const struct cfg *c, const char *tg_user,
     const char *charge_id, char *why, size_t whysize);
+
+/* getStarTransactions' limit: "Values between 1-100 are accepted." */
+#define TG_STAR_PAGE 100
+
+struct tg_star_tx; /* telegram_sync.h */
+
+/*
+ * getStarTransactions(offset, limit 1..TG_STAR_PAGE): the page read into
+ * out (at most max, telegram_star_transactions_parse), *n of them. TERR_INVAL
+ * also when the answer cannot be read.
+ */
+enum terr telegram_star_transactions(const struct cfg *c, int64_t offset, int64_t limit,
+    struct tg_star_tx *out, size_t max, size_t *n, char *why, size_t whysize);
 
 #endif

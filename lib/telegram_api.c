@@ -1,6 +1,6 @@
 /*
  * The Bot API calls tally makes (telegram.h): createInvoiceLink,
- * answerPreCheckoutQuery, refundStarPayment. "All queries must be made
+ * answerPreCheckoutQuery, refundStarPayment, getStarTransactions. "All queries must be made
  * using UTF-8", as JSON here; answers are {"ok":true,"result":...} or
  * {"ok":false,"error_code":N,"description":"..."} (Bot API "Making
  * requests"). The token is part of the URL: neither is ever logged or put
@@ -14,6 +14,7 @@
 #include "json.h"
 #include "papi.h"
 #include "telegram.h"
+#include "telegram_sync.h"
 #include "text.h"
 
 /*
@@ -200,5 +201,41 @@ telegram_refund_star_payment(const struct cfg *c, const char *tg_user, const cha
 	/* "Bad Request: CHARGE_ALREADY_REFUNDED": the money went back before. */
 	if (rc == TERR_INVAL && strstr(why, "CHARGE_ALREADY_REFUNDED") != NULL)
 		return TERR_DUP;
+	return rc;
+}
+
+enum terr
+telegram_star_transactions(const struct cfg *c, int64_t offset, int64_t limit,
+    struct tg_star_tx *out, size_t max, size_t *n, char *why, size_t whysize)
+{
+	char storage[128];
+	struct buf body, result;
+	struct jw w;
+	enum terr rc;
+
+	*n = 0;
+	if (limit < 1 || limit > TG_STAR_PAGE || offset < 0) {
+		snprintf(why, whysize, "getStarTransactions: limit 1-%d, offset from 0",
+		    TG_STAR_PAGE);
+		return TERR_INVAL;
+	}
+	/* offset: "Number of transactions to skip in the response". */
+	buf_init_fixed(&body, storage, sizeof(storage));
+	jw_init(&w, &body);
+	jw_obj(&w);
+	jw_kint(&w, "offset", offset);
+	jw_kint(&w, "limit", limit);
+	jw_end(&w);
+	/* A StarTransaction is small: a page of TG_STAR_PAGE fits well within this. */
+	buf_init(&result, HTTPC_BODY_MAX);
+	rc = call(c, &c->http, "getStarTransactions", &body, &result, why, whysize);
+	if (rc == TERR_OK && result.len == 0) {
+		snprintf(why, whysize, "Telegram's getStarTransactions answer has no result");
+		rc = TERR_INVAL;
+	}
+	if (rc == TERR_OK)
+		rc = telegram_star_transactions_parse(buf_cstr(&result), result.len, out, max, n,
+		    why, whysize);
+	buf_release(&result);
 	return rc;
 }

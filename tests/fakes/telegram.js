@@ -5,7 +5,10 @@
 // 400 "Bad Request: ..." for refused parameters). Methods: createInvoiceLink (checked as the docs
 // say: title 1-32, description 1-255, payload 1-128 bytes, one price for XTR with an empty
 // provider_token, subscription_period only 2592000 and only with XTR), answerPreCheckoutQuery
-// (recorded), refundStarPayment (CHARGE_ALREADY_REFUNDED the second time). And the updates
+// (recorded), refundStarPayment (CHARGE_ALREADY_REFUNDED the second time), getStarTransactions
+// (offset, limit 1-100: {"transactions": [StarTransaction...]}, newest first; a Stars payment is an
+// incoming transaction from a TransactionPartnerUser whose id is the telegram_payment_charge_id, its
+// refund an outgoing one with the same id). And the updates
 // Telegram would send to the bot's webhook: pre_checkout_query, message.successful_payment,
 // message.refunded_payment, and plain chat messages. Controllable: failures and delays.
 const crypto = require('crypto');
@@ -26,6 +29,29 @@ class FakeTelegram extends FakeServer {
     this.failures = []; // {method, status, times}
     this.delays = new Map(); // method -> ms
     this.updateId = 700000000 + Math.floor(Math.random() * 1000000);
+    this.stars = []; // StarTransaction, oldest first (answered newest first)
+  }
+
+  // A StarTransaction of the bot's: incoming from a user (source) or outgoing to one (receiver).
+  starTx({ id, amount, date, from = 1111, payload, period, outgoing, type = 'user', transactionType = 'invoice_payment' }) {
+    const partner = type === 'user'
+      ? { type, transaction_type: transactionType, user: { id: from, is_bot: false, first_name: 'Gaurav' } }
+      : { type };
+    if (payload !== undefined && type === 'user') partner.invoice_payload = payload;
+    if (period) partner.subscription_period = period;
+    const tx = { id: id || `stxa${crypto.randomBytes(18).toString('base64url')}`, amount, date: secs(date || Date.now()) };
+    if (outgoing) tx.receiver = partner; else tx.source = partner;
+    this.stars.push(tx);
+    return tx;
+  }
+
+  getStarTransactions(res, p) {
+    const offset = p.offset === undefined ? 0 : p.offset;
+    const limit = p.limit === undefined ? 100 : p.limit;
+    if (!Number.isInteger(offset) || offset < 0) return this.bad(res, 'offset is invalid');
+    if (!Number.isInteger(limit) || limit < 1 || limit > 100) return this.bad(res, 'limit must be between 1 and 100');
+    const all = [...this.stars].sort((a, b) => b.date - a.date);
+    return this.send(res, 200, { ok: true, result: { transactions: all.slice(offset, offset + limit) } });
   }
 
   failNext(method, status, times = 1) { this.failures.push({ method, status, times }); }
@@ -56,6 +82,7 @@ class FakeTelegram extends FakeServer {
     let p;
     try { p = JSON.parse(text); } catch (_) { return this.bad(res, 'invalid JSON'); }
     if (method === 'createInvoiceLink') return this.createInvoiceLink(res, p);
+    if (method === 'getStarTransactions') return this.getStarTransactions(res, p);
     if (method === 'answerPreCheckoutQuery') {
       if (typeof p.pre_checkout_query_id !== 'string' || typeof p.ok !== 'boolean') return this.bad(res, 'QUERY_ID_INVALID');
       if (p.ok === false && !p.error_message) return this.bad(res, 'error_message is required');
@@ -68,6 +95,8 @@ class FakeTelegram extends FakeServer {
       if (this.refunded.has(p.telegram_payment_charge_id)) return this.bad(res, 'CHARGE_ALREADY_REFUNDED');
       this.refunded.add(p.telegram_payment_charge_id);
       this.refunds.push(p);
+      const paid = this.stars.find((x) => x.id === p.telegram_payment_charge_id && x.source);
+      if (paid) this.starTx({ id: paid.id, amount: paid.amount, from: p.user_id, payload: paid.source.invoice_payload, outgoing: true });
       return this.send(res, 200, { ok: true, result: true });
     }
     return this.send(res, 404, { ok: false, error_code: 404, description: 'Not Found: method not found' });
@@ -124,7 +153,7 @@ class FakeTelegram extends FakeServer {
   }
 
   // message.successful_payment; a Stars subscription's payments carry expiration and recurring flags.
-  paid({ payload, from = 1111, amount, currency, charge, expiration, recurring, first } = {}) {
+  paid({ payload, from = 1111, amount, currency, charge, expiration, recurring, first, date } = {}) {
     const inv = this.invoices.get(payload);
     const c = charge || `stxa${crypto.randomBytes(18).toString('base64url')}`;
     this.charges.add(`${from}:${c}`);
@@ -138,7 +167,9 @@ class FakeTelegram extends FakeServer {
     if (expiration) sp.subscription_expiration_date = secs(expiration);
     if (recurring) sp.is_recurring = true;
     if (first) sp.is_first_recurring = true;
-    return this.message(from, 'successful_payment', sp);
+    // A Stars payment is also one of the bot's Star transactions (its id the charge id).
+    if (sp.currency === 'XTR') this.starTx({ id: c, amount: sp.total_amount, date, from, payload, period: expiration ? 2592000 : undefined });
+    return this.message(from, 'successful_payment', sp, date);
   }
 
   refundedUpdate({ payload, from = 1111, amount, charge, currency = 'XTR' }) {
