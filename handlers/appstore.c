@@ -6,10 +6,12 @@
  * Production), apple.sandbox, apple.roots, apple.account_token_is_user_id.
  * Limits: body BODY_MAX (413). Answers: 200 once committed (every stored
  * state, including a Sandbox notification refused as ignored when
- * apple.sandbox is off); 400 malformed body; 401 a signature, chain or
- * algorithm that does not verify, or a chain not valid at the signed date;
- * 403 a notification for another app or environment; 405, 411, 413; 503 when
- * apple is not configured or storage failed (Apple retries non-2xx).
+ * apple.sandbox is off); 400 malformed body, or one carrying tally_status
+ * (tally's own status envelope, appstore.h: never taken from the network);
+ * 401 a signature, chain or algorithm that does not verify, or a chain
+ * not valid at the signed date; 403 a notification for another app or
+ * environment; 405, 411, 413; 503 when apple is not configured or storage
+ * failed (Apple retries non-2xx).
  */
 #include <stdio.h>
 

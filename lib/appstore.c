@@ -1,13 +1,16 @@
 #include <ctype.h>
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "appstore.h"
+#include "crypto.h"
 #include "jose.h"
 #include "json.h"
 #include "money.h"
+#include "tally_limits.h"
 #include "text.h"
 #include "x5c.h"
 
@@ -298,7 +301,18 @@ appstore_verify(struct appstore_verifier *v, const char *body, size_t n, int64_t
 	const char *jws;
 	enum terr rc;
 
-	if (signed_payload(body, n, &root, &jws) != TERR_OK) {
+	rc = signed_payload(body, n, &root, &jws);
+	/*
+	 * tally's own status envelope is made by tally-reconcile from Apple's
+	 * answer, never taken from the network: its status is not signed, so
+	 * anyone holding an old signed transaction could claim "active".
+	 */
+	if (jget(root, "tally_status") != NULL) {
+		*why = "tally_status is tally's own envelope, not a notification: refused";
+		cJSON_Delete(root);
+		return TERR_INVAL;
+	}
+	if (rc != TERR_OK) {
 		*why = "body is not {\"signedPayload\": \"...\"}";
 		cJSON_Delete(root);
 		return TERR_INVAL;
@@ -612,6 +626,180 @@ map(struct mctx *x, const char *type, const char *subtype)
 #undef SUBIS
 }
 
+/* --- tally's status envelope (Get All Subscription Statuses) --- */
+
+/*
+ * appstore_parse has no verifier of its own: the envelope's JWS are
+ * verified by one made at the first envelope and kept for the process (its
+ * chain cache with it), for the configuration it was made with; another
+ * configuration replaces it (a process has one).
+ */
+static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct appstore_verifier *status_v;
+static const struct cfg *status_cfg;
+
+static struct appstore_verifier *
+status_verifier(const struct cfg *c, char *why, size_t whysize)
+{
+	struct appstore_verifier *v;
+
+	pthread_mutex_lock(&status_mu);
+	if (status_v != NULL && status_cfg != c) {
+		appstore_verifier_free(status_v);
+		status_v = NULL;
+	}
+	if (status_v == NULL && appstore_verifier_new(&status_v, c, why, whysize) == TERR_OK)
+		status_cfg = c;
+	v = status_v;
+	pthread_mutex_unlock(&status_mu);
+	return v;
+}
+
+static const char *
+status_name(int64_t status)
+{
+	static const char *const names[] = { "UNKNOWN", "ACTIVE", "EXPIRED", "BILLING_RETRY",
+		"BILLING_GRACE_PERIOD", "REVOKED" };
+
+	return status >= 1 && status <= 5 ? names[status] : names[0];
+}
+
+/*
+ * One JWS of the envelope (key of root) verified to the trusted root at its
+ * own signedDate (x5c.h: ES256, x5c of three, Apple's OIDs) and parsed into
+ * *out; *at its signedDate. Absent: TERR_NOTFOUND.
+ */
+static enum terr
+status_jws(struct appstore_verifier *v, const cJSON *root, const char *key, cJSON **out,
+    int64_t *at, char *why, size_t whysize)
+{
+	const char *jws = jstr(root, key), *vwhy = NULL, *jwhy;
+	struct buf b;
+	enum terr rc;
+
+	*out = NULL;
+	*at = 0;
+	if (jws == NULL)
+		return jget(root, key) == NULL ? TERR_NOTFOUND : TERR_INVAL;
+	buf_init(&b, JOSE_TOKEN_MAX);
+	/* now 0: a payload without its signedDate does not verify (no clock in a replay). */
+	rc = x5c_verify_jws(v->x, jws, strlen(jws), "signedDate", 0, &b, &vwhy);
+	if (rc != TERR_OK)
+		snprintf(why, whysize, "%s does not verify: %s", key,
+		    vwhy != NULL ? vwhy : terr_str(rc));
+	else if (json_parse(b.p, b.len, JSON_DEPTH_MAX, out, &jwhy) != TERR_OK ||
+	    !cJSON_IsObject(*out) || jint(*out, "signedDate", at) != 1 || *at <= 0) {
+		snprintf(why, whysize, "%s: malformed payload or no signedDate", key);
+		rc = TERR_INVAL;
+	}
+	buf_release(&b);
+	return rc;
+}
+
+/* A field of a payload equal to want (both present). */
+static int
+same(const cJSON *o, const char *key, const char *want)
+{
+	const char *s = jstr(o, key);
+
+	return s != NULL && want != NULL && strcmp(s, want) == 0;
+}
+
+/*
+ * The envelope {"tally_status": {status, originalTransactionId,
+ * environment}, "signedTransactionInfo", "signedRenewalInfo"} (appstore.h):
+ * both JWS verified, of this app and the envelope's environment and
+ * subscription, mapped as a notification of that status would be.
+ */
+static void
+map_status(struct mctx *x, const cJSON *root)
+{
+	struct bev *e = x->e;
+	struct anote *a = x->a;
+	const struct cfg_apple *ca = &x->c->apple;
+	struct appstore_verifier *v;
+	const char *otid, *env, *txj, *rnj, *tid;
+	unsigned char h[SHA256_LEN];
+	char hex[2 * 16 + 1], vwhy[160];
+	struct buf hb;
+	int64_t status = 0, txat = 0, rnat = 0;
+	enum terr rc;
+
+	a->data = jobj(root, "tally_status");
+	otid = jstr(a->data, "originalTransactionId");
+	env = jstr(a->data, "environment");
+	if (a->data == NULL || jint(a->data, "status", &status) != 1 || status < 1 || status > 5 ||
+	    otid == NULL || otid[0] == '\0' || strlen(otid) > 200 || env == NULL) {
+		bad(x, "tally_status without status (1-5), originalTransactionId or environment");
+		return;
+	}
+	if (strcmp(env, "Production") != 0 && strcmp(env, "Sandbox") != 0) {
+		bad(x, "tally_status for an environment tally does not serve");
+		return;
+	}
+	/* The notifications' rule (appstore_verify_signed): Production needs app_apple_id. */
+	if (strcmp(env, "Production") == 0 && ca->app_apple_id == 0) {
+		bad(x, "apple.app_apple_id is not configured: production refused");
+		return;
+	}
+	if ((v = status_verifier(x->c, vwhy, sizeof(vwhy))) == NULL) {
+		bad(x, "tally_status cannot be verified: %s", vwhy);
+		return;
+	}
+	rc = status_jws(v, root, "signedTransactionInfo", &a->tx, &txat, vwhy, sizeof(vwhy));
+	if (rc == TERR_OK)
+		rc = status_jws(v, root, "signedRenewalInfo", &a->rn, &rnat, vwhy, sizeof(vwhy));
+	if (rc == TERR_NOTFOUND && a->tx == NULL)
+		snprintf(vwhy, sizeof(vwhy), "tally_status without signedTransactionInfo");
+	else if (rc == TERR_NOTFOUND)
+		rc = TERR_OK; /* a status without renewal info: the transaction alone */
+	if (rc != TERR_OK) {
+		bad(x, "%s", vwhy);
+		return;
+	}
+	/* Apple's verifyAndDecodeTransaction / RenewalInfo: app and environment. */
+	if (!same(a->tx, "bundleId", ca->bundle_id) || !same(a->tx, "environment", env) ||
+	    !same(a->tx, "originalTransactionId", otid)) {
+		bad(x,
+		    "tally_status: the transaction is of another app, environment or "
+		    "subscription");
+		return;
+	}
+	if (a->rn != NULL &&
+	    (!same(a->rn, "environment", env) || !same(a->rn, "originalTransactionId", otid))) {
+		bad(x, "tally_status: the renewal info is of another environment or subscription");
+		return;
+	}
+	/* The same answer twice is one event: its id from the signed texts and the status. */
+	txj = jstr(root, "signedTransactionInfo");
+	rnj = jstr(root, "signedRenewalInfo");
+	buf_init(&hb, BODY_MAX);
+	buf_printf(&hb, "%s\n%s\n%lld", txj, rnj != NULL ? rnj : "", (long long)status);
+	sha256(hb.p, hb.len, h);
+	buf_release(&hb);
+	text_hex(h, 16, hex);
+	snprintf(e->id, sizeof(e->id), "status:%s:%s", otid, hex);
+	snprintf(e->type, sizeof(e->type), "STATUS/%s", status_name(status));
+	/* Apple signs an answer when it gives it: the newer date is the answer's. */
+	e->at = txat > rnat ? txat : rnat;
+	e->live = strcmp(env, "Production") == 0;
+
+	user_links(x);
+	sub_from_tx(x); /* the state from tally_status.status (state_from_status) */
+	if (x->bad || !(e->aspects & BEV_SUB))
+		return;
+	if (ms(x, a->tx, "revocationDate") > 0)
+		e->sub.state = SUB_REVOKED;
+	if (e->sub.state == SUB_ACTIVE && is_trial(x))
+		e->sub.state = SUB_TRIALING;
+	/* Active: the latest transaction was paid, granted once by its id (as DID_RENEW). */
+	if (status == 1 && e->sub.state != SUB_REVOKED) {
+		tid = jstr(a->tx, "transactionId");
+		pay_from_tx(x, tid != NULL && strcmp(tid, otid) == 0 ? PAY_INITIAL : PAY_RENEWAL);
+	}
+	e->rank = sub_state_rank(e->sub.state);
+}
+
 enum terr
 appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, char *why,
     size_t whysize)
@@ -628,8 +816,14 @@ appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 	text_copy(e->provider, sizeof(e->provider), "apple");
 	memset(&a, 0, sizeof(a));
 	x.a = &a;
-	if (signed_payload(body, n, &root, &jws) != TERR_OK) {
+	if (signed_payload(body, n, &root, &jws) != TERR_OK && jget(root, "tally_status") == NULL) {
 		snprintf(why, whysize, "body is not {\"signedPayload\": \"...\"}");
+		goto out;
+	}
+	/* tally's status envelope (tally-reconcile; refused by appstore_verify). */
+	if (jget(root, "tally_status") != NULL) {
+		map_status(&x, root);
+		rc = x.bad ? TERR_INVAL : TERR_OK;
 		goto out;
 	}
 	if (decode_note(jws, strlen(jws), &a) != TERR_OK) {

@@ -9,6 +9,15 @@
  * (bundleId, appAppleId), the environment and two nested JWS: the
  * transaction (transactionId: the business key of a payment;
  * originalTransactionId: the subscription) and the renewal info.
+ *
+ * tally's status envelope, made by tally-reconcile from Get All Subscription
+ * Statuses (appstore_api.h) and stored in the inbox like a notification:
+ *   {"tally_status": {"status": 1..5, "originalTransactionId": "...",
+ *    "environment": "Production"|"Sandbox"},
+ *    "signedTransactionInfo": "<JWS>", "signedRenewalInfo": "<JWS>"}
+ * Apple does not sign the status, so appstore_verify refuses any body
+ * carrying tally_status (the webhook answers 400); appstore_parse verifies
+ * both JWS each time it reads one (they are what Apple did sign).
  */
 #ifndef TALLY_APPSTORE_H
 #define TALLY_APPSTORE_H
@@ -63,6 +72,17 @@ void appstore_stats(struct appstore_verifier *v, int64_t *full, int64_t *cached)
 /*
  * Map a notification body (verified when it arrived; not verified again)
  * into e. TERR_INVAL with why when it cannot be read.
+ *
+ * A status envelope is verified here, every time (apply, replay, rebuild):
+ * both JWS to the trusted root at their own signedDate (a verifier kept for
+ * the process, with its chain cache), the transaction of this bundleId, both
+ * of the envelope's environment and originalTransactionId, Production only
+ * with apple.app_apple_id (the notifications' rules); then mapped as a
+ * notification of that status (state_from_status; a revocationDate revokes;
+ * status 1 carries the transaction's payment, keyed by transactionId). Id
+ * "status:<originalTransactionId>:<the first 16 bytes of SHA-256 of the two
+ * JWS and the status, in hex>", time the newer signedDate. Anything that does not verify:
+ * TERR_INVAL with why.
  */
 enum terr appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, char *why,
     size_t whysize);

@@ -392,7 +392,7 @@ appstore_status_str(int status)
 	return status >= 1 && status <= 5 ? names[status] : names[0];
 }
 
-/* One lastTransactions item: its signed parts verified and read into st. */
+/* One lastTransactions item: its signed parts verified and read into st, and kept. */
 static enum terr
 read_status(struct appstore_api *a, const cJSON *item, int64_t now, struct appstore_status *st,
     char *why, size_t whysize)
@@ -401,6 +401,7 @@ read_status(struct appstore_api *a, const cJSON *item, int64_t now, struct appst
 		   *rnj = jstr(item, "signedRenewalInfo");
 	struct buf p;
 	cJSON *tx = NULL, *rn = NULL;
+	char *keep_tx = NULL, *keep_rn = NULL;
 	const char *jwhy, *s;
 	int64_t v;
 	enum terr rc;
@@ -409,8 +410,15 @@ read_status(struct appstore_api *a, const cJSON *item, int64_t now, struct appst
 		snprintf(why, whysize, "status without status or signedTransactionInfo");
 		return TERR_INVAL;
 	}
+	/* Each JWS is kept whole (tally's status envelope, appstore.h): bounded as any token. */
+	if (strlen(txj) > JOSE_TOKEN_MAX || (rnj != NULL && strlen(rnj) > JOSE_TOKEN_MAX)) {
+		snprintf(why, whysize, "signed data in Apple's answer larger than %d bytes",
+		    JOSE_TOKEN_MAX);
+		return TERR_TOOBIG;
+	}
 	st->status = (int)(v >= 1 && v <= 5 ? v : 0);
 	st->auto_renew = -1;
+	text_copy(st->environment, sizeof(st->environment), a->sandbox ? "Sandbox" : "Production");
 	buf_init(&p, JOSE_TOKEN_MAX);
 	if ((rc = verify_into(a, txj, now, &p, why, whysize)) != TERR_OK)
 		goto out;
@@ -445,12 +453,34 @@ read_status(struct appstore_api *a, const cJSON *item, int64_t now, struct appst
 		if (jint(rn, "gracePeriodExpiresDate", &v) == 1)
 			st->grace_until = v;
 	}
+	if ((keep_tx = strdup(txj)) == NULL || (rnj != NULL && (keep_rn = strdup(rnj)) == NULL)) {
+		snprintf(why, whysize, "out of memory");
+		rc = TERR_NOMEM;
+		goto out;
+	}
+	st->signed_tx = keep_tx;
+	st->signed_renewal = keep_rn;
+	keep_tx = keep_rn = NULL;
 	rc = TERR_OK;
 out:
+	free(keep_tx);
+	free(keep_rn);
 	cJSON_Delete(tx);
 	cJSON_Delete(rn);
 	buf_release(&p);
 	return rc;
+}
+
+void
+appstore_statuses_release(struct appstore_status *v, size_t n)
+{
+	size_t i;
+
+	for (i = 0; v != NULL && i < n; i++) {
+		free(v[i].signed_tx);
+		free(v[i].signed_renewal);
+		v[i].signed_tx = v[i].signed_renewal = NULL;
+	}
 }
 
 enum terr
@@ -492,8 +522,10 @@ appstore_api_statuses(struct appstore_api *a, const char *tx_id, int64_t now,
 		}
 	}
 out:
-	if (rc != TERR_OK)
+	if (rc != TERR_OK) {
+		appstore_statuses_release(out, *n);
 		*n = 0;
+	}
 	cJSON_Delete(root);
 	buf_release(&path);
 	buf_release(&resp);

@@ -73,14 +73,31 @@ struct appstore_status {
 	int auto_renew;            /* autoRenewStatus of the renewal info; -1 when absent */
 	char next_product[ID_MAX]; /* autoRenewProductId */
 	int64_t grace_until;       /* gracePeriodExpiresDate */
+	char environment[16];      /* "Production" or "Sandbox": the client's, as Apple answered */
+	/*
+	 * The item's signedTransactionInfo and signedRenewalInfo as Apple sent
+	 * them, each verified and at most JOSE_TOKEN_MAX bytes; malloc'ed,
+	 * released with appstore_statuses_release (signed_renewal NULL when
+	 * Apple sent none).
+	 */
+	char *signed_tx;
+	char *signed_renewal;
 };
+
+/* Free the signed strings of v[0..n) (the array itself is the caller's). */
+void appstore_statuses_release(struct appstore_status *v, size_t n);
 
 /* Apple's name of a status ("ACTIVE" ...). */
 const char *appstore_status_str(int status);
 
 #define APPSTORE_STATUS_MAX 64
 
-/* Get All Subscription Statuses of the subscription (or any transaction) tx_id. */
+/*
+ * Get All Subscription Statuses of the subscription (or any transaction)
+ * tx_id: each lastTransactions item verified and read into out[0..*n),
+ * its signed strings kept (release them with appstore_statuses_release; on
+ * an error *n is 0 and nothing is held).
+ */
 enum terr appstore_api_statuses(struct appstore_api *a, const char *tx_id, int64_t now,
     struct appstore_status *out, size_t max, size_t *n, char *why, size_t whysize);
 

@@ -2,7 +2,9 @@
  * The parsers of every provider, by name, so a stored event can be turned
  * into a struct bev again (replay, orphan resolution, rebuild) without its
  * handler. A body in the inbox was verified when it arrived; it is parsed
- * here, never verified again.
+ * here, not verified again, with one exception: the App Store status
+ * envelope that reconciliation stores (appstore.h) carries Apple's signed
+ * JWS, and its parser verifies them each time, at their own signedDate.
  */
 #ifndef TALLY_PROVIDER_H
 #define TALLY_PROVIDER_H

@@ -228,6 +228,7 @@ cmd_apple_status(struct cli *c)
 	ret = differ == 0 ? 0 : 1;
 out:
 	appstore_list_release(&hist);
+	appstore_statuses_release(st, n);
 	free(st);
 	buf_release(&out);
 	appstore_api_free(a);
