@@ -70,7 +70,7 @@
  *                    keeps) and 180 for Apple.
  * --limit bounds the subscriptions, users and orders checked (events of the
  * window are all fetched, at most STRIPE_SYNC_EVENTS_MAX /
- * APPSTORE_API_ITEMS_MAX). The direct providers' code is lib/reconcile_direct.c.
+ * APPSTORE_API_ITEMS_MAX). The direct providers' code is lib/reconcile_*.c.
  * Exit 0, 1, 2.
  */
 #include <stdio.h>
@@ -82,7 +82,7 @@
 #include "job.h"
 #include "json.h"
 #include "provider.h"
-#include "reconcile_direct.h"
+#include "reconcile.h"
 #include "revenuecat.h"
 #include "store_access.h"
 #include "store_jobs.h"

@@ -1,7 +1,8 @@
 /*
  * tally-reconcile (jobs/reconcile.c): the report lines every provider's
- * reconciliation shares, the walk of stale subscriptions, and the direct
- * providers' reconciliation (CryptoBot, Razorpay, Telegram Stars), each run through the job's
+ * reconciliation shares and the walk of stale subscriptions (lib/reconcile.c),
+ * and the direct providers' passes, one file each (lib/reconcile_cryptobot.c,
+ * reconcile_razorpay.c, reconcile_telegram.c), each run through the job's
  * batches of provider events (job_apply_raw), so that what is applied goes
  * through the webhook's own parser and apply path.
  *
@@ -12,8 +13,8 @@
  * nothing. --limit bounds the orders and subscriptions checked; --dry-run
  * reports and applies nothing (job.h).
  */
-#ifndef TALLY_RECONCILE_DIRECT_H
-#define TALLY_RECONCILE_DIRECT_H
+#ifndef TALLY_RECONCILE_H
+#define TALLY_RECONCILE_H
 
 #include <stddef.h>
 #include <stdint.h>
