@@ -1,3 +1,8 @@
+/*
+ * Apple App Store notifications (and tally's status envelope) mapped to
+ * normalized billing events: appstore.h. Verification to Apple's root is
+ * lib/appstore_verify.c; what the two share is appstore_int.h.
+ */
 #include <ctype.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -6,6 +11,7 @@
 #include <string.h>
 
 #include "appstore.h"
+#include "appstore_int.h"
 #include "crypto.h"
 #include "jose.h"
 #include "json.h"
@@ -13,314 +19,6 @@
 #include "tally_limits.h"
 #include "text.h"
 #include "x5c.h"
-
-/* Apple Root CA - G3 as shipped in certs/ (build/<tree>/gen/certs.c). */
-extern const unsigned char apple_root_g3[];
-extern const size_t apple_root_g3_len;
-
-/* A decoded notification: the payload and the JWS nested in it. */
-struct anote {
-	cJSON *root;       /* responseBodyV2DecodedPayload */
-	cJSON *tx;         /* JWSTransactionDecodedPayload, or NULL */
-	cJSON *rn;         /* JWSRenewalInfoDecodedPayload, or NULL */
-	const cJSON *data; /* root.data, or summary / externalPurchaseToken / appData */
-};
-
-static void
-anote_release(struct anote *a)
-{
-	cJSON_Delete(a->root);
-	cJSON_Delete(a->tx);
-	cJSON_Delete(a->rn);
-	memset(a, 0, sizeof(*a));
-}
-
-/* The payload of a JWS, decoded but not verified, parsed as an object. */
-static enum terr
-decode_payload(const char *jws, size_t n, cJSON **out)
-{
-	struct jose_parts parts;
-	struct buf b;
-	const char *why;
-	enum terr rc = TERR_INVAL;
-
-	*out = NULL;
-	buf_init(&b, JOSE_TOKEN_MAX);
-	if (jose_split(jws, n, &parts) == TERR_OK &&
-	    jose_decode(parts.payload, parts.payload_len, &b) == TERR_OK &&
-	    json_parse(b.p, b.len, JSON_DEPTH_MAX, out, &why) == TERR_OK) {
-		rc = cJSON_IsObject(*out) ? TERR_OK : TERR_INVAL;
-		if (rc != TERR_OK) {
-			cJSON_Delete(*out);
-			*out = NULL;
-		}
-	}
-	buf_release(&b);
-	return rc;
-}
-
-/* The signedPayload string of a notification body. */
-static enum terr
-signed_payload(const char *body, size_t n, cJSON **root, const char **jws)
-{
-	const char *why;
-
-	*jws = NULL;
-	if (json_parse(body, n, 4, root, &why) != TERR_OK)
-		return TERR_INVAL;
-	*jws = jstr(*root, "signedPayload");
-	return *jws != NULL && **jws != '\0' ? TERR_OK : TERR_INVAL;
-}
-
-static enum terr
-decode_note(const char *jws, size_t n, struct anote *a)
-{
-	const char *t;
-
-	memset(a, 0, sizeof(*a));
-	if (decode_payload(jws, n, &a->root) != TERR_OK)
-		return TERR_INVAL;
-	a->data = jobj(a->root, "data");
-	if (a->data == NULL)
-		a->data = jobj(a->root, "summary");
-	if (a->data == NULL)
-		a->data = jobj(a->root, "externalPurchaseToken");
-	if (a->data == NULL)
-		a->data = jobj(a->root, "appData");
-	if ((t = jstr(a->data, "signedTransactionInfo")) != NULL &&
-	    decode_payload(t, strlen(t), &a->tx) != TERR_OK)
-		return TERR_INVAL;
-	if ((t = jstr(a->data, "signedRenewalInfo")) != NULL &&
-	    decode_payload(t, strlen(t), &a->rn) != TERR_OK)
-		return TERR_INVAL;
-	return TERR_OK;
-}
-
-/* --- verification --- */
-
-struct appstore_verifier {
-	const struct cfg *c;
-	struct x5c_verifier *x;
-};
-
-enum terr
-appstore_verifier_new(struct appstore_verifier **out, const struct cfg *c, char *why,
-    size_t whysize)
-{
-	struct appstore_verifier *v;
-	struct x5c_cert roots[ROOTS_MAX];
-	struct buf files[ROOTS_MAX];
-	size_t i, n = 0;
-	enum terr rc = TERR_CONFIG;
-
-	*out = NULL;
-	if (!c->apple.enabled) {
-		snprintf(why, whysize, "apple is not configured (apple.bundle_id)");
-		return TERR_CONFIG;
-	}
-	if ((v = calloc(1, sizeof(*v))) == NULL)
-		return TERR_NOMEM;
-	v->c = c;
-	for (i = 0; i < c->apple.nroots; i++)
-		buf_init(&files[i], 64 * 1024);
-	for (i = 0; i < c->apple.nroots; i++) {
-		if (x5c_read_file(c->apple.roots[i], &files[i]) != TERR_OK) {
-			snprintf(why, whysize, "apple.roots: cannot read a certificate from %s",
-			    c->apple.roots[i]);
-			goto out;
-		}
-		roots[n].der = (const unsigned char *)files[i].p;
-		roots[n++].len = files[i].len;
-	}
-	if (n == 0) {
-		roots[0].der = apple_root_g3;
-		roots[0].len = apple_root_g3_len;
-		n = 1;
-	}
-	if (x5c_verifier_new(&v->x, roots, n, APPLE_LEAF_OID, APPLE_INTERMEDIATE_OID) != TERR_OK) {
-		snprintf(why, whysize, "apple.roots: unusable root certificate");
-		goto out;
-	}
-	*out = v;
-	v = NULL;
-	rc = TERR_OK;
-out:
-	for (i = 0; i < c->apple.nroots; i++)
-		buf_release(&files[i]);
-	appstore_verifier_free(v);
-	return rc;
-}
-
-void
-appstore_verifier_free(struct appstore_verifier *v)
-{
-	if (v == NULL)
-		return;
-	x5c_verifier_free(v->x);
-	free(v);
-}
-
-void
-appstore_stats(struct appstore_verifier *v, int64_t *full, int64_t *cached)
-{
-	x5c_stats(v->x, full, cached);
-}
-
-enum terr
-appstore_verify_jws(struct appstore_verifier *v, const char *jws, size_t n, int64_t now,
-    struct buf *payload, const char **why)
-{
-	cJSON *root = NULL;
-	const char *bundle, *jwhy;
-	enum terr rc;
-
-	if ((rc = x5c_verify_jws(v->x, jws, n, "signedDate", now, payload, why)) != TERR_OK)
-		return rc;
-	if (json_parse(payload->p, payload->len, JSON_DEPTH_MAX, &root, &jwhy) != TERR_OK ||
-	    !cJSON_IsObject(root)) {
-		*why = "malformed payload";
-		rc = TERR_INVAL;
-	} else if ((bundle = jstr(root, "bundleId")) != NULL &&
-	    strcmp(bundle, v->c->apple.bundle_id) != 0) {
-		/* Apple's verifyAndDecodeTransaction: INVALID_APP_IDENTIFIER. */
-		*why = "signed data of another app (bundleId)";
-		rc = TERR_CONFLICT;
-	}
-	cJSON_Delete(root);
-	return rc;
-}
-
-/* The nested JWS at key of data, verified; its payload parsed into *out. */
-static enum terr
-verify_nested(struct appstore_verifier *v, const cJSON *data, const char *key, int64_t now,
-    cJSON **out, const char **why)
-{
-	const char *jws = jstr(data, key), *jwhy;
-	struct buf b;
-	enum terr rc;
-
-	*out = NULL;
-	if (jws == NULL)
-		return TERR_OK;
-	buf_init(&b, JOSE_TOKEN_MAX);
-	rc = x5c_verify_jws(v->x, jws, strlen(jws), "signedDate", now, &b, why);
-	if (rc == TERR_OK && json_parse(b.p, b.len, JSON_DEPTH_MAX, out, &jwhy) != TERR_OK) {
-		*why = "malformed nested payload";
-		rc = TERR_INVAL;
-	}
-	buf_release(&b);
-	return rc;
-}
-
-enum terr
-appstore_verify_signed(struct appstore_verifier *v, const char *jws, size_t n, int64_t now,
-    const char **why)
-{
-	const struct cfg_apple *ca = &v->c->apple;
-	struct anote a;
-	struct buf b;
-	const char *bundle, *env, *jwhy, *txenv, *txbundle;
-	int64_t app_id = 0;
-	enum terr rc;
-
-	memset(&a, 0, sizeof(a));
-	buf_init(&b, JOSE_TOKEN_MAX);
-	if ((rc = x5c_verify_jws(v->x, jws, n, "signedDate", now, &b, why)) != TERR_OK)
-		goto out;
-	if (json_parse(b.p, b.len, JSON_DEPTH_MAX, &a.root, &jwhy) != TERR_OK) {
-		*why = "malformed notification payload";
-		rc = TERR_INVAL;
-		goto out;
-	}
-	a.data = jobj(a.root, "data");
-	if (a.data == NULL)
-		a.data = jobj(a.root, "summary");
-	if (a.data == NULL)
-		a.data = jobj(a.root, "appData");
-	if (a.data == NULL)
-		a.data = jobj(a.root, "externalPurchaseToken");
-	bundle = jstr(a.data, "bundleId");
-	env = jstr(a.data, "environment");
-	if (env == NULL && jobj(a.root, "externalPurchaseToken") != NULL) {
-		const char *id = jstr(a.data, "externalPurchaseId");
-		env = id != NULL && strncmp(id, "SANDBOX", 7) == 0 ? "Sandbox" : "Production";
-	}
-	/* Addressed to this app (Apple's SignedDataVerifier, INVALID_APP_IDENTIFIER). */
-	rc = TERR_CONFLICT;
-	if (bundle == NULL || strcmp(bundle, ca->bundle_id) != 0) {
-		*why = "notification for another app (bundleId)";
-		goto out;
-	}
-	if (env == NULL || (strcmp(env, "Production") != 0 && strcmp(env, "Sandbox") != 0)) {
-		*why = "notification for an environment tally does not serve";
-		goto out;
-	}
-	if (strcmp(env, "Production") == 0) {
-		if (ca->app_apple_id == 0) {
-			*why = "apple.app_apple_id is not configured: production notifications "
-			       "refused";
-			goto out;
-		}
-		if (jint(a.data, "appAppleId", &app_id) != 1 || app_id != ca->app_apple_id) {
-			*why = "notification for another app (appAppleId)";
-			goto out;
-		}
-	}
-	/* The nested JWS: each verified the same way, of the same app and environment. */
-	if ((rc = verify_nested(v, a.data, "signedTransactionInfo", now, &a.tx, why)) != TERR_OK ||
-	    (rc = verify_nested(v, a.data, "signedRenewalInfo", now, &a.rn, why)) != TERR_OK)
-		goto out;
-	rc = TERR_CONFLICT;
-	if (a.tx != NULL) {
-		txbundle = jstr(a.tx, "bundleId");
-		txenv = jstr(a.tx, "environment");
-		if (txbundle == NULL || strcmp(txbundle, ca->bundle_id) != 0 || txenv == NULL ||
-		    strcmp(txenv, env) != 0) {
-			*why = "transaction of another app or environment";
-			goto out;
-		}
-	}
-	if (a.rn != NULL && (txenv = jstr(a.rn, "environment")) != NULL &&
-	    strcmp(txenv, env) != 0) {
-		*why = "renewal info of another environment";
-		goto out;
-	}
-	*why = NULL;
-	rc = TERR_OK;
-out:
-	anote_release(&a);
-	buf_release(&b);
-	return rc;
-}
-
-enum terr
-appstore_verify(struct appstore_verifier *v, const char *body, size_t n, int64_t now,
-    const char **why)
-{
-	cJSON *root = NULL;
-	const char *jws;
-	enum terr rc;
-
-	rc = signed_payload(body, n, &root, &jws);
-	/*
-	 * tally's own status envelope is made by tally-reconcile from Apple's
-	 * answer, never taken from the network: its status is not signed, so
-	 * anyone holding an old signed transaction could claim "active".
-	 */
-	if (jget(root, "tally_status") != NULL) {
-		*why = "tally_status is tally's own envelope, not a notification: refused";
-		cJSON_Delete(root);
-		return TERR_INVAL;
-	}
-	if (rc != TERR_OK) {
-		*why = "body is not {\"signedPayload\": \"...\"}";
-		cJSON_Delete(root);
-		return TERR_INVAL;
-	}
-	rc = appstore_verify_signed(v, jws, strlen(jws), now, why);
-	cJSON_Delete(root);
-	return rc;
-}
 
 /* --- mapping --- */
 
@@ -816,7 +514,8 @@ appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 	text_copy(e->provider, sizeof(e->provider), "apple");
 	memset(&a, 0, sizeof(a));
 	x.a = &a;
-	if (signed_payload(body, n, &root, &jws) != TERR_OK && jget(root, "tally_status") == NULL) {
+	if (appstore_signed_payload(body, n, &root, &jws) != TERR_OK &&
+	    jget(root, "tally_status") == NULL) {
 		snprintf(why, whysize, "body is not {\"signedPayload\": \"...\"}");
 		goto out;
 	}
@@ -826,7 +525,7 @@ appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 		rc = x.bad ? TERR_INVAL : TERR_OK;
 		goto out;
 	}
-	if (decode_note(jws, strlen(jws), &a) != TERR_OK) {
+	if (appstore_decode_note(jws, strlen(jws), &a) != TERR_OK) {
 		snprintf(why, whysize, "signedPayload cannot be decoded");
 		goto out;
 	}
@@ -848,7 +547,7 @@ appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 	map(&x, type, subtype);
 	rc = x.bad ? TERR_INVAL : TERR_OK;
 out:
-	anote_release(&a);
+	appstore_note_release(&a);
 	cJSON_Delete(root);
 	return rc;
 }
