@@ -83,6 +83,13 @@ void reconcile_razorpay(struct job *j);
  * successful_payment the webhook would have carried (telegram_sync.h: id
  * "stars:<charge id>", the charge the business key), the oldest first; one
  * refunded since (an outgoing transaction with its id) is reported only.
+ * Stale telegram subscriptions of a Stars subscription order (ext_id
+ * "order:<id>") are read too, the pages then running past the oldest one's
+ * period end: an incoming payment naming its order, with a
+ * subscription_period, dated after its period start and whose charge has no
+ * payment in tally (store_pay_find_key) is a missed renewal, applied the
+ * oldest first as the renewal's successful_payment (is_first_recurring
+ * false), the same id, through the same path; action "telegram renewal".
  * Orders in other currencies cannot be reconciled (no Bot API method says
  * whether an invoice was paid): counted in the provider line.
  */

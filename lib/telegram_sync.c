@@ -83,7 +83,7 @@ telegram_star_transactions_parse(const char *result, size_t len, struct tg_star_
 }
 
 enum terr
-telegram_sync_update(const struct tg_star_tx *t, struct buf *out)
+telegram_sync_update(const struct tg_star_tx *t, int renewal, struct buf *out)
 {
 	struct jw w;
 	int64_t uid;
@@ -113,7 +113,7 @@ telegram_sync_update(const struct tg_star_tx *t, struct buf *out)
 	if (t->period > 0) {
 		jw_kint(&w, "subscription_expiration_date", t->date / 1000 + t->period);
 		jw_kbool(&w, "is_recurring", 1);
-		jw_kbool(&w, "is_first_recurring", 1);
+		jw_kbool(&w, "is_first_recurring", !renewal);
 	}
 	jw_end(&w);
 	jw_end(&w);

@@ -51,10 +51,11 @@ enum terr telegram_star_transactions_parse(const char *result, size_t len, struc
  * from.id of the transaction; currency XTR, total_amount, invoice_payload,
  * telegram_payment_charge_id = t->id, provider_payment_charge_id "" (Stars);
  * with a subscription_period, subscription_expiration_date = date + period
- * and is_recurring, is_first_recurring (the first payment: only pending
- * orders are reconciled). TERR_OK, TERR_INVAL (from is not a user id) or
- * TERR_TOOBIG.
+ * and is_recurring, is_first_recurring: true for a pending order's first
+ * payment, false for a renewal (renewal 1: a later payment of a Stars
+ * subscription's order, granted as the period renewed). TERR_OK, TERR_INVAL
+ * (from is not a user id) or TERR_TOOBIG.
  */
-enum terr telegram_sync_update(const struct tg_star_tx *t, struct buf *out);
+enum terr telegram_sync_update(const struct tg_star_tx *t, int renewal, struct buf *out);
 
 #endif

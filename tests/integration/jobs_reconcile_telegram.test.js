@@ -7,7 +7,9 @@
 // order's is refused and reported; unknown payloads, outgoing and other partners' transactions
 // are ignored, a refunded payment reported; pages read until past the oldest pending order;
 // --dry-run; Telegram down or answering garbage (its error, exit 1, nothing of it changed,
-// CryptoBot still reconciled); orders not in Stars counted as not reconcilable.
+// CryptoBot still reconciled); orders not in Stars counted as not reconcilable; a Stars
+// subscription's renewal whose webhook was missed applied once to the stale subscription (a
+// rerun and the late webhook grant nothing; renewals of other orders or payloads ignored).
 const crypto = require('crypto');
 const { test, assert } = require('../lib/t');
 const { Env } = require('../lib/harness');
@@ -214,6 +216,88 @@ test('Telegram down or answering garbage: its error, exit 1, nothing of it chang
   const c = await reconcile(env, ['--provider', 'telegram']);
   assert.strictEqual(c.code, 0, c.stdout);
   assert.strictEqual(D.balance(env, 'rt_down1'), 100);
+});
+
+test('a Stars subscription renewal the webhook missed: applied once to the stale subscription; a rerun and the late webhook grant nothing', async (env) => {
+  const co = await tgOrder(env, 'rt_ren', 'pro_month');
+  const at = Date.now() - 60e3;
+  const period = 2592000;
+  // Bought through the webhook, as usual.
+  const first = tg.paid({ payload: co.order_id, from: 5570, expiration: at + 30 * DAY, recurring: true, first: true, date: at });
+  const w0 = await tgPost(env, first, SECRET);
+  assert.strictEqual(w0.status, 200, w0.text);
+  assert.strictEqual(D.order(env, co.order_id).state, 'paid');
+  const subOf = () => env.sql("SELECT id, state, period_start, period_end FROM subscriptions WHERE user_id = 'rt_ren'")[0];
+  const s0 = subOf();
+  assert.strictEqual(s0.period_end, (Math.floor(at / 1000) + period) * 1000);
+  // Another user's paid pack order, and an unknown payload: "renewals" of them are ignored.
+  const other = await tgOrder(env, 'rt_ren_other');
+  const w1 = await tgPost(env, tg.paid({ payload: other.order_id, from: 5571 }), SECRET);
+  assert.strictEqual(w1.status, 200, w1.text);
+  assert.strictEqual(D.order(env, other.order_id).state, 'paid');
+  // Renewed at Telegram past the first period's end; the webhook never sent.
+  const renewedAt = at + 30 * DAY + 3600e3;
+  const ren = tg.starTx({ amount: 500, from: 5570, payload: co.order_id, period, date: renewedAt });
+  tg.starTx({ amount: 250, from: 5571, payload: other.order_id, period, date: renewedAt + 1000 });
+  tg.starTx({ amount: 500, from: 5572, payload: 'ord_unknown_renewal', period, date: renewedAt + 2000 });
+  const now = at + 32 * DAY; // past the period end and the leeway: the subscription is stale
+  const grants = () => env.sql("SELECT count(*) AS n FROM grants WHERE user_id = 'rt_ren'")[0].n;
+  const g0 = grants();
+  // --dry-run: said, nothing changed.
+  const before = D.counts(env);
+  const dry = await J.jobAsync(env, 'reconcile', ['--json', '--provider', 'telegram', '--dry-run'], { now });
+  assert.strictEqual(dry.code, 0, dry.stdout + dry.stderr);
+  assert.strictEqual(about(dry, ren.id).find((i) => i.action === 'telegram renewal').result, 'would apply');
+  assert.deepStrictEqual(D.counts(env), before);
+  assert.deepStrictEqual(subOf(), s0);
+  // The run: applied once, as a renewal.
+  const r = await J.jobAsync(env, 'reconcile', ['--json', '--provider', 'telegram'], { now });
+  assert.strictEqual(r.code, 0, r.stdout + r.stderr);
+  const d = about(r, ren.id);
+  const drift = d.find((i) => i.action === 'drift');
+  assert.ok(drift && drift.result === 'found' && drift.user_id === 'rt_ren' && /^active until /.test(drift.tally)
+    && /^renewed .*: paid 500 XTR by user 5570$/.test(drift.theirs) && drift.subject.includes(co.order_id), JSON.stringify(d));
+  const a = d.find((i) => i.action === 'telegram renewal');
+  assert.strictEqual(a.result, 'applied', JSON.stringify(a));
+  assert.strictEqual(a.event_id, `stars:${ren.id}`);
+  assert.strictEqual(d.length, 2, JSON.stringify(d));
+  assert.deepStrictEqual(about(r, other.order_id), []);
+  assert.deepStrictEqual(about(r, 'ord_unknown_renewal'), []);
+  assert.strictEqual(items(r, 'provider', 'telegram')[0].result, 'ok');
+  const s1 = subOf();
+  assert.strictEqual(s1.id, s0.id);
+  assert.strictEqual(s1.state, 'active');
+  assert.strictEqual(s1.period_end, (Math.floor(renewedAt / 1000) + period) * 1000);
+  const pays = env.sql("SELECT kind, amount FROM payments WHERE user_id = 'rt_ren' ORDER BY id");
+  assert.deepStrictEqual(pays.map((p) => [p.kind, p.amount]), [['initial', 500], ['renewal', 500]]);
+  assert.strictEqual(env.sql(`SELECT count(*) AS n FROM payment_keys WHERE provider = 'telegram' AND key = '${ren.id}'`)[0].n, 1);
+  assert.strictEqual(grants(), g0 + 1);
+  // The period's credits, granted to the renewal's payment and the subscription.
+  const g = env.sql("SELECT g.source, g.amount, g.subscription_id, p.kind FROM grants g JOIN payments p ON p.id = g.payment_id WHERE g.user_id = 'rt_ren' ORDER BY g.id DESC LIMIT 1")[0];
+  assert.deepStrictEqual([g.source, g.amount, g.subscription_id, g.kind], ['subscription', 1000, s0.id, 'renewal']);
+  assert.strictEqual(payments(env, 'rt_ren_other'), 1);
+  // A second run: the subscription is no longer stale, the charge recorded: nothing.
+  const after = D.counts(env);
+  const again = await J.jobAsync(env, 'reconcile', ['--json', '--provider', 'telegram'], { now });
+  assert.strictEqual(again.code, 0, again.stdout + again.stderr);
+  assert.deepStrictEqual(about(again, ren.id), []);
+  assert.deepStrictEqual(D.counts(env), after);
+  // Even stale again (the clock further on), the recorded renewal is not applied again.
+  const later = await J.jobAsync(env, 'reconcile', ['--json', '--provider', 'telegram'], { now: renewedAt + 33 * DAY });
+  assert.strictEqual(later.code, 0, later.stdout + later.stderr);
+  assert.deepStrictEqual(about(later, ren.id), []);
+  assert.deepStrictEqual(D.counts(env), after);
+  // The renewal's webhook arrives late: stored, nothing granted.
+  const late = tg.message(5570, 'successful_payment', {
+    currency: 'XTR', total_amount: 500, invoice_payload: co.order_id, telegram_payment_charge_id: ren.id,
+    provider_payment_charge_id: '', subscription_expiration_date: Math.floor(renewedAt / 1000) + period, is_recurring: true,
+  }, renewedAt);
+  const wl = await tgPost(env, late, SECRET);
+  assert.strictEqual(wl.status, 200, wl.text);
+  assert.strictEqual(payments(env, 'rt_ren'), 2);
+  assert.strictEqual(grants(), g0 + 1);
+  assert.strictEqual(subOf().period_end, s1.period_end);
+  assert.ok(env.verify().ok, JSON.stringify(env.verify().doc));
 });
 
 J.suite(async () => {
