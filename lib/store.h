@@ -61,8 +61,22 @@ enum terr store_savepoint(struct store *s);
 enum terr store_release(struct store *s);
 void store_rollback_to(struct store *s);
 
-/* WAL checkpoint (PASSIVE): never blocks readers or the writer. */
-enum terr store_checkpoint(struct store *s);
+/*
+ * WAL checkpoint (PASSIVE): never blocks readers or the writer. *left (when
+ * not NULL): the frames it could not copy (appended meanwhile, or still read
+ * by a reader), -1 when unknown.
+ */
+enum terr store_checkpoint(struct store *s, int *left);
+/*
+ * The same between two write transactions: under the writers' lock file
+ * (<db>.lock), so no tally writer appends meanwhile and every frame can be
+ * copied; the next write transaction then restarts the WAL from its start.
+ * Without it a WAL written without pause is never wholly copied at the
+ * moment a transaction begins, so it never restarts: it grows by every
+ * commit, each write an append that the file system must allocate and zero.
+ * Blocks writers for the copy of what a PASSIVE checkpoint just left.
+ */
+enum terr store_checkpoint_between(struct store *s);
 /*
  * Call cb(arg, pages) after each commit of this connection with the WAL's
  * size in pages, instead of checkpointing in the committing thread (SQLite's

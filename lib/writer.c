@@ -33,6 +33,7 @@ struct writer {
 	int ckpt_next; /* WAL size at which to wake the checkpointer (writer thread only) */
 	int ckpt_wanted;
 	int64_t batches, events, checkpoints; /* for the log line at stop */
+	atomic_llong restarts;                /* times the WAL started over */
 };
 
 /*
@@ -45,8 +46,10 @@ on_wal(void *arg, int pages)
 {
 	struct writer *w = arg;
 
-	if (pages < atomic_load(&w->wal_pages))
+	if (pages < atomic_load(&w->wal_pages)) {
 		w->ckpt_next = WRITER_CHECKPOINT_PAGES;
+		atomic_fetch_add(&w->restarts, 1);
+	}
 	atomic_store(&w->wal_pages, pages);
 	if (pages >= w->ckpt_next) {
 		w->ckpt_next = pages + WRITER_CHECKPOINT_PAGES;
@@ -134,7 +137,7 @@ checkpointer_main(void *arg)
 {
 	struct writer *w = arg;
 	struct timespec until;
-	int stop = 0;
+	int stop = 0, pass, left;
 
 	while (!stop) {
 		pthread_mutex_lock(&w->mu);
@@ -151,9 +154,29 @@ checkpointer_main(void *arg)
 		w->ckpt_wanted = 0;
 		stop = w->stopping;
 		pthread_mutex_unlock(&w->mu);
-		/* PASSIVE: never waits for the writer or for readers; what it cannot copy now waits. */
-		if (atomic_load(&w->wal_pages) > 0 && store_checkpoint(w->cst) == TERR_OK)
+		if (atomic_load(&w->wal_pages) == 0)
+			continue;
+		/*
+		 * PASSIVE: never waits for the writer or for readers. Under load the
+		 * writer appends while it copies, so copy again while much is left:
+		 * each pass has less to do than the one before.
+		 */
+		for (pass = 0, left = 0; pass < WRITER_CHECKPOINT_PASSES; pass++) {
+			if (store_checkpoint(w->cst, &left) != TERR_OK)
+				break;
 			w->checkpoints++;
+			if (left >= 0 && left <= WRITER_CHECKPOINT_GAP)
+				break;
+		}
+		/*
+		 * Even when a pass copied everything, the writer has committed since
+		 * (it does not pause), and the WAL restarts only at a transaction that
+		 * begins with every frame copied. So once the WAL is long, copy the
+		 * last frames between two write transactions: the next one then starts
+		 * the WAL over instead of appending to it (store.h).
+		 */
+		if (atomic_load(&w->wal_pages) >= WRITER_RESTART_PAGES)
+			store_checkpoint_between(w->cst);
 	}
 	return NULL;
 }
@@ -232,6 +255,12 @@ writer_stats(struct writer *w, int64_t *events, int64_t *transactions)
 	pthread_mutex_unlock(&w->mu);
 }
 
+int64_t
+writer_restarts(struct writer *w)
+{
+	return (int64_t)atomic_load(&w->restarts);
+}
+
 void
 writer_stop(struct writer *w)
 {
@@ -244,7 +273,7 @@ writer_stop(struct writer *w)
 	pthread_mutex_unlock(&w->mu);
 	pthread_join(w->wthread, NULL);
 	pthread_join(w->cthread, NULL);
-	store_checkpoint(w->cst);
+	store_checkpoint(w->cst, NULL);
 	{
 		struct logline l;
 		log_begin(&l, LOG_INFO, "writer stopped");
@@ -253,6 +282,7 @@ writer_stop(struct writer *w)
 		log_int(&l, "events_per_transaction_x100",
 		    w->batches > 0 ? w->events * 100 / w->batches : 0);
 		log_int(&l, "checkpoints", w->checkpoints);
+		log_int(&l, "wal_restarts", (int64_t)atomic_load(&w->restarts));
 		log_end(&l);
 	}
 	store_close(w->wst);

@@ -1,12 +1,15 @@
 /*
  * Group commit (lib/writer.c) in-process: many threads hand events to one
  * writer; every event commits exactly once, several per transaction, each
- * answered with its own result; a bad event in a batch fails alone.
+ * answered with its own result; a bad event in a batch fails alone; under
+ * load that never pauses the WAL still starts over instead of growing.
  */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cfg.h"
@@ -118,6 +121,77 @@ TEST(writer_commits_every_event_once_in_shared_transactions)
 	store_close(s);
 }
 
+/* Events at most in the sustained-load test (it stops once the WAL started over ten times). */
+#define STEADY_MAX 120000
+
+static atomic_int steady_stop;
+static atomic_long steady_sent;
+static atomic_int steady_failed;
+
+/* One thread of the sustained load: events one after another, never a pause. */
+static void *
+steady(void *arg)
+{
+	int thread = *(int *)arg;
+	struct bev *e = malloc(sizeof(*e));
+	struct apply_result res;
+	char id[64], user[32], key[64];
+	long i;
+
+	for (i = 0; e != NULL && !atomic_load(&steady_stop); i++) {
+		if (atomic_fetch_add(&steady_sent, 1) >= STEADY_MAX)
+			break;
+		snprintf(id, sizeof(id), "steady_%d_%ld", thread, i);
+		snprintf(user, sizeof(user), "steady_user_%d", thread);
+		snprintf(key, sizeof(key), "pi_steady_%d_%ld", thread, i);
+		pack_event(e, id, user, key, "price_pack");
+		writer_apply(w, e, &res);
+		if (res.err != TERR_OK || res.state != INBOX_APPLIED)
+			atomic_fetch_add(&steady_failed, 1);
+	}
+	free(e);
+	return NULL;
+}
+
+/*
+ * SQLite starts the WAL over only at a write transaction that begins with
+ * every frame already copied into the database; a writer that never pauses
+ * always has frames of its last commit uncopied, so without the checkpoint
+ * between two transactions (store_checkpoint_between) the WAL grows for as
+ * long as the load lasts: every write an append, the file without bound.
+ */
+TEST(writer_starts_the_wal_over_under_sustained_load)
+{
+	pthread_t t[THREADS];
+	int ids[THREADS], i;
+	int64_t restarts;
+	char wal[160];
+	struct stat st;
+
+	CHECK_EQ(writer_start(&w, &cfg), TERR_OK);
+	for (i = 0; i < THREADS; i++) {
+		ids[i] = i;
+		pthread_create(&t[i], NULL, steady, &ids[i]);
+	}
+	while (writer_restarts(w) < 10 && atomic_load(&steady_sent) < STEADY_MAX)
+		usleep(10000);
+	atomic_store(&steady_stop, 1);
+	for (i = 0; i < THREADS; i++)
+		pthread_join(t[i], NULL);
+	restarts = writer_restarts(w);
+	writer_stop(w);
+	w = NULL;
+	CHECK_EQ(atomic_load(&steady_failed), 0);
+	CHECK(restarts >= 10);
+	/*
+	 * Started over again and again, the file stays under the size the
+	 * connection cuts it back to (journal_size_limit, 64 MiB: lib/store.c).
+	 */
+	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
+	CHECK_EQ(stat(wal, &st), 0);
+	CHECK(st.st_size <= 64 * 1024 * 1024);
+}
+
 int
 main(void)
 {
@@ -136,6 +210,7 @@ main(void)
 	}
 	store_close(s);
 	RUN(writer_commits_every_event_once_in_shared_transactions);
+	RUN(writer_starts_the_wal_over_under_sustained_load);
 	cfg_release(&cfg);
 	snprintf(why, sizeof(why), "%s-wal", dbpath);
 	unlink(why);
