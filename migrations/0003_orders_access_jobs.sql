@@ -115,10 +115,7 @@ CREATE TABLE answers (
 	body TEXT NOT NULL
 );
 
--- Dead deliveries (the deliver job gave up): counted and listed without a scan.
-CREATE INDEX outbox_dead ON outbox(id) WHERE state = 'dead';
-
--- Counters for /metrics, added to by the write path in the transactions it commits.
+-- Counters for /metrics, added to by the write path in its own transactions.
 CREATE TABLE metrics (
 	name TEXT NOT NULL,
 	labels TEXT NOT NULL DEFAULT '',
