@@ -14,6 +14,7 @@
 #include "appstore_int.h"
 #include "crypto.h"
 #include "jose.h"
+#include "jread.h"
 #include "json.h"
 #include "money.h"
 #include "tally_limits.h"
@@ -40,54 +41,21 @@ struct mctx {
 	const struct cfg *c;
 	struct bev *e;
 	struct anote *a;
-	char *why;
-	size_t whysize;
-	int bad;
+	struct jread r; /* a field had the wrong type: r.bad, the first reason in why */
 };
 
-static void
-bad(struct mctx *x, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (x->bad)
-		return;
-	x->bad = 1;
-	va_start(ap, fmt);
-	vsnprintf(x->why, x->whysize, fmt, ap);
-	va_end(ap);
-}
-
-static void
-copy(struct mctx *x, const cJSON *o, const char *key, char *out, size_t size)
-{
-	const cJSON *v = jget(o, key);
-
-	out[0] = '\0';
-	if (v == NULL)
-		return;
-	if (!cJSON_IsString(v) || text_copy(out, size, v->valuestring) != TERR_OK)
-		bad(x, "field %s: expected a string", key);
-}
-
+/* A time in ms since the epoch (absent: 0). */
 static int64_t
 ms(struct mctx *x, const cJSON *o, const char *key)
 {
-	int64_t v = 0;
-
-	if (jint(o, key, &v) < 0 || v < 0)
-		bad(x, "field %s: expected a time in ms", key);
-	return v;
+	return jr_int(&x->r, o, key, 0, INT64_MAX);
 }
 
+/* An integer; absent: dflt. */
 static int64_t
 num(struct mctx *x, const cJSON *o, const char *key, int64_t dflt)
 {
-	int64_t v = dflt;
-
-	if (jint(o, key, &v) < 0)
-		bad(x, "field %s: expected an integer", key);
-	return v;
+	return jget(o, key) == NULL ? dflt : jr_int(&x->r, o, key, INT64_MIN, INT64_MAX);
 }
 
 static void
@@ -136,13 +104,13 @@ sub_from_tx(struct mctx *x)
 	const cJSON *tx = x->a->tx;
 	int64_t status = 0;
 
-	copy(x, tx, "originalTransactionId", e->sub.id, sizeof(e->sub.id));
-	copy(x, tx, "productId", e->sub.product, sizeof(e->sub.product));
+	jr_str(&x->r, tx, "originalTransactionId", e->sub.id, sizeof(e->sub.id));
+	jr_str(&x->r, tx, "productId", e->sub.product, sizeof(e->sub.product));
 	text_copy(e->sub.store, sizeof(e->sub.store), "APP_STORE");
 	e->sub.period_start = ms(x, tx, "purchaseDate");
 	e->sub.period_end = ms(x, tx, "expiresDate");
 	if (e->sub.id[0] == '\0') {
-		bad(x, "transaction without originalTransactionId");
+		jr_bad(&x->r, "transaction without originalTransactionId");
 		return;
 	}
 	e->aspects |= BEV_SUB;
@@ -177,16 +145,16 @@ pay_from_tx(struct mctx *x, enum pay_kind kind)
 		set_note(e, "family-shared purchase: access without credits");
 		return;
 	}
-	copy(x, tx, "transactionId", id, sizeof(id));
+	jr_str(&x->r, tx, "transactionId", id, sizeof(id));
 	if (id[0] == '\0') {
-		bad(x, "transaction without transactionId");
+		jr_bad(&x->r, "transaction without transactionId");
 		return;
 	}
 	e->aspects |= BEV_PAY;
 	e->pay.kind = kind;
 	bev_key(&e->pay.keys, id);
-	copy(x, tx, "productId", e->pay.product, sizeof(e->pay.product));
-	copy(x, tx, "currency", e->pay.currency, sizeof(e->pay.currency));
+	jr_str(&x->r, tx, "productId", e->pay.product, sizeof(e->pay.product));
+	jr_str(&x->r, tx, "currency", e->pay.currency, sizeof(e->pay.currency));
 	price = num(x, tx, "price", 0);
 	e->pay.amount = appstore_minor_units(price > 0 ? price : 0, e->pay.currency);
 	e->pay.period_start = ms(x, tx, "purchaseDate");
@@ -209,19 +177,19 @@ user_links(struct mctx *x)
 	struct bev *e = x->e;
 	char token[ID_MAX], otid[ID_MAX];
 
-	copy(x, x->a->tx, "appAccountToken", token, sizeof(token));
+	jr_str(&x->r, x->a->tx, "appAccountToken", token, sizeof(token));
 	if (token[0] == '\0' && x->a->rn != NULL)
-		copy(x, x->a->rn, "appAccountToken", token, sizeof(token));
-	copy(x, x->a->tx, "originalTransactionId", otid, sizeof(otid));
+		jr_str(&x->r, x->a->rn, "appAccountToken", token, sizeof(token));
+	jr_str(&x->r, x->a->tx, "originalTransactionId", otid, sizeof(otid));
 	if (token[0] != '\0') {
 		lower(token);
 		if (bev_link(e, "app_account_token", token) != TERR_OK)
-			bad(x, "too many ids");
+			jr_bad(&x->r, "too many ids");
 		if (x->c->apple.token_is_user && text_id_valid(token, USER_ID_MAX))
 			text_copy(e->user, sizeof(e->user), token);
 	}
 	if (bev_link(e, "original_transaction_id", otid) != TERR_OK)
-		bad(x, "too many ids");
+		jr_bad(&x->r, "too many ids");
 }
 
 static void
@@ -267,7 +235,7 @@ map(struct mctx *x, const char *type, const char *subtype)
 			e->sub.state = SUB_ACTIVE;
 		pay_from_tx(x, PAY_CHANGE);
 	} else if (IS("DID_CHANGE_RENEWAL_PREF") || IS("OFFER_REDEEMED")) {
-		copy(x, x->a->rn, "autoRenewProductId", next, sizeof(next));
+		jr_str(&x->r, x->a->rn, "autoRenewProductId", next, sizeof(next));
 		set_note(e, "%s%s%s: renews as %s at the period end; nothing changes now", type,
 		    sub ? "/" : "", sub ? subtype : "", next[0] != '\0' ? next : "(unchanged)");
 	} else if (IS("DID_FAIL_TO_RENEW")) {
@@ -294,13 +262,13 @@ map(struct mctx *x, const char *type, const char *subtype)
 			e->sub.state = SUB_ACTIVE;
 	} else if (IS("REFUND")) {
 		const char *rt = jstr(tx, "revocationType");
-		copy(x, tx, "transactionId", id, sizeof(id));
+		jr_str(&x->r, tx, "transactionId", id, sizeof(id));
 		e->aspects |= BEV_REFUND;
 		bev_key(&e->refund.keys, id);
 		e->refund.kind =
 		    rt != NULL && strcmp(rt, "REFUND_PRORATED") == 0 ? REFUND_PARTIAL : REFUND_FULL;
 	} else if (IS("REFUND_REVERSED")) {
-		copy(x, tx, "transactionId", id, sizeof(id));
+		jr_str(&x->r, tx, "transactionId", id, sizeof(id));
 		e->aspects |= BEV_REINSTATE;
 		bev_key(&e->reinstate, id);
 	} else if (IS("ONE_TIME_CHARGE")) {
@@ -428,20 +396,21 @@ map_status(struct mctx *x, const cJSON *root)
 	env = jstr(a->data, "environment");
 	if (a->data == NULL || jint(a->data, "status", &status) != 1 || status < 1 || status > 5 ||
 	    otid == NULL || otid[0] == '\0' || strlen(otid) > 200 || env == NULL) {
-		bad(x, "tally_status without status (1-5), originalTransactionId or environment");
+		jr_bad(&x->r,
+		    "tally_status without status (1-5), originalTransactionId or environment");
 		return;
 	}
 	if (strcmp(env, "Production") != 0 && strcmp(env, "Sandbox") != 0) {
-		bad(x, "tally_status for an environment tally does not serve");
+		jr_bad(&x->r, "tally_status for an environment tally does not serve");
 		return;
 	}
 	/* The notifications' rule (appstore_verify_signed): Production needs app_apple_id. */
 	if (strcmp(env, "Production") == 0 && ca->app_apple_id == 0) {
-		bad(x, "apple.app_apple_id is not configured: production refused");
+		jr_bad(&x->r, "apple.app_apple_id is not configured: production refused");
 		return;
 	}
 	if ((v = status_verifier(x->c, vwhy, sizeof(vwhy))) == NULL) {
-		bad(x, "tally_status cannot be verified: %s", vwhy);
+		jr_bad(&x->r, "tally_status cannot be verified: %s", vwhy);
 		return;
 	}
 	rc = status_jws(v, root, "signedTransactionInfo", &a->tx, &txat, vwhy, sizeof(vwhy));
@@ -452,20 +421,21 @@ map_status(struct mctx *x, const cJSON *root)
 	else if (rc == TERR_NOTFOUND)
 		rc = TERR_OK; /* a status without renewal info: the transaction alone */
 	if (rc != TERR_OK) {
-		bad(x, "%s", vwhy);
+		jr_bad(&x->r, "%s", vwhy);
 		return;
 	}
 	/* Apple's verifyAndDecodeTransaction / RenewalInfo: app and environment. */
 	if (!same(a->tx, "bundleId", ca->bundle_id) || !same(a->tx, "environment", env) ||
 	    !same(a->tx, "originalTransactionId", otid)) {
-		bad(x,
+		jr_bad(&x->r,
 		    "tally_status: the transaction is of another app, environment or "
 		    "subscription");
 		return;
 	}
 	if (a->rn != NULL &&
 	    (!same(a->rn, "environment", env) || !same(a->rn, "originalTransactionId", otid))) {
-		bad(x, "tally_status: the renewal info is of another environment or subscription");
+		jr_bad(&x->r,
+		    "tally_status: the renewal info is of another environment or subscription");
 		return;
 	}
 	/* The same answer twice is one event: its id from the signed texts and the status. */
@@ -484,7 +454,7 @@ map_status(struct mctx *x, const cJSON *root)
 
 	user_links(x);
 	sub_from_tx(x); /* the state from tally_status.status (state_from_status) */
-	if (x->bad || !(e->aspects & BEV_SUB))
+	if (x->r.bad || !(e->aspects & BEV_SUB))
 		return;
 	if (ms(x, a->tx, "revocationDate") > 0)
 		e->sub.state = SUB_REVOKED;
@@ -502,7 +472,7 @@ enum terr
 appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, char *why,
     size_t whysize)
 {
-	struct mctx x = { c, e, NULL, why, whysize, 0 };
+	struct mctx x = { c, e, NULL, { 0 } };
 	struct anote a;
 	cJSON *root = NULL;
 	const char *jws, *type, *subtype, *uuid, *env;
@@ -522,7 +492,7 @@ appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 	/* tally's status envelope (tally-reconcile; refused by appstore_verify). */
 	if (jget(root, "tally_status") != NULL) {
 		map_status(&x, root);
-		rc = x.bad ? TERR_INVAL : TERR_OK;
+		rc = x.r.bad ? TERR_INVAL : TERR_OK;
 		goto out;
 	}
 	if (appstore_decode_note(jws, strlen(jws), &a) != TERR_OK) {
@@ -545,7 +515,7 @@ appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 	env = jstr(a.data, "environment");
 	e->live = env == NULL || strcmp(env, "Production") == 0;
 	map(&x, type, subtype);
-	rc = x.bad ? TERR_INVAL : TERR_OK;
+	rc = x.r.bad ? TERR_INVAL : TERR_OK;
 out:
 	appstore_note_release(&a);
 	cJSON_Delete(root);

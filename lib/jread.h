@@ -2,8 +2,8 @@
  * Reading fields of a provider's JSON with one sticky error: every reader
  * marks the read bad (the first failure's message in why) on a field of the
  * wrong type or past its bounds, and returns an empty value, so a mapping
- * reads all its fields and checks r->bad once (the providers' modules of
- * lib/razorpay.c, lib/telegram.c, lib/cryptobot.c).
+ * reads all its fields and checks r->bad once (every provider's mapping:
+ * stripe, appstore, revenuecat*, razorpay, telegram, cryptobot).
  */
 #ifndef TALLY_JREAD_H
 #define TALLY_JREAD_H

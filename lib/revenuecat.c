@@ -12,6 +12,7 @@
 
 #include "crypto.h"
 #include "json.h"
+#include "money.h"
 #include "revenuecat.h"
 #include "revenuecat_int.h"
 #include "text.h"
@@ -40,19 +41,6 @@ revenuecat_verify(const struct cfg_revenuecat *c, const char *header, const char
 /* --- reading an event --- */
 
 void
-rc_bad(struct rctx *x, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (x->bad)
-		return;
-	x->bad = 1;
-	va_start(ap, fmt);
-	vsnprintf(x->why, x->whysize, fmt, ap);
-	va_end(ap);
-}
-
-void
 rc_note(struct rctx *x, const char *fmt, ...)
 {
 	va_list ap;
@@ -60,23 +48,6 @@ rc_note(struct rctx *x, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(x->e->note, sizeof(x->e->note), fmt, ap);
 	va_end(ap);
-}
-
-/* A string field (absent or null: ""); a wrong type or an oversized value marks the event bad. */
-void
-rc_str(struct rctx *x, const cJSON *o, const char *key, char *out, size_t size)
-{
-	const cJSON *v = jget(o, key);
-
-	out[0] = '\0';
-	if (v == NULL)
-		return;
-	if (!cJSON_IsString(v)) {
-		rc_bad(x, "field %s: expected a string", key);
-		return;
-	}
-	if (text_copy(out, size, v->valuestring) != TERR_OK)
-		rc_bad(x, "field %s: too long", key);
 }
 
 /* A time in ms since the epoch (the *_ms fields); absent or null: 0. */
@@ -87,29 +58,10 @@ rc_ms(struct rctx *x, const cJSON *o, const char *key)
 	int r = jint(o, key, &v);
 
 	if (r < 0 || (r > 0 && v < 0)) {
-		rc_bad(x, "field %s: expected a time in ms", key);
+		jr_bad(&x->r, "field %s: expected a time in ms", key);
 		return 0;
 	}
 	return v;
-}
-
-/* ISO 4217 minor units: currencies with no or three decimals; every other has two. */
-static int
-currency_exponent(const char *cur)
-{
-	static const char *const zero[] = { "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW",
-		"PYG", "RWF", "UGX", "UYI", "VND", "VUV", "XAF", "XOF", "XPF", NULL };
-	static const char *const three[] = { "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND",
-		NULL };
-	size_t i;
-
-	for (i = 0; zero[i] != NULL; i++)
-		if (strcmp(cur, zero[i]) == 0)
-			return 0;
-	for (i = 0; three[i] != NULL; i++)
-		if (strcmp(cur, three[i]) == 0)
-			return 3;
-	return 2;
 }
 
 /*
@@ -121,16 +73,21 @@ int64_t
 rc_money(struct rctx *x, const cJSON *o, const char *key, const char *currency)
 {
 	const cJSON *v = jget(o, key);
-	int exp = currency_exponent(currency);
+	int exp = money_exponent(currency), i;
 	double d;
 
 	if (v == NULL)
 		return 0;
 	if (!cJSON_IsNumber(v) || !isfinite(v->valuedouble) || fabs(v->valuedouble) > 1e12) {
-		rc_bad(x, "field %s: expected a price", key);
+		jr_bad(&x->r, "field %s: expected a price", key);
 		return 0;
 	}
-	d = v->valuedouble * (exp == 0 ? 1 : exp == 3 ? 1000 : 100);
+	for (d = v->valuedouble, i = 0; i < exp; i++)
+		d *= 10;
+	if (fabs(d) > 1e15) { /* a crypto asset's 10^-8 units: past what int64 holds exactly */
+		jr_bad(&x->r, "field %s: price out of range", key);
+		return 0;
+	}
 	return (int64_t)(d < 0 ? d - 0.5 : d + 0.5);
 }
 
@@ -199,12 +156,12 @@ rc_id_array(struct rctx *x, const cJSON *o, const char *key, const char **ids, s
 	if (a == NULL)
 		return 0;
 	if (!cJSON_IsArray(a)) {
-		rc_bad(x, "field %s: expected an array of strings", key);
+		jr_bad(&x->r, "field %s: expected an array of strings", key);
 		return 0;
 	}
 	cJSON_ArrayForEach (it, a) {
 		if (!cJSON_IsString(it)) {
-			rc_bad(x, "field %s: expected an array of strings", key);
+			jr_bad(&x->r, "field %s: expected an array of strings", key);
 			return 0;
 		}
 		if (n < max)
@@ -221,11 +178,11 @@ rc_event_users(struct rctx *x, const cJSON *ev)
 	size_t n = 0;
 
 	if ((v = jget(ev, "app_user_id")) != NULL && !cJSON_IsString(v))
-		rc_bad(x, "field app_user_id: expected a string");
+		jr_bad(&x->r, "field app_user_id: expected a string");
 	else if (v != NULL)
 		ids[n++] = v->valuestring;
 	if ((v = jget(ev, "original_app_user_id")) != NULL && !cJSON_IsString(v))
-		rc_bad(x, "field original_app_user_id: expected a string");
+		jr_bad(&x->r, "field original_app_user_id: expected a string");
 	else if (v != NULL)
 		ids[n++] = v->valuestring;
 	n += rc_id_array(x, ev, "aliases", ids + n, RC_IDS_MAX);
@@ -287,7 +244,7 @@ product_id(struct rctx *x, const cJSON *ev, char *out, size_t size)
 {
 	char sub[ID_MAX];
 
-	rc_str(x, ev, "product_id", out, size);
+	jr_str(&x->r, ev, "product_id", out, size);
 	if (play_id(x->c, x->store, out, sub, sizeof(sub)) == sub)
 		text_copy(out, size, sub);
 }
@@ -300,9 +257,9 @@ rc_sub_fields(struct rctx *x, const cJSON *ev, enum sub_state st, int cancel)
 	char txn[ID_MAX];
 
 	/* The store's original transaction is the subscription across renewals. */
-	rc_str(x, ev, "original_transaction_id", e->sub.id, sizeof(e->sub.id));
+	jr_str(&x->r, ev, "original_transaction_id", e->sub.id, sizeof(e->sub.id));
 	if (e->sub.id[0] == '\0') {
-		rc_str(x, ev, "transaction_id", txn, sizeof(txn));
+		jr_str(&x->r, ev, "transaction_id", txn, sizeof(txn));
 		text_copy(e->sub.id, sizeof(e->sub.id), txn);
 	}
 	product_id(x, ev, e->sub.product, sizeof(e->sub.product));
@@ -332,11 +289,11 @@ rc_pay_fields(struct rctx *x, const cJSON *ev, enum pay_kind kind)
 	struct bev *e = x->e;
 	char txn[ID_MAX];
 
-	rc_str(x, ev, "transaction_id", txn, sizeof(txn));
+	jr_str(&x->r, ev, "transaction_id", txn, sizeof(txn));
 	if (bev_key(&e->pay.keys, txn) != TERR_OK)
-		rc_bad(x, "field transaction_id: too long");
+		jr_bad(&x->r, "field transaction_id: too long");
 	e->pay.kind = kind;
-	rc_str(x, ev, "currency", e->pay.currency, sizeof(e->pay.currency));
+	jr_str(&x->r, ev, "currency", e->pay.currency, sizeof(e->pay.currency));
 	e->pay.amount = rc_money(x, ev, "price_in_purchased_currency", e->pay.currency);
 	if (e->pay.amount < 0)
 		e->pay.amount = 0;
@@ -360,16 +317,16 @@ environment(struct rctx *x, const cJSON *ev)
 {
 	char env[16];
 
-	rc_str(x, ev, "environment", env, sizeof(env));
+	jr_str(&x->r, ev, "environment", env, sizeof(env));
 	if (env[0] == '\0')
-		rc_str(x, ev, "purchase_environment", env, sizeof(env));
+		jr_str(&x->r, ev, "purchase_environment", env, sizeof(env));
 	/* Absent only on types without a store transaction (TEST, EXPERIMENT_ENROLLMENT, ...). */
 	if (env[0] == '\0' || strcmp(env, "PRODUCTION") == 0)
 		x->e->live = 1;
 	else if (strcmp(env, "SANDBOX") == 0)
 		x->e->live = 0;
 	else
-		rc_bad(x, "field environment: expected PRODUCTION or SANDBOX");
+		jr_bad(&x->r, "field environment: expected PRODUCTION or SANDBOX");
 }
 
 enum terr
@@ -386,8 +343,7 @@ revenuecat_parse(const struct cfg *c, const char *body, size_t n, struct bev *e,
 	memset(&x, 0, sizeof(x));
 	x.c = c;
 	x.e = e;
-	x.why = why;
-	x.whysize = whysize;
+	jr_init(&x.r, why, whysize);
 	bev_init(e);
 	e->raw = body;
 	e->raw_len = n;
@@ -403,17 +359,17 @@ revenuecat_parse(const struct cfg *c, const char *body, size_t n, struct bev *e,
 		rc = TERR_INVAL;
 		goto out;
 	}
-	rc_str(&x, ev, "id", e->id, sizeof(e->id));
-	rc_str(&x, ev, "type", e->type, sizeof(e->type));
+	jr_str(&x.r, ev, "id", e->id, sizeof(e->id));
+	jr_str(&x.r, ev, "type", e->type, sizeof(e->type));
 	e->at = rc_ms(&x, ev, "event_timestamp_ms");
-	if (!x.bad &&
+	if (!x.r.bad &&
 	    (e->id[0] == '\0' || !text_id_valid(e->id, ID_MAX - 1) || e->type[0] == '\0' ||
 		e->at <= 0))
-		rc_bad(&x, "event without id, type or event_timestamp_ms");
-	rc_str(&x, ev, "store", x.store, sizeof(x.store));
-	rc_str(&x, ev, "period_type", x.period_type, sizeof(x.period_type));
+		jr_bad(&x.r, "event without id, type or event_timestamp_ms");
+	jr_str(&x.r, ev, "store", x.store, sizeof(x.store));
+	jr_str(&x.r, ev, "period_type", x.period_type, sizeof(x.period_type));
 	environment(&x, ev);
-	if (x.bad) {
+	if (x.r.bad) {
 		rc = TERR_INVAL;
 		goto out;
 	}
@@ -428,9 +384,9 @@ revenuecat_parse(const struct cfg *c, const char *body, size_t n, struct bev *e,
 	t = rc_type_of(e->type);
 	if (t->users)
 		rc_event_users(&x, ev);
-	if (!x.bad)
+	if (!x.r.bad)
 		t->map(&x, ev);
-	rc = x.bad ? TERR_INVAL : TERR_OK;
+	rc = x.r.bad ? TERR_INVAL : TERR_OK;
 out:
 	cJSON_Delete(root);
 	return rc;

@@ -4,56 +4,25 @@
  * Only the sync command calls this: handlers never call out.
  */
 #include <math.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "crypto.h"
 #include "httpc.h"
+#include "jread.h"
 #include "json.h"
 #include "revenuecat.h"
 #include "text.h"
 #include "tm.h"
 
-struct pctx {
-	char *why;
-	size_t whysize;
-	int bad;
-};
-
-static void
-bad(struct pctx *x, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (x->bad)
-		return;
-	x->bad = 1;
-	va_start(ap, fmt);
-	vsnprintf(x->why, x->whysize, fmt, ap);
-	va_end(ap);
-}
-
-static void
-str(struct pctx *x, const cJSON *o, const char *key, char *out, size_t size)
-{
-	const cJSON *v = jget(o, key);
-
-	out[0] = '\0';
-	if (v == NULL)
-		return;
-	if (!cJSON_IsString(v) || text_copy(out, size, v->valuestring) != TERR_OK)
-		bad(x, "field %s: expected a string of at most %zu bytes", key, size - 1);
-}
-
 /* The store as webhooks name it: "app_store" -> "APP_STORE" (cut to fit). */
 static void
-store_name(struct pctx *x, const cJSON *o, char *out, size_t size)
+store_name(struct jread *x, const cJSON *o, char *out, size_t size)
 {
 	char s[32];
 	size_t i;
 
-	str(x, o, "store", s, sizeof(s));
+	jr_str(x, o, "store", s, sizeof(s));
 	for (i = 0; s[i] != '\0' && i + 1 < size; i++)
 		out[i] = s[i] >= 'a' && s[i] <= 'z' ? (char)(s[i] - 'a' + 'A') : s[i];
 	out[i] = '\0';
@@ -64,13 +33,13 @@ store_name(struct pctx *x, const cJSON *o, char *out, size_t size)
  * length and a "+00:00" offset are brought to the form tm_parse reads.
  */
 static int64_t
-date(struct pctx *x, const cJSON *o, const char *key)
+date(struct jread *x, const cJSON *o, const char *key)
 {
 	char s[40], t[32];
 	size_t n, i, k;
 	int64_t ms = 0;
 
-	str(x, o, key, s, sizeof(s));
+	jr_str(x, o, key, s, sizeof(s));
 	if (s[0] == '\0' || x->bad)
 		return 0;
 	n = strlen(s);
@@ -89,22 +58,12 @@ date(struct pctx *x, const cJSON *o, const char *key)
 		text_copy(s, sizeof(s), t);
 	}
 	if (tm_parse(s, &ms) != TERR_OK)
-		bad(x, "field %s: expected an ISO 8601 UTC time", key);
+		jr_bad(x, "field %s: expected an ISO 8601 UTC time", key);
 	return ms;
 }
 
-static int
-flag(struct pctx *x, const cJSON *o, const char *key)
-{
-	int v = 0;
-
-	if (jbool(o, key, &v) < 0)
-		bad(x, "field %s: expected true or false", key);
-	return v;
-}
-
 static void
-price(struct pctx *x, const cJSON *o, double *amount, char *currency, size_t size)
+price(struct jread *x, const cJSON *o, double *amount, char *currency, size_t size)
 {
 	const cJSON *p = jget(o, "price"), *a;
 
@@ -113,30 +72,30 @@ price(struct pctx *x, const cJSON *o, double *amount, char *currency, size_t siz
 	if (p == NULL)
 		return;
 	if (!cJSON_IsObject(p)) {
-		bad(x, "field price: expected an object");
+		jr_bad(x, "field price: expected an object");
 		return;
 	}
 	if ((a = jget(p, "amount")) != NULL) {
 		if (!cJSON_IsNumber(a) || !isfinite(a->valuedouble) || fabs(a->valuedouble) > 1e12)
-			bad(x, "field price.amount: expected a number");
+			jr_bad(x, "field price.amount: expected a number");
 		else
 			*amount = a->valuedouble;
 	}
-	str(x, p, "currency", currency, size);
+	jr_str(x, p, "currency", currency, size);
 }
 
 static void
-read_subscription(struct pctx *x, const cJSON *o, struct rc_subscription *r)
+read_subscription(struct jread *x, const cJSON *o, struct rc_subscription *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (!cJSON_IsObject(o) || text_copy(r->product, sizeof(r->product), o->string) != TERR_OK) {
-		bad(x, "subscriptions: expected objects keyed by product id");
+		jr_bad(x, "subscriptions: expected objects keyed by product id");
 		return;
 	}
 	store_name(x, o, r->store, sizeof(r->store));
-	str(x, o, "store_transaction_id", r->txn, sizeof(r->txn));
-	str(x, o, "period_type", r->period_type, sizeof(r->period_type));
-	r->sandbox = flag(x, o, "is_sandbox");
+	jr_str(x, o, "store_transaction_id", r->txn, sizeof(r->txn));
+	jr_str(x, o, "period_type", r->period_type, sizeof(r->period_type));
+	r->sandbox = jr_bool(x, o, "is_sandbox");
 	r->purchased = date(x, o, "purchase_date");
 	r->expires = date(x, o, "expires_date");
 	r->grace_expires = date(x, o, "grace_period_expires_date");
@@ -147,48 +106,48 @@ read_subscription(struct pctx *x, const cJSON *o, struct rc_subscription *r)
 }
 
 static void
-read_purchase(struct pctx *x, const char *product, const cJSON *o, struct rc_purchase *r)
+read_purchase(struct jread *x, const char *product, const cJSON *o, struct rc_purchase *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (!cJSON_IsObject(o)) {
-		bad(x, "non_subscriptions: expected arrays of objects");
+		jr_bad(x, "non_subscriptions: expected arrays of objects");
 		return;
 	}
 	if (text_copy(r->product, sizeof(r->product), product) != TERR_OK)
-		bad(x, "non_subscriptions: product id too long");
-	str(x, o, "id", r->id, sizeof(r->id));
-	str(x, o, "store_transaction_id", r->txn, sizeof(r->txn));
+		jr_bad(x, "non_subscriptions: product id too long");
+	jr_str(x, o, "id", r->id, sizeof(r->id));
+	jr_str(x, o, "store_transaction_id", r->txn, sizeof(r->txn));
 	if (r->txn[0] == '\0')
 		text_copy(r->txn, sizeof(r->txn), r->id);
 	store_name(x, o, r->store, sizeof(r->store));
-	r->sandbox = flag(x, o, "is_sandbox");
+	r->sandbox = jr_bool(x, o, "is_sandbox");
 	r->purchased = date(x, o, "purchase_date");
 	price(x, o, &r->price, r->currency, sizeof(r->currency));
 	if (r->txn[0] == '\0')
-		bad(x, "non_subscriptions: a purchase without id");
+		jr_bad(x, "non_subscriptions: a purchase without id");
 }
 
 static void
-read_entitlement(struct pctx *x, const cJSON *o, struct rc_entitlement *r)
+read_entitlement(struct jread *x, const cJSON *o, struct rc_entitlement *r)
 {
 	memset(r, 0, sizeof(*r));
 	if (!cJSON_IsObject(o) || text_copy(r->id, sizeof(r->id), o->string) != TERR_OK) {
-		bad(x, "entitlements: expected objects keyed by entitlement id");
+		jr_bad(x, "entitlements: expected objects keyed by entitlement id");
 		return;
 	}
-	str(x, o, "product_identifier", r->product, sizeof(r->product));
+	jr_str(x, o, "product_identifier", r->product, sizeof(r->product));
 	r->expires = date(x, o, "expires_date");
 	r->grace_expires = date(x, o, "grace_period_expires_date");
 }
 
 /* An object member that must be an object when present. */
 static const cJSON *
-member(struct pctx *x, const cJSON *o, const char *key)
+member(struct jread *x, const cJSON *o, const char *key)
 {
 	const cJSON *v = jget(o, key);
 
 	if (v != NULL && !cJSON_IsObject(v)) {
-		bad(x, "field %s: expected an object", key);
+		jr_bad(x, "field %s: expected an object", key);
 		return NULL;
 	}
 	return v;
@@ -198,25 +157,26 @@ enum terr
 revenuecat_subscriber_parse(const char *body, size_t n, struct rc_subscriber *out, char *why,
     size_t whysize)
 {
-	struct pctx x = { why, whysize, 0 };
+	struct jread x;
 	const cJSON *sub, *o, *arr, *it;
 	cJSON *root = NULL;
 	const char *jwhy;
 	int64_t v = 0;
 
+	jr_init(&x, why, whysize);
 	memset(out, 0, sizeof(*out));
 	if (json_parse(body, n, JSON_DEPTH_MAX, &root, &jwhy) != TERR_OK) {
 		snprintf(why, whysize, "RevenueCat's answer is not JSON: %s", jwhy);
 		return TERR_INVAL;
 	}
 	if ((sub = jobj(root, "subscriber")) == NULL) {
-		bad(&x, "RevenueCat's answer has no subscriber object");
+		jr_bad(&x, "RevenueCat's answer has no subscriber object");
 		goto out;
 	}
 	if (jint(root, "request_date_ms", &v) < 0 || v < 0)
-		bad(&x, "field request_date_ms: expected a time in ms");
+		jr_bad(&x, "field request_date_ms: expected a time in ms");
 	out->request_ms = v;
-	str(&x, sub, "original_app_user_id", out->original_app_user_id,
+	jr_str(&x, sub, "original_app_user_id", out->original_app_user_id,
 	    sizeof(out->original_app_user_id));
 	if ((o = member(&x, sub, "subscriptions")) != NULL)
 		cJSON_ArrayForEach (it, o) {
@@ -229,7 +189,7 @@ revenuecat_subscriber_parse(const char *body, size_t n, struct rc_subscriber *ou
 	if ((o = member(&x, sub, "non_subscriptions")) != NULL)
 		cJSON_ArrayForEach (arr, o) {
 			if (!cJSON_IsArray(arr)) {
-				bad(&x, "non_subscriptions: expected arrays of purchases");
+				jr_bad(&x, "non_subscriptions: expected arrays of purchases");
 				break;
 			}
 			cJSON_ArrayForEach (it, arr) {

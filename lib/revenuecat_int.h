@@ -12,6 +12,7 @@
 
 #include "cfg.h"
 #include "event.h"
+#include "jread.h"
 #include "json.h"
 
 /* App user ids read from one event (app_user_id, original, aliases; transfer lists). */
@@ -20,19 +21,13 @@
 struct rctx {
 	const struct cfg *c;
 	struct bev *e;
-	char *why;
-	size_t whysize;
-	int bad; /* a field had the wrong type */
+	struct jread r; /* a field had the wrong type: r.bad, the first reason in why */
 	char store[32];
 	char period_type[16];
 };
 
-/* The first failure, in why; later ones are dropped. */
-void rc_bad(struct rctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Why an event applies nothing (e->note). */
 void rc_note(struct rctx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* A string field into out (absent or null: ""). */
-void rc_str(struct rctx *x, const cJSON *o, const char *key, char *out, size_t size);
 /* A *_ms field (absent or null: 0). */
 int64_t rc_ms(struct rctx *x, const cJSON *o, const char *key);
 /* A price in the smallest unit of currency, rounded (absent: 0). */

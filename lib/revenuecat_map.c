@@ -42,17 +42,17 @@ map_cancellation(struct rctx *x, const cJSON *ev)
 	struct bev *e = x->e;
 	char reason[32], txn[ID_MAX], currency[CURRENCY_MAX];
 
-	rc_str(x, ev, "cancel_reason", reason, sizeof(reason));
+	jr_str(&x->r, ev, "cancel_reason", reason, sizeof(reason));
 	if (strcmp(reason, "CUSTOMER_SUPPORT") == 0) {
 		/* "Customer received a refund": the money is gone, so is what it paid for. */
-		rc_str(x, ev, "transaction_id", txn, sizeof(txn));
+		jr_str(&x->r, ev, "transaction_id", txn, sizeof(txn));
 		if (txn[0] == '\0') {
 			rc_note(x, "refund without transaction_id: nothing to revoke");
 			return;
 		}
 		bev_key(&e->refund.keys, txn);
 		e->refund.kind = REFUND_FULL;
-		rc_str(x, ev, "currency", currency, sizeof(currency));
+		jr_str(&x->r, ev, "currency", currency, sizeof(currency));
 		e->refund.amount = rc_money(x, ev, "price_in_purchased_currency", currency);
 		if (e->refund.amount < 0)
 			e->refund.amount = -e->refund.amount;
@@ -93,7 +93,7 @@ map_non_renewing(struct rctx *x, const cJSON *ev)
 	rc_sub_fields(x, ev,
 	    rc_promotional(x) && jget(ev, "expiration_at_ms") == NULL ? SUB_ACTIVE : SUB_CANCELED,
 	    1);
-	rc_str(x, ev, "transaction_id", txn, sizeof(txn));
+	jr_str(&x->r, ev, "transaction_id", txn, sizeof(txn));
 	if (txn[0] != '\0')
 		text_copy(e->sub.id, sizeof(e->sub.id), txn);
 	if (rc_promotional(x)) {
@@ -110,7 +110,7 @@ map_expiration(struct rctx *x, const cJSON *ev)
 {
 	char reason[32];
 
-	rc_str(x, ev, "expiration_reason", reason, sizeof(reason));
+	jr_str(&x->r, ev, "expiration_reason", reason, sizeof(reason));
 	rc_sub_fields(x, ev, strcmp(reason, "SUBSCRIPTION_PAUSED") == 0 ? SUB_PAUSED : SUB_EXPIRED,
 	    -1);
 }
@@ -131,8 +131,8 @@ map_product_change(struct rctx *x, const cJSON *ev)
 {
 	char from[ID_MAX], to[ID_MAX];
 
-	rc_str(x, ev, "product_id", from, sizeof(from));
-	rc_str(x, ev, "new_product_id", to, sizeof(to));
+	jr_str(&x->r, ev, "product_id", from, sizeof(from));
+	jr_str(&x->r, ev, "new_product_id", to, sizeof(to));
 	x->e->aspects |= BEV_LINKONLY;
 	/* event-flows.md "Product Changes": immediate changes come with a RENEWAL or INITIAL_PURCHASE. */
 	rc_note(x,
@@ -159,7 +159,7 @@ map_extended(struct rctx *x, const cJSON *ev)
 	/* The period end moves; the state is what it was; no money, so no credits. */
 	rc_sub_fields(x, ev, SUB_NONE, -1);
 	if (x->e->sub.period_end == 0)
-		rc_bad(x, "SUBSCRIPTION_EXTENDED without expiration_at_ms");
+		jr_bad(&x->r, "SUBSCRIPTION_EXTENDED without expiration_at_ms");
 }
 
 static void
@@ -171,7 +171,7 @@ map_transfer(struct rctx *x, const cJSON *ev)
 
 	nto = rc_id_array(x, ev, "transferred_to", to, RC_IDS_MAX);
 	nfrom = rc_id_array(x, ev, "transferred_from", from, RC_IDS_MAX);
-	if (x->bad)
+	if (x->r.bad)
 		return;
 	rc_users(x, to, nto);
 	if (e->user[0] == '\0' && e->nlinks == 0) {
@@ -199,7 +199,7 @@ map_temporary(struct rctx *x, const cJSON *ev)
 	struct bev *e = x->e;
 	char txn[ID_MAX];
 
-	rc_str(x, ev, "transaction_id", txn, sizeof(txn));
+	jr_str(&x->r, ev, "transaction_id", txn, sizeof(txn));
 	if (txn[0] == '\0' || jget(ev, "product_id") == NULL) {
 		rc_note(x,
 		    "temporary entitlement grant without transaction_id or product_id: stored");
@@ -220,7 +220,7 @@ map_refund_reversed(struct rctx *x, const cJSON *ev)
 {
 	char txn[ID_MAX];
 
-	rc_str(x, ev, "transaction_id", txn, sizeof(txn));
+	jr_str(&x->r, ev, "transaction_id", txn, sizeof(txn));
 	if (txn[0] == '\0') {
 		rc_note(x, "refund reversal without transaction_id: nothing to reinstate");
 		return;
@@ -243,16 +243,16 @@ map_virtual_currency(struct rctx *x, const cJSON *ev)
 	int64_t sum = 0, amount;
 
 	if (adj != NULL && !cJSON_IsArray(adj)) {
-		rc_bad(x, "field adjustments: expected an array");
+		jr_bad(&x->r, "field adjustments: expected an array");
 		return;
 	}
 	cJSON_ArrayForEach (a, adj) {
 		if (!cJSON_IsObject(a) || jint(a, "amount", &amount) != 1 || amount > CREDITS_MAX ||
 		    amount < -CREDITS_MAX) {
-			rc_bad(x, "field adjustments: expected objects with an integer amount");
+			jr_bad(&x->r, "field adjustments: expected objects with an integer amount");
 			return;
 		}
-		rc_str(x, jobj(a, "currency"), "code", c, sizeof(c));
+		jr_str(&x->r, jobj(a, "currency"), "code", c, sizeof(c));
 		if (code[0] == '\0')
 			text_copy(code, sizeof(code), c);
 		else if (strcmp(code, c) != 0) {
@@ -264,8 +264,8 @@ map_virtual_currency(struct rctx *x, const cJSON *ev)
 		}
 		sum += amount;
 	}
-	rc_str(x, ev, "virtual_currency_transaction_id", vctx, sizeof(vctx));
-	rc_str(x, ev, "source", source, sizeof(source));
+	jr_str(&x->r, ev, "virtual_currency_transaction_id", vctx, sizeof(vctx));
+	jr_str(&x->r, ev, "source", source, sizeof(source));
 	if (sum == 0) {
 		rc_note(x, "virtual currency transaction %s adjusts nothing", vctx);
 		return;

@@ -1,7 +1,7 @@
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "jread.h"
 #include "json.h"
 #include "stripe.h"
 #include "text.h"
@@ -123,43 +123,14 @@ stripe_verify(const struct stripe_verifier *v, const char *header, const char *b
 
 /* --- mapping --- */
 
+/* The largest amount a field may carry (smallest units of its currency). */
+#define AMOUNT_MAX ((int64_t)1 << 50)
+
 struct sctx {
 	const struct cfg *c;
 	struct bev *e;
-	char *why;
-	size_t whysize;
-	int bad; /* a field had the wrong type */
+	struct jread r; /* a field had the wrong type: r.bad, the first reason in why */
 };
-
-static void
-bad(struct sctx *x, const char *fmt, ...)
-{
-	va_list ap;
-
-	if (x->bad)
-		return;
-	x->bad = 1;
-	va_start(ap, fmt);
-	vsnprintf(x->why, x->whysize, fmt, ap);
-	va_end(ap);
-}
-
-/* Copy a string field (absent: ""); a wrong type or an oversized value marks the event bad. */
-static void
-str(struct sctx *x, const cJSON *o, const char *key, char *out, size_t size)
-{
-	const cJSON *v = jget(o, key);
-
-	out[0] = '\0';
-	if (v == NULL)
-		return;
-	if (!cJSON_IsString(v)) {
-		bad(x, "field %s: expected a string", key);
-		return;
-	}
-	if (text_copy(out, size, v->valuestring) != TERR_OK)
-		bad(x, "field %s: too long", key);
-}
 
 /* An id field that Stripe may also send expanded as an object with "id". */
 static void
@@ -169,46 +140,9 @@ ref(struct sctx *x, const cJSON *o, const char *key, char *out, size_t size)
 
 	out[0] = '\0';
 	if (v != NULL && cJSON_IsObject(v))
-		str(x, v, "id", out, size);
+		jr_str(&x->r, v, "id", out, size);
 	else
-		str(x, o, key, out, size);
-}
-
-/* Unix seconds → ms; absent: 0. */
-static int64_t
-secs(struct sctx *x, const cJSON *o, const char *key)
-{
-	int64_t v = 0;
-	int r = jint(o, key, &v);
-
-	if (r < 0 || (r > 0 && (v < 0 || v > INT64_MAX / 1000))) {
-		bad(x, "field %s: expected a Unix time", key);
-		return 0;
-	}
-	return v * 1000;
-}
-
-static int64_t
-amount(struct sctx *x, const cJSON *o, const char *key)
-{
-	int64_t v = 0;
-	int r = jint(o, key, &v);
-
-	if (r < 0 || (r > 0 && (v < 0 || v > (int64_t)1 << 50))) {
-		bad(x, "field %s: expected a non-negative integer amount", key);
-		return 0;
-	}
-	return v;
-}
-
-static int
-flag(struct sctx *x, const cJSON *o, const char *key)
-{
-	int v = 0;
-
-	if (jbool(o, key, &v) < 0)
-		bad(x, "field %s: expected true or false", key);
-	return v;
+		jr_str(&x->r, o, key, out, size);
 }
 
 /* The app's user id from metadata[user_metadata_key] of o, if any. */
@@ -219,7 +153,7 @@ meta_user(struct sctx *x, const cJSON *o)
 
 	if (x->e->user[0] != '\0' || m == NULL)
 		return;
-	str(x, m, x->c->stripe.user_key, x->e->user, sizeof(x->e->user));
+	jr_str(&x->r, m, x->c->stripe.user_key, x->e->user, sizeof(x->e->user));
 }
 
 static void
@@ -229,14 +163,14 @@ link_customer(struct sctx *x, const cJSON *o)
 
 	ref(x, o, "customer", cus, sizeof(cus));
 	if (bev_link(x->e, "customer", cus) != TERR_OK)
-		bad(x, "too many ids");
+		jr_bad(&x->r, "too many ids");
 }
 
 static void
 key(struct sctx *x, struct bev_keys *k, const char *v)
 {
 	if (bev_key(k, v) != TERR_OK)
-		bad(x, "too many or too long payment keys");
+		jr_bad(&x->r, "too many or too long payment keys");
 }
 
 static void
@@ -260,26 +194,26 @@ map_subscription(struct sctx *x, const cJSON *sub, int deleted)
 	char status[32];
 	int64_t cancel_at;
 
-	str(x, sub, "id", e->sub.id, sizeof(e->sub.id));
-	str(x, sub, "status", status, sizeof(status));
+	jr_str(&x->r, sub, "id", e->sub.id, sizeof(e->sub.id));
+	jr_str(&x->r, sub, "status", status, sizeof(status));
 	if (cJSON_IsArray(items))
 		item = cJSON_GetArrayItem(items, 0);
 	if (item != NULL) {
 		const cJSON *price = jobj(item, "price");
 		if (price != NULL)
-			str(x, price, "id", e->sub.product, sizeof(e->sub.product));
+			jr_str(&x->r, price, "id", e->sub.product, sizeof(e->sub.product));
 		else
 			ref(x, item, "plan", e->sub.product, sizeof(e->sub.product));
 	}
-	e->sub.period_start = secs(x, sub, "current_period_start");
-	e->sub.period_end = secs(x, sub, "current_period_end");
+	e->sub.period_start = jr_secs(&x->r, sub, "current_period_start");
+	e->sub.period_end = jr_secs(&x->r, sub, "current_period_end");
 	if (e->sub.period_end == 0 && item != NULL) {
-		e->sub.period_start = secs(x, item, "current_period_start");
-		e->sub.period_end = secs(x, item, "current_period_end");
+		e->sub.period_start = jr_secs(&x->r, item, "current_period_start");
+		e->sub.period_end = jr_secs(&x->r, item, "current_period_end");
 	}
-	e->sub.trial_end = secs(x, sub, "trial_end");
-	cancel_at = secs(x, sub, "cancel_at");
-	e->sub.cancel_at_period_end = flag(x, sub, "cancel_at_period_end") || cancel_at != 0;
+	e->sub.trial_end = jr_secs(&x->r, sub, "trial_end");
+	cancel_at = jr_secs(&x->r, sub, "cancel_at");
+	e->sub.cancel_at_period_end = jr_bool(&x->r, sub, "cancel_at_period_end") || cancel_at != 0;
 	if (cancel_at != 0 && (e->sub.period_end == 0 || cancel_at < e->sub.period_end))
 		e->sub.period_end = cancel_at;
 
@@ -297,7 +231,7 @@ map_subscription(struct sctx *x, const cJSON *sub, int deleted)
 		if (e->sub.cancel_at_period_end)
 			e->sub.state = SUB_CANCELED;
 	} else {
-		bad(x, "unknown subscription status");
+		jr_bad(&x->r, "unknown subscription status");
 		return;
 	}
 	if (e->sub.state == SUB_EXPIRED)
@@ -316,7 +250,7 @@ line_price(struct sctx *x, const cJSON *line, char *out, size_t size)
 
 	out[0] = '\0';
 	if (price != NULL)
-		str(x, price, "id", out, size);
+		jr_str(&x->r, price, "id", out, size);
 	else if (pd != NULL)
 		ref(x, pd, "price", out, size);
 	if (out[0] == '\0')
@@ -330,10 +264,10 @@ line_is_proration(struct sctx *x, const cJSON *line)
 	const cJSON *id = jpath(line, "parent.invoice_item_details");
 
 	if (sd != NULL)
-		return flag(x, sd, "proration");
+		return jr_bool(&x->r, sd, "proration");
 	if (id != NULL)
-		return flag(x, id, "proration");
-	return flag(x, line, "proration");
+		return jr_bool(&x->r, id, "proration");
+	return jr_bool(&x->r, line, "proration");
 }
 
 /*
@@ -364,7 +298,7 @@ pick_line(struct sctx *x, const cJSON *invoice)
 			score += 2;
 		if (jint(line, "amount", &amt) == 1 && amt > 0)
 			score += 1;
-		end = period != NULL ? secs(x, period, "end") : 0;
+		end = period != NULL ? jr_secs(&x->r, period, "end") : 0;
 		if (score > best_score || (score == best_score && end > best_end)) {
 			best = line;
 			best_score = score;
@@ -376,8 +310,8 @@ pick_line(struct sctx *x, const cJSON *invoice)
 		return;
 	text_copy(x->e->pay.product, sizeof(x->e->pay.product), best_price);
 	if (jobj(best, "period") != NULL) {
-		x->e->pay.period_start = secs(x, jobj(best, "period"), "start");
-		x->e->pay.period_end = secs(x, jobj(best, "period"), "end");
+		x->e->pay.period_start = jr_secs(&x->r, jobj(best, "period"), "start");
+		x->e->pay.period_end = jr_secs(&x->r, jobj(best, "period"), "end");
 	}
 }
 
@@ -403,13 +337,13 @@ map_invoice_paid(struct sctx *x, const cJSON *inv)
 	struct bev *e = x->e;
 	char reason[48], sub[ID_MAX], id[ID_MAX];
 
-	str(x, inv, "id", id, sizeof(id));
-	str(x, inv, "billing_reason", reason, sizeof(reason));
+	jr_str(&x->r, inv, "id", id, sizeof(id));
+	jr_str(&x->r, inv, "billing_reason", reason, sizeof(reason));
 	invoice_subscription(x, inv, sub, sizeof(sub));
 	link_customer(x, inv);
 	pick_line(x, inv);
-	e->pay.amount = amount(x, inv, "amount_paid");
-	str(x, inv, "currency", e->pay.currency, sizeof(e->pay.currency));
+	e->pay.amount = jr_int(&x->r, inv, "amount_paid", 0, AMOUNT_MAX);
+	jr_str(&x->r, inv, "currency", e->pay.currency, sizeof(e->pay.currency));
 	key(x, &e->pay.keys, id);
 	/* Before basil an invoice names its payment intent and charge: refunds name those. */
 	keyref(x, &e->pay.keys, inv, "payment_intent");
@@ -439,7 +373,7 @@ map_invoice_paid(struct sctx *x, const cJSON *inv)
 	e->rank = sub_state_rank(e->sub.state);
 	e->aspects |= BEV_SUB;
 	if (bev_link(e, "subscription", sub) != TERR_OK)
-		bad(x, "too many ids");
+		jr_bad(&x->r, "too many ids");
 }
 
 static void
@@ -448,7 +382,7 @@ map_invoice_failed(struct sctx *x, const cJSON *inv)
 	struct bev *e = x->e;
 	char reason[48], sub[ID_MAX];
 
-	str(x, inv, "billing_reason", reason, sizeof(reason));
+	jr_str(&x->r, inv, "billing_reason", reason, sizeof(reason));
 	invoice_subscription(x, inv, sub, sizeof(sub));
 	link_customer(x, inv);
 	if (sub[0] == '\0') {
@@ -466,7 +400,7 @@ map_invoice_failed(struct sctx *x, const cJSON *inv)
 	e->aspects |= BEV_SUB | BEV_NOTICE;
 	text_copy(e->notice, sizeof(e->notice), "payment_failed");
 	if (bev_link(e, "subscription", sub) != TERR_OK)
-		bad(x, "too many ids");
+		jr_bad(&x->r, "too many ids");
 }
 
 static void
@@ -476,10 +410,10 @@ map_checkout(struct sctx *x, const cJSON *cs)
 	const cJSON *meta = jobj(cs, "metadata"), *li;
 	char mode[24], status[32], sub[ID_MAX], id[ID_MAX];
 
-	str(x, cs, "id", id, sizeof(id));
-	str(x, cs, "mode", mode, sizeof(mode));
-	str(x, cs, "payment_status", status, sizeof(status));
-	str(x, cs, "client_reference_id", e->user, sizeof(e->user));
+	jr_str(&x->r, cs, "id", id, sizeof(id));
+	jr_str(&x->r, cs, "mode", mode, sizeof(mode));
+	jr_str(&x->r, cs, "payment_status", status, sizeof(status));
+	jr_str(&x->r, cs, "client_reference_id", e->user, sizeof(e->user));
 	meta_user(x, cs);
 	link_customer(x, cs);
 	if (strcmp(mode, "subscription") == 0) {
@@ -491,7 +425,7 @@ map_checkout(struct sctx *x, const cJSON *cs)
 		 */
 		ref(x, cs, "subscription", sub, sizeof(sub));
 		if (bev_link(e, "subscription", sub) != TERR_OK)
-			bad(x, "too many ids");
+			jr_bad(&x->r, "too many ids");
 		if (e->nlinks == 0) {
 			snprintf(e->note, sizeof(e->note),
 			    "subscription checkout without customer");
@@ -516,17 +450,18 @@ map_checkout(struct sctx *x, const cJSON *cs)
 	e->pay.kind = PAY_ONE_OFF;
 	keyref(x, &e->pay.keys, cs, "payment_intent");
 	key(x, &e->pay.keys, id);
-	e->pay.amount = amount(x, cs, "amount_total");
-	str(x, cs, "currency", e->pay.currency, sizeof(e->pay.currency));
+	e->pay.amount = jr_int(&x->r, cs, "amount_total", 0, AMOUNT_MAX);
+	jr_str(&x->r, cs, "currency", e->pay.currency, sizeof(e->pay.currency));
 	/* The product: metadata set by whoever created the session, or expanded line items. */
 	if (meta != NULL)
-		str(x, meta, x->c->stripe.product_key, e->pay.product, sizeof(e->pay.product));
+		jr_str(&x->r, meta, x->c->stripe.product_key, e->pay.product,
+		    sizeof(e->pay.product));
 	if (e->pay.product[0] != '\0')
 		e->pay.product_is_catalog = cfg_product(x->c, e->pay.product) != NULL;
 	else if ((li = jpath(cs, "line_items.data")) != NULL && cJSON_GetArraySize(li) > 0) {
 		const cJSON *price = jobj(cJSON_GetArrayItem(li, 0), "price");
 		if (price != NULL)
-			str(x, price, "id", e->pay.product, sizeof(e->pay.product));
+			jr_str(&x->r, price, "id", e->pay.product, sizeof(e->pay.product));
 	}
 }
 
@@ -540,15 +475,16 @@ map_refund(struct sctx *x, const cJSON *ch)
 	keyref(x, &e->refund.keys, ch, "payment_intent");
 	keyref(x, &e->refund.keys, ch, "invoice");
 	keyref(x, &e->refund.keys, ch, "id");
-	amt = amount(x, ch, "amount");
-	refunded = amount(x, ch, "amount_refunded");
+	amt = jr_int(&x->r, ch, "amount", 0, AMOUNT_MAX);
+	refunded = jr_int(&x->r, ch, "amount_refunded", 0, AMOUNT_MAX);
 	e->refund.amount = refunded;
-	e->refund.kind =
-	    flag(x, ch, "refunded") || (amt > 0 && refunded >= amt) ? REFUND_FULL : REFUND_PARTIAL;
+	e->refund.kind = jr_bool(&x->r, ch, "refunded") || (amt > 0 && refunded >= amt)
+	    ? REFUND_FULL
+	    : REFUND_PARTIAL;
 	meta_user(x, ch);
 	link_customer(x, ch);
 	if (e->refund.keys.n == 0)
-		bad(x, "charge without id");
+		jr_bad(&x->r, "charge without id");
 }
 
 static void
@@ -560,9 +496,9 @@ map_dispute(struct sctx *x, const cJSON *dp)
 	e->refund.kind = REFUND_DISPUTE;
 	keyref(x, &e->refund.keys, dp, "payment_intent");
 	keyref(x, &e->refund.keys, dp, "charge");
-	e->refund.amount = amount(x, dp, "amount");
+	e->refund.amount = jr_int(&x->r, dp, "amount", 0, AMOUNT_MAX);
 	if (e->refund.keys.n == 0)
-		bad(x, "dispute without charge");
+		jr_bad(&x->r, "dispute without charge");
 }
 
 /* basil: an invoice's payment names the payment intent a later refund will name. */
@@ -587,7 +523,7 @@ enum terr
 stripe_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, char *why,
     size_t whysize)
 {
-	struct sctx x = { c, e, why, whysize, 0 };
+	struct sctx x = { c, e, { 0 } };
 	cJSON *root = NULL;
 	const cJSON *obj;
 	const char *jwhy, *object;
@@ -596,6 +532,7 @@ stripe_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, cha
 	char sub[ID_MAX];
 	enum terr rc;
 
+	jr_init(&x.r, why, whysize);
 	bev_init(e);
 	e->raw = body;
 	e->raw_len = n;
@@ -613,19 +550,19 @@ stripe_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, cha
 		rc = TERR_INVAL;
 		goto out;
 	}
-	str(&x, root, "id", e->id, sizeof(e->id));
-	str(&x, root, "type", e->type, sizeof(e->type));
+	jr_str(&x.r, root, "id", e->id, sizeof(e->id));
+	jr_str(&x.r, root, "type", e->type, sizeof(e->type));
 	if (jint(root, "created", &created) != 1 || created <= 0 || created > INT64_MAX / 1000)
-		bad(&x, "field created: expected a Unix time");
+		jr_bad(&x.r, "field created: expected a Unix time");
 	else
 		e->at = created * 1000;
 	if (jbool(root, "livemode", &live) != 1)
-		bad(&x, "field livemode: expected true or false");
+		jr_bad(&x.r, "field livemode: expected true or false");
 	e->live = live;
 	obj = jpath(root, "data.object");
-	if (!x.bad && (e->id[0] == '\0' || e->type[0] == '\0' || !cJSON_IsObject(obj)))
-		bad(&x, "event without id, type or data.object");
-	if (x.bad) {
+	if (!x.r.bad && (e->id[0] == '\0' || e->type[0] == '\0' || !cJSON_IsObject(obj)))
+		jr_bad(&x.r, "event without id, type or data.object");
+	if (x.r.bad) {
 		rc = TERR_INVAL;
 		goto out;
 	}
@@ -646,13 +583,13 @@ stripe_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, cha
 	else if (strcmp(e->type, "customer.subscription.deleted") == 0)
 		map_subscription(&x, obj, 1);
 	else if (strcmp(e->type, "customer.subscription.trial_will_end") == 0) {
-		str(&x, obj, "id", sub, sizeof(sub));
+		jr_str(&x.r, obj, "id", sub, sizeof(sub));
 		text_copy(e->sub.id, sizeof(e->sub.id), sub);
-		e->sub.trial_end = secs(&x, obj, "trial_end");
+		e->sub.trial_end = jr_secs(&x.r, obj, "trial_end");
 		meta_user(&x, obj);
 		link_customer(&x, obj);
 		if (bev_link(e, "subscription", sub) != TERR_OK)
-			bad(&x, "too many ids");
+			jr_bad(&x.r, "too many ids");
 		e->aspects |= BEV_NOTICE;
 		text_copy(e->notice, sizeof(e->notice), "trial_will_end");
 	} else if (strcmp(e->type, "charge.refunded") == 0)
@@ -664,7 +601,7 @@ stripe_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, cha
 	else
 		snprintf(e->note, sizeof(e->note), "event type %s is not acted on: stored",
 		    e->type);
-	rc = x.bad ? TERR_INVAL : TERR_OK;
+	rc = x.r.bad ? TERR_INVAL : TERR_OK;
 out:
 	cJSON_Delete(root);
 	return rc;
