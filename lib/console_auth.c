@@ -8,14 +8,12 @@
  * console.session_ttl (8 h) whatever happens; a new password ends the
  * admin's sessions, a revoked key its own. Each session has a CSRF token that
  * every form carries and every POST must return (compared in constant time).
- * Failed logins are counted by admin name and by client address and slowed
- * down (console_int.h LOGIN_*). Neither a password, a key nor a cookie is
- * ever logged.
+ * Login attempts are counted by the name (or key) tried and by client
+ * address before the credential is checked, and slowed down (console_int.h
+ * LOGIN_*); password checks at once are bounded on the host (LOGIN_SLOTS).
+ * Neither a password, a key nor a cookie is ever logged.
  */
-#include <errno.h>
 #include <openssl/evp.h>
-#include <pthread.h>
-#include <semaphore.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -24,29 +22,44 @@
 #include "log.h"
 #include "text.h"
 
-/* scrypt's parameters for new hashes (OWASP's minimum for scrypt: N = 2^17, r = 8, p = 1). */
-#define PW_LN    17
-#define PW_R     8
-#define PW_P     1
-#define PW_SALT  16
-#define PW_LEN   32
-/* Hashes at once in one process: each takes 128 MiB for a third of a second. */
-#define PW_SLOTS 2
+/*
+ * scrypt's parameters for new hashes: OWASP's Password Storage Cheat Sheet
+ * gives N = 2^17, r = 8, p = 1 (128 MiB) and, as equivalent with less
+ * memory, N = 2^15, r = 8, p = 3 (32 MiB: 128 * r * N bytes, RFC 7914 5;
+ * the p lanes run one after another in one buffer). A login under plain
+ * CGI is a process of its own: 32 MiB keeps it near 46 MB RSS.
+ */
+#define PW_LN       15
+#define PW_R        8
+#define PW_P        3
+#define PW_SALT     16
+#define PW_LEN      32
+/*
+ * What a stored hash may ask for: the memory of N = 2^17, r = 8 (128 MiB,
+ * the parameters of hashes made before, which still verify) and the time of
+ * N = 2^17, r = 8, p = 1 (N * r * p block mixes): no more, so that a row of
+ * admins cannot make a login take more than the slots allow for
+ * (console_int.h LOGIN_SLOTS).
+ */
+#define PW_LN_MAX   17
+#define PW_R_MAX    8
+#define PW_P_MAX    4
+#define PW_MEM_MAX  ((uint64_t)128 << 20)
+#define PW_WORK_MAX ((uint64_t)1 << 20)
 
-/* Verified against when the name is unknown, so that a wrong name costs what a wrong password does. */
-static const char dummy_hash[] = "$scrypt$ln=17,r=8,p=1$AAAAAAAAAAAAAAAAAAAAAA$"
+/*
+ * Checked when the name is unknown, so that a wrong name costs what a wrong
+ * password does: the parameters of new hashes (an admin whose hash is older
+ * costs more until the login that rehashes it).
+ */
+static const char dummy_hash[] = "$scrypt$ln=15,r=8,p=3$AAAAAAAAAAAAAAAAAAAAAA$"
 				 "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA";
 
-static sem_t slots;
-static pthread_once_t slots_once = PTHREAD_ONCE_INIT;
-
-static void
-slots_init(void)
-{
-	sem_init(&slots, 0, PW_SLOTS);
-}
-
-/* out[0..outlen) = scrypt(password, salt, 2^ln, r, p); 0 or -1. */
+/*
+ * out[0..outlen) = scrypt(password, salt, 2^ln, r, p); 0 or -1. How many run
+ * at once is the caller's to bound: a login holds one of the host's slots
+ * (console_login); `tally admin create|passwd` hashes once per command.
+ */
 static int
 scrypt(const char *password, const unsigned char *salt, size_t saltlen, int64_t ln, int64_t r,
     int64_t p, unsigned char *out, size_t outlen)
@@ -56,12 +69,8 @@ scrypt(const char *password, const unsigned char *salt, size_t saltlen, int64_t 
 	uint64_t maxmem = 128 * (uint64_t)r * (n + (uint64_t)p + 2) + (1u << 20);
 	int ok;
 
-	pthread_once(&slots_once, slots_init);
-	while (sem_wait(&slots) != 0 && errno == EINTR)
-		;
 	ok = EVP_PBE_scrypt(password, strlen(password), salt, saltlen, n, (uint64_t)r, (uint64_t)p,
 	    maxmem, out, outlen);
-	sem_post(&slots);
 	return ok == 1 ? 0 : -1;
 }
 
@@ -112,8 +121,12 @@ console_pw_verify(const char *password, const char *stored)
 	if (strncmp(p, "$scrypt$", 8) != 0)
 		return 0;
 	p += 8;
-	if (param(&p, "ln=", ',', 10, 18, &ln) != 0 || param(&p, "r=", ',', 1, 8, &r) != 0 ||
-	    param(&p, "p=", '$', 1, 4, &par) != 0 || (dollar = strchr(p, '$')) == NULL ||
+	if (param(&p, "ln=", ',', 10, PW_LN_MAX, &ln) != 0 ||
+	    param(&p, "r=", ',', 1, PW_R_MAX, &r) != 0 ||
+	    param(&p, "p=", '$', 1, PW_P_MAX, &par) != 0 ||
+	    128 * ((uint64_t)r << ln) > PW_MEM_MAX ||
+	    ((uint64_t)r << ln) * (uint64_t)par > PW_WORK_MAX ||
+	    (dollar = strchr(p, '$')) == NULL ||
 	    text_b64dec(p, (size_t)(dollar - p), 1, salt, sizeof(salt), &saltlen) != TERR_OK ||
 	    text_b64dec(dollar + 1, strlen(dollar + 1), 1, want, sizeof(want), &wantlen) !=
 		TERR_OK ||
@@ -123,6 +136,15 @@ console_pw_verify(const char *password, const char *stored)
 		ok = ct_eq(got, want, wantlen);
 	wipe(got, sizeof(got));
 	return ok;
+}
+
+int
+console_pw_outdated(const char *stored)
+{
+	char now[32];
+
+	snprintf(now, sizeof(now), "$scrypt$ln=%d,r=%d,p=%d$", PW_LN, PW_R, PW_P);
+	return strncmp(stored, now, strlen(now)) != 0;
 }
 
 /* --- sessions --- */
@@ -302,10 +324,75 @@ wait_ms(struct store *s, const char *who, int64_t now, enum terr *rc)
 	return last + delay > now ? last + delay - now : 0;
 }
 
-/* The outcome of a login, written in one transaction of the write connection. */
+/* The longer wait of the address and of the name (or key) tried (ms; 0: both may try now). */
+static int64_t
+wait_both(struct store *s, const char *addr, const char *who, int64_t now, enum terr *rc)
+{
+	int64_t a, b;
+
+	a = wait_ms(s, addr, now, rc);
+	if (*rc != TERR_OK)
+		return 0;
+	b = wait_ms(s, who, now, rc);
+	return b > a ? b : a;
+}
+
+/*
+ * Count this attempt against addr and who BEFORE its credential is checked,
+ * or refuse it. Reading both counts, deciding and adding one to both are one
+ * write transaction (store_begin: the writer lock file of every process,
+ * then BEGIN IMMEDIATE), so of attempts in flight at once each sees those
+ * counted before it, and no more than LOGIN_FREE_TRIES reach the check
+ * however many arrive together; reading first and counting after the check
+ * let 36 of 40 concurrent guesses through. Returns the wait that refuses it
+ * (ms; nothing written), or 0 when it is counted and may be checked. *rc:
+ * TERR_OK, or the storage error (nothing counted, nothing checked).
+ */
+static int64_t
+count_attempt(struct creq *q, const char *addr, const char *who, enum terr *rc)
+{
+	int64_t since = q->now - LOGIN_WINDOW_MS, wait = 0;
+	struct store *s;
+
+	if ((s = console_rw(q)) == NULL) {
+		*rc = TERR_DB;
+		return 0;
+	}
+	if ((*rc = store_begin(s)) != TERR_OK)
+		goto out;
+	wait = wait_both(s, addr, who, q->now, rc);
+	if (*rc != TERR_OK || wait > 0)
+		goto fail;
+	if ((*rc = store_login_failure_add(s, addr, q->now, since)) != TERR_OK ||
+	    (*rc = store_login_failure_add(s, who, q->now, since)) != TERR_OK ||
+	    (*rc = store_login_failures_purge(s, since)) != TERR_OK)
+		goto fail;
+	if ((*rc = store_commit(s)) == TERR_OK)
+		goto out;
+fail:
+	store_rollback(s);
+out:
+	console_rw_done(q);
+	return wait;
+}
+
+/* What a credential turned out to be. */
+struct cred {
+	char admin[SESSION_ADMIN_MAX]; /* who logs in: an admin's name, or "key:<id>" */
+	int rehash; /* the password's hash is outdated: new_hash replaces old_hash */
+	char old_hash[ADMIN_HASH_MAX];
+	char new_hash[ADMIN_HASH_MAX];
+};
+
+/*
+ * A login that succeeded, in one transaction of the write connection: its
+ * counts cleared, its session stored, and an outdated hash replaced by the
+ * same password with today's parameters (so that every admin soon costs
+ * what console_pw_hash costs, not what older hashes asked for).
+ */
 static enum terr
-record_login(struct creq *q, const char *addr, const char *name, int ok,
-    const struct session_row *sess)
+record_login(struct creq *q, const char *addr, const char *who, const struct session_row *sess,
+    const struct cred *c)
 {
 	struct store *s;
 	enum terr rc;
@@ -314,21 +401,13 @@ record_login(struct creq *q, const char *addr, const char *name, int ok,
 		return TERR_DB;
 	if ((rc = store_begin(s)) != TERR_OK)
 		goto out;
-	if (ok) {
-		if ((rc = store_login_failure_clear(s, addr)) != TERR_OK ||
-		    (rc = store_login_failure_clear(s, name)) != TERR_OK ||
-		    (rc = store_sessions_purge(s, q->now)) != TERR_OK ||
-		    (rc = store_session_insert(s, sess)) != TERR_OK)
-			goto fail;
-	} else {
-		if ((rc = store_login_failure_add(s, addr, q->now, q->now - LOGIN_WINDOW_MS)) !=
-			TERR_OK ||
-		    (name[0] != '\0' &&
-			(rc = store_login_failure_add(s, name, q->now, q->now - LOGIN_WINDOW_MS)) !=
-			    TERR_OK) ||
-		    (rc = store_login_failures_purge(s, q->now - LOGIN_WINDOW_MS)) != TERR_OK)
-			goto fail;
-	}
+	if ((rc = store_login_failure_clear(s, addr)) != TERR_OK ||
+	    (rc = store_login_failure_clear(s, who)) != TERR_OK ||
+	    (rc = store_sessions_purge(s, q->now)) != TERR_OK ||
+	    (rc = store_session_insert(s, sess)) != TERR_OK ||
+	    (c->rehash &&
+		(rc = store_admin_rehash(s, c->admin, c->old_hash, c->new_hash)) != TERR_OK))
+		goto fail;
 	if ((rc = store_commit(s)) == TERR_OK)
 		goto out;
 fail:
@@ -338,13 +417,9 @@ out:
 	return rc;
 }
 
-/*
- * Check the credential: 1 with admin set when it is an admin's, 0 when not;
- * *known when the name (or key) exists, so its failures count too.
- */
+/* Check the credential: 1 with c->admin set when it is an admin's, 0 when not. */
 static int
-check_credential(struct store *s, const char *name, const char *secret,
-    char admin[SESSION_ADMIN_MAX], int *known)
+check_credential(struct store *s, const char *name, const char *secret, struct cred *c)
 {
 	struct admin_row a;
 	struct key_row k;
@@ -354,16 +429,14 @@ check_credential(struct store *s, const char *name, const char *secret,
 	enum terr rc;
 	int ok = 0;
 
-	*known = 0;
 	if (strncmp(secret, "tk_", 3) == 0) {
 		buf_init(&bearer, CONSOLE_PW_MAX + 16);
 		buf_printf(&bearer, "Bearer %s", secret);
 		rc = auth_key_check(s, buf_cstr(&bearer), &k, &scopes, &why);
 		wipe(bearer.p, bearer.len);
 		buf_release(&bearer);
-		*known = rc == TERR_OK || (why != NULL && strcmp(why, "wrong API key") == 0);
 		if (rc == TERR_OK && (scopes & AUTH_ADMIN)) {
-			snprintf(admin, SESSION_ADMIN_MAX, "key:%s", k.id);
+			snprintf(c->admin, sizeof(c->admin), "key:%s", k.id);
 			ok = 1;
 		}
 		return ok;
@@ -372,10 +445,15 @@ check_credential(struct store *s, const char *name, const char *secret,
 		console_pw_verify(secret, dummy_hash);
 		return 0;
 	}
-	*known = 1;
 	if (console_pw_verify(secret, a.password_hash)) {
-		text_copy(admin, SESSION_ADMIN_MAX, a.name);
+		text_copy(c->admin, sizeof(c->admin), a.name);
 		ok = 1;
+		/* Hashed again now, while the password is at hand (and in the same slot). */
+		if (console_pw_outdated(a.password_hash) &&
+		    console_pw_hash(secret, c->new_hash) == TERR_OK) {
+			text_copy(c->old_hash, sizeof(c->old_hash), a.password_hash);
+			c->rehash = 1;
+		}
 	}
 	return ok;
 }
@@ -396,15 +474,18 @@ console_login(struct creq *q)
 {
 	const char *name = form_get(&q->body, "name"), *secret = form_get(&q->body, "secret");
 	const char *remote = http_param(q->r, "REMOTE_ADDR");
-	char addr[80], who[SESSION_ADMIN_MAX + 8] = "", admin[SESSION_ADMIN_MAX] = "";
+	char addr[80], who[SESSION_ADMIN_MAX + 8] = "";
 	char token[TOKEN_B64_LEN + 8] = "";
 	unsigned char raw[32] = { 0 };
+	struct store_slot slot = { -1 };
 	struct session_row sess;
-	struct store *s;
-	int64_t wait, w2;
-	int known = 0, ok;
-	enum terr rc, rc2;
+	struct cred cred;
+	struct store *s = NULL;
+	int64_t wait;
+	enum terr rc;
+	int ok;
 
+	memset(&cred, 0, sizeof(cred));
 	if (name == NULL)
 		name = "";
 	snprintf(addr, sizeof(addr), "addr:%.64s", remote != NULL ? remote : "unknown");
@@ -414,7 +495,12 @@ console_login(struct creq *q)
 		    NULL);
 		goto out;
 	}
-	/* Who the failures count against besides the address: the admin, or the key's id. */
+	/*
+	 * Who the attempts count against besides the address: the name tried,
+	 * whether or not such an admin exists (were only real names counted, the
+	 * sixth try of a name from a fresh address would say whether it exists;
+	 * LOGIN_WINDOW_MS's purge bounds the rows), or the key's id.
+	 */
 	if (strncmp(secret, "tk_", 3) == 0)
 		snprintf(who, sizeof(who), "key:%.16s", secret + 3);
 	else
@@ -423,14 +509,18 @@ console_login(struct creq *q)
 		console_fail(q, 503, "Unavailable", "The database cannot be read: try again.");
 		goto out;
 	}
-	wait = wait_ms(s, addr, q->now, &rc);
-	w2 = wait_ms(s, who, q->now, &rc2);
-	if (rc != TERR_OK || rc2 != TERR_OK) {
+	/*
+	 * Refused already on the read connection: counts only grow until a
+	 * success, so this refusal stands, and a flood of refused guesses never
+	 * takes the writers' lock. Otherwise the write transaction decides.
+	 */
+	wait = wait_both(s, addr, who, q->now, &rc);
+	if (rc == TERR_OK && wait == 0)
+		wait = count_attempt(q, addr, who, &rc);
+	if (rc != TERR_OK) {
 		console_fail(q, 503, "Unavailable", "The database cannot be read: try again.");
 		goto out;
 	}
-	if (w2 > wait)
-		wait = w2;
 	if (wait > 0) {
 		/* Not even checked: a guess while slowed down tells nothing. */
 		char msg[96];
@@ -442,10 +532,19 @@ console_login(struct creq *q)
 		login_form(q, 429, msg, name);
 		goto out;
 	}
-	ok = check_credential(s, name, secret, admin, &known);
+	/* A password is checked in one of the host's LOGIN_SLOTS slots (scrypt's memory). */
+	if (strncmp(secret, "tk_", 3) != 0 &&
+	    (rc = store_slot_take(s, "login", LOGIN_SLOTS, LOGIN_SLOT_WAIT_MS, &slot)) != TERR_OK) {
+		snprintf(q->headers, sizeof(q->headers), "Retry-After: %d\r\n", LOGIN_SLOT_RETRY_S);
+		log_login(rc == TERR_BUSY ? "console: login refused: every password check slot busy"
+					  : "console: login refused: no password check slot",
+		    who, addr, LOG_WARN);
+		login_form(q, 503, "Too many logins at once: try again in a few seconds.", name);
+		goto out;
+	}
+	ok = check_credential(s, name, secret, &cred);
+	store_slot_give(s, &slot);
 	if (!ok) {
-		if (record_login(q, addr, known ? who : "", 0, NULL) != TERR_OK)
-			log_msg(LOG_ERROR, "console: a failed login could not be recorded", NULL);
 		log_login("console: login refused", who, addr, LOG_WARN);
 		login_form(q, 401, "Wrong name or password (or not an admin key).", name);
 		goto out;
@@ -462,10 +561,10 @@ console_login(struct creq *q)
 		goto out;
 	}
 	text_b64enc(raw, sizeof(raw), 1, sess.csrf, sizeof(sess.csrf));
-	text_copy(sess.admin, sizeof(sess.admin), admin);
+	text_copy(sess.admin, sizeof(sess.admin), cred.admin);
 	sess.created_at = q->now;
 	sess.expires_at = q->now + q->c->console.session_ttl;
-	if (record_login(q, addr, who, 1, &sess) != TERR_OK) {
+	if (record_login(q, addr, who, &sess, &cred) != TERR_OK) {
 		console_fail(q, 503, "Unavailable", "The session could not be stored: try again.");
 		goto out;
 	}
@@ -473,10 +572,12 @@ console_login(struct creq *q)
 	    "Set-Cookie: %s=%s; Path=/admin; Max-Age=%lld; HttpOnly; SameSite=Strict%s\r\n",
 	    COOKIE_NAME, token, (long long)(q->c->console.session_ttl / 1000),
 	    q->tls ? "; Secure" : "");
-	log_login("console: login", admin, addr, LOG_INFO);
+	log_login("console: login", cred.admin, addr, LOG_INFO);
 	console_redirect(q, "/admin");
 	wipe(q->headers, sizeof(q->headers));
 out:
+	store_slot_give(s, &slot);
+	wipe(&cred, sizeof(cred));
 	wipe(token, sizeof(token));
 	wipe(raw, sizeof(raw));
 	/* The password was in the body and its decoded copy. */

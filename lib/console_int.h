@@ -28,16 +28,37 @@
 #define CONSOLE_REASON_MAX 500
 
 /*
- * Failed logins (by admin name and by client address): the first
- * LOGIN_FREE_TRIES are free; from then on each attempt waits
- * LOGIN_DELAY_BASE_MS * 2^(failures - LOGIN_FREE_TRIES) after the last
- * failure, at most LOGIN_DELAY_MAX_MS. A failure older than
- * LOGIN_WINDOW_MS starts the count again; a success clears it.
+ * Login attempts, counted by client address and by the name tried
+ * ("name:<x>" whether or not such an admin exists, so that being slowed down
+ * tells nothing of which names exist; "key:<id>" for an API key), BEFORE the
+ * credential is checked, in the one write transaction that decides
+ * (console_auth.c count_attempt): however many attempts are in flight at
+ * once, at most LOGIN_FREE_TRIES are checked. The first LOGIN_FREE_TRIES
+ * attempts are free; from then on each attempt waits LOGIN_DELAY_BASE_MS *
+ * 2^(attempts - LOGIN_FREE_TRIES) after the last one, at most
+ * LOGIN_DELAY_MAX_MS; an attempt refused for waiting is not counted. A count
+ * whose last attempt is older than LOGIN_WINDOW_MS starts again (and is
+ * purged); a success clears it.
  */
 #define LOGIN_FREE_TRIES    5
 #define LOGIN_DELAY_BASE_MS (30LL * 1000)
 #define LOGIN_DELAY_MAX_MS  (3600LL * 1000)
 #define LOGIN_WINDOW_MS     (24LL * 3600 * 1000)
+
+/*
+ * Password checks at once on one host (one database), whatever runs them:
+ * threads of a FastCGI process or CGI processes of their own (store.h
+ * store_slot_take, kind "login"). Each check takes at most 128 MiB (the
+ * bound on a stored hash's parameters, console_auth.c; 32 MiB for hashes of
+ * this version and for unknown names), so logins take at most LOGIN_SLOTS
+ * times that. A login waits at most LOGIN_SLOT_WAIT_MS for a slot (a check
+ * takes a fraction of a second: room for several queued ones, and the
+ * LOGIN_FREE_TRIES of a burst fit in it), then answers 503 with
+ * Retry-After: LOGIN_SLOT_RETRY_S; that attempt stays counted.
+ */
+#define LOGIN_SLOTS        2
+#define LOGIN_SLOT_WAIT_MS 5000
+#define LOGIN_SLOT_RETRY_S 5
 
 /* The process's state: its own write connection for what is not an event. */
 struct console {

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "log.h"
@@ -535,6 +536,72 @@ store_wal_watch(struct store *s, void (*cb)(void *arg, int pages), void *arg)
 	s->wal_arg = arg;
 	/* Replaces SQLite's automatic checkpoint on this connection. */
 	sqlite3_wal_hook(s->db, wal_trampoline, s);
+}
+
+/* A monotonic clock in ms: a slot's wait must not stretch or end with the wall clock. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Slot i of kind held on a new descriptor: 1; busy: 0; its file cannot be opened: -1. */
+static int
+slot_try(struct store *s, const char *kind, int i, struct store_slot *slot)
+{
+	char path[CFG_PATH_MAX + 32];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.%s-%d", s->path, kind, i) >= sizeof(path))
+		return -1;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660)) < 0) {
+		struct logline l;
+		log_begin(&l, LOG_ERROR, "cannot open a slot file");
+		log_str(&l, "path", path);
+		log_str(&l, "error", strerror(errno));
+		log_end(&l);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EINTR)
+			continue;
+		close(fd);
+		return 0; /* EWOULDBLOCK: another descriptor holds it */
+	}
+	slot->fd = fd;
+	return 1;
+}
+
+enum terr
+store_slot_take(struct store *s, const char *kind, int n, int64_t wait_ms, struct store_slot *slot)
+{
+	struct timespec pause = { 0, STORE_SLOT_POLL_MS * 1000000L };
+	int64_t end = mono_ms() + wait_ms;
+	int i, got;
+
+	slot->fd = -1;
+	for (;;) {
+		for (i = 0; i < n; i++)
+			if ((got = slot_try(s, kind, i, slot)) != 0)
+				return got > 0 ? TERR_OK : TERR_IO;
+		if (mono_ms() >= end)
+			return TERR_BUSY;
+		nanosleep(&pause, NULL);
+	}
+}
+
+void
+store_slot_give(struct store *s, struct store_slot *slot)
+{
+	(void)s;
+	if (slot->fd < 0)
+		return;
+	/* Closing the last descriptor of the open file description releases its flock. */
+	close(slot->fd);
+	slot->fd = -1;
 }
 
 void

@@ -84,6 +84,30 @@ enum terr store_checkpoint_between(struct store *s);
  */
 void store_wal_watch(struct store *s, void (*cb)(void *arg, int pages), void *arg);
 
+/*
+ * Slots: at most n holders at once, on this database's host, of a costly
+ * piece of work named kind ("login": a password check, lib/console_auth.c),
+ * whether they are threads of one process (FastCGI) or processes of their
+ * own (CGI: one a request). SQLite: n lock files beside the database,
+ * <db>.<kind>-0 .. <db>.<kind>-<n-1> (made 0660, as <db>.lock), each held
+ * by an exclusive flock(2) on a descriptor of its own: two open(2)s are two
+ * open file descriptions, which exclude each other even in one process, and
+ * a process that dies lets go of its slot with its descriptors.
+ *
+ * take tries every slot, then again every STORE_SLOT_POLL_MS, for at most
+ * wait_ms: TERR_OK with *slot held (give it back with store_slot_give),
+ * TERR_BUSY when none came free in time, TERR_IO (logged) when a slot file
+ * cannot be opened (nothing is held: the caller refuses the work rather than
+ * run it unbounded). give releases and closes it; harmless on a slot not held.
+ */
+#define STORE_SLOT_POLL_MS 20
+struct store_slot {
+	int fd; /* the held lock file; -1 when none */
+};
+enum terr store_slot_take(struct store *s, const char *kind, int n, int64_t wait_ms,
+    struct store_slot *slot);
+void store_slot_give(struct store *s, struct store_slot *slot);
+
 /* --- users and links --- */
 
 enum terr store_user_exists(struct store *s, const char *id);

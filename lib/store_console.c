@@ -67,6 +67,19 @@ store_admin_put(struct store *s, const char *name, const char *hash, int64_t now
 	return step_done(s, st, "sessions end");
 }
 
+enum terr
+store_admin_rehash(struct store *s, const char *name, const char *old, const char *hash)
+{
+	sqlite3_stmt *st = stmt(s, STMT_ADMIN_REHASH);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, name);
+	bind_text(st, 2, old);
+	bind_text(st, 3, hash);
+	return step_done(s, st, "admin rehash");
+}
+
 /* --- sessions --- */
 
 enum terr

@@ -21,7 +21,7 @@
 
 /* --- admins --- */
 
-/* "$scrypt$ln=17,r=8,p=1$<salt>$<hash>" and room to spare. */
+/* "$scrypt$ln=15,r=8,p=3$<salt>$<hash>" and room to spare. */
 #define ADMIN_HASH_MAX 160
 
 struct admin_row {
@@ -39,6 +39,13 @@ enum terr store_admin_get(struct store *s, const char *name, struct admin_row *o
  */
 enum terr store_admin_put(struct store *s, const char *name, const char *hash, int64_t now,
     int create);
+/*
+ * In the caller's transaction: the same password hashed again with newer
+ * parameters (a login that checked old): replaces the hash only while it is
+ * still old, so a password set in between is kept; its sessions go on and
+ * updated_at (when the password was set) stays. TERR_OK either way.
+ */
+enum terr store_admin_rehash(struct store *s, const char *name, const char *old, const char *hash);
 
 /* --- sessions --- */
 
@@ -62,15 +69,26 @@ enum terr store_session_delete(struct store *s, const unsigned char hash[SHA256_
 /* Sessions that expired at or before now. */
 enum terr store_sessions_purge(struct store *s, int64_t now);
 
-/* --- failed logins, by "name:<admin>" or "addr:<client address>" --- */
+/*
+ * --- login attempts not followed by a success, by "name:<admin>",
+ * "key:<key id>" or "addr:<client address>" (the table keeps its first name,
+ * login_failures: an attempt is counted before its credential is checked) ---
+ *
+ * The console reads two counts, decides and adds to both in ONE write
+ * transaction (store_begin), so that attempts in flight at once each see the
+ * ones counted before them. SQLite gives that by its single writer (the
+ * lock file, then BEGIN IMMEDIATE: a get in the transaction reads what no
+ * other writer can change before commit); another engine must give it too
+ * (e.g. the rows locked by the get, or a serializable transaction).
+ */
 
 /* *count and *last_at of who; both 0 when none. */
 enum terr store_login_failure_get(struct store *s, const char *who, int64_t *count,
     int64_t *last_at);
-/* One more failure of who at now; a count whose last failure is before since restarts at 1. */
+/* One more attempt of who at now; a count whose last attempt is before since restarts at 1. */
 enum terr store_login_failure_add(struct store *s, const char *who, int64_t now, int64_t since);
 enum terr store_login_failure_clear(struct store *s, const char *who);
-/* Forget failures whose last one is before before. */
+/* Forget counts whose last attempt is before before. */
 enum terr store_login_failures_purge(struct store *s, int64_t before);
 
 /* --- search --- */

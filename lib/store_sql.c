@@ -292,6 +292,9 @@ const char *const store_sql[STMT__MAX] = {
 			      "VALUES (?1, ?2, ?3, ?3)",
 	[STMT_ADMIN_SET_PASSWORD] =
 	    "UPDATE admins SET password_hash = ?2, updated_at = ?3 WHERE name = ?1",
+	/* Only the hash that was checked: a password set meanwhile stays. */
+	[STMT_ADMIN_REHASH] =
+	    "UPDATE admins SET password_hash = ?3 WHERE name = ?1 AND password_hash = ?2",
 	[STMT_SESSIONS_END_ADMIN] = "DELETE FROM sessions WHERE admin = ?1",
 	[STMT_SESSION_INSERT] = "INSERT INTO sessions (token_hash, admin, csrf, created_at, "
 				"expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
