@@ -25,6 +25,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "job.h"
 #include "store_jobs.h"
 #include "sub.h"
@@ -107,14 +108,19 @@ grant(struct job *j, const void *row, void *arg)
 	const struct due_grant *g = row;
 	struct recent *seen = arg;
 	struct op_action a;
-	char id[USER_ID_MAX + 48], subject[USER_ID_MAX + 8];
+	char id[ID_MAX], subject[USER_ID_MAX + 8], num[24];
 	size_t i;
 
 	for (i = 0; i < seen->n && i < 64; i++)
 		if (strcmp(seen->users[i], g->user) == 0)
 			return 0;
 	text_copy(seen->users[seen->n++ % 64], USER_ID_MAX + 1, g->user);
-	snprintf(id, sizeof(id), "credits-expire:%.128s:%lld", g->user, (long long)g->id);
+	/* Parts of a key (crypto_key): a user id with ':' never reads as another's. */
+	snprintf(num, sizeof(num), "%lld", (long long)g->id);
+	if (crypto_key(id, sizeof(id), "credits-expire", g->user, num, NULL) != TERR_OK) {
+		job_fail(j, "user %.128s: credits-expire id too long", g->user);
+		return 0;
+	}
 	snprintf(subject, sizeof(subject), "user %.128s", g->user);
 	job_action(&a, id, "credits.expire", g->user, "credits past their expiry");
 	return job_op(j, &a, subject);

@@ -23,8 +23,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "job.h"
 #include "store_jobs.h"
+#include "text.h"
 
 #define LIMIT_DEFAULT 10000
 
@@ -55,7 +57,7 @@ static int
 remind(struct job *j, const struct sub_row *r, int64_t end, const struct series *se)
 {
 	struct op_action a;
-	char id[128], subject[48], off[24], reason[96];
+	char id[128], subject[48], off[24], reason[96], sid[24], send[24];
 	int64_t left = end - j->now;
 	size_t i;
 
@@ -67,8 +69,13 @@ remind(struct job *j, const struct sub_row *r, int64_t end, const struct series 
 	if (i == 0)
 		return 0;
 	offset_str(se->offsets[i - 1], off, sizeof(off));
-	snprintf(id, sizeof(id), "reminder:%lld:%s:%s:%lld", (long long)r->id, se->kind, off,
-	    (long long)end);
+	/* A text_key (its parts hold no ':'): also the notice's key, "notice:" before it (lib/apply.c). */
+	snprintf(sid, sizeof(sid), "%lld", (long long)r->id);
+	snprintf(send, sizeof(send), "%lld", (long long)end);
+	if (crypto_key(id, sizeof(id), "reminder", sid, se->kind, off, send, NULL) != TERR_OK) {
+		job_fail(j, "subscription %lld: reminder id too long", (long long)r->id);
+		return 0;
+	}
 	snprintf(subject, sizeof(subject), "subscription %lld", (long long)r->id);
 	snprintf(reason, sizeof(reason), "%s ends in less than %s", se->kind, off);
 	job_action(&a, id, "notice", r->user, reason);

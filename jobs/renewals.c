@@ -22,8 +22,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "crypto.h"
 #include "job.h"
 #include "store_jobs.h"
+#include "text.h"
 #include "tm.h"
 
 #define LIMIT_DEFAULT 10000
@@ -77,10 +79,15 @@ allowance(struct job *j, const void *row, void *arg)
 {
 	const struct due_user *u = row;
 	struct op_action a;
-	char id[USER_ID_MAX + 48], subject[USER_ID_MAX + 8];
+	char id[ID_MAX], subject[USER_ID_MAX + 8], num[24];
 
 	(void)arg;
-	snprintf(id, sizeof(id), "allowance:%.128s:%lld", u->id, (long long)u->free_next_at);
+	/* Parts of a key (crypto_key): a user id with ':' never reads as another's. */
+	snprintf(num, sizeof(num), "%lld", (long long)u->free_next_at);
+	if (crypto_key(id, sizeof(id), "allowance", u->id, num, NULL) != TERR_OK) {
+		job_fail(j, "user %.128s: allowance id too long", u->id);
+		return 0;
+	}
 	snprintf(subject, sizeof(subject), "user %.128s", u->id);
 	job_action(&a, id, "allowance.reset", u->id, "monthly free allowance");
 	return job_op(j, &a, subject);

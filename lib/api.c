@@ -28,6 +28,11 @@ struct req {
 	struct buf evbody; /* the event's body while it is applied */
 	struct bev *e;
 	struct apply_result res;
+	/*
+	 * The id this request's event had before the parts of ids were escaped
+	 * (text_key), when it differs: the user or the key holds ':' or '%'.
+	 */
+	char legacy[ID_MAX];
 };
 
 enum terr
@@ -99,13 +104,124 @@ reply_user(struct req *q, int status)
 }
 
 /*
- * Apply a (source app, by the key, at now). 0 when it applied; else the
- * answer was sent (503 not committed, or the refusal's status and code).
+ * The stored body of inbox row id into body; TERR_OK, or a storage error.
+ * Its user_id, referrer and whether it names its idempotency_key (events
+ * made since the parts of ids were escaped do) through the out parameters.
+ */
+static enum terr
+stored_event(struct req *q, int64_t id, struct buf *body, char user[USER_ID_MAX + 1],
+    char referrer[USER_ID_MAX + 1], int *has_key)
+{
+	struct store *s = svc_store(q->sv);
+	struct inbox_row row;
+	cJSON *root = NULL;
+	const char *jwhy, *v;
+	enum terr rc;
+
+	user[0] = referrer[0] = '\0';
+	*has_key = 0;
+	if (s == NULL)
+		return TERR_DB;
+	if ((rc = store_inbox_get(s, id, &row, body)) != TERR_OK)
+		return rc;
+	if (json_parse(buf_cstr(body), body->len, JSON_DEPTH_MAX, &root, &jwhy) == TERR_OK) {
+		if ((v = jstr(root, "user_id")) != NULL)
+			text_copy(user, USER_ID_MAX + 1, v);
+		if ((v = jstr(root, "referrer")) != NULL)
+			text_copy(referrer, USER_ID_MAX + 1, v);
+		*has_key = jget(root, "idempotency_key") != NULL;
+	}
+	cJSON_Delete(root);
+	return TERR_OK;
+}
+
+/*
+ * Before the parts of ids were escaped, (user "a", key "x:k") and (user
+ * "a:x", key "k") made one id, "spend:a:x:k". A request whose id changed
+ * with the escaping looks for its own event of before under that old id
+ * (q->legacy): one made before (it names no idempotency_key) for this user,
+ * and for this referrer if it names one; the old id then holds this
+ * request's key, the rest of it. Another user's is none of its business.
+ * 1 when found, with q->res as apply's answer for a duplicate; 0 when none;
+ * -1 when the store failed (503 sent).
+ */
+static int
+legacy_find(struct req *q, const struct op_action *a)
+{
+	struct store *s = svc_store(q->sv);
+	struct inbox_row row;
+	struct buf body;
+	char user[USER_ID_MAX + 1], referrer[USER_ID_MAX + 1];
+	int found = -1, has_key;
+	enum terr rc;
+
+	buf_init(&body, API_BODY_MAX + 4096);
+	if (s == NULL)
+		goto out;
+	if ((rc = store_inbox_find(s, OP_APP, q->legacy, &row)) == TERR_NOTFOUND ||
+	    (rc == TERR_OK && row.state != INBOX_APPLIED && row.state != INBOX_IGNORED)) {
+		found = 0;
+		goto out;
+	}
+	if (rc != TERR_OK || stored_event(q, row.id, &body, user, referrer, &has_key) != TERR_OK)
+		goto out;
+	found = !has_key && strcmp(user, q->user) == 0 &&
+	    (a->referrer == NULL || strcmp(referrer, a->referrer) == 0);
+	if (found) {
+		memset(&q->res, 0, sizeof(q->res));
+		q->res.inbox_id = row.id;
+		q->res.state = row.state;
+		q->res.duplicate = 1;
+		text_copy(q->res.user, sizeof(q->res.user), row.user);
+		text_copy(q->res.reason, sizeof(q->res.reason), row.reason);
+	}
+out:
+	if (found < 0)
+		http_error(q->r, 503, "storage_unavailable", "the database cannot be read; retry");
+	buf_release(&body);
+	return found;
+}
+
+/*
+ * A request whose event was found done (q->res.duplicate; legacy: found by
+ * legacy_find) is answered as the first one only when it is the same
+ * request: the same user and every field the same (op_same_request). An
+ * event made before the parts of ids were escaped that has this request's
+ * new id was another request (its plain parts spell this one's escaped
+ * ones) unless the escaping changed nothing. 0 when it is the same request;
+ * 1 when the answer was sent (409 idempotency_conflict, or 503).
+ */
+static int
+replay_check(struct req *q, const struct op_action *a, int legacy)
+{
+	struct buf stored;
+	char user[USER_ID_MAX + 1], referrer[USER_ID_MAX + 1];
+	int rc = 1, has_key;
+
+	buf_init(&stored, API_BODY_MAX + 4096);
+	if (stored_event(q, q->res.inbox_id, &stored, user, referrer, &has_key) != TERR_OK)
+		http_error(q->r, 503, "storage_unavailable",
+		    "the first request cannot be read; retry");
+	else if ((!legacy && a->idem_key != NULL && !has_key && q->legacy[0] != '\0') ||
+	    !op_same_request(buf_cstr(&q->evbody), q->evbody.len, buf_cstr(&stored), stored.len))
+		http_error(q->r, 409, "idempotency_conflict",
+		    "this idempotency_key was used for another request");
+	else
+		rc = 0;
+	buf_release(&stored);
+	return rc;
+}
+
+/*
+ * Apply a (source app, by the key, at now). 0 when it applied, or when it
+ * is a replay of the same request; else the answer was sent (503 not
+ * committed, the refusal's status and code, or 409 idempotency_conflict).
  */
 static int
 apply_action(struct req *q, struct op_action *a)
 {
 	char why[256];
+	int found = 0;
 
 	a->source = OP_APP;
 	a->operator_ = q->who;
@@ -115,6 +231,10 @@ apply_action(struct req *q, struct op_action *a)
 		http_error(q->r, 400, "bad_request", why);
 		return 1;
 	}
+	if (q->legacy[0] != '\0' && (found = legacy_find(q, a)) < 0)
+		return 1;
+	if (found)
+		return replay_check(q, a, 1);
 	svc_apply(q->sv, q->e, &q->res);
 	if (q->res.err != TERR_OK) {
 		http_error(q->r, 503, "storage_unavailable", "not committed; retry");
@@ -132,7 +252,7 @@ apply_action(struct req *q, struct op_action *a)
 		http_error(q->r, 409, "refused", q->res.reason);
 		return 1;
 	}
-	return 0;
+	return q->res.duplicate ? replay_check(q, a, 0) : 0;
 }
 
 /* A string field: NULL when absent; *bad when present but not text of 1..max bytes. */
@@ -162,15 +282,41 @@ time_field(struct req *q, const char *key, int *bad)
 	return ms;
 }
 
-/* An idempotent event's id "<what>:<user>:<key>", or NULL (a fresh id) without a key. */
+/*
+ * The id of the event of what for the user and key: the three as parts of
+ * one text_key, so that no user's key names another user's event (a user id
+ * may hold ':'). TERR_TOOBIG when it does not fit in ID_MAX (the app then
+ * chooses a shorter key); with digest, never: past ID_MAX the id is a digest
+ * of the whole (crypto_key), for keys the app does not choose. The id the
+ * same request had before (the parts joined as they are) goes to q->legacy
+ * when it differs.
+ */
+static enum terr
+key_id(struct req *q, const char *what, const char *key, int digest, char out[ID_MAX])
+{
+	enum terr rc = digest ? crypto_key(out, ID_MAX, what, q->user, key, NULL)
+			      : text_key(out, ID_MAX, what, q->user, key, NULL);
+	int n;
+
+	q->legacy[0] = '\0';
+	if (rc != TERR_OK)
+		return rc;
+	n = snprintf(q->legacy, sizeof(q->legacy), "%s:%s:%s", what, q->user, key);
+	if (n < 0 || (size_t)n >= sizeof(q->legacy) || strcmp(q->legacy, out) == 0)
+		q->legacy[0] = '\0';
+	return TERR_OK;
+}
+
+/* An idempotent event's id (key_id), or NULL (a fresh id) without a key; *keyp the key. */
 static const char *
-idem_id(struct req *q, const char *what, char *out, size_t size, int *bad)
+idem_id(struct req *q, const char *what, char *out, size_t size, const char **keyp, int *bad)
 {
 	const char *key = field(q, "idempotency_key", 128, bad);
 
+	*keyp = key;
 	if (key == NULL)
 		return NULL;
-	if ((size_t)snprintf(out, size, "%s:%s:%s", what, q->user, key) >= size) {
+	if (size < ID_MAX || key_id(q, what, key, 0, out) != TERR_OK) {
 		*bad = 1;
 		return NULL;
 	}
@@ -206,7 +352,8 @@ route_spend(struct req *q)
 	struct store *s;
 	struct buf answer;
 	unsigned char h[SHA256_LEN];
-	char id[ID_MAX], hash[72], stored[72], canon[64 + REASON_MAX];
+	char id[ID_MAX], hash[72], old[72], stored[72], num[24];
+	char canon[3 * (USER_ID_MAX + REASON_MAX) + 32];
 	const char *key, *reason;
 	int64_t amount = 0;
 	int bad = 0, status = 0;
@@ -221,16 +368,29 @@ route_spend(struct req *q)
 		    "\"...\"}");
 		return;
 	}
-	if ((size_t)snprintf(id, sizeof(id), "spend:%s:%s", q->user, key) >= sizeof(id)) {
+	if (key_id(q, "spend", key, 0, id) != TERR_OK) {
 		http_error(q->r, 400, "bad_request", "idempotency_key too long");
 		return;
 	}
-	/* The same key with another request is refused (409): the request is hashed. */
-	snprintf(canon, sizeof(canon), "%lld\n%s", (long long)amount, reason != NULL ? reason : "");
+	/*
+	 * The same key with another request is refused (409): the request is
+	 * hashed, the user with it, in a form where no two requests meet.
+	 */
+	snprintf(num, sizeof(num), "%lld", (long long)amount);
+	if (text_key(canon, sizeof(canon), q->user, num, reason != NULL ? reason : "", NULL) !=
+	    TERR_OK) {
+		http_error(q->r, 400, "bad_request", "reason too long");
+		return;
+	}
 	sha256(canon, strlen(canon), h);
 	text_hex(h, SHA256_LEN, hash);
+	/* The hash answers stored before the user was in it (amount, reason) carry. */
+	snprintf(canon, sizeof(canon), "%lld\n%s", (long long)amount, reason != NULL ? reason : "");
+	sha256(canon, strlen(canon), h);
+	text_hex(h, SHA256_LEN, old);
 	memset(&a, 0, sizeof(a));
 	a.id = id;
+	a.idem_key = key;
 	a.action = "credits.spend";
 	a.amount = amount;
 	a.reason = reason;
@@ -242,9 +402,14 @@ route_spend(struct req *q)
 		return;
 	}
 	buf_init(&answer, 4096);
+	/*
+	 * The answer of this request: its own hash; or, for a replay that
+	 * apply_action found to be the same request (user, amount, reason), the
+	 * hash of before.
+	 */
 	if (store_answer_get(s, q->res.inbox_id, stored, &status, &answer) != TERR_OK)
 		http_error(q->r, 503, "storage_unavailable", "the answer cannot be read; retry");
-	else if (strcmp(stored, hash) != 0)
+	else if (strcmp(stored, hash) != 0 && !(q->res.duplicate && strcmp(stored, old) == 0))
 		http_error(q->r, 409, "idempotency_conflict",
 		    "this idempotency_key was used for another request");
 	else {
@@ -282,7 +447,7 @@ route_promotion(struct req *q)
 	    (jint(q->body, "credits", &credits) != 1 || credits <= 0 || credits > CREDITS_MAX))
 		bad = 1;
 	until = time_field(q, ent != NULL ? "ends_at" : "expires_at", &bad);
-	a.id = idem_id(q, "promo", id, sizeof(id), &bad);
+	a.id = idem_id(q, "promo", id, sizeof(id), &a.idem_key, &bad);
 	if (bad || reason == NULL || (ent == NULL) == (has_credits == 0) ||
 	    (until != 0 && until <= q->sv->now)) {
 		http_error(q->r, 400, "bad_request",
@@ -352,7 +517,10 @@ route_referrer(struct req *q)
 	}
 	memset(&a, 0, sizeof(a));
 	/* The same referrer again is a retry; another is refused (set once). */
-	snprintf(id, sizeof(id), "referrer:%s:%s", q->user, referrer);
+	if (key_id(q, "referrer", referrer, 1, id) != TERR_OK) {
+		http_error(q->r, 400, "bad_request", "user id and referrer too long together");
+		return;
+	}
 	a.id = id;
 	a.action = "referrer.set";
 	a.referrer = referrer;
@@ -370,7 +538,7 @@ route_plans(struct req *q)
 
 	memset(&a, 0, sizeof(a));
 	product = field(q, "product", CFG_NAME_MAX - 1, &bad);
-	a.id = idem_id(q, "plan", id, sizeof(id), &bad);
+	a.id = idem_id(q, "plan", id, sizeof(id), &a.idem_key, &bad);
 	if (bad || product == NULL) {
 		http_error(q->r, 400, "bad_request",
 		    "expected {\"product\": CATALOG_ID, \"idempotency_key\": \"...\"}");

@@ -192,10 +192,19 @@ ap_apply_notice(struct actx *a, const struct bev *e, struct outcome *o)
 		jw_ktime(&w, "ends_at", e->act.ends_at);
 	jw_ktime(&w, "at", e->at);
 	jw_end(&w);
-	if (e->notice_key[0] != '\0')
-		snprintf(dedup, sizeof(dedup), "notice:%s", e->notice_key);
-	else
-		snprintf(dedup, sizeof(dedup), "notice:%s:%s:%s", e->notice, e->provider, e->id);
+	/*
+	 * Parts of one text_key, so that an event id (a job's holds ':') never
+	 * reads as other parts. A notice's own key is a text_key already (the
+	 * reminder's, jobs/reminders.c): after "notice:" it stays as it is, the
+	 * text_key of "notice" and its parts, as stored before.
+	 */
+	if (e->notice_key[0] != '\0') {
+		if ((size_t)snprintf(dedup, sizeof(dedup), "notice:%s", e->notice_key) >=
+		    sizeof(dedup))
+			return TERR_TOOBIG;
+	} else if (text_key(dedup, sizeof(dedup), "notice", e->notice, e->provider, e->id, NULL) !=
+	    TERR_OK)
+		return TERR_TOOBIG;
 	return ap_outbox(a, OUTBOX_NOTIFY, e->notice, o->user, dedup, &b);
 }
 
@@ -203,7 +212,7 @@ enum terr
 ap_notice(struct actx *a, struct outcome *o, const char *topic, int64_t sub_id,
     const char *event_id)
 {
-	char storage[512], dedup[2 * ID_MAX];
+	char storage[512], dedup[2 * ID_MAX], num[24];
 	struct buf b;
 	struct jw w;
 
@@ -216,7 +225,9 @@ ap_notice(struct actx *a, struct outcome *o, const char *topic, int64_t sub_id,
 		jw_kint(&w, "subscription_id", sub_id);
 	jw_ktime(&w, "at", a->now);
 	jw_end(&w);
-	snprintf(dedup, sizeof(dedup), "notice:%s:%lld:%s", topic, (long long)sub_id, event_id);
+	snprintf(num, sizeof(num), "%lld", (long long)sub_id);
+	if (text_key(dedup, sizeof(dedup), "notice", topic, num, event_id, NULL) != TERR_OK)
+		return TERR_TOOBIG;
 	return ap_outbox(a, OUTBOX_NOTIFY, topic, o->user, dedup, &b);
 }
 

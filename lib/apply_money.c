@@ -166,6 +166,21 @@ ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struc
 	return pr.amount > 0 ? ap_referral_reward(a, o, pr.id) : TERR_OK;
 }
 
+/*
+ * An alert about the event's money, once per topic and event: the dedup key
+ * names the topic and the provider with the event's id (text_key), since the
+ * outbox's keys are one namespace and two providers may use one id.
+ */
+static enum terr
+alert(struct actx *a, const struct bev *e, struct outcome *o, const char *topic, const char *text)
+{
+	char dedup[2 * ID_MAX];
+
+	if (text_key(dedup, sizeof(dedup), "alert", topic, e->provider, e->id, NULL) != TERR_OK)
+		return TERR_TOOBIG;
+	return ap_alert_text(a, o, topic, dedup, text);
+}
+
 enum terr
 ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 {
@@ -202,7 +217,7 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 		ap_note(o, "%s", detail);
 		if ((rc = ap_audit(a, o, "payment.partial_refund", object, detail, "")) != TERR_OK)
 			return rc;
-		return ap_alert_text(a, o, "payment.partial_refund", e->id, detail);
+		return alert(a, e, o, "payment.partial_refund", detail);
 	}
 	if (pr.state != PAY_PAID) {
 		ap_note(o, "payment %lld already %s: nothing revoked again", (long long)pr.id,
@@ -233,7 +248,7 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 		 detail, "")) != TERR_OK)
 		return rc;
 	if (e->refund.kind == REFUND_DISPUTE &&
-	    (rc = ap_alert_text(a, o, "payment.disputed", e->id, detail)) != TERR_OK)
+	    (rc = alert(a, e, o, "payment.disputed", detail)) != TERR_OK)
 		return rc;
 	/* Access goes with the money: a dispute always, a refund of the current period. */
 	if (pr.sub_id == 0 || (e->refund.kind != REFUND_DISPUTE && latest != pr.id))

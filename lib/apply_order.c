@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "apply_int.h"
+#include "crypto.h"
 #include "ledger.h"
 #include "money.h"
 #include "store_orders.h"
@@ -285,6 +286,37 @@ ap_plan_credits(struct actx *a, struct outcome *o, struct subst *ss, const struc
 	return TERR_OK;
 }
 
+/*
+ * The key (subscriptions.ext_id) of plan p bought by user through provider
+ * when no provider renews it: "plan", the user and the product as one key
+ * (crypto_key), so that no user's plan is another's (user "a:b" with
+ * product "c", user "a" with product "b:c"). A plan stored before the parts were
+ * escaped keeps the plain join as its key: that row is used when its own
+ * user and product are these, so the plan bought again extends it. Into
+ * out[ID_MAX]; TERR_TOOBIG when the key does not fit, or a storage error.
+ */
+static enum terr
+plan_ext(struct actx *a, const char *provider, const char *user, const struct product *p, char *out)
+{
+	char old[ID_MAX];
+	struct sub_row r;
+	enum terr rc;
+	int n;
+
+	if ((rc = crypto_key(out, ID_MAX, "plan", user, p->id, NULL)) != TERR_OK)
+		return rc;
+	n = snprintf(old, sizeof(old), "plan:%s:%s", user, p->id);
+	if (n < 0 || (size_t)n >= sizeof(old) || strcmp(old, out) == 0)
+		return TERR_OK;
+	if ((rc = store_sub_find(a->s, provider, out, &r)) != TERR_NOTFOUND)
+		return rc;
+	if ((rc = store_sub_find(a->s, provider, old, &r)) != TERR_OK)
+		return rc == TERR_NOTFOUND ? TERR_OK : rc;
+	if (strcmp(r.user, user) == 0 && strcmp(r.product, p->id) == 0)
+		text_copy(out, ID_MAX, old);
+	return TERR_OK;
+}
+
 enum terr
 ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o)
 {
@@ -384,8 +416,14 @@ ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o)
 		/* A plan the provider renews itself is the order's; one bought again extends the same. */
 		if (m->period_end != 0)
 			snprintf(ext, sizeof(ext), "order:%s", ord.id);
-		else
-			snprintf(ext, sizeof(ext), "plan:%s:%s", o->user, p->id);
+		else if ((rc = plan_ext(a, e->provider, o->user, p, ext)) != TERR_OK) {
+			if (rc != TERR_TOOBIG)
+				return rc;
+			/* Paid and not granted: kept failed, with an alert (invariant 1). */
+			ap_outcome_set(o, INBOX_FAILED, "user %s and product %s: plan key too long",
+			    o->user, p->id);
+			return TERR_OK;
+		}
 		if ((rc = ap_run_plan(a, e, o, e->provider, ext, p, m->period_end, &ss, &fresh)) !=
 			TERR_OK ||
 		    o->state != INBOX_APPLIED)
@@ -603,7 +641,11 @@ ap_apply_buy(struct actx *a, const struct bev *e, struct outcome *o)
 	}
 	if (rc != TERR_OK)
 		return rc;
-	snprintf(ext, sizeof(ext), "plan:%s:%s", o->user, p->id);
+	if ((rc = plan_ext(a, "balance", o->user, p, ext)) == TERR_TOOBIG)
+		return ap_refuse(o, "bad_request", "user %s and product %s: plan key too long",
+		    o->user, p->id);
+	if (rc != TERR_OK)
+		return rc;
 	if ((rc = ap_run_plan(a, e, o, "balance", ext, p, 0, &ss, &fresh)) != TERR_OK ||
 	    o->state != INBOX_APPLIED || (rc = ap_plan_credits(a, o, &ss, p, 0, fresh)) != TERR_OK)
 		return rc;

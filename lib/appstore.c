@@ -446,7 +446,11 @@ map_status(struct mctx *x, const cJSON *root)
 	sha256(hb.p, hb.len, h);
 	buf_release(&hb);
 	text_hex(h, 16, hex);
-	snprintf(e->id, sizeof(e->id), "status:%s:%s", otid, hex);
+	/* Parts of a text_key: Apple's digits give "status:<otid>:<hex>", as before. */
+	if (text_key(e->id, sizeof(e->id), "status", otid, hex, NULL) != TERR_OK) {
+		jr_bad(&x->r, "tally_status: originalTransactionId too long for an event id");
+		return;
+	}
 	snprintf(e->type, sizeof(e->type), "STATUS/%s", status_name(status));
 	/* Apple signs an answer when it gives it: the newer date is the answer's. */
 	e->at = txat > rnat ? txat : rnat;

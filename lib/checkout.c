@@ -105,7 +105,10 @@ apply_order(struct checkout_ctx *x, const char *action, const char *idprefix,
 	ord.currency = o->currency;
 	ord.expires_at = o->expires_at;
 	ord.provider_ref = ref;
-	snprintf(id, sizeof(id), "%s:%s", idprefix, o->order_id);
+	/* Unambiguous whatever the order id holds (text_key); tally's ids give "order.create:ord_...". */
+	if ((rc = text_key(id, sizeof(id), idprefix, o->order_id, NULL)) != TERR_OK)
+		return fail(why, whysize, TERR_INVAL, "%s of %s: the order id is too long", action,
+		    o->order_id);
 	memset(&a, 0, sizeof(a));
 	a.source = x->source;
 	a.id = id;

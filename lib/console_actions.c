@@ -97,6 +97,22 @@ log_action(struct creq *q, const char *what, int64_t id, const char *result)
 	log_end(&l);
 }
 
+/* 1 when the event stored as inbox_id is the request in body (op_same_request), 0 if not, -1 unreadable. */
+static int
+same_as_stored(struct creq *q, int64_t inbox_id, const struct buf *body)
+{
+	struct store *s = svc_store(q->sv);
+	struct inbox_row row;
+	struct buf stored;
+	int same = -1;
+
+	buf_init(&stored, CONSOLE_BODY_MAX + 4096);
+	if (s != NULL && store_inbox_get(s, inbox_id, &row, &stored) == TERR_OK)
+		same = op_same_request(buf_cstr(body), body->len, buf_cstr(&stored), stored.len);
+	buf_release(&stored);
+	return same;
+}
+
 /* Apply a as the admin's operator event through the group commit, and answer. */
 static void
 apply_action(struct act *x, struct op_action *a)
@@ -108,6 +124,7 @@ apply_action(struct act *x, struct op_action *a)
 	struct buf body;
 	char id[ID_MAX], why[256], msg[REASON_MAX + 64];
 	size_t i;
+	int rc;
 
 	buf_init(&body, CONSOLE_BODY_MAX + 4096);
 	a->source = OP_OPERATOR;
@@ -144,6 +161,18 @@ apply_action(struct act *x, struct op_action *a)
 		snprintf(msg, sizeof(msg), "Refused (%s): %s",
 		    res.code[0] != '\0' ? res.code : "refused", res.reason);
 		refuse(q, 409, msg);
+		goto out;
+	}
+	/*
+	 * The nonce was done before: the same form sent again ends on what it
+	 * did; the same form changed (back, another user or amount, send) did
+	 * nothing, and says so rather than showing the first one as done.
+	 */
+	if (res.duplicate && (rc = same_as_stored(q, res.inbox_id, &body)) != 1) {
+		refuse(q, rc < 0 ? 503 : 409,
+		    rc < 0 ? "The first sending of this form cannot be read: try again."
+			   : "This form was already sent with other values, and that was done: "
+			     "open the page again to do this too.");
 		goto out;
 	}
 	to_done(q, res.inbox_id, 0);

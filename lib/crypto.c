@@ -1,3 +1,6 @@
+#include <stdarg.h>
+#include <string.h>
+
 #include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -131,4 +134,25 @@ void
 wipe(void *p, size_t n)
 {
 	OPENSSL_cleanse(p, n);
+}
+
+enum terr
+crypto_key(char *out, size_t size, const char *first, ...)
+{
+	unsigned char d[SHA256_LEN];
+	char full[4096], hex[2 * SHA256_LEN + 1];
+	va_list ap;
+	enum terr rc;
+
+	va_start(ap, first);
+	rc = text_keyv(full, sizeof(full), first, ap);
+	va_end(ap);
+	if (rc != TERR_OK)
+		return rc;
+	if (text_copy(out, size, full) == TERR_OK)
+		return TERR_OK;
+	sha256(full, strlen(full), d);
+	text_hex(d, 16, hex + 1);
+	hex[0] = '#';
+	return text_key(out, size, first, hex, NULL);
 }

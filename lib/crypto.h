@@ -56,6 +56,17 @@ int hmac_hex_match(const struct hmac_key *keys, size_t nkeys, const struct iov *
 /* out = SHA-256(p[0..n)). */
 void sha256(const void *p, size_t n, unsigned char out[SHA256_LEN]);
 
+/*
+ * The text_key of first and the parts after it (NULL-ended) into out[size]
+ * when it fits; else "<first>:#" and 32 hex digits of SHA-256 of that key,
+ * so that parts too long together (a user id of many ':', each escaped to
+ * three bytes) still make a key of their own, never a cut one. That form has
+ * two parts: callers give at least two parts after first, so no key that
+ * fits has its shape. TERR_TOOBIG only when first (escaped) and 34 bytes do
+ * not fit in size, or the whole key is past 4 KiB.
+ */
+enum terr crypto_key(char *out, size_t size, const char *first, ...) __attribute__((sentinel));
+
 /* 1 if a[0..n) equals b[0..n), in time independent of the contents (CRYPTO_memcmp). */
 int ct_eq(const void *a, const void *b, size_t n);
 

@@ -182,7 +182,13 @@ cryptobot_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, 
 		goto out;
 	e->at = inv.paid_at != 0 ? inv.paid_at : iso_ms(date);
 	if (strcmp(e->type, "invoice_paid") != 0) {
-		snprintf(e->id, sizeof(e->id), "%.64s:%lld", e->type, (long long)uid);
+		char num[24];
+		/* Parts of a text_key, not cut: Crypto Pay's types give "<type>:<update_id>". */
+		snprintf(num, sizeof(num), "%lld", (long long)uid);
+		if (text_key(e->id, sizeof(e->id), e->type, num, NULL) != TERR_OK) {
+			jr_bad(&r, "update_type too long for an event id");
+			goto out;
+		}
 		snprintf(e->note, sizeof(e->note), "update type %s: nothing to apply", e->type);
 		rc = TERR_OK;
 		goto out;

@@ -64,6 +64,7 @@ op_build(const struct op_action *a, struct buf *body)
 	kstr_opt(&w, "referrer", a->referrer);
 	kstr_opt(&w, "request_hash", a->request_hash);
 	kstr_opt(&w, "key", a->key);
+	kstr_opt(&w, "idempotency_key", a->idem_key);
 	if (a->order != NULL) {
 		const struct op_order *o = a->order;
 		jw_key(&w, "order");
@@ -299,6 +300,39 @@ op_parse(const char *source, const char *body, size_t n, struct bev *e, char *wh
 out:
 	cJSON_Delete(root);
 	return x.bad ? TERR_INVAL : TERR_OK;
+}
+
+/* The fields of an op body that make the request (op_same_request): all but these. */
+static void
+drop_sending(cJSON *root)
+{
+	static const char *const sending[] = { "id", "idempotency_key", "operator", "at",
+		"request_hash" };
+	size_t i;
+
+	for (i = 0; i < sizeof(sending) / sizeof(sending[0]); i++)
+		cJSON_DeleteItemFromObjectCaseSensitive(root, sending[i]);
+}
+
+int
+op_same_request(const char *a, size_t an, const char *b, size_t bn)
+{
+	cJSON *ra = NULL, *rb = NULL;
+	const char *why;
+	int same = 0;
+
+	if (json_parse(a, an, JSON_DEPTH_MAX, &ra, &why) != TERR_OK ||
+	    json_parse(b, bn, JSON_DEPTH_MAX, &rb, &why) != TERR_OK || !cJSON_IsObject(ra) ||
+	    !cJSON_IsObject(rb))
+		goto out;
+	drop_sending(ra);
+	drop_sending(rb);
+	/* Case-sensitive, and members in any order: the same fields with the same values. */
+	same = cJSON_Compare(ra, rb, 1) ? 1 : 0;
+out:
+	cJSON_Delete(ra);
+	cJSON_Delete(rb);
+	return same;
 }
 
 enum terr

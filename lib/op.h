@@ -6,11 +6,13 @@
  *
  * Body: {"id":"op_<hex>","action":"credits.grant","user_id":"...",
  *        "amount":N,"expires_at":MS,"reason":"...","operator":"...","at":MS,
- *        ... the action's own fields}
+ *        ... the action's own fields, "idempotency_key" when the app gave one}
  * The inbox provider is the source: "operator", "app" or "job". Event ids
  * are random unless the caller names one: idempotent callers do (the API's
  * "spend:<user>:<key>", a job's "expire:<subscription>:<end>"), so a second
- * request or a second runner finds the first in the inbox.
+ * request or a second runner finds the first in the inbox. An id of several
+ * parts is a text_key (text.h): no two lists of parts give one id, whatever
+ * the parts hold (a user id may hold ':').
  *
  * Actions (fields beyond user, amount, expires_at, reason):
  *   credits.grant, credits.revoke        admin credits
@@ -73,6 +75,7 @@ struct op_action {
 	const char *referrer;     /* referrer.set */
 	const char *request_hash; /* credits.spend */
 	const char *key;          /* notice: its dedup key */
+	const char *idem_key;     /* the app's idempotency_key, a part of the id (api.c) */
 	const struct op_order *order;
 };
 
@@ -89,6 +92,20 @@ enum terr op_parse(const char *source, const char *body, size_t n, struct bev *e
  */
 enum terr op_event(const struct op_action *a, struct buf *body, struct bev *e, char *why,
     size_t whysize);
+
+/*
+ * 1 when two event bodies of op_build (a new request's, and the one stored
+ * under the same event id) are the same request: every field equal (action,
+ * user, amount, reason, link, name, ...) but those that tell one sending of
+ * it from another: the id and the idempotency_key (the key the two were
+ * found by: equal when both are there; events stored before bodies named
+ * the key do not), the operator (the API key or admin that sent it), at,
+ * and request_hash (derived from the rest, in a form that changed over
+ * versions). 0 otherwise, also when either is not such a body. A replay is
+ * answered as the first request only when this holds; another request under
+ * the same key is a conflict.
+ */
+int op_same_request(const char *a, size_t an, const char *b, size_t bn);
 
 /* 1 when provider is one of tally's own sources. */
 int op_is_source(const char *provider);

@@ -59,26 +59,30 @@ state_name(enum sub_state st)
 	return st == SUB_NONE ? "missing" : sub_state_str(st);
 }
 
-/* The id of a synthetic event; past ID_MAX, a digest of the same parts. */
-static void
+/*
+ * The id of a synthetic event: "sync", the user, the transaction, what and
+ * its time as parts of one text_key, so that no user's event is another's
+ * (user "a:b" with transaction "c", user "a" with transaction "b:c"); past
+ * size, "sync:" and a digest of that key (one part after "sync": never a key
+ * of parts). TERR_INTERNAL if the key does not fit full, which its bounded
+ * parts (user, transaction) cannot make happen.
+ */
+static enum terr
 event_id(const struct sctx *x, const struct synth *y, char *out, size_t size)
 {
 	unsigned char d[SHA256_LEN];
-	char hex[2 * SHA256_LEN + 1], full[USER_ID_MAX + 2 * ID_MAX + 64];
-	int n;
+	char hex[2 * SHA256_LEN + 1], num[24], full[3 * (USER_ID_MAX + 2 * ID_MAX) + 64];
 
-	if (y->what_ms != 0)
-		n = snprintf(full, sizeof(full), "sync:%s:%s:%s:%lld", x->out->user, y->txn,
-		    y->what, (long long)y->what_ms);
-	else
-		n = snprintf(full, sizeof(full), "sync:%s:%s:%s", x->out->user, y->txn, y->what);
-	if (n > 0 && (size_t)n < size && text_id_valid(full, size - 1)) {
-		text_copy(out, size, full);
-		return;
-	}
+	snprintf(num, sizeof(num), "%lld", (long long)y->what_ms);
+	if (text_key(full, sizeof(full), "sync", x->out->user, y->txn, y->what,
+		y->what_ms != 0 ? num : NULL, NULL) != TERR_OK)
+		return TERR_INTERNAL;
+	if (strlen(full) < size && text_id_valid(full, size - 1))
+		return text_copy(out, size, full);
 	sha256(full, strlen(full), d);
 	text_hex(d, 16, hex);
 	snprintf(out, size, "sync:%s", hex);
+	return TERR_OK;
 }
 
 static void
@@ -119,7 +123,8 @@ plan(struct sctx *x, const char *what, const char *product, const char *txn, con
 	if (y == NULL)
 		return TERR_OK; /* reported only */
 	text_copy(ch->event_type, sizeof(ch->event_type), y->type);
-	event_id(x, y, ch->event_id, sizeof(ch->event_id));
+	if ((rc = event_id(x, y, ch->event_id, sizeof(ch->event_id))) != TERR_OK)
+		return rc;
 	/* Already stored by an earlier sync: nothing is applied twice. */
 	rc = store_inbox_find(x->s, "revenuecat", ch->event_id, &row);
 	if (rc == TERR_OK) {

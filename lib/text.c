@@ -1,3 +1,4 @@
+#include <stdarg.h>
 #include <string.h>
 
 #include "text.h"
@@ -254,4 +255,56 @@ text_b64enc(const unsigned char *in, size_t n, int url, char *out, size_t outsiz
 	if (k < outsize)
 		out[k] = '\0';
 	return k;
+}
+
+enum terr
+text_keyv(char *out, size_t size, const char *first, va_list ap)
+{
+	const char *part;
+	size_t n = 0, i, k;
+	enum terr rc = TERR_OK;
+
+	if (size == 0)
+		return TERR_TOOBIG;
+	out[0] = '\0';
+	if (first == NULL)
+		return TERR_INVAL;
+	for (part = first, k = 0; part != NULL && rc == TERR_OK;
+	     part = va_arg(ap, const char *), k++) {
+		if (k > 0) {
+			/* Room for the ':' and the NUL. */
+			if (size - n < 2) {
+				rc = TERR_TOOBIG;
+				break;
+			}
+			out[n++] = ':';
+		}
+		for (i = 0; part[i] != '\0'; i++) {
+			const char *esc = part[i] == '%' ? "%25" : part[i] == ':' ? "%3A" : NULL;
+			size_t len = esc != NULL ? 3 : 1;
+			if (size - n < len + 1) {
+				rc = TERR_TOOBIG;
+				break;
+			}
+			if (esc != NULL)
+				memcpy(out + n, esc, 3);
+			else
+				out[n] = part[i];
+			n += len;
+		}
+	}
+	out[rc == TERR_OK ? n : 0] = '\0';
+	return rc;
+}
+
+enum terr
+text_key(char *out, size_t size, const char *first, ...)
+{
+	va_list ap;
+	enum terr rc;
+
+	va_start(ap, first);
+	rc = text_keyv(out, size, first, ap);
+	va_end(ap);
+	return rc;
 }

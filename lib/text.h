@@ -5,6 +5,7 @@
 #ifndef TALLY_TEXT_H
 #define TALLY_TEXT_H
 
+#include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -56,5 +57,19 @@ size_t text_b64enc(const unsigned char *in, size_t n, int url, char *out, size_t
 
 /* Case-sensitive equality of p[0..n) with the C string s. */
 int text_eq(const char *p, size_t n, const char *s);
+
+/*
+ * A key made of several parts (an event id, a dedup key, a subscription's
+ * key): the parts first, ... up to a NULL, each escaped ('%' as "%25", ':'
+ * as "%3A", as in RFC 3986 section 2.1) and joined with ':'. No two
+ * different lists of parts give one key, whatever bytes the parts hold (a
+ * user id may hold ':'), and a list whose parts hold neither '%' nor ':'
+ * gives the plain join it gave before parts were escaped, so keys already
+ * stored still match. Into out[size]; TERR_OK, or TERR_TOOBIG when the key
+ * does not fit (never cut: out is then ""), TERR_INVAL when first is NULL.
+ */
+enum terr text_key(char *out, size_t size, const char *first, ...) __attribute__((sentinel));
+/* The same with the parts after first in ap (NULL-ended). */
+enum terr text_keyv(char *out, size_t size, const char *first, va_list ap);
 
 #endif
