@@ -9,7 +9,7 @@
 #   ./build.sh clean    remove everything the build made
 #   ./build.sh format   apply .clang-format to the C sources
 set -euo pipefail
-cd "$(dirname "$0")"
+cd "$(dirname "${BASH_SOURCE[0]}")"
 ROOT=$(pwd)
 
 APT_PACKAGES=(gcc make pkg-config libc6-dev libsqlite3-dev libfcgi-dev libcurl4-openssl-dev
@@ -291,13 +291,38 @@ cmd_test() {
 cmd_serve() {
 	cmd_deps
 	cmd_build
-	local var="$ROOT/var" port=${TALLY_PORT:-8080} h
+	serve_run "$ROOT/var" "${TALLY_PORT:-8080}"
+}
+
+# serve's files under VAR: a webhook secret, the database (password and key
+# hashes, sessions, raw webhook bodies) and logs. None is readable by group or
+# others, whatever umask serve was started with: umask 077 for everything it
+# and its children create (nginx's conf, logs and temp files too), and what an
+# earlier run made under a wider umask is narrowed, since appending to a log
+# or opening a database keeps its old mode (SQLite gives the -wal and -shm the
+# database's mode). Symlinks and sockets are left alone (the sockets are
+# 0660 on purpose: lib/handler.c).
+serve_files() {
+	local var=$1 h
+	umask 077
 	mkdir -p "$var/run" "$var/log" "$var/nginx"
+	find "$var" -xdev \( -type f -o -type d \) -perm /077 -exec chmod go-rwx {} +
+	for h in "${HANDLERS[@]}"; do
+		: >>"$var/log/$h.log"
+	done
+}
+
+# Migrate, start every handler and nginx on 127.0.0.1:PORT with their files
+# under VAR, and wait; Ctrl-C (or SIGTERM) stops them all. tests/integration/
+# file_modes.test.js sources build.sh and runs this on a directory of its own.
+serve_run() {
+	local var=$1 port=$2 h
+	serve_files "$var"
 	export TALLY_DB=${TALLY_DB:-$var/tally.db}
 	export TALLY_CONFIG=${TALLY_CONFIG:-$ROOT/deploy/tally.dev.json}
 	if [[ -z ${STRIPE_WEBHOOK_SECRET:-} && -z ${STRIPE_WEBHOOK_SECRET_FILE:-} ]]; then
 		if [[ ! -f $var/stripe-webhook-secret ]]; then
-			(umask 077 && echo "whsec_dev_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >"$var/stripe-webhook-secret")
+			echo "whsec_dev_$(od -An -N24 -tx1 /dev/urandom | tr -d ' \n')" >"$var/stripe-webhook-secret"
 		fi
 		export STRIPE_WEBHOOK_SECRET_FILE="$var/stripe-webhook-secret"
 	fi
@@ -405,6 +430,9 @@ cmd_format() {
 cmd_clean() {
 	rm -rf build bin lib/libtally.a var/nginx
 }
+
+# Sourced (a test calling one function, e.g. serve_run): define the functions only.
+[[ ${BASH_SOURCE[0]} == "$0" ]] || return 0
 
 case ${1:-build} in
 deps) cmd_deps ;;

@@ -74,7 +74,7 @@ load_keys(struct sender *snd)
 	char all[SECRET_MAX], one[SECRET_MAX], why[256];
 	unsigned char key[WHSEC_MAX];
 	const char *p, *comma;
-	size_t len, n;
+	size_t len, n, pos = 0;
 
 	snd->key_error[0] = '\0';
 	if (cfg_secret("TALLY_WEBHOOK_SECRET", all, sizeof(all), why, sizeof(why)) != TERR_OK) {
@@ -88,6 +88,7 @@ load_keys(struct sender *snd)
 		return;
 	}
 	for (p = all; *p != '\0' && snd->key_error[0] == '\0'; p = comma + 1) {
+		pos++;
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
 		while (len > 0 && *p == ' ') {
@@ -97,17 +98,19 @@ load_keys(struct sender *snd)
 		while (len > 0 && p[len - 1] == ' ')
 			len--;
 		if (len > 0) {
-			if (snd->nkeys == SECRETS_MAX ||
-			    text_copyn(one, sizeof(one), p, len) != TERR_OK ||
+			/* The entry's place in the list, never its bytes (README "The outbox"). */
+			if (snd->nkeys == SECRETS_MAX)
+				snprintf(snd->key_error, sizeof(snd->key_error),
+				    "TALLY_WEBHOOK_SECRET: more than %d secrets", SECRETS_MAX);
+			else if (text_copyn(one, sizeof(one), p, len) != TERR_OK ||
 			    strncmp(one, "whsec_", 6) != 0 ||
 			    text_b64dec(one + 6, len - 6, 0, key, sizeof(key), &n) != TERR_OK ||
 			    n < WHSEC_MIN ||
 			    hmac_key_init(&snd->keys[snd->nkeys], key, n) != TERR_OK)
 				snprintf(snd->key_error, sizeof(snd->key_error),
-				    "TALLY_WEBHOOK_SECRET: expected whsec_ and the base64 of %d to "
-				    "%d "
-				    "random bytes (at most %d secrets, comma-separated)",
-				    WHSEC_MIN, WHSEC_MAX, SECRETS_MAX);
+				    "TALLY_WEBHOOK_SECRET: secret %zu of the list: expected whsec_ "
+				    "and the base64 of %d to %d random bytes",
+				    pos, WHSEC_MIN, WHSEC_MAX);
 			else
 				snd->nkeys++;
 			wipe(key, sizeof(key));

@@ -158,18 +158,24 @@ cfg_get_text(const cJSON *o, const char *key, const char *path, char *out, size_
 	return text_copy(out, outsize, v->valuestring);
 }
 
-/* An http(s) URL. */
+/* An http(s) URL: the scheme, then a host (RFC 3986 3.2.2: "http://" alone names nothing). */
 enum terr
 cfg_get_url(const cJSON *o, const char *key, const char *path, char *out, size_t outsize, char *why,
     size_t size)
 {
 	enum terr rc = cfg_get_text(o, key, path, out, outsize, why, size);
+	const char *host = NULL;
 
-	if (rc == TERR_OK && jget(o, key) != NULL && strncmp(out, "https://", 8) != 0 &&
-	    strncmp(out, "http://", 7) != 0)
-		return cfg_fail(why, size, "config: %s.%s: expected an http:// or https:// URL",
-		    path, key);
-	return rc;
+	if (rc != TERR_OK || jget(o, key) == NULL)
+		return rc;
+	if (strncmp(out, "https://", 8) == 0)
+		host = out + 8;
+	else if (strncmp(out, "http://", 7) == 0)
+		host = out + 7;
+	if (host == NULL || *host == '\0' || strchr("/?#:", *host) != NULL)
+		return cfg_fail(why, size,
+		    "config: %s.%s: expected an http:// or https:// URL with a host", path, key);
+	return TERR_OK;
 }
 
 /* A duration: seconds as an integer, or a string "90s", "15m", "12h", "7d". */
@@ -332,16 +338,45 @@ cfg_secret(const char *name, char *out, size_t outsize, char *why, size_t size)
 	return TERR_OK;
 }
 
-/* Split "a,b" into up to SECRETS_MAX secrets (rotation: old and new at once). */
+/*
+ * What every entry of a secret's rotation list must be (README
+ * "Configuration"), checked at start so that a weak or mistyped secret stops
+ * the process instead of signing or accepting anything. Messages name the
+ * variable and the entry's place in the list, never its bytes.
+ */
+struct secret_rule {
+	size_t min;         /* bytes, at least */
+	const char *prefix; /* the entry starts with it (and has more), or NULL */
+	const char *expect; /* "expected ..." in the message */
+};
+
+/* Stripe's endpoint signing secrets are "whsec_..." (Stripe docs, "Check the webhook signatures"). */
+static const struct secret_rule stripe_webhook_rule = { 7, "whsec_",
+	"whsec_ and the endpoint's signing secret (a Stripe API key is not one)" };
+/*
+ * RFC 7518 3.2: "A key of the same size as the hash output (for instance,
+ * 256 bits for "HS256") or larger MUST be used with this algorithm."
+ */
+static const struct secret_rule jwt_rule = { 32, NULL,
+	"at least 32 bytes (RFC 7518 3.2: a key as long as the SHA-256 output)" };
+/* Razorpay's webhook secret is whatever the Dashboard was given: only not empty. */
+static const struct secret_rule any_rule = { 1, NULL, "a secret" };
+
+/*
+ * Split "a,b" into up to SECRETS_MAX secrets (rotation: old and new at once),
+ * each checked against rule. Entries are counted as written, from 1; empty
+ * ones (", ,") are skipped.
+ */
 static enum terr
-split_secrets(const char *name, const char *all, char out[][SECRET_MAX], size_t *n, char *why,
-    size_t size)
+split_secrets(const char *name, const char *all, const struct secret_rule *rule,
+    char out[][SECRET_MAX], size_t *n, char *why, size_t size)
 {
 	const char *p = all, *comma;
-	size_t len;
+	size_t len, pos = 0, plen = rule->prefix != NULL ? strlen(rule->prefix) : 0;
 
 	*n = 0;
 	while (*p != '\0') {
+		pos++;
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
 		while (len > 0 && (*p == ' ')) {
@@ -354,6 +389,11 @@ split_secrets(const char *name, const char *all, char out[][SECRET_MAX], size_t 
 			if (*n == SECRETS_MAX)
 				return cfg_fail(why, size, "%s: more than %d secrets", name,
 				    SECRETS_MAX);
+			if (len < rule->min ||
+			    (plen > 0 && (len <= plen || strncmp(p, rule->prefix, plen) != 0)))
+				return cfg_fail(why, size,
+				    "%s: secret %zu of the list: expected %s", name, pos,
+				    rule->expect);
 			text_copyn(out[(*n)++], SECRET_MAX, p, len);
 		}
 		if (comma == NULL)
@@ -363,10 +403,38 @@ split_secrets(const char *name, const char *all, char out[][SECRET_MAX], size_t 
 	return TERR_OK;
 }
 
+/* A rotation list NAME (or NAME_FILE) into out[], each entry checked against rule. */
+static enum terr
+secret_list(const char *name, const struct secret_rule *rule, char out[][SECRET_MAX], size_t *n,
+    char *why, size_t size)
+{
+	char all[SECRET_MAX];
+	enum terr rc;
+
+	if ((rc = cfg_secret(name, all, sizeof(all), why, size)) == TERR_OK)
+		rc = split_secrets(name, all, rule, out, n, why, size);
+	wipe(all, sizeof(all));
+	if (rc != TERR_OK) {
+		wipe(out, SECRETS_MAX * SECRET_MAX);
+		*n = 0;
+	}
+	return rc;
+}
+
+/* TALLY_SYNCHRONOUS (read by lib/store.c for each connection): full or normal, nothing else. */
+static enum terr
+check_synchronous(char *why, size_t size)
+{
+	const char *v = getenv("TALLY_SYNCHRONOUS");
+
+	if (v == NULL || *v == '\0' || strcmp(v, "full") == 0 || strcmp(v, "normal") == 0)
+		return TERR_OK;
+	return cfg_fail(why, size, "TALLY_SYNCHRONOUS: expected full or normal");
+}
+
 enum terr
 cfg_load_env(struct cfg *c, char *why, size_t size)
 {
-	char secret[SECRET_MAX];
 	const char *v;
 	enum terr rc;
 
@@ -378,13 +446,9 @@ cfg_load_env(struct cfg *c, char *why, size_t size)
 	    text_copy(c->config_path, sizeof(c->config_path), v) != TERR_OK)
 		return cfg_fail(why, size, "TALLY_CONFIG: path too long");
 
-	if ((rc = cfg_secret("STRIPE_WEBHOOK_SECRET", secret, sizeof(secret), why, size)) !=
-	    TERR_OK)
-		return rc;
-	rc = split_secrets("STRIPE_WEBHOOK_SECRET", secret, c->stripe.secrets, &c->stripe.nsecrets,
-	    why, size);
-	wipe(secret, sizeof(secret));
-	if (rc != TERR_OK ||
+	if ((rc = check_synchronous(why, size)) != TERR_OK ||
+	    (rc = secret_list("STRIPE_WEBHOOK_SECRET", &stripe_webhook_rule, c->stripe.secrets,
+		 &c->stripe.nsecrets, why, size)) != TERR_OK ||
 	    (rc = cfg_secret("APPLE_PRIVATE_KEY", c->apple.private_key,
 		 sizeof(c->apple.private_key), why, size)) != TERR_OK ||
 	    (rc = cfg_secret("REVENUECAT_WEBHOOK_AUTH", c->revenuecat.auth,
@@ -394,19 +458,10 @@ cfg_load_env(struct cfg *c, char *why, size_t size)
 	    (rc = cfg_secret("STRIPE_API_KEY", c->stripe.api_key, sizeof(c->stripe.api_key), why,
 		 size)) != TERR_OK)
 		return rc;
-	if ((rc = cfg_secret("TALLY_JWT_SECRET", secret, sizeof(secret), why, size)) != TERR_OK)
-		return rc;
-	rc = split_secrets("TALLY_JWT_SECRET", secret, c->api.jwt_secrets, &c->api.njwt, why, size);
-	wipe(secret, sizeof(secret));
-	if (rc != TERR_OK)
-		return rc;
-	if ((rc = cfg_secret("RAZORPAY_WEBHOOK_SECRET", secret, sizeof(secret), why, size)) !=
-	    TERR_OK)
-		return rc;
-	rc = split_secrets("RAZORPAY_WEBHOOK_SECRET", secret, c->razorpay.secrets,
-	    &c->razorpay.nsecrets, why, size);
-	wipe(secret, sizeof(secret));
-	if (rc != TERR_OK ||
+	if ((rc = secret_list("TALLY_JWT_SECRET", &jwt_rule, c->api.jwt_secrets, &c->api.njwt, why,
+		 size)) != TERR_OK ||
+	    (rc = secret_list("RAZORPAY_WEBHOOK_SECRET", &any_rule, c->razorpay.secrets,
+		 &c->razorpay.nsecrets, why, size)) != TERR_OK ||
 	    (rc = cfg_secret("RAZORPAY_KEY_SECRET", c->razorpay.key_secret,
 		 sizeof(c->razorpay.key_secret), why, size)) != TERR_OK ||
 	    (rc = cfg_secret("TELEGRAM_BOT_TOKEN", c->telegram.bot_token,

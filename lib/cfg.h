@@ -256,7 +256,15 @@ struct cfg {
  */
 enum terr cfg_load(struct cfg *c, char *why, size_t whysize);
 
-/* Only the environment: paths and secrets, defaults for the rest (tally migrate needs no catalog). */
+/*
+ * Only the environment: paths and secrets, defaults for the rest (tally
+ * migrate needs no catalog). Every documented constraint on a variable is
+ * checked here, for each entry of a rotation list (TERR_CONFIG naming the
+ * variable and the entry's place, never its value): STRIPE_WEBHOOK_SECRET
+ * entries start with whsec_, TALLY_JWT_SECRET entries have at least 32
+ * bytes, TELEGRAM_WEBHOOK_SECRET is 1-256 of A-Z a-z 0-9 _ -,
+ * TALLY_SYNCHRONOUS is full or normal.
+ */
 enum terr cfg_load_env(struct cfg *c, char *why, size_t whysize);
 
 /* Parse config text directly (tests, fuzzing). Env is not read. */

@@ -68,7 +68,9 @@ cfg_parse_razorpay(struct cfg *c, const cJSON *o, char *why, size_t size)
 		 &r->subscription_cycles, why, size)) != TERR_OK)
 		return rc;
 	/* Razorpay's key ids: rzp_test_... (test mode), rzp_live_... (api/authentication.md). */
-	if (r->key_id[0] != '\0' && strncmp(r->key_id, "rzp_", 4) != 0)
+	if (r->key_id[0] != '\0' &&
+	    !((strncmp(r->key_id, "rzp_live_", 9) == 0 && r->key_id[9] != '\0') ||
+		(strncmp(r->key_id, "rzp_test_", 9) == 0 && r->key_id[9] != '\0')))
 		return cfg_fail(why, size,
 		    "config: razorpay.key_id: expected a Razorpay key id (rzp_live_... or "
 		    "rzp_test_...)");

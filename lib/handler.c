@@ -398,6 +398,8 @@ handler_main(const struct handler *h, int argc, char **argv)
 	sigset_t sigs;
 	enum terr err;
 
+	/* Before anything is opened: the database and its files are owner-only (store.h). */
+	store_umask();
 	if ((x = calloc(1, sizeof(*x))) == NULL)
 		return 1;
 	x->h = h;

@@ -312,6 +312,8 @@ job_init(struct job *j, const char *name, int argc, char **argv, const char *con
 	struct logline l;
 	int r;
 
+	/* Before anything is opened: the database and its files are owner-only (store.h). */
+	store_umask();
 	memset(j, 0, sizeof(*j));
 	j->name = name;
 	j->t0 = tm_now_ms();

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -23,6 +24,12 @@ int
 store_schema_latest(void)
 {
 	return tally_nmigrations > 0 ? tally_migrations[tally_nmigrations - 1].version : 0;
+}
+
+void
+store_umask(void)
+{
+	umask(S_IRWXG | S_IRWXO);
 }
 
 enum terr
@@ -269,7 +276,8 @@ store_open(struct store **out, const char *path, enum store_mode mode)
 		 */
 		char lp[CFG_PATH_MAX + 8];
 		snprintf(lp, sizeof(lp), "%s.lock", path);
-		s->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0660);
+		/* Owner only, as the database (store_umask): one user runs every tally process. */
+		s->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
 		if (s->lockfd < 0) {
 			struct logline l;
 			log_begin(&l, LOG_WARN,
@@ -281,8 +289,32 @@ store_open(struct store **out, const char *path, enum store_mode mode)
 	}
 	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
 	flags |= mode == STORE_RO ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
-	if (mode == STORE_MIGRATE)
+	if (mode == STORE_MIGRATE) {
+		/*
+		 * A new database is made owner-only here, whatever the caller's
+		 * umask: SQLite would create it 0644 less the umask, and it gives
+		 * the -wal and -shm the database file's mode (os_unix.c,
+		 * findCreateFileMode). An existing file keeps its mode.
+		 */
+		struct stat st;
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			/* One made by an earlier version may be 0644: say so at each upgrade. */
+			if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+				struct logline l;
+				char m[8];
+				snprintf(m, sizeof(m), "%03o", (unsigned)(st.st_mode & 0777));
+				log_begin(&l, LOG_WARN,
+				    "the database is open to group or others: chmod 600 it, its "
+				    "-wal and -shm");
+				log_str(&l, "path", path);
+				log_str(&l, "mode", m);
+				log_end(&l);
+			}
+			close(fd);
+		}
 		flags |= SQLITE_OPEN_CREATE;
+	}
 	if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
 		struct logline l;
 		log_begin(&l, LOG_ERROR, "cannot open database");

@@ -36,6 +36,17 @@ enum store_mode {
 int store_schema_latest(void);
 
 /*
+ * Make every file this process creates from now on private to its user
+ * (umask 077). The database holds password and key hashes, sessions and raw
+ * webhook bodies; SQLite creates the -wal and -shm with the database file's
+ * own mode, and the lock file and backups are made here too. Every
+ * executable (handler_main, job_init, the CLI's main) calls it first, so
+ * this holds whatever umask it was started with (a shell's 022, cron's,
+ * a unit without UMask=).
+ */
+void store_umask(void);
+
+/*
  * Open path. On success *out is the connection (close with store_close).
  * TERR_SCHEMA when mode is not STORE_MIGRATE and the database is not at
  * store_schema_latest(): run `tally migrate`.

@@ -269,6 +269,8 @@ main(int argc, char **argv)
 	const char *cmd, *sub;
 	int rc;
 
+	/* Before anything is opened: the database, its files and backups are owner-only (store.h). */
+	store_umask();
 	memset(&c, 0, sizeof(c));
 	crypto_init();
 	httpc_init();
