@@ -25,6 +25,7 @@ struct req {
 	cJSON *body;
 	char who[40]; /* the API key's id: recorded as the event's operator */
 	unsigned scopes;
+	int user_token;    /* the user's own token, not a key: answers take the user view */
 	struct buf evbody; /* the event's body while it is applied */
 	struct bev *e;
 	struct apply_result res;
@@ -80,7 +81,11 @@ status_of(const char *code)
 	return 409;
 }
 
-/* The user document (the same as `tally user show --json`). */
+/*
+ * The user document: to a key, the same as `tally user show --json`; to the
+ * user's own token, its user view (report.h), whatever the route, so a
+ * route opened to user tokens can never answer them operators' fields.
+ */
 static void
 reply_user(struct req *q, int status)
 {
@@ -94,7 +99,8 @@ reply_user(struct req *q, int status)
 	buf_init(&b, 4 * 1024 * 1024);
 	if (store_user_exists(s, q->user) == TERR_NOTFOUND)
 		http_error(q->r, 404, "unknown_user", "no such user");
-	else if (report_user_json(s, q->c, q->user, tm_now_ms(), &b) != TERR_OK)
+	else if (report_user_json_view(s, q->c, q->user, tm_now_ms(),
+		     q->user_token ? REPORT_USER : REPORT_FULL, &b) != TERR_OK)
 		http_error(q->r, 503, "storage_unavailable", "the user could not be read");
 	else {
 		buf_putc(&b, '\n');
@@ -891,6 +897,7 @@ authorize(struct req *q, unsigned scope, int jwt_ok)
 		rc = auth_jwt_check(&q->c->api, authz, q->user, q->sv->now, &why);
 		if (rc == TERR_OK) {
 			text_copy(q->who, sizeof(q->who), "user");
+			q->user_token = 1;
 			return 0;
 		}
 		http_error(q->r, 401, "unauthorized", why);

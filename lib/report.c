@@ -4,6 +4,7 @@
 #include "json.h"
 #include "report.h"
 #include "sub.h"
+#include "text.h"
 #include "tm.h"
 
 #define LIST_MAX 64
@@ -21,26 +22,102 @@ struct user_view {
 	size_t nlinks;
 	struct ledger_row ledger[SHOW_RECENT];
 	size_t nledger;
+	struct ledger_line lines[SHOW_RECENT]; /* REPORT_USER: the ledger with its grants */
+	size_t nlines;
+	int64_t held; /* REPORT_USER: the whole ledger's sum (the newest balance after) */
 	struct audit_row audit[SHOW_RECENT];
 	size_t naudit;
 	int64_t available;
 };
 
+/* What view shows, read once: the user view never reads links or audit rows. */
 static enum terr
-load(struct store *s, const char *user, int64_t now, struct user_view *v)
+load(struct store *s, const char *user, int64_t now, enum report_view view, struct user_view *v)
 {
+	int64_t remaining;
 	enum terr rc;
 
 	if ((rc = store_user_created(s, user, &v->created_at)) != TERR_OK ||
 	    (rc = store_ents_of(s, user, v->ents, LIST_MAX, &v->nents)) != TERR_OK ||
 	    (rc = store_subs_of(s, user, v->subs, LIST_MAX, &v->nsubs)) != TERR_OK ||
 	    (rc = store_grants_live(s, user, now, v->grants, LIST_MAX, &v->ngrants)) != TERR_OK ||
-	    (rc = store_links_of(s, user, v->links, LIST_MAX, &v->nlinks)) != TERR_OK ||
-	    (rc = store_ledger_of(s, user, v->ledger, SHOW_RECENT, &v->nledger)) != TERR_OK ||
-	    (rc = store_audit_of(s, user, v->audit, SHOW_RECENT, &v->naudit)) != TERR_OK ||
 	    (rc = store_balance_live(s, user, now, &v->available)) != TERR_OK)
 		return rc;
+	if (view == REPORT_USER) {
+		/* Each line's balance after counts back from the sum of the whole ledger. */
+		if ((rc = store_ledger_lines_of(s, user, v->lines, SHOW_RECENT, &v->nlines)) !=
+		    TERR_OK)
+			return rc;
+		return store_balance_sums(s, user, &v->held, &remaining);
+	}
+	if ((rc = store_links_of(s, user, v->links, LIST_MAX, &v->nlinks)) != TERR_OK ||
+	    (rc = store_ledger_of(s, user, v->ledger, SHOW_RECENT, &v->nledger)) != TERR_OK ||
+	    (rc = store_audit_of(s, user, v->audit, SHOW_RECENT, &v->naudit)) != TERR_OK)
+		return rc;
 	return TERR_OK;
+}
+
+/*
+ * A ledger entry in the user's words (the README's user view table). The
+ * entry's own kind says what happened to a grant; the grant's source and
+ * its payment say why from the user's side. An actor is read here only to
+ * tell a job's renewal from the user's purchase; it is never shown.
+ */
+static const char *
+user_kind(const struct ledger_line *l)
+{
+	const char *k = l->row.kind;
+
+	if (strcmp(k, "spend") == 0)
+		return "spend";
+	if (strcmp(k, "expire") == 0)
+		return "expiry";
+	if (strcmp(k, "clawback") == 0)
+		return "refund";
+	if (strcmp(k, "reset") == 0)
+		return "reset";
+	if (strcmp(k, "grant") != 0)
+		return "adjustment"; /* revoke: by support, a store, a dispute, a move */
+	switch (l->source) {
+	case GRANT_SUBSCRIPTION:
+		/* Credits of a paid period: a renewal's payment, or a job's period (no payment). */
+		return l->pay_kind == PAY_RENEWAL ||
+			(l->pay_kind < 0 && strncmp(l->row.actor, "job:", 4) == 0)
+		    ? "renewal"
+		    : "purchase";
+	case GRANT_PACK: return "purchase";
+	case GRANT_TRIAL: return "trial";
+	case GRANT_PROMO: return "promotion";
+	case GRANT_FREE: return "free";
+	case GRANT_REFERRAL: return "referral";
+	default: return "adjustment"; /* an operator's grant */
+	}
+}
+
+/*
+ * The reason a user may read: only the one the app gave for the user's own
+ * spend (an API spend's actor is "app:<key>"); every other reason is written
+ * by or for the staff. NULL when there is none to show.
+ */
+static const char *
+user_reason(const struct ledger_line *l)
+{
+	if (strcmp(l->row.kind, "spend") != 0 || strncmp(l->row.actor, "app:", 4) != 0 ||
+	    l->row.reason[0] == '\0')
+		return NULL;
+	return l->row.reason;
+}
+
+/* "subscription:12" or "promo:<inbox id>" as "subscription", "promo": the kind, no ids. */
+static void
+ent_source_kind(struct jw *w, const char *source)
+{
+	const char *colon = strchr(source, ':');
+	char kind[48];
+
+	text_copyn(kind, sizeof(kind), source,
+	    colon != NULL ? (size_t)(colon - source) : strlen(source));
+	jw_kstr(w, "source", kind);
 }
 
 static int
@@ -53,14 +130,23 @@ enum terr
 report_user_json(struct store *s, const struct cfg *c, const char *user, int64_t now,
     struct buf *out)
 {
+	return report_user_json_view(s, c, user, now, REPORT_FULL, out);
+}
+
+enum terr
+report_user_json_view(struct store *s, const struct cfg *c, const char *user, int64_t now,
+    enum report_view view, struct buf *out)
+{
 	struct user_view *v;
 	struct jw w;
+	int64_t after;
 	size_t i;
+	int full = view != REPORT_USER;
 	enum terr rc;
 
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return TERR_NOMEM;
-	if ((rc = load(s, user, now, v)) != TERR_OK)
+	if ((rc = load(s, user, now, view, v)) != TERR_OK)
 		goto out;
 	jw_init(&w, out);
 	jw_obj(&w);
@@ -76,7 +162,10 @@ report_user_json(struct store *s, const struct cfg *c, const char *user, int64_t
 			continue;
 		jw_obj(&w);
 		jw_kstr(&w, "name", e->name);
-		jw_kstr(&w, "source", e->source);
+		if (full)
+			jw_kstr(&w, "source", e->source);
+		else
+			ent_source_kind(&w, e->source);
 		if (e->sub_id != 0)
 			jw_kint(&w, "subscription_id", e->sub_id);
 		else {
@@ -95,7 +184,8 @@ report_user_json(struct store *s, const struct cfg *c, const char *user, int64_t
 		jw_obj(&w);
 		jw_kint(&w, "id", r->id);
 		jw_kstr(&w, "provider", r->provider);
-		jw_kstr(&w, "provider_id", r->ext_id);
+		if (full)
+			jw_kstr(&w, "provider_id", r->ext_id);
 		jw_kstr(&w, "product", r->product);
 		jw_kstr(&w, "state", sub_state_str(r->state));
 		jw_kbool(&w, "live", r->live);
@@ -120,7 +210,8 @@ report_user_json(struct store *s, const struct cfg *c, const char *user, int64_t
 	for (i = 0; i < v->ngrants; i++) {
 		const struct grant_row *g = &v->grants[i];
 		jw_obj(&w);
-		jw_kint(&w, "id", g->id);
+		if (full)
+			jw_kint(&w, "id", g->id);
 		jw_kstr(&w, "source", grant_source_str(g->source));
 		jw_kstr(&w, "product", g->product[0] != '\0' ? g->product : NULL);
 		jw_kint(&w, "granted", g->amount);
@@ -130,6 +221,27 @@ report_user_json(struct store *s, const struct cfg *c, const char *user, int64_t
 	}
 	jw_aend(&w);
 	jw_end(&w);
+
+	if (!full) {
+		/* Newest first: each line's balance after is the next newer one's less its amount. */
+		jw_key(&w, "ledger");
+		jw_arr(&w);
+		for (i = 0, after = v->held; i < v->nlines; i++) {
+			const struct ledger_line *l = &v->lines[i];
+			jw_obj(&w);
+			jw_ktime(&w, "at", l->row.created_at);
+			jw_kint(&w, "amount", l->row.amount);
+			jw_kint(&w, "balance_after", after);
+			jw_kstr(&w, "kind", user_kind(l));
+			jw_kstr(&w, "reason", user_reason(l));
+			jw_end(&w);
+			after -= l->row.amount;
+		}
+		jw_aend(&w);
+		jw_end(&w);
+		rc = out->err;
+		goto out;
+	}
 
 	jw_key(&w, "links");
 	jw_arr(&w);
@@ -203,7 +315,7 @@ report_user_text(struct store *s, const struct cfg *c, const char *user, int64_t
 
 	if ((v = calloc(1, sizeof(*v))) == NULL)
 		return TERR_NOMEM;
-	if ((rc = load(s, user, now, v)) != TERR_OK)
+	if ((rc = load(s, user, now, REPORT_FULL, v)) != TERR_OK)
 		goto out;
 	buf_printf(out, "user %s (since ", user);
 	time_or(out, v->created_at, "?");

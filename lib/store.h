@@ -348,6 +348,21 @@ enum terr store_ledger_insert(struct store *s, struct ledger_row *r);
 enum terr store_ledger_of(struct store *s, const char *user, struct ledger_row *out, size_t max,
     size_t *n);
 
+/*
+ * An entry with what it drew on: the source of its grant and the kind of
+ * the payment behind that grant (-1 when none). The user view of the user
+ * document (report.h) names each entry from these.
+ */
+struct ledger_line {
+	struct ledger_row row;
+	enum grant_source source;
+	int pay_kind; /* enum pay_kind, or -1 */
+};
+
+/* The newest max entries of a user with their grant's source, newest first. */
+enum terr store_ledger_lines_of(struct store *s, const char *user, struct ledger_line *out,
+    size_t max, size_t *n);
+
 /* Entries at or after since (ms), after after_id, in id order (exports). */
 enum terr store_ledger_since(struct store *s, int64_t since, int64_t after_id,
     struct ledger_row *out, size_t max, size_t *n);

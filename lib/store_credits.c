@@ -216,6 +216,36 @@ store_ledger_of(struct store *s, const char *user, struct ledger_row *out, size_
 	return store_many_rows(s, st, read_ledger, out, sizeof(*out), max, n, "ledger of");
 }
 
+static void
+read_ledger_line(sqlite3_stmt *st, void *out)
+{
+	struct ledger_line *r = out;
+	char source[16], kind[16];
+
+	read_ledger(st, &r->row);
+	col_text(st, 9, source, sizeof(source));
+	r->source = grant_source_parse(source);
+	r->pay_kind = -1;
+	if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
+		col_text(st, 10, kind, sizeof(kind));
+		r->pay_kind = (int)pay_kind_parse(kind);
+	}
+}
+
+enum terr
+store_ledger_lines_of(struct store *s, const char *user, struct ledger_line *out, size_t max,
+    size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, STMT_LEDGER_LINES_OF);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, user);
+	bind_i64(st, 2, (int64_t)max);
+	return store_many_rows(s, st, read_ledger_line, out, sizeof(*out), max, n,
+	    "ledger lines of");
+}
+
 enum terr
 store_ledger_since(struct store *s, int64_t since, int64_t after_id, struct ledger_row *out,
     size_t max, size_t *n)

@@ -142,6 +142,12 @@ const char *const store_sql[STMT__MAX] = {
 	    "inbox_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
 	[STMT_LEDGER_OF] = "SELECT " LEDGER_COLS " FROM ledger WHERE user_id = ?1 "
 			   "ORDER BY id DESC LIMIT ?2",
+	/* Each grant and payment by its primary key: 20 lookups, whatever the history. */
+	[STMT_LEDGER_LINES_OF] =
+	    "SELECT l.id, l.user_id, l.grant_id, l.amount, l.kind, l.reason, "
+	    "l.actor, l.inbox_id, l.created_at, g.source, p.kind FROM ledger l "
+	    "LEFT JOIN grants g ON g.id = l.grant_id LEFT JOIN payments p ON "
+	    "p.id = g.payment_id WHERE l.user_id = ?1 ORDER BY l.id DESC LIMIT ?2",
 
 	[STMT_AUDIT_INSERT] = "INSERT INTO audit (at, actor, user_id, action, object, detail, "
 			      "reason, inbox_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
