@@ -10,8 +10,9 @@
  * (tally's own status envelope, appstore.h: never taken from the network);
  * 401 a signature, chain or algorithm that does not verify, or a chain
  * not valid at the signed date; 403 a notification for another app or
- * environment; 405, 411, 413; 503 when apple is not configured or storage
- * failed (Apple retries non-2xx).
+ * environment; 405, 411, 413; 503 when apple is not configured, storage
+ * failed or verification ran out of memory (Apple retries non-2xx). Every
+ * refusal's message (and log line) says why.
  */
 #include <stdio.h>
 
@@ -57,12 +58,19 @@ intake(void *state, const struct cfg *c, struct http_req *r, int64_t now, struct
 			err->status = 401;
 			err->code = "certificate_not_valid";
 			break;
+		case TERR_NOMEM:
+		case TERR_INTERNAL:
+			/* Not the sender's fault: Apple retries a 5xx (invariant 5). */
+			err->status = 503;
+			err->code = "verification_unavailable";
+			break;
 		default:
 			err->status = 401;
 			err->code = "bad_signature";
 			break;
 		}
-		snprintf(err->message, sizeof(err->message), "%s", why != NULL ? why : "refused");
+		snprintf(err->message, sizeof(err->message), "%s",
+		    why != NULL ? why : terr_str(rc));
 		return err->status;
 	}
 	if (appstore_parse(c, buf_cstr(&r->body), r->body.len, e, err->message,

@@ -940,8 +940,7 @@ read_body(struct req *q)
 	int status;
 
 	if ((status = http_read_body(q->r, API_BODY_MAX)) != 0) {
-		http_error(q->r, status, status == 413 ? "body_too_large" : "bad_body",
-		    status == 413 ? "request body too large" : "request body unreadable");
+		http_error(q->r, status, status == 413 ? "body_too_large" : "bad_body", q->r->why);
 		return 1;
 	}
 	if (q->r->body.len == 0) {

@@ -471,6 +471,8 @@ effects(struct actx *a, const struct bev *e, struct outcome *o)
 		    "test-mode event refused: test mode is not enabled for %s", e->provider);
 		return TERR_OK;
 	}
+	if (e->refusal[0] != '\0')
+		return ap_fail(o, "%s", e->refusal);
 	if (e->aspects == 0) {
 		ap_outcome_set(o, INBOX_IGNORED, "%s",
 		    e->note[0] != '\0' ? e->note : "nothing to apply");

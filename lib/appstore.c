@@ -23,18 +23,11 @@
 
 /* --- mapping --- */
 
-int64_t
-appstore_minor_units(int64_t milliunits, const char *currency)
+enum terr
+appstore_minor_units(int64_t milliunits, const char *currency, int64_t *minor, int64_t *max_milli)
 {
-	int exp = money_exponent(currency), i;
-	int64_t v = milliunits;
-
 	/* Apple's prices are in thousandths of the currency's major unit. */
-	for (i = exp; i < 3; i++)
-		v /= 10;
-	for (i = 3; i < exp; i++)
-		v *= 10;
-	return v;
+	return money_rescale(milliunits, 3, currency, minor, max_milli);
 }
 
 struct mctx {
@@ -138,7 +131,7 @@ pay_from_tx(struct mctx *x, enum pay_kind kind)
 	const cJSON *tx = x->a->tx;
 	const char *own = jstr(tx, "inAppOwnershipType");
 	char id[ID_MAX];
-	int64_t price;
+	int64_t price, max = 0;
 
 	/* Family Sharing: the member paid nothing; access yes, credits (money's) no. */
 	if (own != NULL && strcmp(own, "FAMILY_SHARED") == 0) {
@@ -156,7 +149,20 @@ pay_from_tx(struct mctx *x, enum pay_kind kind)
 	jr_str(&x->r, tx, "productId", e->pay.product, sizeof(e->pay.product));
 	jr_str(&x->r, tx, "currency", e->pay.currency, sizeof(e->pay.currency));
 	price = num(x, tx, "price", 0);
-	e->pay.amount = appstore_minor_units(price > 0 ? price : 0, e->pay.currency);
+	if (price < 0)
+		price = 0;
+	/*
+	 * Signed by Apple, so kept (invariant 1), but an amount tally cannot
+	 * record is not recorded wrong: the event is stored failed with what
+	 * was received and what fits.
+	 */
+	if (appstore_minor_units(price, e->pay.currency, &e->pay.amount, &max) != TERR_OK)
+		snprintf(e->refusal, sizeof(e->refusal),
+		    "transaction %s: price %lld milliunits of %s is past what tally records: "
+		    "expected at most %lld milliunits (10^15 of the currency's smallest unit); "
+		    "nothing applied",
+		    id, (long long)price, e->pay.currency[0] != '\0' ? e->pay.currency : "(none)",
+		    (long long)max);
 	e->pay.period_start = ms(x, tx, "purchaseDate");
 	e->pay.period_end = ms(x, tx, "expiresDate");
 	e->pay.quantity = num(x, tx, "quantity", 1);
@@ -479,9 +485,11 @@ appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 	struct mctx x = { c, e, NULL, { 0 } };
 	struct anote a;
 	cJSON *root = NULL;
-	const char *jws, *type, *subtype, *uuid, *env;
+	const char *jws, *type, *subtype, *uuid, *dwhy = NULL;
 	enum terr rc = TERR_INVAL;
 
+	/* A field's reason goes to why: a refusal never says nothing (the 400's message, the log). */
+	jr_init(&x.r, why, whysize);
 	bev_init(e);
 	e->raw = body;
 	e->raw_len = n;
@@ -499,8 +507,8 @@ appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 		rc = x.r.bad ? TERR_INVAL : TERR_OK;
 		goto out;
 	}
-	if (appstore_decode_note(jws, strlen(jws), &a) != TERR_OK) {
-		snprintf(why, whysize, "signedPayload cannot be decoded");
+	if (appstore_decode_note(jws, strlen(jws), &a, &dwhy) != TERR_OK) {
+		snprintf(why, whysize, "%s", dwhy);
 		goto out;
 	}
 	type = jstr(a.root, "notificationType");
@@ -516,8 +524,7 @@ appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 		snprintf(why, whysize, "notification without signedDate");
 		goto out;
 	}
-	env = jstr(a.data, "environment");
-	e->live = env == NULL || strcmp(env, "Production") == 0;
+	e->live = a.env == NULL || strcmp(a.env, "Production") == 0;
 	map(&x, type, subtype);
 	rc = x.r.bad ? TERR_INVAL : TERR_OK;
 out:

@@ -87,7 +87,13 @@ void appstore_stats(struct appstore_verifier *v, int64_t *full, int64_t *cached)
 enum terr appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, char *why,
     size_t whysize);
 
-/* Apple's milliunits of a currency to its smallest unit (ISO 4217 exponent). */
-int64_t appstore_minor_units(int64_t milliunits, const char *currency);
+/*
+ * Apple's price (JWSTransactionDecodedPayload.price: milliunits of currency)
+ * in the currency's smallest unit (ISO 4217 exponent), into *minor.
+ * TERR_INVAL when negative or past MONEY_MINOR_MAX (money_rescale), *minor
+ * untouched and *max_milli the largest price that would fit.
+ */
+enum terr appstore_minor_units(int64_t milliunits, const char *currency, int64_t *minor,
+    int64_t *max_milli);
 
 #endif

@@ -65,26 +65,79 @@ appstore_signed_payload(const char *body, size_t n, cJSON **root, const char **j
 }
 
 enum terr
-appstore_decode_note(const char *jws, size_t n, struct anote *a)
+appstore_note_select(struct anote *a, const char **why)
 {
-	const char *t;
+	static const char *const keys[] = { "data", "summary", "externalPurchaseToken", "appData" };
+	static const char *const nested[] = { "signedTransactionInfo", "signedRenewalInfo" };
+	static _Thread_local char msg[160];
+	const cJSON *v;
+	const char *id;
+	size_t i;
 
+	a->data = NULL;
+	a->which = a->env = a->txjws = a->rnjws = NULL;
+	for (i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		if ((v = jget(a->root, keys[i])) == NULL)
+			continue;
+		if (!cJSON_IsObject(v)) {
+			snprintf(msg, sizeof(msg), "notification field %s: expected an object",
+			    keys[i]);
+			*why = msg;
+			return TERR_INVAL;
+		}
+		if (a->data != NULL) {
+			/* Which one to believe would be a choice: refuse rather than make it. */
+			snprintf(msg, sizeof(msg),
+			    "notification carries both %s and %s: Apple sends exactly one of data, "
+			    "summary, externalPurchaseToken, appData",
+			    a->which, keys[i]);
+			*why = msg;
+			return TERR_INVAL;
+		}
+		a->data = v;
+		a->which = keys[i];
+	}
+	if (a->data == NULL) {
+		*why = "notification without data, summary, externalPurchaseToken or appData";
+		return TERR_INVAL;
+	}
+	for (i = 0; i < 2; i++) {
+		v = jget(a->data, nested[i]);
+		if (v != NULL && !cJSON_IsString(v)) {
+			snprintf(msg, sizeof(msg),
+			    "notification field %s.%s: expected a JWS string", a->which, nested[i]);
+			*why = msg;
+			return TERR_INVAL;
+		}
+		if (v != NULL)
+			*(i == 0 ? &a->txjws : &a->rnjws) = v->valuestring;
+	}
+	a->env = jstr(a->data, "environment");
+	if (a->env == NULL && strcmp(a->which, "externalPurchaseToken") == 0) {
+		id = jstr(a->data, "externalPurchaseId");
+		a->env = id != NULL && strncmp(id, "SANDBOX", 7) == 0 ? "Sandbox" : "Production";
+	}
+	return TERR_OK;
+}
+
+enum terr
+appstore_decode_note(const char *jws, size_t n, struct anote *a, const char **why)
+{
 	memset(a, 0, sizeof(*a));
-	if (decode_payload(jws, n, &a->root) != TERR_OK)
+	if (decode_payload(jws, n, &a->root) != TERR_OK) {
+		*why = "signedPayload cannot be decoded";
 		return TERR_INVAL;
-	a->data = jobj(a->root, "data");
-	if (a->data == NULL)
-		a->data = jobj(a->root, "summary");
-	if (a->data == NULL)
-		a->data = jobj(a->root, "externalPurchaseToken");
-	if (a->data == NULL)
-		a->data = jobj(a->root, "appData");
-	if ((t = jstr(a->data, "signedTransactionInfo")) != NULL &&
-	    decode_payload(t, strlen(t), &a->tx) != TERR_OK)
+	}
+	if (appstore_note_select(a, why) != TERR_OK)
 		return TERR_INVAL;
-	if ((t = jstr(a->data, "signedRenewalInfo")) != NULL &&
-	    decode_payload(t, strlen(t), &a->rn) != TERR_OK)
+	if (a->txjws != NULL && decode_payload(a->txjws, strlen(a->txjws), &a->tx) != TERR_OK) {
+		*why = "signedTransactionInfo cannot be decoded";
 		return TERR_INVAL;
+	}
+	if (a->rnjws != NULL && decode_payload(a->rnjws, strlen(a->rnjws), &a->rn) != TERR_OK) {
+		*why = "signedRenewalInfo cannot be decoded";
+		return TERR_INVAL;
+	}
 	return TERR_OK;
 }
 
@@ -177,12 +230,12 @@ appstore_verify_jws(struct appstore_verifier *v, const char *jws, size_t n, int6
 	return rc;
 }
 
-/* The nested JWS at key of data, verified; its payload parsed into *out. */
+/* A nested JWS (NULL: absent) verified; its payload parsed into *out. */
 static enum terr
-verify_nested(struct appstore_verifier *v, const cJSON *data, const char *key, int64_t now,
-    cJSON **out, const char **why)
+verify_nested(struct appstore_verifier *v, const char *jws, int64_t now, cJSON **out,
+    const char **why)
 {
-	const char *jws = jstr(data, key), *jwhy;
+	const char *jwhy;
 	struct buf b;
 	enum terr rc;
 
@@ -219,19 +272,11 @@ appstore_verify_signed(struct appstore_verifier *v, const char *jws, size_t n, i
 		rc = TERR_INVAL;
 		goto out;
 	}
-	a.data = jobj(a.root, "data");
-	if (a.data == NULL)
-		a.data = jobj(a.root, "summary");
-	if (a.data == NULL)
-		a.data = jobj(a.root, "appData");
-	if (a.data == NULL)
-		a.data = jobj(a.root, "externalPurchaseToken");
+	/* The same rule as the mapping's (appstore_decode_note): what is verified is what is read. */
+	if ((rc = appstore_note_select(&a, why)) != TERR_OK)
+		goto out;
 	bundle = jstr(a.data, "bundleId");
-	env = jstr(a.data, "environment");
-	if (env == NULL && jobj(a.root, "externalPurchaseToken") != NULL) {
-		const char *id = jstr(a.data, "externalPurchaseId");
-		env = id != NULL && strncmp(id, "SANDBOX", 7) == 0 ? "Sandbox" : "Production";
-	}
+	env = a.env;
 	/* Addressed to this app (Apple's SignedDataVerifier, INVALID_APP_IDENTIFIER). */
 	rc = TERR_CONFLICT;
 	if (bundle == NULL || strcmp(bundle, ca->bundle_id) != 0) {
@@ -254,8 +299,8 @@ appstore_verify_signed(struct appstore_verifier *v, const char *jws, size_t n, i
 		}
 	}
 	/* The nested JWS: each verified the same way, of the same app and environment. */
-	if ((rc = verify_nested(v, a.data, "signedTransactionInfo", now, &a.tx, why)) != TERR_OK ||
-	    (rc = verify_nested(v, a.data, "signedRenewalInfo", now, &a.rn, why)) != TERR_OK)
+	if ((rc = verify_nested(v, a.txjws, now, &a.tx, why)) != TERR_OK ||
+	    (rc = verify_nested(v, a.rnjws, now, &a.rn, why)) != TERR_OK)
 		goto out;
 	rc = TERR_CONFLICT;
 	if (a.tx != NULL) {

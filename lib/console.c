@@ -196,7 +196,7 @@ read_form(struct creq *q)
 
 	if ((status = http_read_body(q->r, CONSOLE_BODY_MAX)) != 0) {
 		console_fail(q, status, "Form refused",
-		    status == 413 ? "The form is too large." : "The form could not be read.");
+		    status == 413 ? "The form is too large." : q->r->why);
 		return 1;
 	}
 	if (ctype == NULL || strncmp(ctype, "application/x-www-form-urlencoded", 33) != 0 ||

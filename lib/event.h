@@ -239,6 +239,12 @@ struct bev {
 	char note[REASON_MAX];   /* why nothing applies (no aspects), or context */
 	char actor[ACTOR_MAX];   /* audit "who" for operator/job events; provider:id otherwise */
 	char reason[REASON_MAX]; /* operator's reason */
+	/*
+	 * The provider said something authenticated that tally cannot record as
+	 * it is (an amount past MONEY_MINOR_MAX): the event is stored failed with
+	 * this reason and alerted, nothing applied (invariant 1). "" otherwise.
+	 */
+	char refusal[REASON_MAX];
 
 	const char *raw; /* the body as received (stored in the inbox) */
 	size_t raw_len;

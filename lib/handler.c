@@ -218,14 +218,19 @@ serve_one(struct hctx *x, struct http_req *r, struct bev *e, struct svc *sv)
 		    status == 413       ? "body_too_large"
 			: status == 411 ? "length_required"
 					: "bad_body",
-		    status == 413       ? "request body too large"
-			: status == 411 ? "Content-Length required"
-					: "request body incomplete or Content-Length malformed");
-		log_request(x, r, NULL, NULL, "body refused", t0);
+		    r->why);
+		log_request(x, r, NULL, NULL, r->why, t0);
 		return;
 	}
 	now = tm_now_ms();
 	if ((status = x->h->intake(x->state, &x->cfg, r, now, e, &ie)) != 0) {
+		/* Every refusal says why, in the answer and the log line: a handler that did not is named. */
+		if (ie.message[0] == '\0')
+			snprintf(ie.message, sizeof(ie.message),
+			    "refused without a reason by tally-%s (a bug: please report it)",
+			    x->h->name);
+		if (ie.code == NULL)
+			ie.code = "refused";
 		http_error(r, status, ie.code, ie.message);
 		log_request(x, r, e, NULL, ie.message, t0);
 		return;

@@ -6,6 +6,7 @@
 
 #include "http.h"
 #include "json.h"
+#include "log.h"
 #include "text.h"
 
 void
@@ -13,6 +14,7 @@ http_req_init(struct http_req *r, FCGX_Request *f, size_t body_max)
 {
 	r->fcgi = f;
 	r->status = 0;
+	r->why = NULL;
 	if (r->body.max != body_max) {
 		buf_release(&r->body);
 		buf_init(&r->body, body_max);
@@ -119,18 +121,22 @@ http_read_body(struct http_req *r, size_t max)
 	char *dst;
 
 	/* RFC 3875 4.1.2: CONTENT_LENGTH is set iff there is a body. */
-	if (cl == NULL || *cl == '\0')
-		return strcmp(http_method(r), "POST") == 0 || strcmp(http_method(r), "PUT") == 0
-		    ? 411
-		    : 0;
-	if (text_i64s(cl, 0, INT64_MAX, &len) != TERR_OK)
+	if (cl == NULL || *cl == '\0') {
+		if (strcmp(http_method(r), "POST") != 0 && strcmp(http_method(r), "PUT") != 0)
+			return 0;
+		r->why = "Content-Length required";
+		return 411;
+	}
+	if (text_i64s(cl, 0, INT64_MAX, &len) != TERR_OK) {
+		r->why = "Content-Length malformed";
 		return 400;
-	if ((uint64_t)len > max)
-		return 413;
+	}
 	if (len == 0)
 		return 0;
-	if ((dst = buf_reserve(&r->body, (size_t)len)) == NULL)
+	if ((uint64_t)len > max || (dst = buf_reserve(&r->body, (size_t)len)) == NULL) {
+		r->why = "request body too large";
 		return 413;
+	}
 	while (have < (size_t)len) {
 		ssize_t got = read_some(r, dst + have, (size_t)len - have);
 		if (got <= 0)
@@ -138,7 +144,18 @@ http_read_body(struct http_req *r, size_t max)
 		have += (size_t)got;
 	}
 	buf_commit(&r->body, have);
-	return have == (size_t)len ? 0 : 400;
+	if (have != (size_t)len) {
+		r->why = "request body shorter than its Content-Length";
+		return 400;
+	}
+	/* The byte order mark (http.h): read whole, then refused, so the stream stays in step. */
+	if (have >= 3 && memcmp(r->body.p, "\xef\xbb\xbf", 3) == 0) {
+		r->why =
+		    "the body begins with a UTF-8 byte order mark (EF BB BF): expected JSON or a "
+		    "form without one (RFC 8259 section 8.1)";
+		return 400;
+	}
+	return 0;
 }
 
 const char *
@@ -194,7 +211,10 @@ void
 http_reply(struct http_req *r, int status, const char *ctype, const char *extra_headers,
     const char *body, size_t n)
 {
-	char head[1024];
+	static const char toolong[] = "{\"error\":{\"code\":\"internal\",\"message\":"
+				      "\"the answer's headers did not fit: not sent\"}}\n";
+	struct logline l;
+	char head[HTTP_HEAD_MAX];
 	int hn;
 
 	if (r->status != 0)
@@ -204,8 +224,27 @@ http_reply(struct http_req *r, int status, const char *ctype, const char *extra_
 	    "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
 	    "Cache-Control: no-store\r\n%s\r\n",
 	    status, http_status_text(status), ctype, n, extra_headers);
-	if (hn < 0 || (size_t)hn >= sizeof(head))
-		return;
+	if (hn < 0 || (size_t)hn >= sizeof(head)) {
+		/*
+		 * Cut headers would be a broken answer, and none at all leaves the
+		 * web server to make one up (an empty answer, or its own 502): the
+		 * answer becomes a 500 that always fits, and the log says so (sizes
+		 * only: the headers may carry a session cookie).
+		 */
+		log_begin(&l, LOG_ERROR,
+		    "response headers past HTTP_HEAD_MAX: answered 500 instead");
+		log_int(&l, "status_meant", status);
+		log_int(&l, "head_bytes", hn);
+		log_int(&l, "head_max", (int64_t)sizeof(head));
+		log_end(&l);
+		r->status = 500;
+		n = sizeof(toolong) - 1;
+		body = toolong;
+		hn = snprintf(head, sizeof(head),
+		    "Status: 500 %s\r\nContent-Type: application/json\r\nContent-Length: %zu\r\n"
+		    "Cache-Control: no-store\r\n\r\n",
+		    http_status_text(500), n);
+	}
 	write_all(r, head, (size_t)hn);
 	write_all(r, body, n);
 }
@@ -229,6 +268,11 @@ http_error_h(struct http_req *r, int status, const char *headers, const char *co
 	struct buf b;
 	struct jw w;
 
+	/* Every refusal says why: a caller that gave no reason is named as the bug it is. */
+	if (msg == NULL || *msg == '\0') {
+		log_msg(LOG_ERROR, "refusal without a reason", code);
+		msg = "refused without a reason (a bug in tally: please report it)";
+	}
 	buf_init_fixed(&b, storage, sizeof(storage));
 	jw_init(&w, &b);
 	jw_obj(&w);

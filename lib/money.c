@@ -12,8 +12,6 @@ static const char *const three_decimal[] = { "BHD", "IQD", "JOD", "KWD", "LYD", 
 static const char *const crypto[] = { "USDT", "USDC", "TON", "BTC", "ETH", "LTC", "BNB", "TRX",
 	"JET", "SEND", "GRAM", NULL };
 
-#define MINOR_MAX 1000000000000000LL
-
 static int
 in_list(const char *const *list, const char *s)
 {
@@ -70,14 +68,41 @@ money_parse(const char *s, const char *currency, int64_t *minor)
 		if (frac >= 0 && ++frac > exp)
 			return TERR_INVAL;
 		v = v * 10 + (*s - '0');
-		if (v > MINOR_MAX)
+		if (v > MONEY_MINOR_MAX)
 			return TERR_INVAL;
 	}
 	for (frac = frac < 0 ? 0 : frac; frac < exp; frac++) {
 		v *= 10;
-		if (v > MINOR_MAX)
+		if (v > MONEY_MINOR_MAX)
 			return TERR_INVAL;
 	}
+	*minor = v;
+	return TERR_OK;
+}
+
+enum terr
+money_rescale(int64_t v, int from_exp, const char *currency, int64_t *minor, int64_t *max_v)
+{
+	int exp = money_exponent(currency), i;
+	int64_t limit = MONEY_MINOR_MAX;
+
+	/*
+	 * The bound is checked in v's own units before any multiplication, so
+	 * no product is ever formed that could pass INT64_MAX (C11 6.5p5: a
+	 * signed overflow is undefined, in practice a wrapped, wrong amount).
+	 */
+	for (i = exp; i < from_exp; i++) /* a coarser currency: more of v fits */
+		limit = limit > INT64_MAX / 10 ? INT64_MAX : limit * 10;
+	for (i = from_exp; i < exp; i++) /* a finer one: less */
+		limit /= 10;
+	if (max_v != NULL)
+		*max_v = limit;
+	if (v < 0 || v > limit)
+		return TERR_INVAL;
+	for (i = exp; i < from_exp; i++)
+		v /= 10;
+	for (i = from_exp; i < exp; i++)
+		v *= 10;
 	*minor = v;
 	return TERR_OK;
 }
@@ -86,13 +111,14 @@ void
 money_format(int64_t minor, const char *currency, char *out, size_t size)
 {
 	int exp = money_exponent(currency), i;
-	int64_t div = 1, a = minor < 0 ? -minor : minor;
+	/* In unsigned: -INT64_MIN does not exist in int64 (C11 6.5p5). */
+	uint64_t div = 1, a = minor < 0 ? 0 - (uint64_t)minor : (uint64_t)minor;
 
 	for (i = 0; i < exp; i++)
 		div *= 10;
 	if (exp == 0)
-		snprintf(out, size, "%s%lld", minor < 0 ? "-" : "", (long long)a);
+		snprintf(out, size, "%s%llu", minor < 0 ? "-" : "", (unsigned long long)a);
 	else
-		snprintf(out, size, "%s%lld.%0*lld", minor < 0 ? "-" : "", (long long)(a / div),
-		    exp, (long long)(a % div));
+		snprintf(out, size, "%s%llu.%0*llu", minor < 0 ? "-" : "",
+		    (unsigned long long)(a / div), exp, (unsigned long long)(a % div));
 }

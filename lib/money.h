@@ -13,6 +13,13 @@
 
 #include "err.h"
 
+/*
+ * The largest amount tally records, in a currency's smallest unit: 10^15
+ * (ten trillion dollars in cents, ten million coins in 10^-8). Every sum of
+ * amounts tally makes stays far inside int64 (2^63 is about 9.2 * 10^18).
+ */
+#define MONEY_MINOR_MAX 1000000000000000LL
+
 /* Digits after the decimal point of currency's smallest unit. */
 int money_exponent(const char *currency);
 
@@ -22,6 +29,17 @@ int money_exponent(const char *currency);
  * spaces or more than 10^15 minor units: TERR_INVAL.
  */
 enum terr money_parse(const char *s, const char *currency, int64_t *minor);
+
+/*
+ * An integer amount v counted in 10^-from_exp of currency's major unit
+ * (Apple's prices: milliunits, from_exp 3) into the currency's smallest unit:
+ * digits finer than the currency has are dropped (toward zero). Negative, or
+ * more than MONEY_MINOR_MAX minor units: TERR_INVAL and *minor untouched
+ * (never a product that overflowed). *max_v says the largest v that fits,
+ * for the caller's reason.
+ */
+enum terr money_rescale(int64_t v, int from_exp, const char *currency, int64_t *minor,
+    int64_t *max_v);
 
 /* Format minor units as a decimal with exactly the currency's digits ("4.99", "1200"). */
 void money_format(int64_t minor, const char *currency, char *out, size_t size);

@@ -151,6 +151,7 @@ verify_full(struct x5c_verifier *v, X509 *leaf, X509 *inter, int64_t at, struct 
 	if ((untrusted = sk_X509_new_null()) == NULL || !sk_X509_push(untrusted, inter) ||
 	    (ctx = X509_STORE_CTX_new()) == NULL ||
 	    !X509_STORE_CTX_init(ctx, v->store, leaf, untrusted)) {
+		*why = "out of memory verifying the certificate chain";
 		rc = TERR_NOMEM;
 		goto out;
 	}
