@@ -556,8 +556,9 @@ route_plans(struct req *q)
 		reply_user(q, 200);
 }
 
+/* A Stripe session: a checkout says whether it is a subscription, as the direct providers' do. */
 static void
-reply_session(struct req *q, const char *provider, const struct stripe_session *ss)
+reply_session(struct req *q, const char *provider, const struct stripe_session *ss, int checkout)
 {
 	struct buf b;
 	struct jw w;
@@ -568,6 +569,8 @@ reply_session(struct req *q, const char *provider, const struct stripe_session *
 	jw_kstr(&w, "provider", provider);
 	jw_kstr(&w, "id", ss->id);
 	jw_kstr(&w, "url", ss->url);
+	if (checkout)
+		jw_kbool(&w, "subscription", ss->subscription);
 	jw_end(&w);
 	buf_putc(&b, '\n');
 	http_reply_json(q->r, 200, &b);
@@ -783,7 +786,7 @@ route_checkout(struct req *q)
 	else if (rc != TERR_OK)
 		http_error(q->r, 502, "provider_refused", why);
 	else
-		reply_session(q, "stripe", &ss);
+		reply_session(q, "stripe", &ss, !portal);
 }
 
 /* --- /metrics --- */

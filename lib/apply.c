@@ -331,7 +331,12 @@ resolve_user(struct actx *a, const struct bev *e, struct outcome *o)
 	if (e->user[0] != '\0') {
 		const char *named = merged[0] != '\0' ? merged : e->user;
 		if (!text_id_valid(e->user, USER_ID_MAX)) {
-			ap_outcome_set(o, INBOX_FAILED, "invalid user id in event");
+			char q[80];
+			text_quote(q, sizeof(q), e->user, 48);
+			ap_outcome_set(o, INBOX_FAILED,
+			    "invalid user id in event: %s (a user id is 1 to %d bytes of UTF-8 "
+			    "without control characters)",
+			    q, USER_ID_MAX);
 			return TERR_OK;
 		}
 		if (found[0] != '\0' && strcmp(found, named) != 0) {
@@ -348,7 +353,8 @@ resolve_user(struct actx *a, const struct bev *e, struct outcome *o)
 		if (e->user_must_exist && (rc = store_user_exists(a->s, named)) != TERR_OK) {
 			if (rc != TERR_NOTFOUND)
 				return rc;
-			ap_refuse(o, "unknown_user", "unknown user %s", e->user);
+			ap_refuse(o, "unknown_user", "unknown user %s: no user has that id",
+			    e->user);
 			return TERR_OK;
 		}
 		text_copy(o->user, sizeof(o->user), named);
@@ -468,7 +474,9 @@ effects(struct actx *a, const struct bev *e, struct outcome *o)
 	memset(&ss, 0, sizeof(ss));
 	if (!e->live && !provider_test_allowed(a->c, e->provider)) {
 		ap_outcome_set(o, INBOX_IGNORED,
-		    "test-mode event refused: test mode is not enabled for %s", e->provider);
+		    "test-mode event refused: test mode is not enabled for %s (a test event; "
+		    "config %s is false)",
+		    e->provider, provider_test_setting(e->provider));
 		return TERR_OK;
 	}
 	if (e->refusal[0] != '\0')
@@ -479,11 +487,8 @@ effects(struct actx *a, const struct bev *e, struct outcome *o)
 		return TERR_OK;
 	}
 	/* Money for an order: the order names the user (ap_order_user); none found, none paid. */
-	if ((e->aspects & BEV_ORDER) && e->user[0] == '\0') {
-		ap_fail(o, "unknown order %s: nothing granted",
-		    e->order.id[0] != '\0' ? e->order.id : e->order.provider_ref);
-		return TERR_OK;
-	}
+	if ((e->aspects & BEV_ORDER) && e->user[0] == '\0')
+		return ap_order_unmatched(a, e, o);
 	if ((rc = resolve_user(a, e, o)) != TERR_OK || o->state != INBOX_APPLIED)
 		return rc;
 
@@ -506,9 +511,15 @@ effects(struct actx *a, const struct bev *e, struct outcome *o)
 				pp = cfg_product(a->c, sr.product);
 		}
 		if (pp == NULL) {
-			ap_outcome_set(o, INBOX_UNKNOWN_PRODUCT,
-			    "unknown product: %s %s is not in the catalog", e->provider,
-			    e->pay.product[0] != '\0' ? e->pay.product : "(none named)");
+			if (e->pay.product[0] != '\0')
+				ap_outcome_set(o, INBOX_UNKNOWN_PRODUCT,
+				    "unknown product: %s %s is not in the catalog", e->provider,
+				    e->pay.product);
+			else
+				ap_outcome_set(o, INBOX_UNKNOWN_PRODUCT,
+				    "unknown product: the %s payment names no product, and no "
+				    "subscription tally knows says which",
+				    e->provider);
 			return TERR_OK;
 		}
 		if (sp == NULL && pp->kind == PRODUCT_SUBSCRIPTION)

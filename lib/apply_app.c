@@ -134,8 +134,9 @@ ap_apply_allowance(struct actx *a, const struct bev *e, struct outcome *o)
 		return TERR_OK;
 	}
 	if (u.free_next_at > a->now) {
-		ap_outcome_set(o, INBOX_IGNORED, "allowance not due before %lld",
-		    (long long)u.free_next_at);
+		char t1[TM_ISO_SIZE], t2[TM_ISO_SIZE];
+		ap_outcome_set(o, INBOX_IGNORED, "allowance not due before %s (now %s)",
+		    ap_iso(u.free_next_at, t1), ap_iso(a->now, t2));
 		return TERR_OK;
 	}
 	/* RESET: last month's unused allowance goes; a new one comes unless a plan gives access. */
@@ -201,8 +202,13 @@ ap_apply_entitle(struct actx *a, const struct bev *e, struct outcome *o)
 	enum terr rc;
 
 	if (e->act.name[0] == '\0' || (e->act.ends_at != 0 && e->act.ends_at <= a->now)) {
+		char t1[TM_ISO_SIZE], t2[TM_ISO_SIZE];
+		if (e->act.name[0] == '\0')
+			return ap_refuse(o, "bad_request",
+			    "a promotion needs an entitlement: none was named");
 		return ap_refuse(o, "bad_request",
-		    "a promotion needs an entitlement and an end after now");
+		    "a promotion of %s ending %s: its end must be after now (%s)", e->act.name,
+		    ap_iso(e->act.ends_at, t1), ap_iso(a->now, t2));
 	}
 	memset(&er, 0, sizeof(er));
 	text_copy(er.user, sizeof(er.user), o->user);
@@ -244,10 +250,17 @@ ap_apply_referrer(struct actx *a, const struct bev *e, struct outcome *o)
 		text_copy(cur, sizeof(cur), r.referrer);
 	}
 	if (cur[0] != '\0')
-		return ap_refuse(o, "referral_loop", "referral chain too long");
+		return ap_refuse(o, "referral_loop",
+		    "referral chain too long: %s's chain of referrers goes past 64",
+		    e->act.referrer);
 	rc = store_user_set_referrer(a->s, o->user, e->act.referrer);
-	if (rc == TERR_CONFLICT)
-		return ap_refuse(o, "referrer_set", "the referrer is set once and never changed");
+	if (rc == TERR_CONFLICT) {
+		if ((rc = store_user_row(a->s, o->user, &r)) != TERR_OK)
+			return rc;
+		return ap_refuse(o, "referrer_set",
+		    "the referrer is set once and never changed: %s's is %s, not %s", o->user,
+		    r.referrer, e->act.referrer);
+	}
 	if (rc != TERR_OK)
 		return rc;
 	return ap_audit(a, o, "referrer.set", o->user, e->act.referrer, e->reason);
@@ -295,11 +308,13 @@ ap_apply_subset(struct actx *a, const struct bev *e, struct outcome *o)
 	if (rc != TERR_OK)
 		return rc;
 	if (strcmp(ss.row.user, o->user) != 0)
-		return ap_refuse(o, "not_found", "subscription %lld belongs to %s",
-		    (long long)e->act.sub_id, ss.row.user);
+		return ap_refuse(o, "not_found", "subscription %lld belongs to %s, not %s",
+		    (long long)e->act.sub_id, ss.row.user, o->user);
 	if (strcmp(e->provider, "job") == 0 && !expiry_due(&ss.row, &a->c->policy, a->now)) {
-		ap_outcome_set(o, INBOX_IGNORED, "not due: %s, access until %lld",
-		    sub_state_str(ss.row.state), (long long)sub_access_end(&ss.row, &a->c->policy));
+		char t1[TM_ISO_SIZE], t2[TM_ISO_SIZE];
+		ap_outcome_set(o, INBOX_IGNORED, "not due: %s, access until %s (now %s)",
+		    sub_state_str(ss.row.state), ap_iso(sub_access_end(&ss.row, &a->c->policy), t1),
+		    ap_iso(a->now, t2));
 		return TERR_OK;
 	}
 	if (ss.row.state == e->act.state) {
@@ -344,8 +359,13 @@ ap_apply_trial(struct actx *a, const struct bev *e, struct outcome *o)
 	char ext[USER_ID_MAX + 8], object[48], detail[REASON_MAX];
 	enum terr rc;
 
-	if (!t->enabled || (p = cfg_product(a->c, t->product)) == NULL)
-		return ap_refuse(o, "no_trial", "no trial is offered (config trial)");
+	if (!t->enabled)
+		return ap_refuse(o, "no_trial",
+		    "no trial is offered (config trial is not enabled)");
+	if ((p = cfg_product(a->c, t->product)) == NULL)
+		return ap_refuse(o, "no_trial",
+		    "no trial is offered: config trial.product %s is not in the catalog",
+		    t->product);
 	rc = store_user_set_trial_used(a->s, o->user, a->now);
 	if (rc == TERR_DUP)
 		return ap_refuse(o, "trial_used", "the trial was already taken");
@@ -418,12 +438,24 @@ ap_apply_reset(struct actx *a, const struct bev *e, struct outcome *o)
 	if (rc != TERR_OK)
 		return rc;
 	if (strcmp(ss.row.user, o->user) != 0)
-		return ap_fail(o, "subscription %lld belongs to %s", (long long)e->act.sub_id,
-		    ss.row.user);
+		return ap_fail(o, "subscription %lld belongs to %s, not %s",
+		    (long long)e->act.sub_id, ss.row.user, o->user);
 	/* The event names the period it resets: a second runner finds it done. */
 	if (ss.row.credits_next_at == 0 || ss.row.credits_next_at != e->act.ends_at ||
 	    ss.row.credits_next_at > a->now) {
-		ap_outcome_set(o, INBOX_IGNORED, "credit reset not due");
+		char t1[TM_ISO_SIZE], t2[TM_ISO_SIZE], t3[TM_ISO_SIZE];
+		if (ss.row.credits_next_at == 0)
+			ap_outcome_set(o, INBOX_IGNORED,
+			    "credit reset not due: subscription %lld has no reset scheduled, the "
+			    "event is for %s",
+			    (long long)ss.row.id, ap_iso(e->act.ends_at, t1));
+		else
+			ap_outcome_set(o, INBOX_IGNORED,
+			    "credit reset not due: subscription %lld's next reset is %s, the event "
+			    "is "
+			    "for %s (now %s)",
+			    (long long)ss.row.id, ap_iso(ss.row.credits_next_at, t1),
+			    ap_iso(e->act.ends_at, t2), ap_iso(a->now, t3));
 		return TERR_OK;
 	}
 	ss.have = 1;

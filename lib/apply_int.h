@@ -106,6 +106,14 @@ enum terr ap_merge_users(struct actx *a, struct outcome *o, const char *from, co
 /* apply_order.c */
 /* The user of a BEV_ORDER event is the order's: filled in before the user is resolved. */
 enum terr ap_order_user(struct actx *a, struct bev *e);
+/*
+ * End a BEV_ORDER event whose order cannot be found as it names it, as
+ * failed with what it named and what tally has: the order it names never
+ * issued, made with another provider ref or for another provider, and whose
+ * order that ref is. o->user, when empty, becomes the user of the order it
+ * names (else of the order its ref was made for). Returns storage errors.
+ */
+enum terr ap_order_unmatched(struct actx *a, const struct bev *e, struct outcome *o);
 enum terr ap_apply_order_new(struct actx *a, const struct bev *e, struct outcome *o);
 enum terr ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o);
 enum terr ap_apply_buy(struct actx *a, const struct bev *e, struct outcome *o);

@@ -12,6 +12,7 @@
 #include "json.h"
 #include "ledger.h"
 #include "log.h"
+#include "money.h"
 #include "provider.h"
 #include "sub.h"
 #include "text.h"
@@ -70,7 +71,7 @@ ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struc
     struct outcome *o)
 {
 	struct pay_row pr;
-	char object[48], detail[256];
+	char object[48], detail[256], paid[40];
 	enum pay_kind kind = e->pay.kind;
 	int64_t period_end;
 	enum terr rc;
@@ -81,8 +82,10 @@ ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struc
 		return TERR_OK;
 	if (rc == TERR_OK) {
 		if (strcmp(pr.user, o->user) != 0) {
-			ap_outcome_set(o, INBOX_FAILED, "conflict: payment %lld belongs to user %s",
-			    (long long)pr.id, pr.user);
+			ap_outcome_set(o, INBOX_FAILED,
+			    "conflict: payment %lld (%s) belongs to user %s, the event is for user "
+			    "%s",
+			    (long long)pr.id, e->pay.keys.k[0], pr.user, o->user);
 			return TERR_OK;
 		}
 		ap_note(o, "payment already recorded (payment %lld): nothing granted again",
@@ -99,7 +102,10 @@ ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struc
 		kind = PAY_ONE_OFF;
 	else if (kind == PAY_ONE_OFF || !ss->have) {
 		ap_outcome_set(o, INBOX_FAILED,
-		    "payment for subscription product %s without a subscription", p->id);
+		    "payment %s for subscription product %s %s: a subscription's payment must name "
+		    "its subscription",
+		    e->pay.keys.k[0], p->id,
+		    kind == PAY_ONE_OFF ? "is a one-off payment" : "names no subscription");
 		return TERR_OK;
 	}
 	memset(&pr, 0, sizeof(pr));
@@ -119,8 +125,9 @@ ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struc
 	if ((rc = ap_attach_keys(a, e, o, &e->pay.keys, pr.id)) != TERR_OK)
 		return rc;
 	snprintf(object, sizeof(object), "payment:%lld", (long long)pr.id);
-	snprintf(detail, sizeof(detail), "%s %lld %s for %s (%s)", pay_kind_str(kind),
-	    (long long)pr.amount, pr.currency, p->id, e->pay.keys.k[0]);
+	money_format(pr.amount, pr.currency, paid, sizeof(paid));
+	snprintf(detail, sizeof(detail), "%s %s %s for %s (%s)", pay_kind_str(kind), paid,
+	    pr.currency, p->id, e->pay.keys.k[0]);
 	if ((rc = ap_audit(a, o, "payment.received", object, detail, "")) != TERR_OK)
 		return rc;
 
@@ -187,7 +194,7 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 	struct grant_row g[SUB_GRANTS_MAX];
 	struct subst ss;
 	struct pay_row pr;
-	char object[48], detail[256];
+	char object[48], detail[256], paid[40], back[40];
 	int64_t granted = 0, taken = 0, latest = 0;
 	size_t n, i;
 	enum terr rc;
@@ -205,15 +212,22 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 	if (rc != TERR_OK)
 		return rc;
 	if (strcmp(pr.user, o->user) != 0) {
-		ap_outcome_set(o, INBOX_FAILED, "conflict: payment %lld belongs to user %s",
-		    (long long)pr.id, pr.user);
+		ap_outcome_set(o, INBOX_FAILED,
+		    "conflict: payment %lld (%s) belongs to user %s, the %s is for user %s",
+		    (long long)pr.id, e->refund.keys.k[0], pr.user, refund_kind_str(e->refund.kind),
+		    o->user);
 		return TERR_OK;
 	}
 	snprintf(object, sizeof(object), "payment:%lld", (long long)pr.id);
+	money_format(pr.amount, pr.currency, paid, sizeof(paid));
 	if (e->refund.kind == REFUND_PARTIAL) {
+		/* The refund is in the payment's currency (the provider refunds what it charged). */
+		money_format(e->refund.amount, pr.currency, back, sizeof(back));
 		snprintf(detail, sizeof(detail),
-		    "partial refund of %lld on payment %lld: nothing revoked",
-		    (long long)e->refund.amount, (long long)pr.id);
+		    "partial refund of %s %s on payment %lld of %s %s: nothing revoked (only a "
+		    "full "
+		    "refund revokes)",
+		    back, pr.currency, (long long)pr.id, paid, pr.currency);
 		ap_note(o, "%s", detail);
 		if ((rc = ap_audit(a, o, "payment.partial_refund", object, detail, "")) != TERR_OK)
 			return rc;
@@ -239,9 +253,9 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 		return rc;
 	o->changed = 1;
 	snprintf(detail, sizeof(detail),
-	    "%s of %lld %s: clawed back %lld of %lld credits granted (the rest was already spent "
+	    "%s of %s %s: clawed back %lld of %lld credits granted (the rest was already spent "
 	    "or expired)",
-	    refund_kind_str(e->refund.kind), (long long)pr.amount, pr.currency, (long long)taken,
+	    refund_kind_str(e->refund.kind), paid, pr.currency, (long long)taken,
 	    (long long)granted);
 	if ((rc = ap_audit(a, o,
 		 e->refund.kind == REFUND_DISPUTE ? "payment.disputed" : "payment.refunded", object,
@@ -302,8 +316,8 @@ ap_apply_credit(struct actx *a, const struct bev *e, struct outcome *o)
 	enum terr rc;
 
 	if (e->credit.amount <= 0 || e->credit.amount > CREDITS_MAX) {
-		ap_outcome_set(o, INBOX_FAILED, "credit amount must be from 1 to %lld",
-		    (long long)CREDITS_MAX);
+		ap_outcome_set(o, INBOX_FAILED, "credit amount %lld: it must be from 1 to %lld",
+		    (long long)e->credit.amount, (long long)CREDITS_MAX);
 		return TERR_OK;
 	}
 	if (e->credit.op == CREDIT_REVOKE) {

@@ -14,6 +14,7 @@
 #include "crypto.h"
 #include "ledger.h"
 #include "money.h"
+#include "provider.h"
 #include "store_orders.h"
 #include "sub.h"
 #include "text.h"
@@ -56,6 +57,88 @@ ap_order_user(struct actx *a, struct bev *e)
 	return rc == TERR_NOTFOUND || rc == TERR_CONFLICT ? TERR_OK : rc;
 }
 
+/*
+ * The event's payment in the provider's words, for a reason: "cryptobot
+ * invoice 528", "razorpay order order_Ab", else "telegram payment <charge>".
+ */
+static void
+payment_words(const struct bev *e, char *out, size_t size)
+{
+	const struct bev_order *m = &e->order;
+
+	if (m->provider_ref[0] != '\0')
+		snprintf(out, size, "%s %s %.64s", e->provider, provider_ref_noun(e->provider),
+		    m->provider_ref);
+	else
+		snprintf(out, size, "%s payment %.64s", e->provider,
+		    m->charge_id[0] != '\0' ? m->charge_id : "(no charge id)");
+}
+
+enum terr
+ap_order_unmatched(struct actx *a, const struct bev *e, struct outcome *o)
+{
+	const struct bev_order *m = &e->order;
+	const char *noun = provider_ref_noun(e->provider);
+	struct order_row named, byref;
+	char what[ID_MAX + 48], also[2 * ID_MAX + USER_ID_MAX + 48] = "";
+	int have_named = 0, have_ref = 0;
+	enum terr rc;
+
+	payment_words(e, what, sizeof(what));
+	if (m->id[0] != '\0') {
+		if ((rc = store_order_get(a->s, m->id, &named)) != TERR_OK && rc != TERR_NOTFOUND)
+			return rc;
+		have_named = rc == TERR_OK;
+	}
+	if (m->provider_ref[0] != '\0') {
+		rc = store_order_find_ref(a->s, e->provider, m->provider_ref, &byref);
+		if (rc != TERR_OK && rc != TERR_NOTFOUND)
+			return rc;
+		have_ref = rc == TERR_OK && !(have_named && strcmp(byref.id, named.id) == 0);
+	}
+	/* The order the provider's ref was made for, when it is not the one named. */
+	if (have_ref)
+		snprintf(also, sizeof(also), "; %s %.64s is order %.64s's (user %.64s)", noun,
+		    m->provider_ref, byref.id, byref.user);
+	/* Filed under the user whose order it names (else whose order the ref is), for support. */
+	if (o->user[0] == '\0' && (have_named || have_ref))
+		text_copy(o->user, sizeof(o->user), have_named ? named.user : byref.user);
+	if (have_named && strcmp(named.provider, e->provider) != 0)
+		return ap_fail(o,
+		    "order mismatch: %s names order %s (user %s), which was made for %s, not %s%s: "
+		    "nothing granted",
+		    what, named.id, named.user, named.provider, e->provider, also);
+	if (have_named && m->provider_ref[0] != '\0' &&
+	    strcmp(named.provider_ref, m->provider_ref) != 0) {
+		if (named.provider_ref[0] == '\0')
+			return ap_fail(o,
+			    "order mismatch: %s names order %s (user %s), which has no %s %s "
+			    "recorded%s: nothing granted",
+			    what, named.id, named.user, e->provider, noun, also);
+		return ap_fail(o,
+		    "order mismatch: %s names order %s (user %s), which was made with %s %.64s%s: "
+		    "nothing granted",
+		    what, named.id, named.user, noun, named.provider_ref, also);
+	}
+	if (have_named) /* found after all (not reached through apply: ap_order_user finds it) */
+		return ap_fail(o, "order %s (user %s) cannot be paid by %s: nothing granted",
+		    named.id, named.user, what);
+	if (m->id[0] != '\0')
+		return ap_fail(o,
+		    "unknown order: %s names order %.64s, which tally never issued%s: "
+		    "nothing granted",
+		    what, m->id, also);
+	if (have_ref) /* found after all, as above */
+		return ap_fail(o, "order %s (user %s) cannot be paid by %s: nothing granted",
+		    byref.id, byref.user, what);
+	if (m->provider_ref[0] != '\0')
+		return ap_fail(o,
+		    "unknown order: %s is not one tally issued (no order of tally's was made with "
+		    "it): nothing granted",
+		    what);
+	return ap_fail(o, "unknown order: %s names no order: nothing granted", what);
+}
+
 /* The catalog price of product p in currency, or 0 when it has none. */
 static int64_t
 price_of(const struct product *p, const char *currency)
@@ -74,14 +157,16 @@ ap_apply_order_new(struct actx *a, const struct bev *e, struct outcome *o)
 	const struct bev_order *n = &e->order;
 	const struct product *p;
 	struct order_row ord, cur;
-	char object[ID_MAX + 8], detail[256], amount[40];
+	char object[ID_MAX + 8], detail[256], amount[40], want[40], t1[TM_ISO_SIZE];
+	int64_t price;
 	enum terr rc;
 
 	snprintf(object, sizeof(object), "order:%s", n->id);
 	if (n->canceled) {
 		/* 1: never made at the provider (canceled); 2: not paid in time (expired). */
 		if ((rc = store_order_get(a->s, n->id, &cur)) == TERR_NOTFOUND) {
-			ap_outcome_set(o, INBOX_FAILED, "no such order %s", n->id);
+			ap_outcome_set(o, INBOX_FAILED,
+			    "%s names order %s, which tally never issued", e->type, n->id);
 			return TERR_OK;
 		}
 		if (rc != TERR_OK)
@@ -92,7 +177,9 @@ ap_apply_order_new(struct actx *a, const struct bev *e, struct outcome *o)
 			return TERR_OK;
 		}
 		if (n->canceled == 2 && cur.expires_at > a->now) {
-			ap_outcome_set(o, INBOX_IGNORED, "order %s has not expired", n->id);
+			ap_outcome_set(o, INBOX_IGNORED,
+			    "order %s has not expired: it expires at %s", n->id,
+			    ap_iso(cur.expires_at, t1));
 			return TERR_OK;
 		}
 		cur.state = n->canceled == 2 ? ORDER_EXPIRED : ORDER_CANCELED;
@@ -109,9 +196,18 @@ ap_apply_order_new(struct actx *a, const struct bev *e, struct outcome *o)
 		    "unknown product: %s is not in the catalog", n->product);
 		return TERR_OK;
 	}
-	if (n->amount <= 0 || price_of(p, n->currency) != n->amount) {
-		ap_outcome_set(o, INBOX_FAILED, "order of %s: %lld %s is not the catalog's price",
-		    p->id, (long long)n->amount, n->currency);
+	price = price_of(p, n->currency);
+	if (n->amount <= 0 || price != n->amount) {
+		money_format(n->amount, n->currency, amount, sizeof(amount));
+		if (price > 0) {
+			money_format(price, n->currency, want, sizeof(want));
+			ap_outcome_set(o, INBOX_FAILED,
+			    "order of %s for %s %s: the catalog's price is %s %s", p->id, amount,
+			    n->currency, want, n->currency);
+		} else
+			ap_outcome_set(o, INBOX_FAILED,
+			    "order of %s for %s %s: the catalog has no price of it in %s", p->id,
+			    amount, n->currency, n->currency);
 		return TERR_OK;
 	}
 	memset(&ord, 0, sizeof(ord));
@@ -134,8 +230,15 @@ ap_apply_order_new(struct actx *a, const struct bev *e, struct outcome *o)
 		if (strcmp(cur.user, ord.user) != 0 || strcmp(cur.product, ord.product) != 0 ||
 		    cur.amount != ord.amount || strcmp(cur.currency, ord.currency) != 0 ||
 		    strcmp(cur.provider, ord.provider) != 0) {
+			char have[40];
+			money_format(cur.amount, cur.currency, have, sizeof(have));
+			money_format(ord.amount, ord.currency, amount, sizeof(amount));
 			ap_outcome_set(o, INBOX_FAILED,
-			    "conflict: order %s exists with other terms", n->id);
+			    "conflict: order %s is %s for user %s, %s %s through %s; this event "
+			    "says %s "
+			    "for user %s, %s %s through %s",
+			    n->id, cur.product, cur.user, have, cur.currency, cur.provider,
+			    ord.product, ord.user, amount, ord.currency, ord.provider);
 			return TERR_OK;
 		}
 		if (n->provider_ref[0] == '\0' || strcmp(cur.provider_ref, n->provider_ref) == 0) {
@@ -143,15 +246,18 @@ ap_apply_order_new(struct actx *a, const struct bev *e, struct outcome *o)
 			return TERR_OK;
 		}
 		if (cur.provider_ref[0] != '\0') {
-			ap_outcome_set(o, INBOX_FAILED, "conflict: order %s is already %s at %s",
-			    n->id, cur.provider_ref, cur.provider);
+			ap_outcome_set(o, INBOX_FAILED,
+			    "conflict: order %s is already %s %s at %s, this event says %s", n->id,
+			    provider_ref_noun(cur.provider), cur.provider_ref, cur.provider,
+			    n->provider_ref);
 			return TERR_OK;
 		}
 		text_copy(cur.provider_ref, sizeof(cur.provider_ref), n->provider_ref);
 		cur.updated_at = a->now;
 		if ((rc = store_order_update(a->s, &cur)) == TERR_DUP) {
-			ap_outcome_set(o, INBOX_FAILED, "conflict: %s %s is another order's",
-			    cur.provider, n->provider_ref);
+			ap_outcome_set(o, INBOX_FAILED,
+			    "conflict: %s %s %s is another order's, not order %s's", cur.provider,
+			    provider_ref_noun(cur.provider), n->provider_ref, n->id);
 			return TERR_OK;
 		}
 		if (rc != TERR_OK)
@@ -211,8 +317,9 @@ ap_run_plan(struct actx *a, const struct bev *e, struct outcome *o, const char *
 	if (rc != TERR_OK && rc != TERR_NOTFOUND)
 		return rc;
 	if (rc == TERR_OK && strcmp(ss->row.user, o->user) != 0) {
-		ap_outcome_set(o, INBOX_FAILED, "conflict: subscription %s %s belongs to user %s",
-		    provider, ext, ss->row.user);
+		ap_outcome_set(o, INBOX_FAILED,
+		    "conflict: subscription %s %s belongs to user %s, the payment is user %s's",
+		    provider, ext, ss->row.user, o->user);
 		return TERR_OK;
 	}
 	if (rc == TERR_OK) {
@@ -229,7 +336,9 @@ ap_run_plan(struct actx *a, const struct bev *e, struct outcome *o, const char *
 		end = tm_add_periods(start, &p->period, 1);
 	}
 	if (end <= a->now) {
-		ap_outcome_set(o, INBOX_FAILED, "the period paid for ended already");
+		char t1[TM_ISO_SIZE], t2[TM_ISO_SIZE];
+		ap_outcome_set(o, INBOX_FAILED, "the period paid for ended at %s, before now (%s)",
+		    ap_iso(end, t1), ap_iso(a->now, t2));
 		return TERR_OK;
 	}
 	if (rc == TERR_NOTFOUND) {
@@ -327,30 +436,41 @@ ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o)
 	struct bev_keys keys;
 	struct subst ss;
 	char object[48], detail[REASON_MAX + 128], key[ID_MAX + 8], paid[40], want[40],
-	    ext[ID_MAX + USER_ID_MAX + 8];
+	    ext[ID_MAX + USER_ID_MAX + 8], t1[TM_ISO_SIZE], t2[TM_ISO_SIZE];
+	int64_t paid_at;
 	int renewal = 0, fresh = 0;
 	enum terr rc;
 
-	if ((rc = find_order(a, e, &ord)) == TERR_NOTFOUND)
-		return ap_fail(o, "unknown order %s: nothing granted",
-		    m->id[0] != '\0' ? m->id : m->provider_ref);
-	if (rc == TERR_CONFLICT)
-		return ap_fail(o, "order %s is not %s %s: nothing granted", m->id, e->provider,
-		    m->provider_ref);
+	if ((rc = find_order(a, e, &ord)) == TERR_NOTFOUND || rc == TERR_CONFLICT)
+		return ap_order_unmatched(a, e, o);
 	if (rc != TERR_OK)
 		return rc;
 	if (strcmp(ord.provider, e->provider) != 0)
-		return ap_fail(o, "order %s is not %s's: nothing granted", ord.id, e->provider);
+		return ap_fail(o,
+		    "order mismatch: a %s payment names order %s (user %s), which was made for %s: "
+		    "nothing granted",
+		    e->provider, ord.id, ord.user, ord.provider);
 	if (strcmp(ord.user, o->user) != 0)
-		return ap_fail(o, "order %s belongs to another user (%s): nothing granted", ord.id,
-		    ord.user);
+		return ap_fail(o,
+		    "order %s belongs to user %s, the payment names user %s: nothing granted",
+		    ord.id, ord.user, o->user);
 	if (!m->captured) {
-		ap_outcome_set(o, INBOX_IGNORED, "payment %s not captured: nothing granted",
-		    m->charge_id);
+		ap_outcome_set(o, INBOX_IGNORED,
+		    "payment %s of order %s not captured (the money is not secured yet): nothing "
+		    "granted",
+		    m->charge_id, ord.id);
 		return TERR_OK;
 	}
 	if (m->charge_id[0] == '\0')
-		return ap_fail(o, "payment of order %s without a charge id", ord.id);
+		return ap_fail(o, "payment of order %s without a charge id (its business key)",
+		    ord.id);
+	/* An amount the provider sent that is none of its currency: refused as malformed, quoted. */
+	if (m->amount < 0) {
+		money_format(ord.amount, ord.currency, want, sizeof(want));
+		return ap_fail(o, "malformed amount: %s; order %s is %s %s: nothing granted",
+		    e->note[0] != '\0' ? e->note : "the amount cannot be read", ord.id, want,
+		    ord.currency);
+	}
 	if (ord.state == ORDER_PAID && strcmp(ord.charge_id, m->charge_id) == 0) {
 		ap_note(o, "order %s already paid by this charge: nothing granted again", ord.id);
 		return TERR_OK;
@@ -364,11 +484,12 @@ ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o)
 		ap_outcome_set(o, INBOX_FAILED, "%s", detail);
 		return TERR_OK;
 	} else if (ord.state != ORDER_PENDING)
-		return ap_fail(o, "order %s is %s: nothing granted", ord.id,
-		    order_state_str(ord.state));
+		return ap_fail(o, "order %s is %s, not pending: charge %s grants nothing", ord.id,
+		    order_state_str(ord.state), m->charge_id);
 	/* Paid when the provider says (signed), if before now: a late delivery is not a late payment. */
-	else if ((e->at > 0 && e->at < a->now ? e->at : a->now) > ord.expires_at)
-		return ap_fail(o, "order %s expired before it was paid: refund it", ord.id);
+	else if ((paid_at = e->at > 0 && e->at < a->now ? e->at : a->now) > ord.expires_at)
+		return ap_fail(o, "order %s expired at %s, before it was paid at %s: refund it",
+		    ord.id, ap_iso(ord.expires_at, t1), ap_iso(paid_at, t2));
 	if (m->amount != ord.amount || strcmp(m->currency, ord.currency) != 0) {
 		money_format(m->amount, m->currency, paid, sizeof(paid));
 		money_format(ord.amount, ord.currency, want, sizeof(want));
@@ -380,7 +501,8 @@ ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o)
 	}
 	if ((p = cfg_product(a->c, ord.product)) == NULL) {
 		ap_outcome_set(o, INBOX_UNKNOWN_PRODUCT,
-		    "unknown product: %s is no longer in the catalog", ord.product);
+		    "unknown product: order %s is for %s, which is no longer in the catalog",
+		    ord.id, ord.product);
 		return TERR_OK;
 	}
 
@@ -451,8 +573,9 @@ ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o)
 		ord.pay_id = pr.id;
 		ord.updated_at = a->now;
 		if ((rc = store_order_update(a->s, &ord)) == TERR_DUP) {
-			ap_outcome_set(o, INBOX_FAILED, "conflict: charge %s paid another order",
-			    m->charge_id);
+			ap_outcome_set(o, INBOX_FAILED,
+			    "conflict: charge %s paid another order already, not order %s",
+			    m->charge_id, ord.id);
 			return TERR_OK;
 		}
 		if (rc != TERR_OK)
@@ -587,22 +710,33 @@ ap_apply_buy(struct actx *a, const struct bev *e, struct outcome *o)
 			return rc;
 		if (strcmp(ss.row.provider, "balance") != 0 || strcmp(ss.row.user, o->user) != 0) {
 			ap_outcome_set(o, INBOX_FAILED,
-			    "subscription %lld is not %s's balance plan", (long long)e->act.sub_id,
-			    o->user);
+			    "subscription %lld is a %s subscription of user %s, not a balance plan "
+			    "of "
+			    "user %s",
+			    (long long)e->act.sub_id, ss.row.provider, ss.row.user, o->user);
 			return TERR_OK;
 		}
 		if (ss.row.period_end > a->now ||
 		    (ss.row.state != SUB_ACTIVE && ss.row.state != SUB_CANCELED)) {
-			ap_outcome_set(o, INBOX_IGNORED, "not due: %s until %lld",
-			    sub_state_str(ss.row.state), (long long)ss.row.period_end);
+			char t1[TM_ISO_SIZE], t2[TM_ISO_SIZE];
+			ap_outcome_set(o, INBOX_IGNORED,
+			    "not due: %s until %s (a renewal is due once an active or canceled "
+			    "plan's "
+			    "period has ended; now %s)",
+			    sub_state_str(ss.row.state), ap_iso(ss.row.period_end, t1),
+			    ap_iso(a->now, t2));
 			return TERR_OK;
 		}
 		p = cfg_product(a->c, ss.row.product);
 	} else
 		p = cfg_product(a->c, e->act.name);
 	if (p == NULL || p->kind != PRODUCT_SUBSCRIPTION || p->price_credits <= 0) {
-		return ap_refuse(o, "not_for_sale", "%s is not a plan sold for credits",
-		    p != NULL ? p->id : e->act.name);
+		return ap_refuse(o, "not_for_sale", "%s is not a plan sold for credits: %s",
+		    p != NULL ? p->id : e->act.name,
+		    p == NULL ? "it is not in the catalog"
+			: p->kind != PRODUCT_SUBSCRIPTION
+			? "the catalog sells it as a pack"
+			: "the catalog sets no price_credits for it");
 	}
 	price = p->price_credits;
 	/* Auto-renew off (canceled, or set to end): the plan ends instead. */

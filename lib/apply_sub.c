@@ -88,8 +88,12 @@ ap_apply_sub(struct actx *a, const struct bev *e, const struct product *p, struc
 			return TERR_OK;
 		}
 		if (p->kind != PRODUCT_SUBSCRIPTION) {
-			ap_outcome_set(o, INBOX_FAILED, "product %s is a pack, not a subscription",
-			    p->id);
+			ap_outcome_set(o, INBOX_FAILED,
+			    "subscription %s %s is of %s, which the catalog sells as %s, a pack, "
+			    "not "
+			    "a subscription",
+			    e->provider, e->sub.id,
+			    e->sub.product[0] != '\0' ? e->sub.product : e->pay.product, p->id);
 			return TERR_OK;
 		}
 		memset(&ss->row, 0, sizeof(ss->row));
@@ -169,8 +173,12 @@ ap_apply_sub(struct actx *a, const struct bev *e, const struct product *p, struc
 		ss->row.grace_until = 0;
 	if (p != NULL && strcmp(p->id, ss->row.product) != 0) {
 		if (p->kind != PRODUCT_SUBSCRIPTION) {
-			ap_outcome_set(o, INBOX_FAILED, "product %s is a pack, not a subscription",
-			    p->id);
+			ap_outcome_set(o, INBOX_FAILED,
+			    "subscription %s %s is of %s, which the catalog sells as %s, a pack, "
+			    "not "
+			    "a subscription",
+			    e->provider, e->sub.id,
+			    e->sub.product[0] != '\0' ? e->sub.product : e->pay.product, p->id);
 			return TERR_OK;
 		}
 		ss->plan_changed = 1;

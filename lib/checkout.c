@@ -206,6 +206,8 @@ call_telegram(struct checkout_ctx *x, const struct product *p, struct checkout_r
 	inv.currency = o->currency;
 	inv.amount = o->amount;
 	inv.subscription = strcmp(o->currency, "XTR") == 0 && stars_period(p);
+	/* The answer says what was made: a Stars subscription (subscription_period) renews. */
+	o->subscription = inv.subscription;
 	return telegram_create_invoice_link(x->cfg, &inv, o->url, sizeof(o->url), why, whysize);
 }
 

@@ -65,7 +65,13 @@ struct checkout_result {
 	char currency[16];
 	int64_t expires_at;        /* ms: the order is refused after this */
 	char provider_ref[ID_MAX]; /* Razorpay order_... or sub_..., CryptoBot invoice id; "" */
-	int subscription;          /* Razorpay: provider_ref is a subscription (sub_...) */
+	/*
+	 * What was made renews at the provider by itself: a Razorpay subscription
+	 * (provider_ref sub_...), a Telegram Stars subscription (an invoice link
+	 * with subscription_period). 0 for one payment (a Razorpay order, an
+	 * ordinary Telegram invoice, a CryptoBot invoice), a plan bought so too.
+	 */
+	int subscription;
 	/* Where the user pays: Telegram's invoice link, CryptoBot's bot_invoice_url, a Razorpay subscription's short_url. */
 	char url[URL_MAX];
 	char key_id[CFG_NAME_MAX]; /* Razorpay: the key id Checkout opens with */

@@ -106,19 +106,28 @@ cryptobot_verify(const struct cryptobot_verifier *v, const char *header, const c
 	return TERR_OK;
 }
 
-/* An amount: a decimal string in units of currency, read exactly; -1 when it cannot be. */
+/*
+ * An amount: a decimal string in units of currency, read exactly; -1 when it
+ * cannot be (absent, or not an amount of currency: text[] keeps it as sent).
+ */
 static int64_t
-decimal(struct jread *r, const cJSON *o, const char *key, const char *currency)
+decimal(struct jread *r, const cJSON *o, const char *key, const char *currency, char *text,
+    size_t size)
 {
 	const cJSON *v = jget(o, key);
 	int64_t minor;
 
+	text[0] = '\0';
 	if (v == NULL)
 		return -1;
 	if (!cJSON_IsString(v)) {
 		jr_bad(r, "field %s: expected a decimal string", key);
 		return -1;
 	}
+	if (strlen(v->valuestring) < size)
+		text_copy(text, size, v->valuestring);
+	else
+		text_copyn(text, size, v->valuestring, size - 1);
 	return money_parse(v->valuestring, currency, &minor) == TERR_OK ? minor : -1;
 }
 
@@ -134,7 +143,8 @@ read_invoice(struct jread *r, const cJSON *inv, struct cb_invoice *out)
 	jr_str(r, inv, "currency_type", type, sizeof(type));
 	jr_str(r, inv, strcmp(type, "fiat") == 0 ? "fiat" : "asset", out->currency,
 	    sizeof(out->currency));
-	out->amount = decimal(r, inv, "amount", out->currency);
+	out->amount =
+	    decimal(r, inv, "amount", out->currency, out->amount_text, sizeof(out->amount_text));
 	jr_str(r, inv, "payload", out->payload, sizeof(out->payload));
 	jr_str(r, inv, "bot_invoice_url", out->url, sizeof(out->url));
 	if (out->url[0] == '\0')
@@ -199,11 +209,25 @@ cryptobot_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, 
 	text_copy(o->provider_ref, sizeof(o->provider_ref), inv.invoice_id);
 	text_copy(o->charge_id, sizeof(o->charge_id), inv.invoice_id);
 	text_copy(o->currency, sizeof(o->currency), inv.currency);
+	o->amount = inv.amount;
 	if (inv.amount < 0) {
-		o->amount = 0;
-		snprintf(e->note, sizeof(e->note), "the invoice's amount cannot be read exactly");
-	} else
-		o->amount = inv.amount;
+		/*
+		 * Signed, so kept (invariant 1), but its amount is no amount of its
+		 * asset (more decimals than the asset has, a sign, not a number):
+		 * apply refuses it as malformed, and the reason quotes the amount as
+		 * sent rather than a number it was never equal to.
+		 */
+		const char *sent = jstr(pl, "amount");
+		char quoted[80], what[96];
+		int64_t unused;
+		if (sent == NULL)
+			snprintf(e->note, sizeof(e->note), "the invoice has no amount");
+		else {
+			text_quote(quoted, sizeof(quoted), sent, 40);
+			money_parse_why(sent, inv.currency, &unused, what, sizeof(what));
+			snprintf(e->note, sizeof(e->note), "amount %s %s", quoted, what);
+		}
+	}
 	o->captured = strcmp(inv.status, "paid") == 0;
 	if (e->at <= 0)
 		e->at = 1; /* no readable time at all: order it first */

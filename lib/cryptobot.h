@@ -73,9 +73,10 @@ enum terr cryptobot_parse(const struct cfg *c, const char *body, size_t n, struc
 
 struct cb_invoice {
 	char invoice_id[32];
-	char status[16];   /* active, paid, expired */
-	char currency[16]; /* the asset (crypto invoices) or the fiat */
-	int64_t amount;    /* minor units of currency (money.h) */
+	char status[16];      /* active, paid, expired */
+	char currency[16];    /* the asset (crypto invoices) or the fiat */
+	int64_t amount;       /* minor units of currency (money.h); -1 when it cannot be read */
+	char amount_text[48]; /* the amount as sent (cut to fit), quoted when it cannot be read */
 	char payload[ID_MAX];
 	char url[URL_MAX]; /* bot_invoice_url */
 	int64_t paid_at;   /* ms, 0 unless paid */

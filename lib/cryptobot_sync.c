@@ -5,6 +5,7 @@
 #include "cryptobot_sync.h"
 #include "json.h"
 #include "money.h"
+#include "text.h"
 
 enum terr
 cryptobot_sync_update(const struct cb_invoice *inv, int64_t now, struct buf *out)
@@ -12,10 +13,15 @@ cryptobot_sync_update(const struct cb_invoice *inv, int64_t now, struct buf *out
 	char amount[48];
 	struct jw w;
 
-	/* A decimal string in units of the asset, exact (money_parse reads it back). */
-	amount[0] = '\0';
+	/*
+	 * A decimal string in units of the asset, exact (money_parse reads it
+	 * back); one that could not be read, as Crypto Pay sent it, so that the
+	 * event's reason quotes what was received.
+	 */
 	if (inv->amount >= 0)
 		money_format(inv->amount, inv->currency, amount, sizeof(amount));
+	else
+		text_copy(amount, sizeof(amount), inv->amount_text);
 	buf_reset(out);
 	jw_init(&w, out);
 	jw_obj(&w);

@@ -177,7 +177,11 @@ struct bev_order {
 	char id[ID_MAX];           /* tally's order id, as the provider echoes it back */
 	char provider_ref[ID_MAX]; /* the provider's order or invoice id, when the event names it */
 	char charge_id[ID_MAX];    /* the provider's id of the payment: a business key */
-	int64_t amount;            /* what the provider says was paid, in the smallest unit */
+	/*
+	 * What the provider says was paid, in the smallest unit; -1 when what it
+	 * sent is no amount of currency (bev.note quotes it): refused as malformed.
+	 */
+	int64_t amount;
 	char currency[16];
 	int captured; /* the money is secured (captured, successful_payment, paid) */
 	int64_t

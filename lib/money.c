@@ -1,5 +1,6 @@
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include "money.h"
 
@@ -12,11 +13,15 @@ static const char *const three_decimal[] = { "BHD", "IQD", "JOD", "KWD", "LYD", 
 static const char *const crypto[] = { "USDT", "USDC", "TON", "BTC", "ETH", "LTC", "BNB", "TRX",
 	"JET", "SEND", "GRAM", NULL };
 
+/*
+ * Case does not matter: Stripe writes ISO 4217 codes in lower case ("jpy"),
+ * the others in upper case, and a yen is a yen in both.
+ */
 static int
 in_list(const char *const *list, const char *s)
 {
 	for (; *list != NULL; list++)
-		if (strcmp(*list, s) == 0)
+		if (strcasecmp(*list, s) == 0)
 			return 1;
 	return 0;
 }
@@ -48,36 +53,69 @@ money_currency_valid(const char *s)
 	return 1;
 }
 
-enum terr
-money_parse(const char *s, const char *currency, int64_t *minor)
+/* money_parse, saying why it refuses s in why[whysize] when why is not NULL. */
+static enum terr
+parse(const char *s, const char *currency, int64_t *minor, char *why, size_t whysize)
 {
+	const char *bad = "is not a plain decimal number (digits and one point)";
 	int exp = money_exponent(currency), frac = -1;
 	int64_t v = 0;
+	const char *p;
+	enum terr rc = TERR_INVAL;
 
+	if (*s == '-')
+		bad = "is negative";
 	if (*s == '\0' || *s == '.')
-		return TERR_INVAL;
-	for (; *s != '\0'; s++) {
-		if (*s == '.') {
-			if (frac >= 0 || s[1] == '\0')
-				return TERR_INVAL;
+		goto out;
+	for (p = s; *p != '\0'; p++) {
+		if (*p == '.') {
+			if (frac >= 0 || p[1] == '\0')
+				goto out;
 			frac = 0;
 			continue;
 		}
-		if (*s < '0' || *s > '9')
-			return TERR_INVAL;
-		if (frac >= 0 && ++frac > exp)
-			return TERR_INVAL;
-		v = v * 10 + (*s - '0');
-		if (v > MONEY_MINOR_MAX)
-			return TERR_INVAL;
+		if (*p < '0' || *p > '9')
+			goto out;
+		if (frac >= 0 && ++frac > exp) {
+			bad = NULL;
+			if (why != NULL)
+				snprintf(why, whysize, "has more decimals than %s's %d",
+				    currency != NULL ? currency : "the currency", exp);
+			goto out;
+		}
+		v = v * 10 + (*p - '0');
+		if (v > MONEY_MINOR_MAX) {
+			bad = "is more than the 10^15 smallest units tally counts";
+			goto out;
+		}
 	}
 	for (frac = frac < 0 ? 0 : frac; frac < exp; frac++) {
 		v *= 10;
-		if (v > MONEY_MINOR_MAX)
-			return TERR_INVAL;
+		if (v > MONEY_MINOR_MAX) {
+			bad = "is more than the 10^15 smallest units tally counts";
+			goto out;
+		}
 	}
 	*minor = v;
-	return TERR_OK;
+	rc = TERR_OK;
+out:
+	if (rc != TERR_OK && bad != NULL && why != NULL)
+		snprintf(why, whysize, "%s", bad);
+	return rc;
+}
+
+enum terr
+money_parse(const char *s, const char *currency, int64_t *minor)
+{
+	return parse(s, currency, minor, NULL, 0);
+}
+
+enum terr
+money_parse_why(const char *s, const char *currency, int64_t *minor, char *why, size_t whysize)
+{
+	if (whysize > 0)
+		why[0] = '\0';
+	return parse(s, currency, minor, why, whysize);
 }
 
 enum terr

@@ -41,6 +41,15 @@ enum terr money_parse(const char *s, const char *currency, int64_t *minor);
 enum terr money_rescale(int64_t v, int from_exp, const char *currency, int64_t *minor,
     int64_t *max_v);
 
+/*
+ * money_parse, and when it refuses s, why[whysize] says why in words a stored
+ * reason can quote after the amount: "has more decimals than USDT's 8", "is
+ * negative", "is not a plain decimal number (digits and one point)", "is
+ * more than the 10^15 smallest units tally counts". "" when it parses.
+ */
+enum terr money_parse_why(const char *s, const char *currency, int64_t *minor, char *why,
+    size_t whysize);
+
 /* Format minor units as a decimal with exactly the currency's digits ("4.99", "1200"). */
 void money_format(int64_t minor, const char *currency, char *out, size_t size);
 

@@ -1,3 +1,4 @@
+#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -92,11 +93,21 @@ struct opx {
 	int bad;
 };
 
+static void bad(struct opx *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* The first refusal of the event, naming the field and what it should have been. */
 static void
-bad(struct opx *x, const char *what)
+bad(struct opx *x, const char *fmt, ...)
 {
-	if (!x->bad)
+	char what[160];
+	va_list ap;
+
+	if (!x->bad) {
+		va_start(ap, fmt);
+		vsnprintf(what, sizeof(what), fmt, ap);
+		va_end(ap);
 		snprintf(x->why, x->whysize, "%s event %s: %s", x->e->provider, x->action, what);
+	}
 	x->bad = 1;
 }
 
@@ -109,11 +120,12 @@ str(struct opx *x, const cJSON *o, const char *key, char *out, size_t size, int 
 	out[0] = '\0';
 	if (v == NULL) {
 		if (!optional)
-			bad(x, "missing field");
+			bad(x, "missing field %s (a string)", key);
 		return;
 	}
 	if (text_copy(out, size, v) != TERR_OK || (v[0] != '\0' && !text_id_valid(v, size - 1)))
-		bad(x, "field too long or not text");
+		bad(x, "field %s: %zu bytes, expected text of at most %zu", key, strlen(v),
+		    size - 1);
 }
 
 static int64_t
@@ -122,8 +134,10 @@ num(struct opx *x, const cJSON *o, const char *key, int required)
 	int64_t v = 0;
 	int r = jint(o, key, &v);
 
-	if (r < 0 || (r == 0 && required))
-		bad(x, "missing or mistyped number");
+	if (r < 0)
+		bad(x, "field %s: expected an integer", key);
+	else if (r == 0 && required)
+		bad(x, "missing field %s (an integer)", key);
 	return v;
 }
 
@@ -138,7 +152,8 @@ act_credits(struct opx *x, enum credit_op op, enum grant_source source)
 	e->credit.expires_at = num(x, x->root, "expires_at", 0);
 	e->credit.source = source;
 	if (e->credit.amount <= 0 || e->credit.amount > CREDITS_MAX)
-		bad(x, "amount out of range");
+		bad(x, "amount %lld: expected 1 to %lld", (long long)e->credit.amount,
+		    (long long)CREDITS_MAX);
 }
 
 static void
@@ -151,7 +166,8 @@ act_link(struct opx *x, int add)
 	if (lp == NULL || lk == NULL || li == NULL || !text_id_valid(li, ID_MAX - 1) ||
 	    text_copy(e->link_provider, sizeof(e->link_provider), lp) != TERR_OK ||
 	    bev_link(e, lk, li) != TERR_OK) {
-		bad(x, "malformed link");
+		bad(x, "field link: expected {provider, kind, id} (id up to %d bytes of text)",
+		    ID_MAX - 1);
 		return;
 	}
 	e->aspects |= add ? BEV_LINKONLY : BEV_UNLINK;
@@ -164,7 +180,7 @@ act_order(struct opx *x, int cancel)
 	const cJSON *o = jobj(x->root, "order");
 
 	if (o == NULL) {
-		bad(x, "missing order");
+		bad(x, "missing field order (an object)");
 		return;
 	}
 	e->aspects |= BEV_ORDER_NEW;
@@ -177,7 +193,7 @@ act_order(struct opx *x, int cancel)
 	e->order.amount = num(x, o, "amount", 1);
 	e->order.expires_at = num(x, o, "expires_at", 1);
 	if (!cancel && e->order.amount <= 0)
-		bad(x, "order amount must be positive");
+		bad(x, "order amount %lld: expected a positive amount", (long long)e->order.amount);
 }
 
 /* The action's aspects and fields. */
@@ -209,7 +225,11 @@ map(struct opx *x)
 		else {
 			str(x, x->root, "state", state, sizeof(state), 0);
 			if ((e->act.state = sub_state_parse(state)) == SUB_NONE)
-				bad(x, "unknown subscription state");
+				bad(x,
+				    "unknown subscription state \"%.24s\" (expected incomplete, "
+				    "trialing, active, canceled, past_due, paused, expired, "
+				    "revoked or refunded)",
+				    state);
 		}
 	} else if (IS("user.register")) {
 		e->aspects |= BEV_REGISTER;
@@ -221,7 +241,8 @@ map(struct opx *x)
 		str(x, x->root, "request_hash", e->act.request_hash, sizeof(e->act.request_hash),
 		    0);
 		if (e->credit.amount <= 0 || e->credit.amount > CREDITS_MAX)
-			bad(x, "amount out of range");
+			bad(x, "amount %lld: expected 1 to %lld", (long long)e->credit.amount,
+			    (long long)CREDITS_MAX);
 	} else if (IS("trial.start"))
 		e->aspects |= BEV_TRIAL;
 	else if (IS("referrer.set")) {
@@ -250,7 +271,7 @@ map(struct opx *x)
 		e->act.sub_id = num(x, x->root, "sub_id", 0);
 		e->act.ends_at = num(x, x->root, "ends_at", 0);
 	} else
-		bad(x, "unknown action");
+		bad(x, "unknown action (not one of op.h's)");
 #undef IS
 }
 
@@ -277,7 +298,7 @@ op_parse(const char *source, const char *body, size_t n, struct bev *e, char *wh
 	x.root = root;
 	if ((action = jstr(root, "action")) == NULL ||
 	    text_copy(e->type, sizeof(e->type), action) != TERR_OK) {
-		bad(&x, "missing action");
+		bad(&x, "missing field action (a string)");
 		goto out;
 	}
 	x.action = action;
@@ -286,7 +307,7 @@ op_parse(const char *source, const char *body, size_t n, struct bev *e, char *wh
 	str(&x, root, "reason", e->reason, sizeof(e->reason), 1);
 	e->at = num(&x, root, "at", 1);
 	if ((who = jstr(root, "operator")) == NULL || !text_id_valid(who, 64)) {
-		bad(&x, "missing operator");
+		bad(&x, "field operator: expected text of 1 to 64 bytes");
 		goto out;
 	}
 	text_copy(e->user, sizeof(e->user), user);

@@ -49,3 +49,29 @@ provider_test_allowed(const struct cfg *c, const char *provider)
 	/* tally's own events (operator, app, job) have no test mode. */
 	return op_is_source(provider);
 }
+
+const char *
+provider_test_setting(const char *provider)
+{
+	if (strcmp(provider, "stripe") == 0)
+		return "stripe.test_mode";
+	if (strcmp(provider, "apple") == 0)
+		return "apple.sandbox";
+	if (strcmp(provider, "revenuecat") == 0)
+		return "revenuecat.sandbox";
+	if (strcmp(provider, "razorpay") == 0)
+		return "razorpay.test_mode";
+	if (strcmp(provider, "cryptobot") == 0)
+		return "cryptobot.testnet";
+	return "";
+}
+
+const char *
+provider_ref_noun(const char *provider)
+{
+	if (strcmp(provider, "razorpay") == 0)
+		return "order";
+	if (strcmp(provider, "cryptobot") == 0)
+		return "invoice";
+	return "ref";
+}

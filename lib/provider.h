@@ -24,5 +24,14 @@ enum terr provider_parse(const struct cfg *c, const char *provider, const char *
 
 /* 1 if events of provider in test/sandbox mode are accepted by the configuration. */
 int provider_test_allowed(const struct cfg *c, const char *provider);
+/* The config key that provider_test_allowed reads ("stripe.test_mode"), or "" for none. */
+const char *provider_test_setting(const char *provider);
+
+/*
+ * What provider calls the id of an order made there (the provider_ref of an
+ * order: a Razorpay "order", a CryptoBot "invoice"; "ref" for the others), so
+ * that a stored reason names it in the provider's own words. Never NULL.
+ */
+const char *provider_ref_noun(const char *provider);
 
 #endif

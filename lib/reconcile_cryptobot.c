@@ -10,6 +10,7 @@
 #include "money.h"
 #include "reconcile.h"
 #include "reconcile_int.h"
+#include "text.h"
 
 /* ---------------------------------------------------------------- cryptobot */
 
@@ -43,7 +44,7 @@ static int
 cryptobot_compare(struct job *j, const struct order_row *o, const struct cb_invoice *inv,
     struct buf *body)
 {
-	char subject[ID_MAX * 2 + 32], tally[64], theirs[96], amount[40];
+	char subject[ID_MAX * 2 + 32], tally[64], theirs[128], amount[64];
 
 	reconcile_order_words(o, "invoice", subject, sizeof(subject), tally, sizeof(tally));
 	if (inv == NULL) {
@@ -62,9 +63,13 @@ cryptobot_compare(struct job *j, const struct order_row *o, const struct cb_invo
 							: NULL);
 		return 0;
 	}
-	money_format(inv->amount, inv->currency, amount, sizeof(amount));
-	snprintf(theirs, sizeof(theirs), "paid %s %.15s", inv->amount >= 0 ? amount : "?",
-	    inv->currency);
+	/* An amount that is none of the asset's is quoted as sent, never shown as a number. */
+	if (inv->amount >= 0)
+		money_format(inv->amount, inv->currency, amount, sizeof(amount));
+	else
+		text_quote(amount, sizeof(amount), inv->amount_text, 40);
+	snprintf(theirs, sizeof(theirs), "paid %s %.15s%s", amount, inv->currency,
+	    inv->amount >= 0 ? "" : " (not an amount of it)");
 	reconcile_drift(j, "cryptobot", subject, o->user, tally, theirs, "found", NULL);
 	if (cryptobot_sync_update(inv, j->now, body) != TERR_OK) {
 		job_fail(j, "cryptobot %s: the update does not fit", subject);

@@ -116,8 +116,9 @@ stripe_checkout_session(const struct cfg *c, const char *user, const struct prod
 		snprintf(why, whysize, "checkout.success_url and checkout.cancel_url are not set");
 		return TERR_CONFIG;
 	}
+	out->subscription = p->kind == PRODUCT_SUBSCRIPTION;
 	buf_init(&b, 8192);
-	form(&b, "mode", p->kind == PRODUCT_SUBSCRIPTION ? "subscription" : "payment");
+	form(&b, "mode", out->subscription ? "subscription" : "payment");
 	form(&b, "line_items[0][price]", price);
 	form(&b, "line_items[0][quantity]", "1");
 	form(&b, "success_url", c->checkout.success_url);
@@ -152,6 +153,7 @@ stripe_portal_session(const struct cfg *c, const char *customer, struct stripe_s
 		snprintf(why, whysize, "checkout.portal_return_url is not set");
 		return TERR_CONFIG;
 	}
+	out->subscription = 0;
 	buf_init(&b, 2048);
 	form(&b, "customer", customer);
 	form(&b, "return_url", c->checkout.portal_return_url);

@@ -15,6 +15,7 @@
 struct stripe_session {
 	char id[ID_MAX];
 	char url[1024];
+	int subscription; /* a Checkout Session in mode subscription (Stripe renews it); 0 else */
 };
 
 /*

@@ -14,6 +14,7 @@
 #include "store_orders.h"
 #include "telegram.h"
 #include "text.h"
+#include "tm.h"
 
 enum terr
 telegram_verify(const struct cfg_telegram *c, const char *header, const char **why)
@@ -253,14 +254,16 @@ telegram_precheckout_check(struct store *s, const struct tg_precheckout *q, int6
     size_t msgsize, char *reason, size_t reasonsize)
 {
 	struct order_row ord;
-	char want[40];
+	char want[40], got[40], q1[80], t1[TM_ISO_SIZE], t2[TM_ISO_SIZE];
 	enum terr rc;
 
 	msg[0] = reason[0] = '\0';
 	if (q->payload[0] == '\0' || !text_id_valid(q->payload, ID_MAX - 1) ||
 	    (rc = store_order_get(s, q->payload, &ord)) == TERR_NOTFOUND) {
 		snprintf(msg, msgsize, "This purchase is not known. Please start it again.");
-		snprintf(reason, reasonsize, "unknown order %.128s", q->payload);
+		text_quote(q1, sizeof(q1), q->payload, 64);
+		snprintf(reason, reasonsize,
+		    "unknown order: the invoice payload %s is no order tally issued", q1);
 		return 0;
 	}
 	if (rc != TERR_OK) {
@@ -272,26 +275,31 @@ telegram_precheckout_check(struct store *s, const struct tg_precheckout *q, int6
 	}
 	if (strcmp(ord.provider, "telegram") != 0) {
 		snprintf(msg, msgsize, "This purchase is not payable here.");
-		snprintf(reason, reasonsize, "order %s is %s's", ord.id, ord.provider);
+		snprintf(reason, reasonsize, "order %s was made for %s, not telegram", ord.id,
+		    ord.provider);
 		return 0;
 	}
 	if (ord.state != ORDER_PENDING) {
 		snprintf(msg, msgsize, "This purchase is already %s.",
 		    ord.state == ORDER_PAID ? "paid" : "closed");
-		snprintf(reason, reasonsize, "order %s is %s", ord.id, order_state_str(ord.state));
+		snprintf(reason, reasonsize, "order %s is %s, not pending", ord.id,
+		    order_state_str(ord.state));
 		return 0;
 	}
 	if (now > ord.expires_at) {
 		snprintf(msg, msgsize, "This purchase has expired. Please start it again.");
-		snprintf(reason, reasonsize, "order %s expired", ord.id);
+		tm_iso(ord.expires_at, t1);
+		tm_iso(now, t2);
+		snprintf(reason, reasonsize, "order %s expired at %s (now %s)", ord.id, t1, t2);
 		return 0;
 	}
 	if (q->total_amount != ord.amount || strcmp(q->currency, ord.currency) != 0) {
 		money_format(ord.amount, ord.currency, want, sizeof(want));
+		money_format(q->total_amount, q->currency, got, sizeof(got));
 		snprintf(msg, msgsize,
 		    "The price of this purchase has changed. Please start it again.");
-		snprintf(reason, reasonsize, "order %s is %s %s, the invoice says %lld %.15s",
-		    ord.id, want, ord.currency, (long long)q->total_amount, q->currency);
+		snprintf(reason, reasonsize, "order %s is %s %s, the invoice says %s %.15s", ord.id,
+		    want, ord.currency, got, q->currency);
 		return 0;
 	}
 	snprintf(reason, reasonsize, "order %s pending", ord.id);

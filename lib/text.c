@@ -64,6 +64,42 @@ text_utf8_valid(const char *s, size_t n)
 	return 1;
 }
 
+void
+text_quote(char *out, size_t size, const char *s, size_t max)
+{
+	size_t n = strlen(s), i = 0, o = 0, len;
+	unsigned char c;
+
+	/* The smallest answer with a cut: a quote, one byte, a quote, "..." and the NUL. */
+	if (size < 7) {
+		if (size > 0)
+			out[0] = '\0';
+		return;
+	}
+	out[o++] = '"';
+	/* Room kept for the closing quote, "..." and the NUL. */
+	while (i < n && i < max && o + 6 <= size) {
+		c = (unsigned char)s[i];
+		len = c < 0x80 ? 1 : c >= 0xf0 ? 4 : c >= 0xe0 ? 3 : 2;
+		if (c >= 0x80 && i + len <= n && i + len <= max && o + len + 5 <= size &&
+		    text_utf8_valid(s + i, len)) {
+			memcpy(out + o, s + i, len);
+			o += len;
+			i += len;
+			continue;
+		}
+		out[o++] =
+		    c < 0x20 || c == 0x7f || c == '"' || c == '\\' || c >= 0x80 ? '?' : (char)c;
+		i++;
+	}
+	out[o++] = '"';
+	if (i < n) {
+		memcpy(out + o, "...", 3);
+		o += 3;
+	}
+	out[o] = '\0';
+}
+
 int
 text_id_valid(const char *s, size_t max)
 {

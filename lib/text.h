@@ -55,6 +55,16 @@ enum terr text_b64dec(const char *p, size_t n, int url, unsigned char *out, size
 /* Encode in[0..n) as base64 (url: base64url without padding) into out; returns its length. */
 size_t text_b64enc(const unsigned char *in, size_t n, int url, char *out, size_t outsize);
 
+/*
+ * s quoted for a stored reason or a log line, where it is shown to support
+ * as it was received: between double quotes, at most max bytes of it, each
+ * control character, double quote, backslash or byte that is not part of
+ * valid UTF-8 written as '?', and "..." after the closing quote when it was
+ * cut. out[size] is always NUL-terminated: cut further when size is short,
+ * "" when size is below 7.
+ */
+void text_quote(char *out, size_t size, const char *s, size_t max);
+
 /* Case-sensitive equality of p[0..n) with the C string s. */
 int text_eq(const char *p, size_t n, const char *s);
 

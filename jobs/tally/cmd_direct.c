@@ -118,6 +118,11 @@ cmd_checkout(struct cli *c)
 			: strcmp(r.provider, "razorpay") == 0 ? "order"
 							      : "invoice",
 		    r.provider_ref);
+	/* What was made: a subscription the provider renews, or one payment (a plan then lasts one period). */
+	if (r.subscription)
+		printf("kind: subscription (%s renews it each period)\n", r.provider);
+	else
+		printf("kind: one payment (%s does not renew it)\n", r.provider);
 	if (r.key_id[0] != '\0')
 		printf("checkout key: %s\n", r.key_id);
 	if (r.url[0] != '\0')

@@ -592,7 +592,9 @@ TEST(cryptobot_amounts_and_statuses)
 	c.cryptobot.testnet = 1;
 	cb_update(body, sizeof(body), "2023-11-14T22:13:21Z", "0.000000011", "paid");
 	CHECK_EQ(cryptobot_parse(&c, body, strlen(body), &e, why, sizeof(why)), TERR_OK);
-	CHECK_EQ(e.order.amount, 0); /* more digits than exist: unreadable, refused by the order */
+	/* More digits than exist: no amount, refused as malformed by apply, quoted as sent. */
+	CHECK_EQ(e.order.amount, -1);
+	CHECK_STR(e.note, "amount \"0.000000011\" has more decimals than USDT's 8");
 	CHECK_EQ(e.live, 0);
 	cb_update(body, sizeof(body), "2023-11-14T22:13:21Z", "4.99", "active");
 	CHECK_EQ(cryptobot_parse(&c, body, strlen(body), &e, why, sizeof(why)), TERR_OK);
