@@ -216,9 +216,10 @@ FAILURES=()
 run_test_prog() {
 	local label=$1
 	shift
-	local outf rc=0 p f
+	local outf rc=0 p f t0=$SECONDS
 	outf=$(mktemp)
 	"$@" >"$outf" 2>&1 || rc=$?
+	t0=$((SECONDS - t0))
 	p=$(grep -cE '^ok ' "$outf" || true)
 	f=$(grep -cE '^FAIL ' "$outf" || true)
 	if ((rc != 0 && f == 0)); then
@@ -229,12 +230,12 @@ run_test_prog() {
 	FAILED=$((FAILED + f))
 	if ((f > 0)); then
 		FAILURES+=("$label")
-		log "--- $label: $p passed, $f failed"
+		log "--- $label: $p passed, $f failed (${t0} s)"
 		grep -E '^FAIL ' "$outf" | sed 's/^/    /' >&2 || true
 		[[ -n ${VERBOSE:-} ]] && cat "$outf" >&2
 		tail -n 30 "$outf" | grep -vE '^(ok|FAIL) ' | sed 's/^/    | /' >&2 || true
 	else
-		log "    $label: $p passed"
+		log "    $label: $p passed (${t0} s)"
 	fi
 	rm -f "$outf"
 }
