@@ -8,8 +8,8 @@
  * secure_cookie). Admins: `tally admin create NAME`, or an API key of admin
  * scope. Limits: form body CONSOLE_BODY_MAX (16 KiB).
  */
-#include "console.h"
-#include "handler.h"
+#include "console/console.h"
+#include "serve/handler.h"
 
 static const struct handler console_handler = {
 	.name = "console",

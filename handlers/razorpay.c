@@ -17,9 +17,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "handler.h"
-#include "razorpay.h"
-#include "tally_limits.h"
+#include "serve/handler.h"
+#include "providers/razorpay/razorpay.h"
+#include "base/tally_limits.h"
 
 static enum terr
 init(void **state, const struct cfg *c, char *why, size_t whysize)

@@ -15,9 +15,9 @@
  */
 #include <stdio.h>
 
-#include "handler.h"
-#include "revenuecat.h"
-#include "tally_limits.h"
+#include "serve/handler.h"
+#include "providers/revenuecat/revenuecat.h"
+#include "base/tally_limits.h"
 
 static enum terr
 init(void **state, const struct cfg *c, char *why, size_t whysize)

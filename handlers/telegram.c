@@ -25,13 +25,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "handler.h"
-#include "httpc.h"
-#include "json.h"
-#include "log.h"
-#include "store.h"
-#include "tally_limits.h"
-#include "telegram.h"
+#include "serve/handler.h"
+#include "http/httpc.h"
+#include "base/json.h"
+#include "base/log.h"
+#include "store/store.h"
+#include "base/tally_limits.h"
+#include "providers/telegram/telegram.h"
 
 static enum terr
 init(void **state, const struct cfg *c, char *why, size_t whysize)

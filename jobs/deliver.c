@@ -27,18 +27,18 @@
  * dead and an alert says so. A kind whose URL is not configured is dead at
  * once ("not configured"), without an alert.
  *
- * Picked through outbox_due. Options: lib/job.h. Exit 0, 1, 2.
+ * Picked through outbox_due. Options: lib/job/job.h. Exit 0, 1, 2.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "httpc.h"
-#include "job.h"
-#include "json.h"
-#include "store_jobs.h"
-#include "text.h"
-#include "tm.h"
+#include "crypto/crypto.h"
+#include "http/httpc.h"
+#include "job/job.h"
+#include "base/json.h"
+#include "store/store_jobs.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 #define LIMIT_DEFAULT  1000
 /* Bytes of an error answer kept in last_error. */

@@ -20,17 +20,17 @@
  *                        expiry (a payment after it is refused by the core anyway)
  *
  * Picked through subscriptions_grace_due, _period_due, _trial_due,
- * grants_expiry and orders_pending. Options: lib/job.h. Exit 0, 1, 2.
+ * grants_expiry and orders_pending. Options: lib/job/job.h. Exit 0, 1, 2.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "job.h"
-#include "store_jobs.h"
-#include "sub.h"
-#include "text.h"
-#include "tm.h"
+#include "crypto/crypto.h"
+#include "job/job.h"
+#include "store/store_jobs.h"
+#include "core/sub.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 #define LIMIT_DEFAULT 10000
 

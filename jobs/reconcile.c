@@ -77,20 +77,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "appstore_api.h"
-#include "crypto.h"
-#include "job.h"
-#include "json.h"
-#include "provider.h"
-#include "reconcile.h"
-#include "revenuecat.h"
-#include "store_access.h"
-#include "store_jobs.h"
-#include "stripe.h"
-#include "stripe_sync.h"
-#include "sub.h"
-#include "text.h"
-#include "tm.h"
+#include "providers/appstore/appstore_api.h"
+#include "crypto/crypto.h"
+#include "job/job.h"
+#include "base/json.h"
+#include "core/provider.h"
+#include "job/reconcile.h"
+#include "providers/revenuecat/revenuecat.h"
+#include "store/store_access.h"
+#include "store/store_jobs.h"
+#include "providers/stripe/stripe.h"
+#include "providers/stripe/stripe_sync.h"
+#include "core/sub.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 #define LIMIT_DEFAULT 500
 #define DAY_MS        (86400LL * 1000)

@@ -18,15 +18,15 @@
  *
  * Picked through subscriptions_trial_due and subscriptions_period_due (only the
  * rows that end by themselves, filtered in SQL) over
- * (now, now + the largest offset]. Options: lib/job.h. Exit 0, 1, 2.
+ * (now, now + the largest offset]. Options: lib/job/job.h. Exit 0, 1, 2.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "job.h"
-#include "store_jobs.h"
-#include "text.h"
+#include "crypto/crypto.h"
+#include "job/job.h"
+#include "store/store_jobs.h"
+#include "base/text.h"
 
 #define LIMIT_DEFAULT 10000
 
@@ -69,7 +69,7 @@ remind(struct job *j, const struct sub_row *r, int64_t end, const struct series 
 	if (i == 0)
 		return 0;
 	offset_str(se->offsets[i - 1], off, sizeof(off));
-	/* A text_key (its parts hold no ':'): also the notice's key, "notice:" before it (lib/apply.c). */
+	/* A text_key (its parts hold no ':'): also the notice's key, "notice:" before it (lib/core/apply.c). */
 	snprintf(sid, sizeof(sid), "%lld", (long long)r->id);
 	snprintf(send, sizeof(send), "%lld", (long long)end);
 	if (crypto_key(id, sizeof(id), "reminder", sid, se->kind, off, send, NULL) != TERR_OK) {

@@ -17,16 +17,16 @@
  *
  * Each is picked through its index (subscriptions_credits_due, users_free_due,
  * subscriptions_period_due), re-checked by the core inside its transaction.
- * Options: see lib/job.h. Exit 0, 1, 2.
+ * Options: see lib/job/job.h. Exit 0, 1, 2.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto.h"
-#include "job.h"
-#include "store_jobs.h"
-#include "text.h"
-#include "tm.h"
+#include "crypto/crypto.h"
+#include "job/job.h"
+#include "store/store_jobs.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 #define LIMIT_DEFAULT 10000
 

@@ -8,15 +8,15 @@
  * An event is tried again once its backoff has passed since its last try
  * (updated_at): 15 minutes after the first, doubling with each attempt up
  * to a day, so one that cannot succeed costs a replay a day, not one a run.
- * Picked through inbox_attention. Options: lib/job.h. Exit 0, 1, 2.
+ * Picked through inbox_attention. Options: lib/job/job.h. Exit 0, 1, 2.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "apply.h"
-#include "job.h"
-#include "store_jobs.h"
-#include "text.h"
+#include "core/apply.h"
+#include "job/job.h"
+#include "store/store_jobs.h"
+#include "base/text.h"
 
 #define LIMIT_DEFAULT 1000
 #define PAGE          64

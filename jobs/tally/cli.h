@@ -9,10 +9,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "buf.h"
-#include "cfg.h"
-#include "op.h"
-#include "store.h"
+#include "base/buf.h"
+#include "cfg/cfg.h"
+#include "core/op.h"
+#include "store/store.h"
 
 #define OUT_MAX      (16 * 1024 * 1024)
 #define LIST_PAGE    100

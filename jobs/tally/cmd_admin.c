@@ -16,10 +16,10 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "console.h"
-#include "crypto.h"
-#include "store_console.h"
-#include "text.h"
+#include "console/console.h"
+#include "crypto/crypto.h"
+#include "store/store_console.h"
+#include "base/text.h"
 
 /* Read one line from fd into out[size] (without its line ending); -1 when too long or unreadable. */
 static int

@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply.h"
-#include "appstore_api.h"
+#include "core/apply.h"
+#include "providers/appstore/appstore_api.h"
 #include "cli.h"
-#include "jose.h"
-#include "json.h"
-#include "text.h"
-#include "tm.h"
+#include "crypto/jose.h"
+#include "base/json.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 /* Events applied in one transaction by `apple missed`. */
 #define MISSED_BATCH 64

@@ -1,6 +1,6 @@
 /*
  * bin/tally: backup DEST [--force] [--json] — an online backup of the live
- * database while handlers keep writing (lib/store_backup.h): one consistent
+ * database while handlers keep writing (lib/store/store_backup.h): one consistent
  * snapshot, checked with PRAGMA integrity_check, renamed into place only when
  * intact. Reads TALLY_DB only: no config needed, any schema version copied.
  *
@@ -14,9 +14,9 @@
 #include <string.h>
 
 #include "cli.h"
-#include "json.h"
-#include "store_backup.h"
-#include "tm.h"
+#include "base/json.h"
+#include "store/store_backup.h"
+#include "base/tm.h"
 
 int
 cmd_backup(struct cli *c)

@@ -3,7 +3,7 @@
  * razorpay verify).
  *
  *   tally checkout USER PROVIDER PRODUCT     an operator starts a purchase for a
- *                                            user (lib/checkout.h): the link or
+ *                                            user (lib/api/checkout.h): the link or
  *                                            the fields the user pays with
  *   tally orders show ORDER_ID               one order as stored
  *   tally telegram refund CHARGE_ID --reason TEXT [--telegram-user ID]
@@ -17,15 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply.h"
-#include "checkout.h"
+#include "core/apply.h"
+#include "api/checkout.h"
 #include "cli.h"
-#include "json.h"
-#include "money.h"
-#include "store_orders.h"
-#include "telegram.h"
-#include "text.h"
-#include "tm.h"
+#include "base/json.h"
+#include "base/money.h"
+#include "store/store_orders.h"
+#include "providers/telegram/telegram.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 /* The CLI's apply: one operator action in its own transaction. */
 static enum terr

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply.h"
+#include "core/apply.h"
 #include "cli.h"
-#include "json.h"
-#include "text.h"
-#include "tm.h"
+#include "base/json.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 int
 cmd_migrate(struct cli *c)

@@ -10,12 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "auth.h"
+#include "api/auth.h"
 #include "cli.h"
-#include "json.h"
-#include "store_access.h"
-#include "text.h"
-#include "tm.h"
+#include "base/json.h"
+#include "store/store_access.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 /* An audit row of a key change, in the open transaction. */
 static enum terr

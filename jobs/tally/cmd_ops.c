@@ -16,11 +16,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "json.h"
-#include "rebuild.h"
-#include "store_access.h"
-#include "text.h"
-#include "tm.h"
+#include "base/json.h"
+#include "core/rebuild.h"
+#include "store/store_access.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 #define HISTORY_MAX 2000
 

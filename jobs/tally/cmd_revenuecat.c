@@ -20,9 +20,9 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "json.h"
-#include "revenuecat.h"
-#include "tm.h"
+#include "base/json.h"
+#include "providers/revenuecat/revenuecat.h"
+#include "base/tm.h"
 
 #define RETRY_WAIT_MAX 10
 #define RETRIES_MAX    2

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "apply.h"
+#include "core/apply.h"
 #include "cli.h"
-#include "op.h"
-#include "report.h"
-#include "text.h"
-#include "tm.h"
+#include "core/op.h"
+#include "core/report.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 int
 cmd_user_show(struct cli *c)

@@ -13,11 +13,11 @@
 #include <unistd.h>
 
 #include "cli.h"
-#include "crypto.h"
-#include "httpc.h"
-#include "log.h"
-#include "text.h"
-#include "tm.h"
+#include "crypto/crypto.h"
+#include "http/httpc.h"
+#include "base/log.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 /* Write text for a terminal: control characters (but newline and tab) become '?'. */
 void

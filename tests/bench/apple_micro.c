@@ -13,13 +13,13 @@
 #include <string.h>
 #include <time.h>
 
-#include "appstore.h"
-#include "cfg.h"
-#include "crypto.h"
-#include "jose.h"
-#include "json.h"
-#include "text.h"
-#include "tm.h"
+#include "providers/appstore/appstore.h"
+#include "cfg/cfg.h"
+#include "crypto/crypto.h"
+#include "crypto/jose.h"
+#include "base/json.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 static double
 now_s(void)

@@ -10,13 +10,13 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "apply.h"
-#include "cfg.h"
-#include "crypto.h"
-#include "stripe.h"
-#include "store.h"
-#include "text.h"
-#include "tm.h"
+#include "core/apply.h"
+#include "cfg/cfg.h"
+#include "crypto/crypto.h"
+#include "providers/stripe/stripe.h"
+#include "store/store.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 static const char catalog[] = "{\"stripe\":{\"test_mode\":true,\"tolerance\":\"1d\"},\"products\":{"
 			      "\"credits_500\":{\"kind\":\"pack\",\"credits\":500,"

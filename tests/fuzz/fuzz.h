@@ -9,8 +9,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg.h"
-#include "text.h"
+#include "cfg/cfg.h"
+#include "base/text.h"
 
 static const char fuzz_catalog[] =
     "{\"stripe\":{\"test_mode\":true,\"tolerance\":\"1d\"},"

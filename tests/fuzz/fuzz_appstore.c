@@ -2,8 +2,8 @@
  * App Store: a notification body through the verifier (JWS, x5c chain to
  * Apple Root CA - G3, nested JWS) and through the mapping as if verified.
  */
-#include "appstore.h"
-#include "event.h"
+#include "providers/appstore/appstore.h"
+#include "base/event.h"
 #include "fuzz.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

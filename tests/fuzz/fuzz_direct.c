@@ -4,11 +4,11 @@
  * request_date check, the invoice mapping). The first input byte picks the
  * provider; the rest is "header \n body".
  */
-#include "cryptobot.h"
-#include "event.h"
+#include "providers/cryptobot/cryptobot.h"
+#include "base/event.h"
 #include "fuzz.h"
-#include "razorpay.h"
-#include "telegram.h"
+#include "providers/razorpay/razorpay.h"
+#include "providers/telegram/telegram.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -7,7 +7,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "http.h"
+#include "http/http.h"
 
 #define BODY_FUZZ_MAX 60000
 

@@ -1,6 +1,6 @@
 /* The JSON reader every parser stands on: limits, duplicate keys, UTF-8, NULs. */
 #include "fuzz.h"
-#include "json.h"
+#include "base/json.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

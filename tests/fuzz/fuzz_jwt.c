@@ -1,7 +1,7 @@
 /* User tokens (HS256, algorithm pinned) and compact JWS splitting and decoding. */
-#include "auth.h"
+#include "api/auth.h"
 #include "fuzz.h"
-#include "jose.h"
+#include "crypto/jose.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

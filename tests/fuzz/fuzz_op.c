@@ -1,7 +1,7 @@
 /* tally's own events as stored (replays and rebuilds parse them again): operator, app, job. */
-#include "event.h"
+#include "base/event.h"
 #include "fuzz.h"
-#include "op.h"
+#include "core/op.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -1,7 +1,7 @@
 /* RevenueCat: a webhook body and a REST subscriber answer. */
-#include "event.h"
+#include "base/event.h"
 #include "fuzz.h"
-#include "revenuecat.h"
+#include "providers/revenuecat/revenuecat.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

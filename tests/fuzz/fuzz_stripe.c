@@ -2,9 +2,9 @@
  * Stripe: the Stripe-Signature header and the event body. Input: the header,
  * a newline, the body. The body is also mapped as if it had verified.
  */
-#include "event.h"
+#include "base/event.h"
 #include "fuzz.h"
-#include "stripe.h"
+#include "providers/stripe/stripe.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

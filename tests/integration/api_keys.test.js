@@ -1,7 +1,7 @@
 'use strict';
 // Idempotency and dedup keys of the app-facing API when user ids and client
 // keys hold ':' (or '%'): an event id is made of parts that cannot run into
-// each other (lib/text.h text_key), and a request found under an earlier
+// each other (lib/base/text.h text_key), and a request found under an earlier
 // one's id is answered as that one only when every part of it is the same,
 // the user included; otherwise 409 idempotency_conflict. Ids stored before
 // the parts were escaped are still found by the request that made them, and

@@ -1,6 +1,6 @@
 'use strict';
 // A secret that breaks its documented constraint stops the executable at start
-// (lib/cfg.c cfg_load_env; jobs/deliver.c for TALLY_WEBHOOK_SECRET), for each
+// (lib/cfg/cfg.c cfg_load_env; jobs/deliver.c for TALLY_WEBHOOK_SECRET), for each
 // entry of a rotation list, with a log line naming the variable and the entry's
 // place and never the secret: a 16-byte TALLY_JWT_SECRET would otherwise sign
 // user tokens anyone can brute-force, and a Stripe API key given as the webhook

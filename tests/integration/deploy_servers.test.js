@@ -27,7 +27,7 @@ function pack(user) {
   }));
 }
 
-// The path tally's handlers see (lib/http.c http_path): DOCUMENT_URI when
+// The path tally's handlers see (lib/http/http.c http_path): DOCUMENT_URI when
 // sent, else SCRIPT_NAME + PATH_INFO (RFC 3875 4.1.5).
 function tallyPath(params) {
   if (params.DOCUMENT_URI !== undefined) return params.DOCUMENT_URI.split('?')[0];

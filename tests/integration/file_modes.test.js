@@ -2,7 +2,7 @@
 // The files tally makes are its user's only. The database holds password and
 // key hashes, console sessions and raw webhook bodies; the lock file, the
 // backups, serve's secret and logs sit beside it. Each executable sets its own
-// umask (lib/store.c store_umask), so these hold when it is started under the
+// umask (lib/store/store.c store_umask), so these hold when it is started under the
 // usual 022 (a login shell, cron, a unit without UMask=): every program here is
 // started through `sh -c 'umask 022; exec ...'`.
 const fs = require('fs');

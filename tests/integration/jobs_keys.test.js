@@ -1,6 +1,6 @@
 'use strict';
-// The jobs name their events by parts of one key (lib/text.h text_key, and
-// lib/crypto.h crypto_key past an id's length): user ids holding ':' or '%'
+// The jobs name their events by parts of one key (lib/base/text.h text_key, and
+// lib/crypto/crypto.h crypto_key past an id's length): user ids holding ':' or '%'
 // get their allowance reset and their credits expired under ids that no other
 // user's parts can spell, and a user id too long once escaped still gets an id
 // of its own (a digest of the whole key), never one cut short.

@@ -58,7 +58,7 @@ function prng(seed) {
 const rand = prng(20261122);
 const randInt = (lo, hi) => lo + Math.floor(rand() * (hi - lo + 1));
 
-// Calendar months as tally counts them (lib/tm.c): the anchor's day, clamped to the month's last day.
+// Calendar months as tally counts them (lib/base/tm.c): the anchor's day, clamped to the month's last day.
 function addMonths(ms, n) {
   const d = new Date(ms);
   const y = d.getUTCFullYear();

@@ -1,6 +1,6 @@
 'use strict';
 // `tally revenuecat sync` names the events it makes "sync", the user, the
-// transaction and what happened, as parts of one key (lib/text.h text_key):
+// transaction and what happened, as parts of one key (lib/base/text.h text_key):
 // user "sk" with transaction "b:1" and user "sk:b" with transaction "1" (a
 // RevenueCat anonymous id holds ':') make two events, not one that the second
 // sync takes for done. Against the fake RevenueCat REST API of revenuecat_sync.

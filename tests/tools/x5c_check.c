@@ -15,11 +15,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "appstore.h"
-#include "cfg.h"
-#include "jose.h"
-#include "text.h"
-#include "x5c.h"
+#include "providers/appstore/appstore.h"
+#include "cfg/cfg.h"
+#include "crypto/jose.h"
+#include "base/text.h"
+#include "crypto/x5c.h"
 
 extern const unsigned char apple_root_g3[];
 extern const size_t apple_root_g3_len;

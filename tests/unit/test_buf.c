@@ -1,11 +1,11 @@
 /*
- * lib/buf.h: the one bounded buffer (STYLE.md 7). The invariants in the
+ * lib/base/buf.h: the one bounded buffer (STYLE.md 7). The invariants in the
  * header are what is tested: NUL after the content, len <= max, a sticky
  * error that leaves the content unchanged, fixed storage never reallocated.
  */
 #include <string.h>
 
-#include "buf.h"
+#include "base/buf.h"
 #include "t.h"
 
 TEST(buf_empty_cstr_is_empty_string)

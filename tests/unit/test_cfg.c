@@ -1,5 +1,5 @@
 /*
- * lib/cfg.h: the catalog is money, so a typo must stop the process with a
+ * lib/cfg/cfg.h: the catalog is money, so a typo must stop the process with a
  * message naming the key (cfg.h), and a valid catalog must read exactly.
  * cfg_secret: NAME, NAME_FILE, both (error), neither ("").
  */
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cfg.h"
+#include "cfg/cfg.h"
 #include "t.h"
 
 #define DAY_MS (86400LL * 1000)

@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cfg.h"
+#include "cfg/cfg.h"
 #include "t.h"
 
 /* 32 and 31 bytes: RFC 7518 3.2's minimum for HS256 and one short of it. */

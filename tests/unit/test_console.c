@@ -1,13 +1,13 @@
 /*
- * lib/console_html.c and lib/console_auth.c: what the support console does
+ * lib/console/console_html.c and lib/console/console_auth.c: what the support console does
  * with bytes from outside (escaping for HTML, form decoding, a raw body
  * shown exactly) and with passwords (scrypt hashes, their bounded format).
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "console_int.h"
-#include "crypto.h"
+#include "console/console_int.h"
+#include "crypto/crypto.h"
 #include "t.h"
 
 static char storage[8192];

@@ -1,8 +1,8 @@
 /*
  * What bounds a console login: the scrypt parameters a stored hash may ask
- * for (lib/console_auth.c: at most the memory of N = 2^17, r = 8 and the time
+ * for (lib/console/console_auth.c: at most the memory of N = 2^17, r = 8 and the time
  * of N = 2^17, r = 8, p = 1), the parameters of new hashes, and the host's
- * password-check slots (lib/store.c store_slot_take: lock files beside the
+ * password-check slots (lib/store/store.c store_slot_take: lock files beside the
  * database, exclusive between descriptors of one process and between
  * processes). The vectors were made with Python's hashlib.scrypt (OpenSSL),
  * password "password", salt "saltsalt", a 32-byte result.
@@ -16,9 +16,9 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "console_int.h"
-#include "crypto.h"
-#include "store.h"
+#include "console/console_int.h"
+#include "crypto/crypto.h"
+#include "store/store.h"
 #include "t.h"
 
 /* ---------------------------------------------------------------- hashes */

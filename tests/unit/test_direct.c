@@ -1,7 +1,7 @@
 /*
- * lib/razorpay.c, lib/telegram.c, lib/cryptobot.c: signatures (the
+ * lib/providers/razorpay/razorpay.c, lib/providers/telegram/telegram.c, lib/providers/cryptobot/cryptobot.c: signatures (the
  * expected MACs computed here with OpenSSL's one-shot HMAC() and SHA256(),
- * independently of lib/crypto.c, exactly as each provider documents them),
+ * independently of lib/crypto/crypto.c, exactly as each provider documents them),
  * and what each event maps to, with Razorpay's documented sample payloads
  * (markdown-docs webhooks/) cut to the fields that matter.
  */
@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cryptobot.h"
-#include "razorpay.h"
+#include "providers/cryptobot/cryptobot.h"
+#include "providers/razorpay/razorpay.h"
 #include "t.h"
-#include "telegram.h"
-#include "tm.h"
+#include "providers/telegram/telegram.h"
+#include "base/tm.h"
 
 static void
 hexmac(const void *key, size_t keylen, const char *msg, size_t n, char hex[65])

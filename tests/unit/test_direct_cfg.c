@@ -1,5 +1,5 @@
 /*
- * lib/cfg_direct.c: the sections razorpay, telegram, cryptobot and
+ * lib/cfg/cfg_direct.c: the sections razorpay, telegram, cryptobot and
  * referrals read exactly, their defaults, and every refusal names its key;
  * the direct providers' secrets from the environment (comma-separated
  * Razorpay webhook secrets, the Telegram secret token's alphabet) and their
@@ -10,7 +10,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cfg.h"
+#include "cfg/cfg.h"
 #include "t.h"
 
 #define HOUR_MS (3600LL * 1000)

@@ -1,5 +1,5 @@
 /*
- * lib/http.h in CGI mode (RFC 3875: meta-variables in the environment, body
+ * lib/http/http.h in CGI mode (RFC 3875: meta-variables in the environment, body
  * on stdin, answer on stdout), with stdin, stdout and stderr redirected so
  * the bytes the web server would get, and the log line, are seen exactly:
  * an answer whose headers pass HTTP_HEAD_MAX is a logged 500, never nothing;
@@ -12,7 +12,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http.h"
+#include "http/http.h"
 #include "t.h"
 
 /* What one call wrote to stdout and stderr. */

@@ -1,12 +1,12 @@
 /*
- * lib/cfg_jobs.c: the reminders and deliver sections. Defaults when absent,
+ * lib/cfg/cfg_jobs.c: the reminders and deliver sections. Defaults when absent,
  * offsets stored largest first whatever order they are written in, and every
  * malformed value refused with a message naming the key.
  */
 #include <stdio.h>
 #include <string.h>
 
-#include "cfg.h"
+#include "cfg/cfg.h"
 #include "t.h"
 
 #define DAY_MS  (86400LL * 1000)

@@ -1,5 +1,5 @@
 /*
- * lib/jose.c and base64 of lib/text.c: compact JWS splitting, the pinned
+ * lib/crypto/jose.c and base64 of lib/base/text.c: compact JWS splitting, the pinned
  * algorithms, ES256's raw r||s signatures, HS256 in constant time.
  */
 #include <openssl/ec.h>
@@ -7,10 +7,10 @@
 #include <openssl/hmac.h>
 #include <stdlib.h>
 
-#include "buf.h"
-#include "jose.h"
+#include "base/buf.h"
+#include "crypto/jose.h"
 #include "t.h"
-#include "text.h"
+#include "base/text.h"
 
 /* A P-256 key made fresh for each run. */
 static void *

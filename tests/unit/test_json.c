@@ -1,5 +1,5 @@
 /*
- * lib/json.h: json_parse adds to cJSON what RFC 8259 leaves to the reader
+ * lib/base/json.h: json_parse adds to cJSON what RFC 8259 leaves to the reader
  * (duplicate keys, nesting, UTF-8, escaped NUL, trailing data); the getters
  * tell absent from wrong type; the writer's output must always be JSON.
  */
@@ -7,11 +7,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "buf.h"
-#include "json.h"
+#include "base/buf.h"
+#include "base/json.h"
 #include "t.h"
-#include "tally_limits.h"
-#include "text.h"
+#include "base/tally_limits.h"
+#include "base/text.h"
 
 /* Parse a C string (its length without the NUL) at the project's depth limit. */
 static enum terr

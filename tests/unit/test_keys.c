@@ -1,6 +1,6 @@
 /*
- * Keys made of several parts (lib/text.h text_key, lib/crypto.h crypto_key)
- * and the replay check of tally's own events (lib/op.h op_same_request).
+ * Keys made of several parts (lib/base/text.h text_key, lib/crypto/crypto.h crypto_key)
+ * and the replay check of tally's own events (lib/core/op.h op_same_request).
  * A user id may hold ':': no two different lists of parts may give one key,
  * and a request found under an earlier one's key is that request only when
  * every part of it is the same.
@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "buf.h"
-#include "crypto.h"
-#include "op.h"
+#include "base/buf.h"
+#include "crypto/crypto.h"
+#include "core/op.h"
 #include "t.h"
-#include "text.h"
+#include "base/text.h"
 
 /* ---------------------------------------------------------------- text_key */
 

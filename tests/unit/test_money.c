@@ -1,13 +1,13 @@
 /*
- * lib/money.h: conversions of amounts from outside into minor units are
+ * lib/base/money.h: conversions of amounts from outside into minor units are
  * bounded before they multiply (a signed overflow is undefined, C11 6.5p5,
  * and in practice a wrong amount), and formatting holds at int64's ends.
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "appstore.h"
-#include "money.h"
+#include "providers/appstore/appstore.h"
+#include "base/money.h"
 #include "t.h"
 
 TEST(rescale_milliunits_to_cents_drops_the_finer_digit)

@@ -8,13 +8,13 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cfg.h"
-#include "cryptobot.h"
-#include "event.h"
-#include "money.h"
-#include "op.h"
+#include "cfg/cfg.h"
+#include "providers/cryptobot/cryptobot.h"
+#include "base/event.h"
+#include "base/money.h"
+#include "core/op.h"
 #include "t.h"
-#include "text.h"
+#include "base/text.h"
 
 /* ------------------------------------------------------------ money_parse_why */
 

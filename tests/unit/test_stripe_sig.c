@@ -1,6 +1,6 @@
 /*
- * lib/stripe.h stripe_verify. The expected signatures are computed here,
- * independently of lib/crypto.c, with OpenSSL's one-shot HMAC() exactly as
+ * lib/providers/stripe/stripe.h stripe_verify. The expected signatures are computed here,
+ * independently of lib/crypto/crypto.c, with OpenSSL's one-shot HMAC() exactly as
  * Stripe documents it (docs.stripe.com/webhooks#verify-manually): lowercase
  * hex HMAC-SHA256, keyed with the secret string ("whsec_" included), of
  * "<t>.<raw body>".
@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "stripe.h"
+#include "providers/stripe/stripe.h"
 #include "t.h"
-#include "tally_limits.h"
+#include "base/tally_limits.h"
 
 #define NOW_MS 1700000000000LL
 #define NOW_S  1700000000LL

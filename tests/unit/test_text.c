@@ -1,13 +1,13 @@
 /*
- * lib/text.h and lib/tm.h: the bounded parsers every byte from outside goes
+ * lib/base/text.h and lib/base/tm.h: the bounded parsers every byte from outside goes
  * through (STYLE.md 9). Bad input is checked as carefully as good input.
  */
 #include <stdint.h>
 #include <string.h>
 
 #include "t.h"
-#include "text.h"
-#include "tm.h"
+#include "base/text.h"
+#include "base/tm.h"
 
 /* ---------------------------------------------------------------- text_i64 */
 

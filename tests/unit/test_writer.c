@@ -1,5 +1,5 @@
 /*
- * Group commit (lib/writer.c) in-process: many threads hand events to one
+ * Group commit (lib/serve/writer.c) in-process: many threads hand events to one
  * writer; every event commits exactly once, several per transaction, each
  * answered with its own result; a bad event in a batch fails alone; under
  * load that never pauses the WAL still starts over instead of growing.
@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "cfg.h"
-#include "store.h"
+#include "cfg/cfg.h"
+#include "store/store.h"
 #include "t.h"
-#include "text.h"
-#include "writer.h"
+#include "base/text.h"
+#include "serve/writer.h"
 
 #define THREADS    16
 #define PER_THREAD 40
@@ -185,7 +185,7 @@ TEST(writer_starts_the_wal_over_under_sustained_load)
 	CHECK(restarts >= 10);
 	/*
 	 * Started over again and again, the file stays under the size the
-	 * connection cuts it back to (journal_size_limit, 64 MiB: lib/store.c).
+	 * connection cuts it back to (journal_size_limit, 64 MiB: lib/store/store.c).
 	 */
 	snprintf(wal, sizeof(wal), "%s-wal", dbpath);
 	CHECK_EQ(stat(wal, &st), 0);

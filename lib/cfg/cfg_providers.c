@@ -1,0 +1,150 @@
+/*
+ * Configuration sections of the providers and of outbound HTTP: see cfg.h
+ * for the fields and the README for the keys.
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "cfg/cfg.h"
+#include "cfg/cfg_int.h"
+#include "base/json.h"
+#include "base/text.h"
+
+enum terr
+cfg_parse_stripe(struct cfg *c, const cJSON *o, char *why, size_t size)
+{
+	static const char *const keys[] = {
+		"test_mode",
+		"tolerance",
+		"user_metadata_key",
+		"product_metadata_key",
+		"api_base",
+		NULL,
+	};
+	enum terr rc;
+
+	if (!cJSON_IsObject(o))
+		return cfg_fail(why, size, "config: stripe: expected an object");
+	if ((rc = cfg_only_keys(o, "stripe", keys, why, size)) != TERR_OK ||
+	    (rc = cfg_get_bool(o, "test_mode", "stripe", &c->stripe.test_mode, why, size)) !=
+		TERR_OK ||
+	    (rc = cfg_get_duration(o, "tolerance", "stripe", &c->stripe.tolerance, why, size)) !=
+		TERR_OK ||
+	    (rc = cfg_get_name(o, "user_metadata_key", "stripe", c->stripe.user_key,
+		 sizeof(c->stripe.user_key), why, size)) != TERR_OK ||
+	    (rc = cfg_get_name(o, "product_metadata_key", "stripe", c->stripe.product_key,
+		 sizeof(c->stripe.product_key), why, size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "api_base", "stripe", c->stripe.api_base,
+		 sizeof(c->stripe.api_base), why, size)) != TERR_OK)
+		return rc;
+	if (c->stripe.tolerance < 1000)
+		return cfg_fail(why, size, "config: stripe.tolerance: must be at least 1 second");
+	return TERR_OK;
+}
+
+enum terr
+cfg_parse_http(struct cfg *c, const cJSON *o, char *why, size_t size)
+{
+	static const char *const keys[] = { "proxy", "timeout", "connect_timeout", NULL };
+	enum terr rc;
+
+	if (!cJSON_IsObject(o))
+		return cfg_fail(why, size, "config: http: expected an object");
+	if ((rc = cfg_only_keys(o, "http", keys, why, size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "proxy", "http", c->http.proxy, sizeof(c->http.proxy), why,
+		 size)) != TERR_OK ||
+	    (rc = cfg_get_duration(o, "timeout", "http", &c->http.timeout, why, size)) != TERR_OK ||
+	    (rc = cfg_get_duration(o, "connect_timeout", "http", &c->http.connect_timeout, why,
+		 size)) != TERR_OK)
+		return rc;
+	if (c->http.timeout < 100 || c->http.connect_timeout < 100)
+		return cfg_fail(why, size, "config: http: timeouts must be at least 100 ms");
+	return TERR_OK;
+}
+
+enum terr
+cfg_parse_apple(struct cfg *c, const cJSON *o, char *why, size_t size)
+{
+	static const char *const keys[] = { "bundle_id", "app_apple_id", "sandbox", "roots",
+		"api_base", "api_sandbox_base", "key_id", "issuer_id", "account_token_is_user_id",
+		NULL };
+	const cJSON *roots, *r;
+	enum terr rc;
+
+	if (!cJSON_IsObject(o))
+		return cfg_fail(why, size, "config: apple: expected an object");
+	c->apple.enabled = 1;
+	c->apple.token_is_user = 1;
+	if ((rc = cfg_only_keys(o, "apple", keys, why, size)) != TERR_OK ||
+	    (rc = cfg_get_bool(o, "account_token_is_user_id", "apple", &c->apple.token_is_user, why,
+		 size)) != TERR_OK ||
+	    (rc = cfg_get_name(o, "bundle_id", "apple", c->apple.bundle_id,
+		 sizeof(c->apple.bundle_id), why, size)) != TERR_OK ||
+	    (rc = cfg_get_int(o, "app_apple_id", "apple", 1, INT64_MAX / 2, &c->apple.app_apple_id,
+		 why, size)) != TERR_OK ||
+	    (rc = cfg_get_bool(o, "sandbox", "apple", &c->apple.sandbox, why, size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "api_base", "apple", c->apple.api_base, sizeof(c->apple.api_base),
+		 why, size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "api_sandbox_base", "apple", c->apple.api_sandbox_base,
+		 sizeof(c->apple.api_sandbox_base), why, size)) != TERR_OK ||
+	    (rc = cfg_get_name(o, "key_id", "apple", c->apple.key_id, sizeof(c->apple.key_id), why,
+		 size)) != TERR_OK ||
+	    (rc = cfg_get_name(o, "issuer_id", "apple", c->apple.issuer_id,
+		 sizeof(c->apple.issuer_id), why, size)) != TERR_OK)
+		return rc;
+	if (c->apple.bundle_id[0] == '\0')
+		return cfg_fail(why, size, "config: apple.bundle_id: required");
+	if ((roots = jget(o, "roots")) != NULL) {
+		if (!cJSON_IsArray(roots))
+			return cfg_fail(why, size,
+			    "config: apple.roots: expected an array of file paths");
+		cJSON_ArrayForEach (r, roots) {
+			if (!cJSON_IsString(r) || !text_id_valid(r->valuestring, CFG_PATH_MAX - 1))
+				return cfg_fail(why, size,
+				    "config: apple.roots: paths must be strings");
+			if (c->apple.nroots == ROOTS_MAX)
+				return cfg_fail(why, size, "config: apple.roots: more than %d",
+				    ROOTS_MAX);
+			text_copy(c->apple.roots[c->apple.nroots++], CFG_PATH_MAX, r->valuestring);
+		}
+	}
+	return TERR_OK;
+}
+
+enum terr
+cfg_parse_revenuecat(struct cfg *c, const cJSON *o, char *why, size_t size)
+{
+	static const char *const keys[] = { "sandbox", "transfer_packs", "api_base", NULL };
+	enum terr rc;
+
+	if (!cJSON_IsObject(o))
+		return cfg_fail(why, size, "config: revenuecat: expected an object");
+	if ((rc = cfg_only_keys(o, "revenuecat", keys, why, size)) != TERR_OK ||
+	    (rc = cfg_get_bool(o, "sandbox", "revenuecat", &c->revenuecat.sandbox, why, size)) !=
+		TERR_OK ||
+	    (rc = cfg_get_bool(o, "transfer_packs", "revenuecat", &c->revenuecat.transfer_packs,
+		 why, size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "api_base", "revenuecat", c->revenuecat.api_base,
+		 sizeof(c->revenuecat.api_base), why, size)) != TERR_OK)
+		return rc;
+	return TERR_OK;
+}
+
+enum terr
+cfg_parse_checkout(struct cfg *c, const cJSON *o, char *why, size_t size)
+{
+	static const char *const keys[] = { "success_url", "cancel_url", "portal_return_url",
+		NULL };
+	struct cfg_checkout *k = &c->checkout;
+	enum terr rc;
+
+	if ((rc = cfg_section(o, "checkout", keys, why, size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "success_url", "checkout", k->success_url, sizeof(k->success_url),
+		 why, size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "cancel_url", "checkout", k->cancel_url, sizeof(k->cancel_url),
+		 why, size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "portal_return_url", "checkout", k->portal_return_url,
+		 sizeof(k->portal_return_url), why, size)) != TERR_OK)
+		return rc;
+	return TERR_OK;
+}

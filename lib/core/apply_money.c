@@ -1,0 +1,426 @@
+/*
+ * apply: money. Payments deduplicated on their business keys (invariant 2),
+ * what they grant, refunds and disputes that take it back, reversals that
+ * give it back, and direct credit grants and revokes.
+ */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/apply_int.h"
+#include "base/json.h"
+#include "core/ledger.h"
+#include "base/log.h"
+#include "base/money.h"
+#include "core/provider.h"
+#include "core/sub.h"
+#include "base/text.h"
+#include "base/tm.h"
+
+/* ------------------------------------------------------------- payments */
+
+enum terr
+ap_attach_keys(struct actx *a, const struct bev *e, struct outcome *o, const struct bev_keys *k,
+    int64_t pay_id)
+{
+	size_t i;
+	enum terr rc;
+
+	for (i = 0; i < k->n; i++) {
+		rc = store_pay_key_insert(a->s, e->provider, k->k[i], pay_id);
+		if (rc == TERR_DUP)
+			continue;
+		if (rc != TERR_OK)
+			return rc;
+		ap_resolver_add(o, e->provider, "payment", k->k[i]);
+	}
+	return TERR_OK;
+}
+
+/* The payment any of keys belongs to; TERR_CONFLICT (outcome set) when they name two. */
+enum terr
+ap_find_payment(struct actx *a, const struct bev *e, const struct bev_keys *k, struct pay_row *out,
+    struct outcome *o)
+{
+	struct pay_row pr;
+	size_t i;
+	int found = 0;
+	enum terr rc;
+
+	for (i = 0; i < k->n; i++) {
+		rc = store_pay_find_key(a->s, e->provider, k->k[i], &pr);
+		if (rc == TERR_NOTFOUND)
+			continue;
+		if (rc != TERR_OK)
+			return rc;
+		if (found && pr.id != out->id) {
+			ap_outcome_set(o, INBOX_FAILED,
+			    "conflict: keys of this event name payments %lld and %lld",
+			    (long long)out->id, (long long)pr.id);
+			return TERR_CONFLICT;
+		}
+		*out = pr;
+		found = 1;
+	}
+	return found ? TERR_OK : TERR_NOTFOUND;
+}
+
+enum terr
+ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struct subst *ss,
+    struct outcome *o)
+{
+	struct pay_row pr;
+	char object[48], detail[256], paid[40];
+	enum pay_kind kind = e->pay.kind;
+	int64_t period_end;
+	enum terr rc;
+
+	/* Invariant 2: a second event about one payment grants nothing again. */
+	rc = ap_find_payment(a, e, &e->pay.keys, &pr, o);
+	if (rc == TERR_CONFLICT)
+		return TERR_OK;
+	if (rc == TERR_OK) {
+		if (strcmp(pr.user, o->user) != 0) {
+			ap_outcome_set(o, INBOX_FAILED,
+			    "conflict: payment %lld (%s) belongs to user %s, the event is for user "
+			    "%s",
+			    (long long)pr.id, e->pay.keys.k[0], pr.user, o->user);
+			return TERR_OK;
+		}
+		ap_note(o, "payment already recorded (payment %lld): nothing granted again",
+		    (long long)pr.id);
+		return ap_attach_keys(a, e, o, &e->pay.keys, pr.id);
+	}
+	if (rc != TERR_NOTFOUND)
+		return rc;
+	if (e->pay.keys.n == 0) {
+		ap_outcome_set(o, INBOX_FAILED, "payment without a business key");
+		return TERR_OK;
+	}
+	if (p->kind == PRODUCT_PACK)
+		kind = PAY_ONE_OFF;
+	else if (kind == PAY_ONE_OFF || !ss->have) {
+		ap_outcome_set(o, INBOX_FAILED,
+		    "payment %s for subscription product %s %s: a subscription's payment must name "
+		    "its subscription",
+		    e->pay.keys.k[0], p->id,
+		    kind == PAY_ONE_OFF ? "is a one-off payment" : "names no subscription");
+		return TERR_OK;
+	}
+	memset(&pr, 0, sizeof(pr));
+	text_copy(pr.provider, sizeof(pr.provider), e->provider);
+	text_copy(pr.user, sizeof(pr.user), o->user);
+	text_copy(pr.product, sizeof(pr.product), p->id);
+	pr.sub_id = kind == PAY_ONE_OFF ? 0 : ss->row.id;
+	pr.kind = kind;
+	pr.amount = e->pay.amount;
+	text_copy(pr.currency, sizeof(pr.currency), e->pay.currency);
+	pr.live = e->live;
+	pr.state = PAY_PAID;
+	pr.inbox_id = o->op.inbox_id;
+	pr.created_at = a->now;
+	if ((rc = store_pay_insert(a->s, &pr)) != TERR_OK)
+		return rc;
+	if ((rc = ap_attach_keys(a, e, o, &e->pay.keys, pr.id)) != TERR_OK)
+		return rc;
+	snprintf(object, sizeof(object), "payment:%lld", (long long)pr.id);
+	money_format(pr.amount, pr.currency, paid, sizeof(paid));
+	snprintf(detail, sizeof(detail), "%s %s %s for %s (%s)", pay_kind_str(kind), paid,
+	    pr.currency, p->id, e->pay.keys.k[0]);
+	if ((rc = ap_audit(a, o, "payment.received", object, detail, "")) != TERR_OK)
+		return rc;
+
+	if (kind == PAY_ONE_OFF) {
+		if ((rc = ap_grant_pack(a, o, p, pr.id, e->pay.quantity)) != TERR_OK)
+			return rc;
+		return pr.amount > 0 ? ap_referral_reward(a, o, pr.id) : TERR_OK;
+	}
+
+	/* Subscription payments: only money actually received grants (invariant 4). */
+	period_end = e->pay.period_end != 0 ? e->pay.period_end : ss->row.period_end;
+	if (ss->row.trial_end > period_end && e->pay.trial)
+		period_end = ss->row.trial_end;
+	switch (kind) {
+	case PAY_INITIAL:
+	case PAY_CHANGE:
+		if (ss->row.credits_through != 0) {
+			if (kind == PAY_INITIAL)
+				ap_note(o, "credits for this subscription were already granted");
+			return TERR_OK;
+		}
+		rc = ap_grant_plan(a, o, ss, p, pr.id, e->pay.trial, 1);
+		break;
+	case PAY_RENEWAL:
+		if (period_end != 0 && period_end <= ss->row.credits_through) {
+			ap_note(o, "renewal for a period already granted: no credits");
+			return TERR_OK;
+		}
+		rc = ap_grant_plan(a, o, ss, p, pr.id, e->pay.trial, ss->row.credits_through == 0);
+		break;
+	default: return TERR_OK;
+	}
+	if (rc != TERR_OK)
+		return rc;
+	if (period_end > ss->row.credits_through) {
+		ss->row.credits_through = period_end;
+		ss->dirty = 1;
+	}
+	/* A paid plan converts the app-managed trial; a referred user's payment rewards the referrer. */
+	if (!e->pay.trial && pr.amount > 0 && strcmp(e->provider, "app") != 0 &&
+	    (rc = ap_end_trial(a, o, p->id)) != TERR_OK)
+		return rc;
+	return pr.amount > 0 ? ap_referral_reward(a, o, pr.id) : TERR_OK;
+}
+
+/*
+ * An alert about the event's money, once per topic and event: the dedup key
+ * names the topic and the provider with the event's id (text_key), since the
+ * outbox's keys are one namespace and two providers may use one id.
+ */
+static enum terr
+alert(struct actx *a, const struct bev *e, struct outcome *o, const char *topic, const char *text)
+{
+	char dedup[2 * ID_MAX];
+
+	if (text_key(dedup, sizeof(dedup), "alert", topic, e->provider, e->id, NULL) != TERR_OK)
+		return TERR_TOOBIG;
+	return ap_alert_text(a, o, topic, dedup, text);
+}
+
+enum terr
+ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
+{
+	struct grant_row g[SUB_GRANTS_MAX];
+	struct subst ss;
+	struct pay_row pr;
+	char object[48], detail[256], paid[40], back[40];
+	int64_t granted = 0, taken = 0, latest = 0;
+	size_t n, i;
+	enum terr rc;
+
+	rc = ap_find_payment(a, e, &e->refund.keys, &pr, o);
+	if (rc == TERR_CONFLICT)
+		return TERR_OK;
+	if (rc == TERR_NOTFOUND) {
+		text_copy(o->orphan_kind, sizeof(o->orphan_kind), "payment");
+		text_copy(o->orphan_id, sizeof(o->orphan_id), e->refund.keys.k[0]);
+		ap_outcome_set(o, INBOX_ORPHANED, "%s for payment %s, which is not known yet",
+		    refund_kind_str(e->refund.kind), e->refund.keys.k[0]);
+		return TERR_OK;
+	}
+	if (rc != TERR_OK)
+		return rc;
+	if (strcmp(pr.user, o->user) != 0) {
+		ap_outcome_set(o, INBOX_FAILED,
+		    "conflict: payment %lld (%s) belongs to user %s, the %s is for user %s",
+		    (long long)pr.id, e->refund.keys.k[0], pr.user, refund_kind_str(e->refund.kind),
+		    o->user);
+		return TERR_OK;
+	}
+	snprintf(object, sizeof(object), "payment:%lld", (long long)pr.id);
+	money_format(pr.amount, pr.currency, paid, sizeof(paid));
+	if (e->refund.kind == REFUND_PARTIAL) {
+		/* The refund is in the payment's currency (the provider refunds what it charged). */
+		money_format(e->refund.amount, pr.currency, back, sizeof(back));
+		snprintf(detail, sizeof(detail),
+		    "partial refund of %s %s on payment %lld of %s %s: nothing revoked (only a "
+		    "full "
+		    "refund revokes)",
+		    back, pr.currency, (long long)pr.id, paid, pr.currency);
+		ap_note(o, "%s", detail);
+		if ((rc = ap_audit(a, o, "payment.partial_refund", object, detail, "")) != TERR_OK)
+			return rc;
+		return alert(a, e, o, "payment.partial_refund", detail);
+	}
+	if (pr.state != PAY_PAID) {
+		ap_note(o, "payment %lld already %s: nothing revoked again", (long long)pr.id,
+		    pay_state_str(pr.state));
+		return TERR_OK;
+	}
+	if (pr.sub_id != 0 && (rc = store_pay_latest_of_sub(a->s, pr.sub_id, &latest)) != TERR_OK)
+		return rc;
+	if ((rc = store_pay_set_state(a->s, pr.id,
+		 e->refund.kind == REFUND_DISPUTE ? PAY_DISPUTED : PAY_REFUNDED)) != TERR_OK ||
+	    (rc = ap_order_refunded(a, pr.id, o)) != TERR_OK)
+		return rc;
+	/* Claw back what the payment granted and is still unspent. */
+	if ((rc = store_grants_of_pay(a->s, pr.id, g, SUB_GRANTS_MAX, &n)) != TERR_OK)
+		return rc;
+	for (i = 0; i < n; i++)
+		granted += g[i].amount;
+	if ((rc = ledger_zero(a->s, &o->op, "clawback", g, n, &taken)) != TERR_OK)
+		return rc;
+	o->changed = 1;
+	snprintf(detail, sizeof(detail),
+	    "%s of %s %s: clawed back %lld of %lld credits granted (the rest was already spent "
+	    "or expired)",
+	    refund_kind_str(e->refund.kind), paid, pr.currency, (long long)taken,
+	    (long long)granted);
+	if ((rc = ap_audit(a, o,
+		 e->refund.kind == REFUND_DISPUTE ? "payment.disputed" : "payment.refunded", object,
+		 detail, "")) != TERR_OK)
+		return rc;
+	if (e->refund.kind == REFUND_DISPUTE &&
+	    (rc = alert(a, e, o, "payment.disputed", detail)) != TERR_OK)
+		return rc;
+	/* Access goes with the money: a dispute always, a refund of the current period. */
+	if (pr.sub_id == 0 || (e->refund.kind != REFUND_DISPUTE && latest != pr.id))
+		return TERR_OK;
+	memset(&ss, 0, sizeof(ss));
+	if ((rc = store_sub_get(a->s, pr.sub_id, &ss.row)) != TERR_OK)
+		return rc == TERR_NOTFOUND ? TERR_INTERNAL : rc;
+	ss.have = ss.dirty = 1;
+	{
+		struct sub_row before = ss.row;
+		ss.row.state = e->refund.kind == REFUND_DISPUTE ? SUB_REVOKED : SUB_REFUNDED;
+		if (e->at > ss.row.state_at)
+			ss.row.state_at = e->at;
+		ss.row.state_rank = sub_state_rank(ss.row.state);
+		ss.row.updated_at = a->now;
+		snprintf(object, sizeof(object), "subscription:%lld", (long long)ss.row.id);
+		ap_sub_detail(detail, sizeof(detail), &before, &ss.row);
+		if ((rc = ap_audit(a, o, "subscription.update", object, detail,
+			 "money returned")) != TERR_OK)
+			return rc;
+	}
+	return ap_finish_sub(a, o, &ss);
+}
+
+enum terr
+ap_apply_alias(struct actx *a, const struct bev *e, struct outcome *o)
+{
+	struct pay_row pr;
+	enum terr rc;
+
+	if (e->alias.n == 0)
+		return TERR_OK;
+	rc = store_pay_find_key(a->s, e->provider, e->alias.k[0], &pr);
+	if (rc == TERR_NOTFOUND) {
+		text_copy(o->orphan_kind, sizeof(o->orphan_kind), "payment");
+		text_copy(o->orphan_id, sizeof(o->orphan_id), e->alias.k[0]);
+		ap_outcome_set(o, INBOX_ORPHANED, "payment %s is not known yet", e->alias.k[0]);
+		return TERR_OK;
+	}
+	if (rc != TERR_OK)
+		return rc;
+	return ap_attach_keys(a, e, o, &e->alias, pr.id);
+}
+
+enum terr
+ap_apply_credit(struct actx *a, const struct bev *e, struct outcome *o)
+{
+	struct grant_row g;
+	char object[48], detail[128];
+	int64_t live = 0;
+	enum terr rc;
+
+	if (e->credit.amount <= 0 || e->credit.amount > CREDITS_MAX) {
+		ap_outcome_set(o, INBOX_FAILED, "credit amount %lld: it must be from 1 to %lld",
+		    (long long)e->credit.amount, (long long)CREDITS_MAX);
+		return TERR_OK;
+	}
+	if (e->credit.op == CREDIT_REVOKE) {
+		int64_t taken = 0;
+		rc = ledger_debit(a->s, &o->op, o->user, e->credit.amount, "revoke",
+		    e->credit.partial_ok, &taken);
+		if (rc == TERR_SHORT) {
+			store_balance_live(a->s, o->user, a->now, &live);
+			ap_outcome_set(o, INBOX_FAILED,
+			    "insufficient credits: balance %lld, revoke %lld", (long long)live,
+			    (long long)e->credit.amount);
+			return TERR_OK;
+		}
+		if (rc != TERR_OK)
+			return rc;
+		if (taken < e->credit.amount)
+			snprintf(detail, sizeof(detail),
+			    "-%lld of %lld credits (the balance was short)", (long long)taken,
+			    (long long)e->credit.amount);
+		else
+			snprintf(detail, sizeof(detail), "-%lld credits", (long long)taken);
+		o->changed = 1;
+		return ap_audit(a, o, "credits.revoke", o->user, detail, e->reason);
+	}
+	memset(&g, 0, sizeof(g));
+	text_copy(g.user, sizeof(g.user), o->user);
+	g.source = e->credit.source;
+	g.amount = e->credit.amount;
+	g.expires_at = e->credit.expires_at;
+	if ((rc = ledger_grant(a->s, &o->op, &g)) != TERR_OK)
+		return rc;
+	o->changed = 1;
+	snprintf(object, sizeof(object), "grant:%lld", (long long)g.id);
+	snprintf(detail, sizeof(detail), "+%lld credits", (long long)g.amount);
+	return ap_audit(a, o, "credits.grant", object, detail, e->reason);
+}
+
+enum terr
+ap_apply_reinstate(struct actx *a, const struct bev *e, struct outcome *o)
+{
+	struct pay_row pr;
+	struct subst ss;
+	struct grant_row g;
+	char object[48], detail[256];
+	int64_t clawed = 0;
+	enum terr rc;
+
+	rc = ap_find_payment(a, e, &e->reinstate, &pr, o);
+	if (rc == TERR_CONFLICT)
+		return TERR_OK;
+	if (rc == TERR_NOTFOUND) {
+		ap_note(o, "reversal for a payment not known here: nothing to reinstate");
+		return TERR_OK;
+	}
+	if (rc != TERR_OK)
+		return rc;
+	if (pr.state == PAY_PAID) {
+		ap_note(o, "payment %lld was not refunded: nothing to reinstate", (long long)pr.id);
+		return TERR_OK;
+	}
+	if ((rc = store_pay_set_state(a->s, pr.id, PAY_PAID)) != TERR_OK ||
+	    (rc = store_clawback_of_pay(a->s, pr.id, &clawed)) != TERR_OK)
+		return rc;
+	snprintf(object, sizeof(object), "payment:%lld", (long long)pr.id);
+	snprintf(detail, sizeof(detail), "%s reversed: %lld credits given back",
+	    pay_state_str(pr.state), (long long)clawed);
+	if ((rc = ap_audit(a, o, "payment.reinstated", object, detail, "")) != TERR_OK)
+		return rc;
+	memset(&ss, 0, sizeof(ss));
+	if (pr.sub_id != 0) {
+		if ((rc = store_sub_get(a->s, pr.sub_id, &ss.row)) != TERR_OK)
+			return rc == TERR_NOTFOUND ? TERR_INTERNAL : rc;
+		ss.have = 1;
+		if (ss.row.state == SUB_REFUNDED || ss.row.state == SUB_REVOKED) {
+			struct sub_row before = ss.row;
+			/* Back to what the money paid for: the period, if it has not ended. */
+			ss.row.state = ss.row.period_end > a->now ? SUB_ACTIVE : SUB_EXPIRED;
+			if (e->at > ss.row.state_at)
+				ss.row.state_at = e->at;
+			ss.row.state_rank = sub_state_rank(ss.row.state);
+			ss.row.updated_at = a->now;
+			ss.dirty = 1;
+			snprintf(object, sizeof(object), "subscription:%lld", (long long)ss.row.id);
+			ap_sub_detail(detail, sizeof(detail), &before, &ss.row);
+			if ((rc = ap_audit(a, o, "subscription.update", object, detail,
+				 "refund reversed")) != TERR_OK)
+				return rc;
+		}
+	}
+	if (clawed > 0 && (pr.sub_id == 0 || sub_state_grants_access(ss.row.state))) {
+		const struct product *p = cfg_product(a->c, pr.product);
+		memset(&g, 0, sizeof(g));
+		text_copy(g.user, sizeof(g.user), pr.user);
+		g.source = pr.sub_id != 0 ? GRANT_SUBSCRIPTION : GRANT_PACK;
+		g.sub_id = pr.sub_id;
+		g.pay_id = pr.id;
+		text_copy(g.product, sizeof(g.product), pr.product);
+		g.amount = clawed;
+		if (pr.sub_id != 0 && (p == NULL || p->policy == CREDIT_RESET))
+			g.expires_at = sub_access_end(&ss.row, &a->c->policy);
+		if ((rc = ledger_grant(a->s, &o->op, &g)) != TERR_OK)
+			return rc;
+	}
+	o->changed = 1;
+	return ap_finish_sub(a, o, &ss);
+}

@@ -1,0 +1,47 @@
+/*
+ * The credit ledger. Credits are int64 integers held in grants (lots), each
+ * with its own expiry; every change to a grant's remaining amount writes one
+ * ledger entry, so a grant's remaining always equals the sum of its entries
+ * and a user's balance the sum of theirs (invariant 8). Spending draws the
+ * soonest-expiring grant first and never goes below zero.
+ *
+ * These functions write inside the caller's transaction and never open one.
+ */
+#ifndef TALLY_LEDGER_H
+#define TALLY_LEDGER_H
+
+#include <stdint.h>
+
+#include "store/store.h"
+
+/* Who and why, written on every entry. */
+struct ledger_op {
+	const char *actor;  /* "stripe:evt_...", "operator:alice", "job:renewals" */
+	const char *reason; /* free text, "" when none */
+	int64_t inbox_id;   /* the event behind it, 0 when none */
+	int64_t now;
+};
+
+/*
+ * A new grant of amount (> 0, <= CREDITS_MAX) to g->user with g's source,
+ * subscription, payment, product and expiry; g->id is set. A "grant" entry.
+ */
+enum terr ledger_grant(struct store *s, const struct ledger_op *op, struct grant_row *g);
+
+/*
+ * Take the whole remaining amount of each grant in g[0..n) with an entry of
+ * kind ("reset", "expire", "revoke", "clawback"). *taken (may be NULL) sums it.
+ */
+enum terr ledger_zero(struct store *s, const struct ledger_op *op, const char *kind,
+    struct grant_row *g, size_t n, int64_t *taken);
+
+/*
+ * Draw amount from user's grants live at op->now, soonest-expiring first,
+ * with entries of kind ("spend", "revoke", "clawback"). When the live balance
+ * is short: with partial_ok, take all there is; otherwise TERR_SHORT and
+ * nothing is written. *taken (may be NULL) is what was drawn.
+ */
+enum terr ledger_debit(struct store *s, const struct ledger_op *op, const char *user,
+    int64_t amount, const char *kind, int partial_ok, int64_t *taken);
+
+#endif

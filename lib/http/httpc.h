@@ -1,0 +1,52 @@
+/*
+ * Outbound HTTP over libcurl: provider APIs (reconciliation, checkout,
+ * Bot API calls) and the outbox's deliveries. The proxy is tally's own
+ * configuration (http.proxy) and never the environment's: a CGI process
+ * gets HTTP_PROXY from a client's "Proxy:" header (httpoxy). Only http and
+ * https; no redirects; a bounded response; timeouts from the config.
+ */
+#ifndef TALLY_HTTPC_H
+#define TALLY_HTTPC_H
+
+#include <stddef.h>
+
+#include "base/buf.h"
+#include "cfg/cfg.h"
+
+/* Largest response body read from a provider's API. */
+#define HTTPC_BODY_MAX (4 * 1024 * 1024)
+
+struct httpc_req {
+	const char *method; /* "GET", "POST", "PUT", "DELETE" */
+	const char *url;
+	const char *const *headers; /* NULL-terminated "Name: value" lines, or NULL */
+	const char *body;           /* NULL: no body */
+	size_t body_len;
+	const char *basic_user; /* HTTP Basic credentials, or NULL */
+	const char *basic_pass;
+};
+
+struct httpc_resp {
+	long status;      /* 0 when no response arrived */
+	struct buf body;  /* the response body (httpc_resp_init / _release) */
+	long retry_after; /* seconds from a Retry-After header, -1 when none */
+};
+
+/* Once per process, before threads (curl_global_init). */
+void httpc_init(void);
+
+void httpc_resp_init(struct httpc_resp *r, size_t max);
+void httpc_resp_release(struct httpc_resp *r);
+
+/*
+ * Perform req. TERR_OK when a response arrived, whatever its status
+ * (r->status says); TERR_IO when none did (DNS, connect, TLS, timeout), with
+ * a reason in why; TERR_TOOBIG when the body passed its maximum.
+ */
+enum terr httpc_do(const struct cfg_http *h, const struct httpc_req *req, struct httpc_resp *r,
+    char *why, size_t whysize);
+
+/* Append s to b percent-encoded for a URL path segment or query value (RFC 3986 2.3). */
+void httpc_escape(struct buf *b, const char *s);
+
+#endif

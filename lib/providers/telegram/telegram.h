@@ -1,0 +1,171 @@
+/*
+ * Telegram Payments, Telegram Stars (XTR) included: the bot's webhook, the
+ * mapping of payment updates to normalized billing events, the pre-checkout
+ * check, and the Bot API calls tally makes (telegram_api.c). Only these
+ * files know the Bot API's wire format.
+ *
+ * Sources: PaulSonOfLars/telegram-bot-api-spec @160fd99 api.json (Bot API
+ * 10.1, 2026-06-11: Update, Message, SuccessfulPayment, RefundedPayment,
+ * PreCheckoutQuery, createInvoiceLink, answerPreCheckoutQuery,
+ * refundStarPayment, setWebhook); core.telegram.org/bots/payments-stars
+ * (PROVIDERS.md section 5).
+ *
+ * Authentication (setWebhook secret_token): Telegram sends the token set
+ * with setWebhook in X-Telegram-Bot-Api-Secret-Token on every request; there
+ * is no body signature. tally compares the whole header in constant time.
+ *
+ * Updates (one optional field each):
+ *   message.successful_payment  ORDER: the invoice_payload is tally's order id,
+ *                        charge = telegram_payment_charge_id, amount = total_amount
+ *                        in the currency's smallest unit (whole Stars for XTR),
+ *                        captured. A Stars subscription's payment carries
+ *                        subscription_expiration_date (the period's end) and
+ *                        is_recurring; a renewal is is_recurring without
+ *                        is_first_recurring (recurring: the same order paid again)
+ *   message.refunded_payment  REFUND full of telegram_payment_charge_id
+ *   pre_checkout_query   not stored: answered through answerPreCheckoutQuery
+ *                        after checking the order (telegram_precheckout_check)
+ *   any other update     not stored: a bot's chat messages are not billing events
+ *                        (set allowed_updates to ["message", "pre_checkout_query"])
+ * The dedup key is "update:<update_id>"; message.from.id is linked to the user
+ * as ("telegram", "user", id). Telegram has no test mode in updates: live.
+ * The business key of a payment is its charge: a second event about the same
+ * charge (another update_id, or reconciliation's) grants nothing.
+ *
+ * Reconciliation (tally-reconcile, telegram_sync.h) applies a Stars payment
+ * Telegram's getStarTransactions knows and the webhook missed as the
+ * successful_payment it would have carried, marked {"tally_reconcile": {}}
+ * instead of an update_id: its id is "stars:<charge id>". The webhook
+ * refuses bodies with tally_reconcile.
+ *
+ * An operator's refund (tally telegram refund) is applied at once as a
+ * refunded_payment of tally's own making, {"tally_refund": {"operator",
+ * "reason"}, "message": {...}}, id "refund:<charge id>", actor the operator;
+ * Telegram's own refunded_payment that follows finds the payment refunded
+ * and changes nothing. The webhook refuses bodies with tally_refund.
+ */
+#ifndef TALLY_TELEGRAM_H
+#define TALLY_TELEGRAM_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/buf.h"
+#include "cfg/cfg.h"
+#include "base/event.h"
+#include "store/store.h"
+
+#define TG_LINK_USER              "user"
+/* createInvoiceLink subscription_period: "it must always be 2592000 (30 days)". */
+#define TG_SUBSCRIPTION_PERIOD    2592000
+/*
+ * answerPreCheckoutQuery must reach Telegram within 10 s of the query: the
+ * whole call is bounded by this (connect included), whatever http.timeout
+ * says, leaving the rest for the database lookup and the request's way in.
+ */
+#define TG_PRECHECKOUT_TIMEOUT_MS 4000
+#define TG_PRECHECKOUT_CONNECT_MS 2000
+/* A pre-checkout refusal's text for the user (answerPreCheckoutQuery error_message). */
+#define TG_MESSAGE_MAX            200
+
+/*
+ * Compare header (X-Telegram-Bot-Api-Secret-Token, NULL when absent) with
+ * TELEGRAM_WEBHOOK_SECRET: lengths, then ct_eq. TERR_OK; TERR_AUTH; TERR_CONFIG
+ * when none is configured. *why is static; neither value is logged.
+ */
+enum terr telegram_verify(const struct cfg_telegram *c, const char *header, const char **why);
+
+enum tg_update_kind {
+	TG_PAYMENT,     /* successful_payment, refunded_payment: stored and applied */
+	TG_PRECHECKOUT, /* pre_checkout_query: answered, not stored */
+	TG_OTHER,       /* acknowledged, not stored */
+};
+
+struct tg_precheckout {
+	char id[ID_MAX];      /* pre_checkout_query.id */
+	char from[24];        /* from.id */
+	char currency[16];    /* currency */
+	int64_t total_amount; /* total_amount */
+	char payload[ID_MAX]; /* invoice_payload: tally's order id */
+};
+
+/*
+ * What an update is: its kind, update_id, the name of its field ("message",
+ * "pre_checkout_query", ...) into what, and for a pre-checkout query the
+ * query into q. TERR_INVAL with why when the body is not an update (or
+ * carries tally_refund or tally_reconcile, which only tally itself writes).
+ */
+enum terr telegram_classify(const char *body, size_t n, enum tg_update_kind *kind,
+    int64_t *update_id, char *what, size_t whatsize, struct tg_precheckout *q, char *why,
+    size_t whysize);
+
+/*
+ * Map a verified update body (a payment) into e (bev_init'ed here; e->raw
+ * points into body). TERR_INVAL with why when it cannot be read. Updates
+ * without effects map to an event without aspects and a note.
+ */
+enum terr telegram_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, char *why,
+    size_t whysize);
+
+/*
+ * The pre-checkout check: the payload names an order of tally (read through
+ * s, never written), Telegram's, pending, not expired at now, for exactly
+ * this total_amount and currency. 1 when it may proceed; 0 with a message
+ * for the user in msg (and the reason for the log in reason); -1 when the
+ * order could not be read (storage): the query is refused too, the user may
+ * retry.
+ */
+int telegram_precheckout_check(struct store *s, const struct tg_precheckout *q, int64_t now,
+    char *msg, size_t msgsize, char *reason, size_t reasonsize);
+
+/*
+ * The body of an operator's refund of a Stars payment (tally telegram
+ * refund), applied through telegram_parse: refunded_payment of charge_id to
+ * Telegram user tg_user, for order_id, of amount currency.
+ */
+enum terr telegram_refund_body(const char *operator_, const char *reason, int64_t at,
+    const char *tg_user, const char *order_id, const char *charge_id, int64_t amount,
+    const char *currency, struct buf *out);
+
+/* --- Bot API (telegram_api.c): {telegram.api_base}/bot<token>/<method>, JSON --- */
+
+/*
+ * Every call: TERR_OK when Telegram answered {"ok":true}; TERR_CONFIG (no
+ * TELEGRAM_BOT_TOKEN); TERR_IO (no answer, a timeout, 429, 5xx: retry later);
+ * TERR_AUTH (401, 403, 404: the token is wrong); TERR_INVAL (400: Telegram
+ * refused; its description in why). why never holds the token or the URL.
+ */
+
+struct tg_invoice {
+	const char *title;       /* 1-32 characters */
+	const char *description; /* 1-255 characters */
+	const char *payload;     /* tally's order id, 1-128 bytes */
+	const char *currency;    /* "XTR" or ISO 4217 (then TELEGRAM_PROVIDER_TOKEN) */
+	int64_t amount;          /* smallest units; one price */
+	int subscription;        /* a Stars subscription of TG_SUBSCRIPTION_PERIOD */
+};
+
+/* createInvoiceLink: the link into link. */
+enum terr telegram_create_invoice_link(const struct cfg *c, const struct tg_invoice *inv,
+    char *link, size_t linksize, char *why, size_t whysize);
+/* answerPreCheckoutQuery within TG_PRECHECKOUT_TIMEOUT_MS; error_message when !ok. */
+enum terr telegram_answer_precheckout(const struct cfg *c, const char *query_id, int ok,
+    const char *error_message, char *why, size_t whysize);
+/* refundStarPayment; TERR_DUP when Telegram says it was refunded already. */
+enum terr telegram_refund_star_payment(const struct cfg *c, const char *tg_user,
+    const char *charge_id, char *why, size_t whysize);
+
+/* getStarTransactions' limit: "Values between 1-100 are accepted." */
+#define TG_STAR_PAGE 100
+
+struct tg_star_tx; /* telegram_sync.h */
+
+/*
+ * getStarTransactions(offset, limit 1..TG_STAR_PAGE): the page read into
+ * out (at most max, telegram_star_transactions_parse), *n of them. TERR_INVAL
+ * also when the answer cannot be read.
+ */
+enum terr telegram_star_transactions(const struct cfg *c, int64_t offset, int64_t limit,
+    struct tg_star_tx *out, size_t max, size_t *n, char *why, size_t whysize);
+
+#endif

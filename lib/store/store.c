@@ -1,0 +1,690 @@
+/*
+ * Storage: the connection, its pragmas, migrations, transactions and the
+ * statement cache. Typed row functions are in store_rows.c and
+ * store_credits.c; the SQL itself in store_sql.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "base/log.h"
+#include "store/migrations.h"
+#include "store/store_int.h"
+#include "base/text.h"
+#include "base/tm.h"
+
+int
+store_schema_latest(void)
+{
+	return tally_nmigrations > 0 ? tally_migrations[tally_nmigrations - 1].version : 0;
+}
+
+void
+store_umask(void)
+{
+	umask(S_IRWXG | S_IRWXO);
+}
+
+enum terr
+store_err(struct store *s, int rc, const char *what)
+{
+	struct logline l;
+
+	switch (rc) {
+	case SQLITE_OK:
+	case SQLITE_DONE:
+	case SQLITE_ROW: return TERR_OK;
+	case SQLITE_CONSTRAINT_UNIQUE:
+	case SQLITE_CONSTRAINT_PRIMARYKEY: return TERR_DUP;
+	default: break;
+	}
+	log_begin(&l, LOG_ERROR, "storage error");
+	log_str(&l, "op", what);
+	log_int(&l, "sqlite_code", rc);
+	log_str(&l, "error",
+	    s != NULL && s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+	log_end(&l);
+	if ((rc & 0xff) == SQLITE_BUSY || (rc & 0xff) == SQLITE_LOCKED)
+		return TERR_BUSY;
+	return TERR_DB;
+}
+
+sqlite3_stmt *
+stmt(struct store *s, enum stmt i)
+{
+	int rc;
+
+	if (s->st[i] != NULL)
+		return s->st[i];
+	rc =
+	    sqlite3_prepare_v3(s->db, store_sql[i], -1, SQLITE_PREPARE_PERSISTENT, &s->st[i], NULL);
+	if (rc != SQLITE_OK) {
+		store_err(s, rc, store_sql[i]);
+		s->st[i] = NULL;
+	}
+	return s->st[i];
+}
+
+void
+stmt_done(sqlite3_stmt *st)
+{
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+}
+
+enum terr
+step_done(struct store *s, sqlite3_stmt *st, const char *what)
+{
+	int rc = sqlite3_step(st);
+
+	stmt_done(st);
+	if (rc == SQLITE_DONE)
+		return TERR_OK;
+	return store_err(s, rc, what);
+}
+
+int
+bind_text(sqlite3_stmt *st, int i, const char *v)
+{
+	if (v == NULL)
+		return sqlite3_bind_null(st, i);
+	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
+}
+
+int
+bind_opt(sqlite3_stmt *st, int i, const char *v)
+{
+	return bind_text(st, i, v != NULL && *v != '\0' ? v : NULL);
+}
+
+int
+bind_i64(sqlite3_stmt *st, int i, int64_t v)
+{
+	return sqlite3_bind_int64(st, i, v);
+}
+
+void
+col_text(sqlite3_stmt *st, int i, char *out, size_t size)
+{
+	const unsigned char *t = sqlite3_column_text(st, i);
+	int n = sqlite3_column_bytes(st, i);
+
+	if (t == NULL || n <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	if ((size_t)n >= size)
+		n = (int)size - 1;
+	memcpy(out, t, (size_t)n);
+	out[n] = '\0';
+}
+
+/* Step st expecting at most one row; read it with fn. */
+enum terr
+store_one_row(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void *), void *out,
+    const char *what)
+{
+	int rc = sqlite3_step(st);
+	enum terr err = TERR_OK;
+
+	if (rc == SQLITE_ROW)
+		fn(st, out);
+	else if (rc == SQLITE_DONE)
+		err = TERR_NOTFOUND;
+	else
+		err = store_err(s, rc, what);
+	stmt_done(st);
+	return err;
+}
+
+/* Step st reading up to max rows of size sz into out with fn. */
+enum terr
+store_many_rows(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void *), void *out,
+    size_t sz, size_t max, size_t *n, const char *what)
+{
+	int rc;
+
+	*n = 0;
+	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+		fn(st, (char *)out + *n * sz);
+		(*n)++;
+	}
+	if (*n < max && rc != SQLITE_DONE) {
+		stmt_done(st);
+		return store_err(s, rc, what);
+	}
+	stmt_done(st);
+	return TERR_OK;
+}
+
+static enum terr
+exec(struct store *s, const char *sql)
+{
+	char *msg = NULL;
+	int rc = sqlite3_exec(s->db, sql, NULL, NULL, &msg);
+
+	if (rc != SQLITE_OK) {
+		struct logline l;
+		log_begin(&l, LOG_ERROR, "storage error");
+		log_str(&l, "op", "exec");
+		log_int(&l, "sqlite_code", rc);
+		log_str(&l, "error", msg != NULL ? msg : sqlite3_errstr(rc));
+		log_end(&l);
+		sqlite3_free(msg);
+		return (rc & 0xff) == SQLITE_BUSY ? TERR_BUSY : TERR_DB;
+	}
+	return TERR_OK;
+}
+
+enum terr
+store_schema_version(struct store *s, int *version)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*version = 0;
+	if ((rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL)) != SQLITE_OK)
+		return store_err(s, rc, "user_version");
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		*version = sqlite3_column_int(st, 0);
+	sqlite3_finalize(st);
+	return rc == SQLITE_ROW ? TERR_OK : store_err(s, rc, "user_version");
+}
+
+static enum terr
+pragmas(struct store *s, enum store_mode mode)
+{
+	const char *sync = getenv("TALLY_SYNCHRONOUS");
+	enum terr rc;
+
+	/* Each connection sets these: they are not stored in the file. */
+	if ((rc = exec(s, "PRAGMA foreign_keys = ON")) != TERR_OK)
+		return rc;
+	/*
+	 * Statement and savepoint journals in memory: each event of a batch runs
+	 * under a savepoint, and a journal file would cost a pwrite per page.
+	 */
+	if ((rc = exec(s, "PRAGMA temp_store = MEMORY")) != TERR_OK)
+		return rc;
+	sqlite3_busy_timeout(s->db, DB_BUSY_MS);
+	/*
+	 * A reader's page cache: 256 KiB, not SQLite's 2 MB. A handler has one
+	 * reader a worker thread (32 by default); at 2 MB each the API's
+	 * resident set grew to ~50 MB holding copies of pages the kernel's page
+	 * cache holds anyway (tests/bench: api cases).
+	 */
+	if (mode == STORE_RO)
+		return exec(s, "PRAGMA cache_size = -256");
+	/* journal_mode is stored in the file; setting it again is a cheap no-op. */
+	if ((rc = exec(s, "PRAGMA journal_mode = WAL")) != TERR_OK)
+		return rc;
+	/*
+	 * When the WAL starts over it is cut back to 64 MiB if a long reader or
+	 * a burst once let it grow past that; a handler's writer starts it over
+	 * every few MiB (writer.h), so in steady state it is reused in place.
+	 */
+	if ((rc = exec(s, "PRAGMA journal_size_limit = 67108864")) != TERR_OK)
+		return rc;
+	/*
+	 * FULL: a commit survives power loss, which is what a 2xx promises a
+	 * provider. NORMAL only for benchmarks that measure what it costs.
+	 */
+	if (sync != NULL && strcmp(sync, "normal") == 0)
+		return exec(s, "PRAGMA synchronous = NORMAL");
+	return exec(s, "PRAGMA synchronous = FULL");
+}
+
+/*
+ * Once per process, before SQLite initializes: no memory statistics. With
+ * them on (SQLite's default) every sqlite3_malloc and free takes a global
+ * mutex and updates counters nobody here reads; off, apply costs about 12 %
+ * fewer instructions an event (callgrind, tests/bench/micro.c).
+ */
+static void
+sqlite_setup(void)
+{
+	sqlite3_config(SQLITE_CONFIG_MEMSTATUS, 0);
+	sqlite3_initialize();
+}
+
+enum terr
+store_open(struct store **out, const char *path, enum store_mode mode)
+{
+	static pthread_once_t once = PTHREAD_ONCE_INIT;
+	struct store *s;
+	int flags, rc, version;
+	enum terr err;
+
+	*out = NULL;
+	pthread_once(&once, sqlite_setup);
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return TERR_NOMEM;
+	s->lockfd = -1;
+	text_copy(s->path, sizeof(s->path), path);
+	if (mode != STORE_RO) {
+		/*
+		 * Writers of every process take turns through a lock file beside the
+		 * database: a blocked flock wakes the next writer the moment the lock
+		 * is released, where SQLite's busy handler would sleep and poll.
+		 */
+		char lp[CFG_PATH_MAX + 8];
+		snprintf(lp, sizeof(lp), "%s.lock", path);
+		/* Owner only, as the database (store_umask): one user runs every tally process. */
+		s->lockfd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (s->lockfd < 0) {
+			struct logline l;
+			log_begin(&l, LOG_WARN,
+			    "no writer lock file: writers will poll SQLite's lock");
+			log_str(&l, "path", lp);
+			log_str(&l, "error", strerror(errno));
+			log_end(&l);
+		}
+	}
+	flags = SQLITE_OPEN_NOMUTEX | SQLITE_OPEN_EXRESCODE;
+	flags |= mode == STORE_RO ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE;
+	if (mode == STORE_MIGRATE) {
+		/*
+		 * A new database is made owner-only here, whatever the caller's
+		 * umask: SQLite would create it 0644 less the umask, and it gives
+		 * the -wal and -shm the database file's mode (os_unix.c,
+		 * findCreateFileMode). An existing file keeps its mode.
+		 */
+		struct stat st;
+		int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
+		if (fd >= 0) {
+			/* One made by an earlier version may be 0644: say so at each upgrade. */
+			if (fstat(fd, &st) == 0 && (st.st_mode & (S_IRWXG | S_IRWXO)) != 0) {
+				struct logline l;
+				char m[8];
+				snprintf(m, sizeof(m), "%03o", (unsigned)(st.st_mode & 0777));
+				log_begin(&l, LOG_WARN,
+				    "the database is open to group or others: chmod 600 it, its "
+				    "-wal and -shm");
+				log_str(&l, "path", path);
+				log_str(&l, "mode", m);
+				log_end(&l);
+			}
+			close(fd);
+		}
+		flags |= SQLITE_OPEN_CREATE;
+	}
+	if ((rc = sqlite3_open_v2(path, &s->db, flags, NULL)) != SQLITE_OK) {
+		struct logline l;
+		log_begin(&l, LOG_ERROR, "cannot open database");
+		log_str(&l, "path", path);
+		log_str(&l, "error", s->db != NULL ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
+		log_end(&l);
+		store_close(s);
+		return TERR_DB;
+	}
+	sqlite3_extended_result_codes(s->db, 1);
+	/*
+	 * The last connection to close would checkpoint the whole WAL and delete
+	 * it: in CGI mode, every request. Checkpoints belong to the writer's
+	 * checkpoint thread, to SQLite's automatic checkpoint in one-shot
+	 * processes, and to jobs, never to closing.
+	 */
+	sqlite3_db_config(s->db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1, NULL);
+	if ((err = pragmas(s, mode)) != TERR_OK) {
+		store_close(s);
+		return err;
+	}
+	if (mode != STORE_MIGRATE) {
+		if ((err = store_schema_version(s, &version)) != TERR_OK) {
+			store_close(s);
+			return err;
+		}
+		if (version != store_schema_latest()) {
+			struct logline l;
+			log_begin(&l, LOG_ERROR,
+			    "database schema is not current: run tally migrate");
+			log_str(&l, "path", path);
+			log_int(&l, "schema_version", version);
+			log_int(&l, "expected", store_schema_latest());
+			log_end(&l);
+			store_close(s);
+			return TERR_SCHEMA;
+		}
+	}
+	*out = s;
+	return TERR_OK;
+}
+
+void
+store_close(struct store *s)
+{
+	size_t i;
+
+	if (s == NULL)
+		return;
+	for (i = 0; i < STMT__MAX; i++)
+		sqlite3_finalize(s->st[i]);
+	sqlite3_close(s->db);
+	if (s->lockfd >= 0)
+		close(s->lockfd);
+	free(s);
+}
+
+static void
+writer_lock(struct store *s)
+{
+	if (s->lockfd < 0 || s->locked)
+		return;
+	while (flock(s->lockfd, LOCK_EX) != 0)
+		if (errno != EINTR)
+			return; /* without the lock, SQLite's own locking still holds */
+	s->locked = 1;
+}
+
+static void
+writer_unlock(struct store *s)
+{
+	if (!s->locked)
+		return;
+	flock(s->lockfd, LOCK_UN);
+	s->locked = 0;
+}
+
+/* PRAGMA foreign_key_check finds nothing. */
+static enum terr
+foreign_keys_hold(struct store *s)
+{
+	sqlite3_stmt *st = NULL;
+	int src;
+
+	if ((src = sqlite3_prepare_v2(s->db, "PRAGMA foreign_key_check", -1, &st, NULL)) !=
+	    SQLITE_OK)
+		return store_err(s, src, "foreign_key_check");
+	src = sqlite3_step(st);
+	sqlite3_finalize(st);
+	if (src == SQLITE_ROW) {
+		log_msg(LOG_ERROR, "migration leaves a row whose foreign key has no parent", NULL);
+		return TERR_SCHEMA;
+	}
+	return src == SQLITE_DONE ? TERR_OK : store_err(s, src, "foreign_key_check");
+}
+
+static enum terr
+migrate_one(struct store *s, const struct migration *m)
+{
+	char pragma[64];
+	sqlite3_stmt *st = NULL;
+	enum terr rc;
+	int src;
+
+	/*
+	 * A migration may rebuild a table (SQLite cannot alter a CHECK): foreign
+	 * keys are off while it runs (the pragma is a no-op inside a transaction)
+	 * and checked as a whole before it commits.
+	 */
+	if ((rc = exec(s, "PRAGMA foreign_keys = OFF")) != TERR_OK)
+		return rc;
+	writer_lock(s);
+	if ((rc = exec(s, "BEGIN IMMEDIATE")) != TERR_OK) {
+		writer_unlock(s);
+		exec(s, "PRAGMA foreign_keys = ON");
+		return rc;
+	}
+	if ((rc = exec(s,
+		 "CREATE TABLE IF NOT EXISTS schema_migrations ("
+		 "version INTEGER PRIMARY KEY, name TEXT NOT NULL, "
+		 "applied_at INTEGER NOT NULL)")) != TERR_OK)
+		goto fail;
+	if ((rc = exec(s, m->sql)) != TERR_OK)
+		goto fail;
+	src = sqlite3_prepare_v2(s->db,
+	    "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?1, ?2, ?3)", -1,
+	    &st, NULL);
+	if (src == SQLITE_OK) {
+		sqlite3_bind_int(st, 1, m->version);
+		sqlite3_bind_text(st, 2, m->name, -1, SQLITE_STATIC);
+		sqlite3_bind_int64(st, 3, tm_now_ms());
+		src = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (src != SQLITE_DONE) {
+		rc = store_err(s, src, "record migration");
+		goto fail;
+	}
+	if ((rc = foreign_keys_hold(s)) != TERR_OK)
+		goto fail;
+	/* user_version is read by every open; it is set inside the same transaction. */
+	snprintf(pragma, sizeof(pragma), "PRAGMA user_version = %d", m->version);
+	if ((rc = exec(s, pragma)) != TERR_OK)
+		goto fail;
+	if ((rc = exec(s, "COMMIT")) != TERR_OK)
+		goto fail;
+	writer_unlock(s);
+	return exec(s, "PRAGMA foreign_keys = ON");
+fail:
+	exec(s, "ROLLBACK");
+	writer_unlock(s);
+	exec(s, "PRAGMA foreign_keys = ON");
+	return rc;
+}
+
+enum terr
+store_migrate(struct store *s, int target, int *from, int *to)
+{
+	int version, i;
+	enum terr rc;
+
+	if ((rc = store_schema_version(s, &version)) != TERR_OK)
+		return rc;
+	*from = *to = version;
+	if (target <= 0 || target > store_schema_latest())
+		target = store_schema_latest();
+	if (version > store_schema_latest()) {
+		log_msg(LOG_ERROR, "database is newer than this build: upgrade tally", NULL);
+		return TERR_SCHEMA;
+	}
+	for (i = 0; i < tally_nmigrations; i++) {
+		const struct migration *m = &tally_migrations[i];
+		if (m->version <= version || m->version > target)
+			continue;
+		if ((rc = migrate_one(s, m)) != TERR_OK)
+			return rc;
+		*to = m->version;
+	}
+	return TERR_OK;
+}
+
+static enum terr
+run(struct store *s, enum stmt i, const char *what)
+{
+	sqlite3_stmt *st = stmt(s, i);
+
+	if (st == NULL)
+		return TERR_DB;
+	return step_done(s, st, what);
+}
+
+enum terr
+store_begin(struct store *s)
+{
+	enum terr rc;
+
+	writer_lock(s);
+	if ((rc = run(s, STMT_BEGIN, "begin")) != TERR_OK)
+		writer_unlock(s);
+	return rc;
+}
+
+enum terr
+store_commit(struct store *s)
+{
+	enum terr rc = run(s, STMT_COMMIT, "commit");
+
+	/* A failed COMMIT may leave the transaction open: the caller rolls back, which unlocks. */
+	if (rc == TERR_OK || sqlite3_get_autocommit(s->db))
+		writer_unlock(s);
+	return rc;
+}
+
+enum terr
+store_savepoint(struct store *s)
+{
+	return run(s, STMT_SAVEPOINT, "savepoint");
+}
+
+enum terr
+store_release(struct store *s)
+{
+	return run(s, STMT_RELEASE, "release");
+}
+
+void
+store_rollback(struct store *s)
+{
+	/* Harmless when no transaction is open (SQLite answers an error we ignore). */
+	if (sqlite3_get_autocommit(s->db) == 0)
+		run(s, STMT_ROLLBACK, "rollback");
+	writer_unlock(s);
+}
+
+static int
+wal_trampoline(void *arg, sqlite3 *db, const char *name, int pages)
+{
+	struct store *s = arg;
+
+	(void)db;
+	(void)name;
+	if (s->wal_cb != NULL)
+		s->wal_cb(s->wal_arg, pages);
+	return SQLITE_OK;
+}
+
+void
+store_wal_watch(struct store *s, void (*cb)(void *arg, int pages), void *arg)
+{
+	s->wal_cb = cb;
+	s->wal_arg = arg;
+	/* Replaces SQLite's automatic checkpoint on this connection. */
+	sqlite3_wal_hook(s->db, wal_trampoline, s);
+}
+
+/* A monotonic clock in ms: a slot's wait must not stretch or end with the wall clock. */
+static int64_t
+mono_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Slot i of kind held on a new descriptor: 1; busy: 0; its file cannot be opened: -1. */
+static int
+slot_try(struct store *s, const char *kind, int i, struct store_slot *slot)
+{
+	char path[CFG_PATH_MAX + 32];
+	int fd;
+
+	if ((size_t)snprintf(path, sizeof(path), "%s.%s-%d", s->path, kind, i) >= sizeof(path))
+		return -1;
+	if ((fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW, 0660)) < 0) {
+		struct logline l;
+		log_begin(&l, LOG_ERROR, "cannot open a slot file");
+		log_str(&l, "path", path);
+		log_str(&l, "error", strerror(errno));
+		log_end(&l);
+		return -1;
+	}
+	while (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+		if (errno == EINTR)
+			continue;
+		close(fd);
+		return 0; /* EWOULDBLOCK: another descriptor holds it */
+	}
+	slot->fd = fd;
+	return 1;
+}
+
+enum terr
+store_slot_take(struct store *s, const char *kind, int n, int64_t wait_ms, struct store_slot *slot)
+{
+	struct timespec pause = { 0, STORE_SLOT_POLL_MS * 1000000L };
+	int64_t end = mono_ms() + wait_ms;
+	int i, got;
+
+	slot->fd = -1;
+	for (;;) {
+		for (i = 0; i < n; i++)
+			if ((got = slot_try(s, kind, i, slot)) != 0)
+				return got > 0 ? TERR_OK : TERR_IO;
+		if (mono_ms() >= end)
+			return TERR_BUSY;
+		nanosleep(&pause, NULL);
+	}
+}
+
+void
+store_slot_give(struct store *s, struct store_slot *slot)
+{
+	(void)s;
+	if (slot->fd < 0)
+		return;
+	/* Closing the last descriptor of the open file description releases its flock. */
+	close(slot->fd);
+	slot->fd = -1;
+}
+
+void
+store_rollback_to(struct store *s)
+{
+	run(s, STMT_ROLLBACK_TO, "rollback to savepoint");
+}
+
+enum terr
+store_checkpoint(struct store *s, int *left)
+{
+	int log = -1, done = -1;
+	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+
+	if (left != NULL)
+		*left = log >= 0 && done >= 0 ? log - done : -1;
+	return rc == SQLITE_OK || rc == SQLITE_BUSY ? TERR_OK : store_err(s, rc, "checkpoint");
+}
+
+enum terr
+store_checkpoint_between(struct store *s)
+{
+	enum terr rc;
+
+	writer_lock(s);
+	rc = store_checkpoint(s, NULL);
+	writer_unlock(s);
+	return rc;
+}
+
+enum terr
+store_verify(struct store *s, void (*cb)(void *arg, const char *check, const char *detail),
+    void *arg, int64_t *violations)
+{
+	const struct store_check *c;
+	sqlite3_stmt *st;
+	int rc;
+
+	*violations = 0;
+	for (c = store_checks; c->name != NULL; c++) {
+		if ((rc = sqlite3_prepare_v2(s->db, c->sql, -1, &st, NULL)) != SQLITE_OK)
+			return store_err(s, rc, c->name);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			const unsigned char *t = sqlite3_column_text(st, 0);
+			(*violations)++;
+			if (cb != NULL)
+				cb(arg, c->name, t != NULL ? (const char *)t : "");
+		}
+		sqlite3_finalize(st);
+		if (rc != SQLITE_DONE)
+			return store_err(s, rc, c->name);
+	}
+	return TERR_OK;
+}

@@ -1,0 +1,533 @@
+/*
+ * Storage of the support console: admins, sessions, failed logins, and the
+ * reads of its pages (store_console.h). The SQL is in store_sql.c's console
+ * section.
+ *
+ * Cost on a large database (measured on 1 M subscriptions, 5 M events, 3 M
+ * ledger entries): search, lists and the 24 h figures go through primary
+ * keys and indexes (under 1 ms each); the chart's events per day are id
+ * differences found by binary search on the rowid (91 searches of ~23 point
+ * reads); the two aggregates over subscriptions scan that table once each
+ * (~0.6 s per million subscriptions) unless an index on
+ * subscriptions(state, updated_at, created_at, provider, live) exists.
+ */
+#include <string.h>
+
+#include "store/store_console.h"
+#include "store/store_int.h"
+#include "base/text.h"
+
+#define DAY_MS          ((int64_t)86400 * 1000)
+/* Provider (and kind) pairs walked by one search: far more than tally has. */
+#define SEARCH_KEYS_MAX 256
+
+/* --- admins --- */
+
+static void
+read_admin(sqlite3_stmt *st, void *out)
+{
+	struct admin_row *r = out;
+
+	col_text(st, 0, r->name, sizeof(r->name));
+	col_text(st, 1, r->password_hash, sizeof(r->password_hash));
+	r->created_at = sqlite3_column_int64(st, 2);
+	r->updated_at = sqlite3_column_int64(st, 3);
+}
+
+enum terr
+store_admin_get(struct store *s, const char *name, struct admin_row *out)
+{
+	sqlite3_stmt *st = stmt(s, STMT_ADMIN_GET);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, name);
+	return store_one_row(s, st, read_admin, out, "admin get");
+}
+
+enum terr
+store_admin_put(struct store *s, const char *name, const char *hash, int64_t now, int create)
+{
+	sqlite3_stmt *st = stmt(s, create ? STMT_ADMIN_INSERT : STMT_ADMIN_SET_PASSWORD);
+	enum terr rc;
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, name);
+	bind_text(st, 2, hash);
+	bind_i64(st, 3, now);
+	if ((rc = step_done(s, st, "admin put")) != TERR_OK || create)
+		return rc;
+	if (sqlite3_changes(s->db) == 0)
+		return TERR_NOTFOUND;
+	/* A new password ends the sessions the old one opened. */
+	if ((st = stmt(s, STMT_SESSIONS_END_ADMIN)) == NULL)
+		return TERR_DB;
+	bind_text(st, 1, name);
+	return step_done(s, st, "sessions end");
+}
+
+enum terr
+store_admin_rehash(struct store *s, const char *name, const char *old, const char *hash)
+{
+	sqlite3_stmt *st = stmt(s, STMT_ADMIN_REHASH);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, name);
+	bind_text(st, 2, old);
+	bind_text(st, 3, hash);
+	return step_done(s, st, "admin rehash");
+}
+
+/* --- sessions --- */
+
+enum terr
+store_session_insert(struct store *s, const struct session_row *r)
+{
+	sqlite3_stmt *st = stmt(s, STMT_SESSION_INSERT);
+
+	if (st == NULL)
+		return TERR_DB;
+	sqlite3_bind_blob(st, 1, r->token_hash, SHA256_LEN, SQLITE_STATIC);
+	bind_text(st, 2, r->admin);
+	bind_text(st, 3, r->csrf);
+	bind_i64(st, 4, r->created_at);
+	bind_i64(st, 5, r->expires_at);
+	return step_done(s, st, "session insert");
+}
+
+static void
+read_session(sqlite3_stmt *st, void *out)
+{
+	struct session_row *r = out;
+
+	col_text(st, 0, r->admin, sizeof(r->admin));
+	col_text(st, 1, r->csrf, sizeof(r->csrf));
+	r->created_at = sqlite3_column_int64(st, 2);
+	r->expires_at = sqlite3_column_int64(st, 3);
+}
+
+enum terr
+store_session_get(struct store *s, const unsigned char hash[SHA256_LEN], struct session_row *out)
+{
+	sqlite3_stmt *st = stmt(s, STMT_SESSION_GET);
+
+	if (st == NULL)
+		return TERR_DB;
+	memcpy(out->token_hash, hash, SHA256_LEN);
+	sqlite3_bind_blob(st, 1, hash, SHA256_LEN, SQLITE_STATIC);
+	return store_one_row(s, st, read_session, out, "session get");
+}
+
+enum terr
+store_session_delete(struct store *s, const unsigned char hash[SHA256_LEN])
+{
+	sqlite3_stmt *st = stmt(s, STMT_SESSION_DELETE);
+
+	if (st == NULL)
+		return TERR_DB;
+	sqlite3_bind_blob(st, 1, hash, SHA256_LEN, SQLITE_STATIC);
+	return step_done(s, st, "session delete");
+}
+
+/* A statement of one time parameter and no row. */
+static enum terr
+run_at(struct store *s, enum stmt i, int64_t at, const char *what)
+{
+	sqlite3_stmt *st = stmt(s, i);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, at);
+	return step_done(s, st, what);
+}
+
+enum terr
+store_sessions_purge(struct store *s, int64_t now)
+{
+	return run_at(s, STMT_SESSIONS_PURGE, now, "sessions purge");
+}
+
+/* --- failed logins --- */
+
+enum terr
+store_login_failure_get(struct store *s, const char *who, int64_t *count, int64_t *last_at)
+{
+	sqlite3_stmt *st = stmt(s, STMT_LOGIN_FAILURE_GET);
+	int rc;
+
+	*count = *last_at = 0;
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, who);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*count = sqlite3_column_int64(st, 0);
+		*last_at = sqlite3_column_int64(st, 1);
+	}
+	stmt_done(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? TERR_OK : store_err(s, rc, "login failure");
+}
+
+enum terr
+store_login_failure_add(struct store *s, const char *who, int64_t now, int64_t since)
+{
+	sqlite3_stmt *st = stmt(s, STMT_LOGIN_FAILURE_ADD);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, who);
+	bind_i64(st, 2, now);
+	bind_i64(st, 3, since);
+	return step_done(s, st, "login failure add");
+}
+
+enum terr
+store_login_failure_clear(struct store *s, const char *who)
+{
+	sqlite3_stmt *st = stmt(s, STMT_LOGIN_FAILURE_CLEAR);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, who);
+	return step_done(s, st, "login failure clear");
+}
+
+enum terr
+store_login_failures_purge(struct store *s, int64_t before)
+{
+	return run_at(s, STMT_LOGIN_FAILURES_PURGE, before, "login failures purge");
+}
+
+/* --- search --- */
+
+/*
+ * The (provider[, kind]) after (a, b) in the index statement i walks, into
+ * a and b: 1 when there is one, 0 at the end, -1 on error. A loose index
+ * scan: each step is one index search, however many rows a key has.
+ */
+static int
+next_key(struct store *s, enum stmt i, char *a, size_t asize, char *b, size_t bsize)
+{
+	sqlite3_stmt *st = stmt(s, i);
+	int rc;
+
+	if (st == NULL)
+		return -1;
+	bind_text(st, 1, a);
+	if (b != NULL)
+		bind_text(st, 2, b);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		col_text(st, 0, a, asize);
+		if (b != NULL)
+			col_text(st, 1, b, bsize);
+	}
+	stmt_done(st);
+	if (rc == SQLITE_ROW)
+		return 1;
+	if (rc == SQLITE_DONE)
+		return 0;
+	store_err(s, rc, "console search");
+	return -1;
+}
+
+static struct console_hit *
+hit(struct console_hit *out, size_t max, size_t *n, enum console_hit_kind kind,
+    const char *provider)
+{
+	struct console_hit *h;
+
+	if (*n == max)
+		return NULL;
+	h = &out[(*n)++];
+	memset(h, 0, sizeof(*h));
+	h->kind = kind;
+	text_copy(h->provider, sizeof(h->provider), provider);
+	return h;
+}
+
+/* The tables searched by provider only: the walk, then the lookup of q under each provider. */
+static enum terr
+search_by_provider(struct store *s, const char *q, enum console_hit_kind kind,
+    struct console_hit *out, size_t max, size_t *n)
+{
+	static const enum stmt walk[] = { [HIT_SUBSCRIPTION] = STMT_CONSOLE_NEXT_SUB_PROVIDER,
+		[HIT_PAYMENT] = STMT_CONSOLE_NEXT_PAY_PROVIDER,
+		[HIT_EVENT] = STMT_CONSOLE_NEXT_INBOX_PROVIDER };
+	char provider[PROVIDER_MAX] = "";
+	struct console_hit *h;
+	union {
+		struct sub_row sub;
+		struct pay_row pay;
+		struct inbox_row in;
+	} row;
+	const char *user;
+	int64_t id;
+	enum terr rc;
+	int k, r;
+
+	for (k = 0; k < SEARCH_KEYS_MAX; k++) {
+		if ((r = next_key(s, walk[kind], provider, sizeof(provider), NULL, 0)) <= 0)
+			return r < 0 ? TERR_DB : TERR_OK;
+		if (kind == HIT_SUBSCRIPTION) {
+			rc = store_sub_find(s, provider, q, &row.sub);
+			user = row.sub.user;
+			id = row.sub.id;
+		} else if (kind == HIT_PAYMENT) {
+			rc = store_pay_find_key(s, provider, q, &row.pay);
+			user = row.pay.user;
+			id = row.pay.id;
+		} else {
+			rc = store_inbox_find(s, provider, q, &row.in);
+			user = row.in.user;
+			id = row.in.id;
+		}
+		if (rc == TERR_OK && (h = hit(out, max, n, kind, provider)) != NULL) {
+			text_copy(h->user, sizeof(h->user), user);
+			h->id = id;
+		} else if (rc != TERR_OK && rc != TERR_NOTFOUND)
+			return rc;
+	}
+	return TERR_OK;
+}
+
+enum terr
+store_console_search(struct store *s, const char *q, struct console_hit *out, size_t max, size_t *n)
+{
+	char provider[PROVIDER_MAX] = "", kind[KIND_MAX] = "", user[USER_ID_MAX + 1];
+	struct console_hit *h;
+	enum terr rc;
+	int k, r;
+
+	*n = 0;
+	if ((rc = store_user_exists(s, q)) == TERR_OK)
+		hit(out, max, n, HIT_USER, "");
+	else if (rc != TERR_NOTFOUND)
+		return rc;
+	if (*n > 0)
+		text_copy(out[0].user, sizeof(out[0].user), q);
+	for (k = 0; k < SEARCH_KEYS_MAX; k++) {
+		if ((r = next_key(s, STMT_CONSOLE_NEXT_LINK_KIND, provider, sizeof(provider), kind,
+			 sizeof(kind))) <= 0) {
+			if (r < 0)
+				return TERR_DB;
+			break;
+		}
+		if ((rc = store_link_find(s, provider, kind, q, user)) == TERR_OK &&
+		    (h = hit(out, max, n, HIT_LINK, provider)) != NULL) {
+			text_copy(h->what, sizeof(h->what), kind);
+			text_copy(h->user, sizeof(h->user), user);
+		} else if (rc != TERR_OK && rc != TERR_NOTFOUND)
+			return rc;
+	}
+	if ((rc = search_by_provider(s, q, HIT_SUBSCRIPTION, out, max, n)) != TERR_OK ||
+	    (rc = search_by_provider(s, q, HIT_PAYMENT, out, max, n)) != TERR_OK)
+		return rc;
+	return search_by_provider(s, q, HIT_EVENT, out, max, n);
+}
+
+/* --- lists --- */
+
+/* Rows of statement i bound to (text a, int b, max). */
+static enum terr
+rows_of(struct store *s, enum stmt i, const char *a, int64_t b, void (*fn)(sqlite3_stmt *, void *),
+    void *out, size_t sz, size_t max, size_t *n, const char *what)
+{
+	sqlite3_stmt *st = stmt(s, i);
+
+	*n = 0;
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, a);
+	bind_i64(st, 2, b);
+	bind_i64(st, 3, (int64_t)max);
+	return store_many_rows(s, st, fn, out, sz, max, n, what);
+}
+
+enum terr
+store_console_user_events(struct store *s, const char *user, int64_t before, struct inbox_row *out,
+    size_t max, size_t *n)
+{
+	return rows_of(s, STMT_CONSOLE_USER_EVENTS, user, before > 0 ? before : INT64_MAX,
+	    read_inbox, out, sizeof(*out), max, n, "user events");
+}
+
+enum terr
+store_console_attention(struct store *s, enum inbox_state state, int64_t before,
+    struct inbox_row *out, size_t max, size_t *n)
+{
+	return rows_of(s, STMT_CONSOLE_ATTENTION, inbox_state_str(state),
+	    before > 0 ? before : INT64_MAX, read_inbox, out, sizeof(*out), max, n, "attention");
+}
+
+enum terr
+store_console_audit_of_event(struct store *s, const char *user, int64_t inbox_id,
+    struct audit_row *out, size_t max, size_t *n)
+{
+	return rows_of(s, STMT_CONSOLE_AUDIT_OF_EVENT, user, inbox_id, read_audit, out,
+	    sizeof(*out), max, n, "audit of event");
+}
+
+enum terr
+store_console_ledger_of_event(struct store *s, const char *user, int64_t inbox_id,
+    struct ledger_row *out, size_t max, size_t *n)
+{
+	return rows_of(s, STMT_CONSOLE_LEDGER_OF_EVENT, user, inbox_id, read_ledger, out,
+	    sizeof(*out), max, n, "ledger of event");
+}
+
+enum terr
+store_console_audit_get(struct store *s, int64_t id, struct audit_row *out)
+{
+	sqlite3_stmt *st = stmt(s, STMT_CONSOLE_AUDIT_GET);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, id);
+	return store_one_row(s, st, read_audit, out, "audit get");
+}
+
+/* --- the overview --- */
+
+enum terr
+store_console_subs_by_state(struct store *s,
+    void (*fn)(void *arg, const char *provider, const char *state, int live, int64_t n), void *arg)
+{
+	sqlite3_stmt *st = stmt(s, STMT_CONSOLE_SUBS_BY_STATE);
+	char provider[PROVIDER_MAX], state[24];
+	int rc;
+
+	if (st == NULL)
+		return TERR_DB;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		col_text(st, 0, provider, sizeof(provider));
+		col_text(st, 1, state, sizeof(state));
+		fn(arg, provider, state, sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3));
+	}
+	stmt_done(st);
+	return rc == SQLITE_DONE ? TERR_OK : store_err(s, rc, "subscriptions by state");
+}
+
+/* One integer of statement i bound to (a, b, c); 0 when no row. */
+static enum terr
+one_int(struct store *s, enum stmt i, int64_t a, int64_t b, int64_t c, int64_t *out, int64_t *out2)
+{
+	sqlite3_stmt *st = stmt(s, i);
+	int rc;
+
+	*out = 0;
+	if (out2 != NULL)
+		*out2 = 0;
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, a);
+	bind_i64(st, 2, b);
+	bind_i64(st, 3, c);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*out = sqlite3_column_int64(st, 0);
+		if (out2 != NULL)
+			*out2 = sqlite3_column_int64(st, 1);
+	}
+	stmt_done(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? TERR_OK : store_err(s, rc, "console stats");
+}
+
+/*
+ * The first id in [lo, hi) of the table statement at reads whose time is at
+ * or after t (hi when none): binary search on the rowid, whose order is the
+ * order rows were written in, so their times only grow (a clock step or two
+ * writers' batches committing out of order by a few ms blur a boundary by as
+ * many rows, no more).
+ */
+static enum terr
+first_id_at(struct store *s, enum stmt at, int64_t lo, int64_t hi, int64_t t, int64_t *out)
+{
+	int64_t mid, id, time;
+	enum terr rc;
+
+	while (lo < hi) {
+		mid = lo + (hi - lo) / 2;
+		if ((rc = one_int(s, at, mid, 0, 0, &id, &time)) != TERR_OK)
+			return rc;
+		if (id == 0 || time >= t)
+			hi = mid;
+		else
+			lo = id + 1;
+	}
+	*out = lo;
+	return TERR_OK;
+}
+
+/* Active subscriptions at the end of each day from a difference array of (d0, d1, n) groups. */
+static enum terr
+active_series(struct store *s, struct console_stats *out)
+{
+	sqlite3_stmt *st = stmt(s, STMT_CONSOLE_SUBS_SERIES);
+	int64_t diff[CONSOLE_DAYS + 1], d0, d1, sum = 0;
+	int rc, i;
+
+	if (st == NULL)
+		return TERR_DB;
+	memset(diff, 0, sizeof(diff));
+	bind_i64(st, 1, out->day0);
+	bind_i64(st, 2, DAY_MS);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		/* Active on days [d0, d1): started before the day ended, ended after it. */
+		d0 = sqlite3_column_int64(st, 0);
+		d1 = sqlite3_column_int64(st, 1);
+		if (d1 < 0 || d1 > CONSOLE_DAYS)
+			d1 = CONSOLE_DAYS;
+		if (d0 < 0)
+			d0 = 0;
+		if (d0 >= d1)
+			continue;
+		diff[d0] += sqlite3_column_int64(st, 2);
+		diff[d1] -= sqlite3_column_int64(st, 2);
+	}
+	stmt_done(st);
+	if (rc != SQLITE_DONE)
+		return store_err(s, rc, "subscriptions series");
+	for (i = 0; i < CONSOLE_DAYS; i++)
+		out->active[i] = sum += diff[i];
+	return TERR_OK;
+}
+
+enum terr
+store_console_stats(struct store *s, int64_t now, struct console_stats *out)
+{
+	int64_t max, from, to, id24, lid24, lmax;
+	enum terr rc;
+	int i;
+
+	memset(out, 0, sizeof(*out));
+	out->day0 = now - now % DAY_MS - (int64_t)(CONSOLE_DAYS - 1) * DAY_MS;
+	if ((rc = one_int(s, STMT_CONSOLE_INBOX_MAX_ID, 0, 0, 0, &max, NULL)) != TERR_OK)
+		return rc;
+	/* Events per day: ids are dense (never deleted), so a day's count is a difference. */
+	if ((rc = first_id_at(s, STMT_CONSOLE_INBOX_TIME_AT, 1, max + 1, out->day0, &from)) !=
+	    TERR_OK)
+		return rc;
+	for (i = 0; i < CONSOLE_DAYS; i++) {
+		if ((rc = first_id_at(s, STMT_CONSOLE_INBOX_TIME_AT, from, max + 1,
+			 out->day0 + (int64_t)(i + 1) * DAY_MS, &to)) != TERR_OK ||
+		    (rc = one_int(s, STMT_CONSOLE_FAILED_IN, from, to, 0, &out->failed[i], NULL)) !=
+			TERR_OK)
+			return rc;
+		out->events[i] = to - from;
+		from = to;
+	}
+	if ((rc = first_id_at(s, STMT_CONSOLE_INBOX_TIME_AT, 1, max + 1, now - DAY_MS, &id24)) !=
+		TERR_OK ||
+	    (rc = one_int(s, STMT_CONSOLE_FAILED_IN, id24, max + 1, 0, &out->failed_24h, NULL)) !=
+		TERR_OK)
+		return rc;
+	out->events_24h = max + 1 - id24;
+	/* Credits of the last 24 h: the ledger's rows from the first of them. */
+	if ((rc = one_int(s, STMT_CONSOLE_LEDGER_MAX_ID, 0, 0, 0, &lmax, NULL)) != TERR_OK ||
+	    (rc = first_id_at(s, STMT_CONSOLE_LEDGER_TIME_AT, 1, lmax + 1, now - DAY_MS, &lid24)) !=
+		TERR_OK ||
+	    (rc = one_int(s, STMT_CONSOLE_LEDGER_SUMS, lid24, 0, 0, &out->granted_24h,
+		 &out->spent_24h)) != TERR_OK)
+		return rc;
+	return active_series(s, out);
+}

@@ -1,0 +1,252 @@
+/*
+ * Storage of the scheduled jobs: see store_jobs.h. The statements are the
+ * store_jobs.c section of store_sql.c.
+ */
+#include <stddef.h>
+#include <string.h>
+
+#include "store/store_int.h"
+#include "store/store_jobs.h"
+#include "base/text.h"
+
+/*
+ * One page of a walk: (?1, ?2) the position, ?3 the last due time, ?4 the
+ * page size. The position moves to the last row's due time and id, read at
+ * at_off and id_off of its struct.
+ */
+static enum terr
+walk_by(struct store *s, enum stmt i, const char *by, struct store_pos *pos, int64_t until,
+    void (*fn)(sqlite3_stmt *, void *), void *out, size_t sz, size_t max, size_t *n, size_t at_off,
+    size_t id_off)
+{
+	sqlite3_stmt *st = stmt(s, i);
+	const char *last;
+	enum terr rc;
+
+	*n = 0;
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, pos->at);
+	bind_i64(st, 2, pos->id);
+	bind_i64(st, 3, until);
+	bind_i64(st, 4, (int64_t)max);
+	if (by != NULL)
+		bind_text(st, 5, by);
+	if ((rc = store_many_rows(s, st, fn, out, sz, max, n, "due work")) != TERR_OK || *n == 0)
+		return rc;
+	last = (const char *)out + (*n - 1) * sz;
+	memcpy(&pos->at, last + at_off, sizeof(pos->at));
+	memcpy(&pos->id, last + id_off, sizeof(pos->id));
+	return TERR_OK;
+}
+
+/* walk_by without ?5. */
+static enum terr
+walk(struct store *s, enum stmt i, struct store_pos *pos, int64_t until,
+    void (*fn)(sqlite3_stmt *, void *), void *out, size_t sz, size_t max, size_t *n, size_t at_off,
+    size_t id_off)
+{
+	return walk_by(s, i, NULL, pos, until, fn, out, sz, max, n, at_off, id_off);
+}
+
+enum terr
+store_due_subs(struct store *s, enum due_subs w, struct store_pos *pos, int64_t until,
+    struct sub_row *out, size_t max, size_t *n)
+{
+	static const struct {
+		enum stmt st;
+		size_t at;
+	} walks[] = {
+		[DUE_CREDITS] = { STMT_DUE_CREDITS, offsetof(struct sub_row, credits_next_at) },
+		[DUE_GRACE] = { STMT_DUE_GRACE, offsetof(struct sub_row, grace_until) },
+		[DUE_PERIOD] = { STMT_DUE_PERIOD, offsetof(struct sub_row, period_end) },
+		[DUE_TRIAL] = { STMT_DUE_TRIAL, offsetof(struct sub_row, trial_end) },
+		[DUE_ENDING] = { STMT_DUE_ENDING, offsetof(struct sub_row, period_end) },
+	};
+
+	return walk(s, walks[w].st, pos, until, read_sub, out, sizeof(*out), max, n, walks[w].at,
+	    offsetof(struct sub_row, id));
+}
+
+static void
+read_due_user(sqlite3_stmt *st, void *out)
+{
+	struct due_user *r = out;
+
+	r->rowid = sqlite3_column_int64(st, 0);
+	col_text(st, 1, r->id, sizeof(r->id));
+	r->free_next_at = sqlite3_column_int64(st, 2);
+}
+
+enum terr
+store_due_free(struct store *s, struct store_pos *pos, int64_t until, struct due_user *out,
+    size_t max, size_t *n)
+{
+	return walk(s, STMT_DUE_FREE, pos, until, read_due_user, out, sizeof(*out), max, n,
+	    offsetof(struct due_user, free_next_at), offsetof(struct due_user, rowid));
+}
+
+static void
+read_due_grant(sqlite3_stmt *st, void *out)
+{
+	struct due_grant *r = out;
+
+	r->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, r->user, sizeof(r->user));
+	r->expires_at = sqlite3_column_int64(st, 2);
+}
+
+enum terr
+store_due_grants(struct store *s, struct store_pos *pos, int64_t until, struct due_grant *out,
+    size_t max, size_t *n)
+{
+	return walk(s, STMT_DUE_GRANTS, pos, until, read_due_grant, out, sizeof(*out), max, n,
+	    offsetof(struct due_grant, expires_at), offsetof(struct due_grant, id));
+}
+
+static void
+read_due_order(sqlite3_stmt *st, void *out)
+{
+	struct due_order *r = out;
+
+	read_order(st, &r->o);
+	r->rowid = sqlite3_column_int64(st, 14); /* after the 14 ORDER_COLS */
+}
+
+enum terr
+store_due_orders(struct store *s, struct store_pos *pos, int64_t until, struct due_order *out,
+    size_t max, size_t *n)
+{
+	return walk(s, STMT_DUE_ORDERS, pos, until, read_due_order, out, sizeof(*out), max, n,
+	    offsetof(struct due_order, o.expires_at), offsetof(struct due_order, rowid));
+}
+
+enum terr
+store_pending_orders(struct store *s, const char *provider, struct store_pos *pos,
+    struct due_order *out, size_t max, size_t *n)
+{
+	return walk_by(s, STMT_PENDING_ORDERS, provider, pos, INT64_MAX, read_due_order, out,
+	    sizeof(*out), max, n, offsetof(struct due_order, o.expires_at),
+	    offsetof(struct due_order, rowid));
+}
+
+static void
+read_due_outbox(sqlite3_stmt *st, void *out)
+{
+	struct outbox_due *r = out;
+	char kind[16];
+
+	r->id = sqlite3_column_int64(st, 0);
+	col_text(st, 1, kind, sizeof(kind));
+	r->kind = strcmp(kind, "webhook") == 0 ? OUTBOX_WEBHOOK
+	    : strcmp(kind, "notify") == 0      ? OUTBOX_NOTIFY
+					       : OUTBOX_ALERT;
+	col_text(st, 2, r->topic, sizeof(r->topic));
+	col_text(st, 3, r->user, sizeof(r->user));
+	col_text(st, 4, r->dedup_key, sizeof(r->dedup_key));
+	r->payload_cut = sqlite3_column_bytes(st, 5) >= (int)sizeof(r->payload);
+	col_text(st, 5, r->payload, sizeof(r->payload));
+	r->attempts = sqlite3_column_int64(st, 6);
+	r->next_at = sqlite3_column_int64(st, 7);
+	r->created_at = sqlite3_column_int64(st, 8);
+}
+
+enum terr
+store_due_outbox(struct store *s, struct store_pos *pos, int64_t until, struct outbox_due *out,
+    size_t max, size_t *n)
+{
+	return walk(s, STMT_DUE_OUTBOX, pos, until, read_due_outbox, out, sizeof(*out), max, n,
+	    offsetof(struct outbox_due, next_at), offsetof(struct outbox_due, id));
+}
+
+enum terr
+store_due_attention(struct store *s, int64_t after_id, struct inbox_row *out, size_t max, size_t *n)
+{
+	sqlite3_stmt *st = stmt(s, STMT_DUE_ATTENTION);
+
+	*n = 0;
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, after_id);
+	bind_i64(st, 2, (int64_t)max);
+	return store_many_rows(s, st, read_inbox, out, sizeof(*out), max, n, "inbox attention");
+}
+
+/*
+ * Step st (bound) alone in its own transaction; TERR_CONFLICT when it
+ * changed no row. With alert, the row is also inserted (a duplicate alert
+ * is no error).
+ */
+static enum terr
+step_alone(struct store *s, sqlite3_stmt *st, const char *what, struct outbox_row *alert)
+{
+	enum terr rc;
+
+	if ((rc = store_begin(s)) != TERR_OK) {
+		stmt_done(st);
+		return rc;
+	}
+	if ((rc = step_done(s, st, what)) == TERR_OK && sqlite3_changes(s->db) == 0)
+		rc = TERR_CONFLICT;
+	if (rc == TERR_OK && alert != NULL && (rc = store_outbox_insert(s, alert)) == TERR_DUP)
+		rc = TERR_OK;
+	if (rc == TERR_OK && (rc = store_commit(s)) == TERR_OK)
+		return TERR_OK;
+	store_rollback(s);
+	return rc;
+}
+
+enum terr
+store_outbox_claim(struct store *s, int64_t id, int64_t attempts, int64_t retry_at)
+{
+	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_CLAIM);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, id);
+	bind_i64(st, 2, attempts);
+	bind_i64(st, 3, retry_at);
+	return step_alone(s, st, "outbox claim", NULL);
+}
+
+enum terr
+store_outbox_sent(struct store *s, int64_t id)
+{
+	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_SENT);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, id);
+	return step_alone(s, st, "outbox sent", NULL);
+}
+
+enum terr
+store_outbox_failed(struct store *s, int64_t id, const char *error, int64_t retry_at, int dead,
+    struct outbox_row *alert)
+{
+	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_FAILED);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_i64(st, 1, id);
+	bind_text(st, 2, dead ? "dead" : "pending");
+	bind_text(st, 3, error);
+	bind_i64(st, 4, retry_at);
+	return step_alone(s, st, "outbox failed", dead ? alert : NULL);
+}
+
+enum terr
+store_job_takeover(struct store *s, const char *name, const char *from, const char *to, int64_t now,
+    int64_t until)
+{
+	sqlite3_stmt *st = stmt(s, STMT_JOB_TAKEOVER);
+
+	if (st == NULL)
+		return TERR_DB;
+	bind_text(st, 1, name);
+	bind_text(st, 2, from);
+	bind_text(st, 3, to);
+	bind_i64(st, 4, until);
+	bind_i64(st, 5, now);
+	return step_alone(s, st, "job takeover", NULL);
+}
