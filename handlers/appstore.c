@@ -16,9 +16,9 @@
  */
 #include <stdio.h>
 
+#include "base/tally_limits.h"
 #include "providers/appstore/appstore.h"
 #include "serve/handler.h"
-#include "base/tally_limits.h"
 
 static enum terr
 init(void **state, const struct cfg *c, char *why, size_t whysize)
@@ -69,8 +69,7 @@ intake(void *state, const struct cfg *c, struct http_req *r, int64_t now, struct
 			err->code = "bad_signature";
 			break;
 		}
-		snprintf(err->message, sizeof(err->message), "%s",
-		    why != NULL ? why : terr_str(rc));
+		snprintf(err->message, sizeof(err->message), "%s", why != NULL ? why : err_str(rc));
 		return err->status;
 	}
 	if (appstore_parse(c, buf_cstr(&r->body), r->body.len, e, err->message,

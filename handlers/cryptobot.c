@@ -16,9 +16,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
+#include "base/tally_limits.h"
 #include "providers/cryptobot/cryptobot.h"
 #include "serve/handler.h"
-#include "base/tally_limits.h"
 
 static enum terr
 init(void **state, const struct cfg *c, char *why, size_t whysize)

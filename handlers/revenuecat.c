@@ -15,9 +15,9 @@
  */
 #include <stdio.h>
 
-#include "serve/handler.h"
-#include "providers/revenuecat/revenuecat.h"
 #include "base/tally_limits.h"
+#include "providers/revenuecat/revenuecat.h"
+#include "serve/handler.h"
 
 static enum terr
 init(void **state, const struct cfg *c, char *why, size_t whysize)

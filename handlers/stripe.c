@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include "serve/handler.h"
-#include "providers/stripe/stripe.h"
 #include "base/tally_limits.h"
+#include "providers/stripe/stripe.h"
+#include "serve/handler.h"
 
 static enum terr
 init(void **state, const struct cfg *c, char *why, size_t whysize)

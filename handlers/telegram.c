@@ -25,13 +25,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "serve/handler.h"
-#include "http/httpc.h"
 #include "base/json.h"
 #include "base/log.h"
-#include "store/store.h"
 #include "base/tally_limits.h"
+#include "http/httpc.h"
 #include "providers/telegram/telegram.h"
+#include "serve/handler.h"
+#include "store/store.h"
 
 static enum terr
 init(void **state, const struct cfg *c, char *why, size_t whysize)

@@ -32,13 +32,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/json.h"
+#include "base/text.h"
+#include "base/tm.h"
 #include "crypto/crypto.h"
 #include "http/httpc.h"
 #include "job/job.h"
-#include "base/json.h"
 #include "store/store_jobs.h"
-#include "base/text.h"
-#include "base/tm.h"
 
 #define LIMIT_DEFAULT  1000
 /* Bytes of an error answer kept in last_error. */
@@ -106,23 +106,23 @@ load_keys(struct sender *snd)
 			    strncmp(one, "whsec_", 6) != 0 ||
 			    text_b64dec(one + 6, len - 6, 0, key, sizeof(key), &n) != TERR_OK ||
 			    n < WHSEC_MIN ||
-			    hmac_key_init(&snd->keys[snd->nkeys], key, n) != TERR_OK)
+			    crypto_hmac_init(&snd->keys[snd->nkeys], key, n) != TERR_OK)
 				snprintf(snd->key_error, sizeof(snd->key_error),
 				    "TALLY_WEBHOOK_SECRET: secret %zu of the list: expected whsec_ "
 				    "and the base64 of %d to %d random bytes",
 				    pos, WHSEC_MIN, WHSEC_MAX);
 			else
 				snd->nkeys++;
-			wipe(key, sizeof(key));
-			wipe(one, sizeof(one));
+			crypto_wipe(key, sizeof(key));
+			crypto_wipe(one, sizeof(one));
 		}
 		if (comma == NULL)
 			break;
 	}
-	wipe(all, sizeof(all));
+	crypto_wipe(all, sizeof(all));
 	if (snd->key_error[0] != '\0') {
 		while (snd->nkeys > 0)
-			hmac_key_release(&snd->keys[--snd->nkeys]);
+			crypto_hmac_release(&snd->keys[--snd->nkeys]);
 	}
 }
 
@@ -132,7 +132,7 @@ webhook_id(const char *dedup, char out[40])
 {
 	unsigned char h[SHA256_LEN];
 
-	sha256(dedup, strlen(dedup), h);
+	crypto_sha256(dedup, strlen(dedup), h);
 	memcpy(out, "msg_", 4);
 	text_hex(h, 16, out + 4);
 }
@@ -154,12 +154,12 @@ sign(const struct sender *snd, const char *id, const char *ts, const struct buf 
 	parts[4] = (struct iov){ body->p != NULL ? body->p : "", body->len };
 	buf_puts(hdr, "webhook-signature:");
 	for (i = 0; i < snd->nkeys; i++) {
-		if (hmac_sha256(&snd->keys[i], parts, 5, mac) != TERR_OK)
+		if (crypto_hmac_sha256(&snd->keys[i], parts, 5, mac) != TERR_OK)
 			return TERR_INTERNAL;
 		text_b64enc(mac, sizeof(mac), 0, b64, sizeof(b64));
 		buf_printf(hdr, " v1,%s", b64);
 	}
-	wipe(mac, sizeof(mac));
+	crypto_wipe(mac, sizeof(mac));
 	return hdr->err;
 }
 
@@ -247,7 +247,7 @@ send_one(struct job *j, const struct sender *snd, const struct outbox_due *r, co
 		buf_printf(&hid, "webhook-id: %s", id);
 		buf_printf(&hts, "webhook-timestamp: %s", ts);
 		if ((rc = sign(snd, id, ts, &body, &hsig)) != TERR_OK) {
-			snprintf(err, errsize, "cannot sign: %s", terr_str(rc));
+			snprintf(err, errsize, "cannot sign: %s", err_str(rc));
 			goto out;
 		}
 		headers[2] = buf_cstr(&hid);
@@ -281,7 +281,7 @@ out:
 	buf_release(&body);
 	buf_release(&hid);
 	buf_release(&hts);
-	wipe(hsig.p, hsig.cap);
+	crypto_wipe(hsig.p, hsig.cap);
 	buf_release(&hsig);
 	return rc;
 }
@@ -330,7 +330,7 @@ failed(struct job *j, const struct outbox_due *r, int64_t attempts, const char *
 	rc = store_outbox_failed(j->s, r->id, err, retry_at, dead, alert_dead ? &alert : NULL);
 	if (rc != TERR_OK && rc != TERR_CONFLICT) {
 		j->stop = 1;
-		job_fail(j, "outbox %lld: storage failed: %s", (long long)r->id, terr_str(rc));
+		job_fail(j, "outbox %lld: storage failed: %s", (long long)r->id, err_str(rc));
 		return -1;
 	}
 	tm_iso(retry_at, when);
@@ -397,7 +397,7 @@ deliver(struct job *j, const struct sender *snd, const struct outbox_due *r)
 		return 0; /* another runner has it */
 	if (rc != TERR_OK) {
 		j->stop = 1;
-		job_fail(j, "outbox %lld: storage failed: %s", (long long)r->id, terr_str(rc));
+		job_fail(j, "outbox %lld: storage failed: %s", (long long)r->id, err_str(rc));
 		return -1;
 	}
 	err[0] = '\0';
@@ -406,7 +406,7 @@ deliver(struct job *j, const struct sender *snd, const struct outbox_due *r)
 		if ((rc = store_outbox_sent(j->s, r->id)) != TERR_OK && rc != TERR_CONFLICT) {
 			j->stop = 1;
 			job_fail(j, "outbox %lld: sent, but storage failed marking it: %s",
-			    (long long)r->id, terr_str(rc));
+			    (long long)r->id, err_str(rc));
 			return -1;
 		}
 		it.result = "sent";
@@ -461,6 +461,6 @@ main(int argc, char **argv)
 	    (j.cfg.jobs.webhook_url[0] != '\0' || j.cfg.jobs.notify_url[0] != '\0'))
 		job_fail(&j, "%s", snd.key_error);
 	while (snd.nkeys > 0)
-		hmac_key_release(&snd.keys[--snd.nkeys]);
+		crypto_hmac_release(&snd.keys[--snd.nkeys]);
 	return job_finish(&j);
 }

@@ -77,20 +77,20 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "providers/appstore/appstore_api.h"
-#include "crypto/crypto.h"
-#include "job/job.h"
 #include "base/json.h"
-#include "core/provider.h"
-#include "job/reconcile.h"
-#include "providers/revenuecat/revenuecat.h"
-#include "store/store_access.h"
-#include "store/store_jobs.h"
-#include "providers/stripe/stripe.h"
-#include "providers/stripe/stripe_sync.h"
-#include "core/sub.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "core/provider.h"
+#include "core/sub.h"
+#include "crypto/crypto.h"
+#include "job/job.h"
+#include "job/reconcile.h"
+#include "providers/appstore/appstore_api.h"
+#include "providers/revenuecat/revenuecat.h"
+#include "providers/stripe/stripe.h"
+#include "providers/stripe/stripe_sync.h"
+#include "store/store_access.h"
+#include "store/store_jobs.h"
 
 #define LIMIT_DEFAULT 500
 #define DAY_MS        (86400LL * 1000)
@@ -127,7 +127,7 @@ stripe_compare(struct job *j, const struct sub_row *row, const char *sub_json, s
 	struct buf body;
 	int differs;
 
-	sha256(sub_json, strlen(sub_json), h);
+	crypto_sha256(sub_json, strlen(sub_json), h);
 	text_hex(h, 16, hex);
 	snprintf(id, sizeof(id), "reconcile:%.200s:%s", row->ext_id, hex);
 	buf_init(&body, BODY_MAX);
@@ -548,7 +548,7 @@ revenuecat(struct job *j)
 		    (!j->dry_run &&
 			(rc = revenuecat_sync_apply(j->s, &j->cfg, p, j->now)) != TERR_OK)) {
 			j->stop = 1;
-			job_fail(j, "revenuecat %s: storage failed: %s", who, terr_str(rc));
+			job_fail(j, "revenuecat %s: storage failed: %s", who, err_str(rc));
 			goto out;
 		}
 		if (p->n == 0)

@@ -23,10 +23,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "crypto/crypto.h"
 #include "job/job.h"
 #include "store/store_jobs.h"
-#include "base/text.h"
 
 #define LIMIT_DEFAULT 10000
 

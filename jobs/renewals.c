@@ -22,11 +22,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/text.h"
+#include "base/tm.h"
 #include "crypto/crypto.h"
 #include "job/job.h"
 #include "store/store_jobs.h"
-#include "base/text.h"
-#include "base/tm.h"
 
 #define LIMIT_DEFAULT 10000
 

@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "core/apply.h"
 #include "job/job.h"
 #include "store/store_jobs.h"
-#include "base/text.h"
 
 #define LIMIT_DEFAULT 1000
 #define PAGE          64
@@ -56,7 +56,7 @@ replay(struct job *j, const struct inbox_row *row)
 	if (rc == TERR_DB || rc == TERR_BUSY || rc == TERR_NOMEM) {
 		j->stop = 1;
 		job_fail(j, "replay of inbox %lld: storage failed: %s", (long long)row->id,
-		    terr_str(rc));
+		    err_str(rc));
 		return -1;
 	}
 	if (rc != TERR_OK) {
@@ -98,7 +98,7 @@ main(int argc, char **argv)
 		return r;
 	while (job_more(&j)) {
 		if ((rc = store_due_attention(j.s, after, rows, PAGE, &n)) != TERR_OK) {
-			job_fail(&j, "storage failed reading the inbox: %s", terr_str(rc));
+			job_fail(&j, "storage failed reading the inbox: %s", err_str(rc));
 			break;
 		}
 		if (n == 0)

@@ -15,11 +15,11 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "cli.h"
 #include "console/console.h"
 #include "crypto/crypto.h"
 #include "store/store_console.h"
-#include "base/text.h"
 
 /* Read one line from fd into out[size] (without its line ending); -1 when too long or unreadable. */
 static int
@@ -81,12 +81,12 @@ read_password(char *pw, size_t size)
 		if (prompt(tty, "New password: ", pw, size) != 0 ||
 		    prompt(tty, "Again: ", again, sizeof(again)) != 0) {
 			close(tty);
-			wipe(again, sizeof(again));
+			crypto_wipe(again, sizeof(again));
 			return cli_fail("cannot read the password", NULL);
 		}
 		close(tty);
 		rc = strcmp(pw, again) != 0;
-		wipe(again, sizeof(again));
+		crypto_wipe(again, sizeof(again));
 		if (rc)
 			return cli_fail("the passwords differ", NULL);
 	}
@@ -141,7 +141,7 @@ admin_put(struct cli *c, int create)
 	snprintf(a.object, sizeof(a.object), "admin:%s", name);
 	text_copy(a.reason, sizeof(a.reason), c->reason != NULL ? c->reason : "");
 	if ((rc = store_begin(c->s)) != TERR_OK) {
-		cli_fail("not committed", terr_str(rc));
+		cli_fail("not committed", err_str(rc));
 		goto out;
 	}
 	if ((rc = store_admin_put(c->s, name, hash, c->now, create)) != TERR_OK ||
@@ -153,7 +153,7 @@ admin_put(struct cli *c, int create)
 		else if (rc == TERR_NOTFOUND)
 			cli_fail("no such admin: use tally admin create", name);
 		else
-			cli_fail("not committed", terr_str(rc));
+			cli_fail("not committed", err_str(rc));
 		goto out;
 	}
 	if (create)
@@ -162,8 +162,8 @@ admin_put(struct cli *c, int create)
 		printf("password of %s changed; its sessions ended\n", name);
 	ret = 0;
 out:
-	wipe(pw, sizeof(pw));
-	wipe(hash, sizeof(hash));
+	crypto_wipe(pw, sizeof(pw));
+	crypto_wipe(hash, sizeof(hash));
 	return ret;
 }
 

@@ -17,13 +17,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/apply.h"
-#include "providers/appstore/appstore_api.h"
-#include "cli.h"
-#include "crypto/jose.h"
 #include "base/json.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "cli.h"
+#include "core/apply.h"
+#include "crypto/jose.h"
+#include "providers/appstore/appstore_api.h"
 
 /* Events applied in one transaction by `apple missed`. */
 #define MISSED_BATCH 64
@@ -380,7 +380,7 @@ cmd_apple_missed(struct cli *c)
 		rc = flush(c, &w, &m);
 	if (rc != TERR_OK) {
 		cli_outb(&out);
-		cli_fail("apple missed: storage failed; run it again", terr_str(rc));
+		cli_fail("apple missed: storage failed; run it again", err_str(rc));
 		goto out;
 	}
 	if (c->json) {

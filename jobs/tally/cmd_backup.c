@@ -13,10 +13,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cli.h"
 #include "base/json.h"
-#include "store/store_backup.h"
 #include "base/tm.h"
+#include "cli.h"
+#include "store/store_backup.h"
 
 int
 cmd_backup(struct cli *c)

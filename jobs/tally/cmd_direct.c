@@ -17,15 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/apply.h"
 #include "api/checkout.h"
-#include "cli.h"
 #include "base/json.h"
 #include "base/money.h"
-#include "store/store_orders.h"
-#include "providers/telegram/telegram.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "cli.h"
+#include "core/apply.h"
+#include "providers/telegram/telegram.h"
+#include "store/store_orders.h"
 
 /* The CLI's apply: one operator action in its own transaction. */
 static enum terr
@@ -146,7 +146,7 @@ cmd_orders_show(struct cli *c)
 	if ((rc = store_order_get(c->s, c->pos[0], &o)) == TERR_NOTFOUND)
 		return cli_fail("no such order", c->pos[0]);
 	if (rc != TERR_OK)
-		return cli_fail("cannot read the order", terr_str(rc));
+		return cli_fail("cannot read the order", err_str(rc));
 	if (c->json) {
 		buf_init(&b, 8192);
 		jw_init(&w, &b);
@@ -251,7 +251,7 @@ cmd_telegram_refund(struct cli *c)
 	if ((rc = store_pay_find_key(c->s, "telegram", charge, &pr)) == TERR_NOTFOUND)
 		return cli_fail("no Telegram payment with this charge id", charge);
 	if (rc != TERR_OK)
-		return cli_fail("cannot read the payment", terr_str(rc));
+		return cli_fail("cannot read the payment", err_str(rc));
 	if (pr.state != PAY_PAID) {
 		/* Idempotent: refunded before (by this command or by Telegram's update). */
 		printf("payment %lld (charge %s) is already %s: nothing to do\n", (long long)pr.id,
@@ -285,7 +285,7 @@ cmd_telegram_refund(struct cli *c)
 	}
 	if ((rc = apply_batch(c->s, &c->cfg, e, 1, &res, c->now)) != TERR_OK) {
 		cli_fail("refunded at Telegram but not recorded (run this command again)",
-		    terr_str(rc));
+		    err_str(rc));
 		goto out;
 	}
 	if (c->json) {
@@ -355,7 +355,7 @@ cmd_razorpay_verify(struct cli *c)
 	if (rc == TERR_OK && (rc = apply_batch(c->s, &c->cfg, e, 1, &res, c->now)) != TERR_OK) {
 		ref.status = 503;
 		ref.code = "storage_unavailable";
-		snprintf(ref.message, sizeof(ref.message), "not committed: %s", terr_str(rc));
+		snprintf(ref.message, sizeof(ref.message), "not committed: %s", err_str(rc));
 	}
 	jw_init(&w, &out);
 	jw_obj(&w);

@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/apply.h"
-#include "cli.h"
 #include "base/json.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "cli.h"
+#include "core/apply.h"
 
 int
 cmd_migrate(struct cli *c)
@@ -120,7 +120,7 @@ cmd_events_list(struct cli *c)
 	free(rows);
 	if (rc != TERR_OK || b.err != TERR_OK) {
 		buf_release(&b);
-		return cli_fail("cannot list events", terr_str(rc != TERR_OK ? rc : b.err));
+		return cli_fail("cannot list events", err_str(rc != TERR_OK ? rc : b.err));
 	}
 	cli_outb(&b);
 	buf_release(&b);
@@ -250,7 +250,7 @@ cmd_events_replay(struct cli *c)
 			return cli_fail("no such event", c->pos[0]);
 		if (rc != TERR_OK)
 			return cli_fail("replay not committed",
-			    res.reason[0] ? res.reason : terr_str(rc));
+			    res.reason[0] ? res.reason : err_str(rc));
 		print_replay(c, id, &res);
 		return res.duplicate || res.state == INBOX_APPLIED || res.state == INBOX_IGNORED
 		    ? 0
@@ -276,7 +276,7 @@ cmd_events_replay(struct cli *c)
 			if (apply_replay(c->s, &c->cfg, rows[i].id, &who, &res, c->now) !=
 			    TERR_OK) {
 				free(rows);
-				return cli_fail("replay not committed", terr_str(res.err));
+				return cli_fail("replay not committed", err_str(res.err));
 			}
 			total++;
 			ok += res.state == INBOX_APPLIED || res.state == INBOX_IGNORED;
@@ -346,6 +346,6 @@ cmd_verify(struct cli *c)
 		    (long long)violations);
 	buf_release(&b);
 	if (rc != TERR_OK)
-		return cli_fail("verify could not run", terr_str(rc));
+		return cli_fail("verify could not run", err_str(rc));
 	return violations == 0 ? 0 : 1;
 }

@@ -11,11 +11,11 @@
 #include <string.h>
 
 #include "api/auth.h"
-#include "cli.h"
 #include "base/json.h"
-#include "store/store_access.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "cli.h"
+#include "store/store_access.h"
 
 /* An audit row of a key change, in the open transaction. */
 static enum terr
@@ -51,12 +51,12 @@ cmd_keys_create(struct cli *c)
 		return cli_fail("cannot make a key", NULL);
 	snprintf(detail, sizeof(detail), "%s: %s", row.name, row.scopes);
 	if ((rc = store_begin(c->s)) != TERR_OK)
-		return cli_fail("not committed", terr_str(rc));
+		return cli_fail("not committed", err_str(rc));
 	if ((rc = store_key_insert(c->s, &row)) != TERR_OK ||
 	    (rc = audit_key(c, "api_key.create", row.id, detail)) != TERR_OK ||
 	    (rc = store_commit(c->s)) != TERR_OK) {
 		store_rollback(c->s);
-		return cli_fail("not committed", terr_str(rc));
+		return cli_fail("not committed", err_str(rc));
 	}
 	if (c->json)
 		printf("{\"id\":\"%s\",\"name\":\"%s\",\"scopes\":\"%s\",\"key\":\"%s\"}\n", row.id,
@@ -64,7 +64,7 @@ cmd_keys_create(struct cli *c)
 	else
 		printf("key %s (%s, %s) created. It is shown this once:\n%s\n", row.id, row.name,
 		    row.scopes, key);
-	wipe(key, sizeof(key));
+	crypto_wipe(key, sizeof(key));
 	return 0;
 }
 
@@ -128,7 +128,7 @@ cmd_keys_revoke(struct cli *c)
 	if (cli_open(c, STORE_RW) != 0)
 		return 1;
 	if ((rc = store_begin(c->s)) != TERR_OK)
-		return cli_fail("not committed", terr_str(rc));
+		return cli_fail("not committed", err_str(rc));
 	rc = store_key_revoke(c->s, c->pos[0], c->now);
 	if (rc == TERR_OK)
 		rc = audit_key(c, "api_key.revoke", c->pos[0], "");
@@ -137,7 +137,7 @@ cmd_keys_revoke(struct cli *c)
 	if (rc != TERR_OK) {
 		store_rollback(c->s);
 		return rc == TERR_NOTFOUND ? cli_fail("no such live key", c->pos[0])
-					   : cli_fail("not committed", terr_str(rc));
+					   : cli_fail("not committed", err_str(rc));
 	}
 	printf("key %s revoked\n", c->pos[0]);
 	return 0;

@@ -15,12 +15,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "base/json.h"
-#include "core/rebuild.h"
-#include "store/store_access.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "cli.h"
+#include "core/rebuild.h"
+#include "store/store_access.h"
 
 #define HISTORY_MAX 2000
 
@@ -274,13 +274,13 @@ cmd_outbox_retry(struct cli *c)
 	if (cli_open(c, STORE_RW) != 0)
 		return 1;
 	if ((rc = store_begin(c->s)) != TERR_OK)
-		return cli_fail("not committed", terr_str(rc));
+		return cli_fail("not committed", err_str(rc));
 	if ((rc = store_outbox_retry(c->s, id, c->now)) == TERR_OK)
 		rc = store_commit(c->s);
 	if (rc != TERR_OK) {
 		store_rollback(c->s);
 		return rc == TERR_NOTFOUND ? cli_fail("no such dead delivery", c->pos[0])
-					   : cli_fail("not committed", terr_str(rc));
+					   : cli_fail("not committed", err_str(rc));
 	}
 	printf("delivery #%lld is pending again\n", (long long)id);
 	return 0;

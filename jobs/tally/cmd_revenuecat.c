@@ -19,10 +19,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
 #include "base/json.h"
-#include "providers/revenuecat/revenuecat.h"
 #include "base/tm.h"
+#include "cli.h"
+#include "providers/revenuecat/revenuecat.h"
 
 #define RETRY_WAIT_MAX 10
 #define RETRIES_MAX    2
@@ -170,11 +170,11 @@ cmd_revenuecat_sync(struct cli *c)
 	if (r->request_ms == 0)
 		r->request_ms = c->now;
 	if ((rc = revenuecat_sync_plan(c->s, &c->cfg, user, r, cli_operator(c), p)) != TERR_OK) {
-		cli_fail("cannot compare with tally", terr_str(rc));
+		cli_fail("cannot compare with tally", err_str(rc));
 		goto out;
 	}
 	if (!dry && (rc = revenuecat_sync_apply(c->s, &c->cfg, p, c->now)) != TERR_OK) {
-		cli_fail("not committed", terr_str(rc));
+		cli_fail("not committed", err_str(rc));
 		goto out;
 	}
 	if (c->json)

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/apply.h"
-#include "cli.h"
-#include "core/op.h"
-#include "core/report.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "cli.h"
+#include "core/apply.h"
+#include "core/op.h"
+#include "core/report.h"
 
 int
 cmd_user_show(struct cli *c)
@@ -30,7 +30,7 @@ cmd_user_show(struct cli *c)
 	if (rc == TERR_NOTFOUND)
 		ret = cli_fail("unknown user", c->pos[0]);
 	else if (rc != TERR_OK)
-		ret = cli_fail("cannot read the user", terr_str(rc));
+		ret = cli_fail("cannot read the user", err_str(rc));
 	else {
 		cli_outb(&b);
 		cli_out("\n", 1);

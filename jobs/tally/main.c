@@ -12,12 +12,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cli.h"
-#include "crypto/crypto.h"
-#include "http/httpc.h"
 #include "base/log.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "cli.h"
+#include "crypto/crypto.h"
+#include "http/httpc.h"
 
 /* Write text for a terminal: control characters (but newline and tab) become '?'. */
 void

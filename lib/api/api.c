@@ -5,16 +5,16 @@
 #include "api/api.h"
 #include "api/auth.h"
 #include "api/checkout.h"
-#include "crypto/crypto.h"
-#include "http/httpc.h"
 #include "base/json.h"
 #include "base/log.h"
-#include "core/op.h"
-#include "core/report.h"
-#include "store/store_access.h"
-#include "providers/stripe/stripe_api.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "core/op.h"
+#include "core/report.h"
+#include "crypto/crypto.h"
+#include "http/httpc.h"
+#include "providers/stripe/stripe_api.h"
+#include "store/store_access.h"
 
 /* One request. */
 struct req {
@@ -388,11 +388,11 @@ route_spend(struct req *q)
 		http_error(q->r, 400, "bad_request", "reason too long");
 		return;
 	}
-	sha256(canon, strlen(canon), h);
+	crypto_sha256(canon, strlen(canon), h);
 	text_hex(h, SHA256_LEN, hash);
 	/* The hash answers stored before the user was in it (amount, reason) carry. */
 	snprintf(canon, sizeof(canon), "%lld\n%s", (long long)amount, reason != NULL ? reason : "");
-	sha256(canon, strlen(canon), h);
+	crypto_sha256(canon, strlen(canon), h);
 	text_hex(h, SHA256_LEN, old);
 	memset(&a, 0, sizeof(a));
 	a.id = id;

@@ -2,10 +2,10 @@
 #include <string.h>
 
 #include "api/auth.h"
-#include "crypto/crypto.h"
-#include "crypto/jose.h"
 #include "base/json.h"
 #include "base/text.h"
+#include "crypto/crypto.h"
+#include "crypto/jose.h"
 
 #define KEY_ID_HEX     16
 #define KEY_SECRET_B64 43
@@ -54,21 +54,21 @@ auth_key_new(unsigned scopes, const char *name, const char *by, int64_t now, str
 	unsigned char id[KEY_ID_HEX / 2], secret[32];
 	char idhex[KEY_ID_HEX + 1], sec[KEY_SECRET_B64 + 2];
 
-	if (random_bytes(id, sizeof(id)) != TERR_OK ||
-	    random_bytes(secret, sizeof(secret)) != TERR_OK)
+	if (crypto_random_bytes(id, sizeof(id)) != TERR_OK ||
+	    crypto_random_bytes(secret, sizeof(secret)) != TERR_OK)
 		return TERR_INTERNAL;
 	text_hex(id, sizeof(id), idhex);
 	text_b64enc(secret, sizeof(secret), 1, sec, sizeof(sec));
 	snprintf(key, AUTH_KEY_LEN, "tk_%s_%s", idhex, sec);
 	memset(row, 0, sizeof(*row));
 	text_copy(row->id, sizeof(row->id), idhex);
-	sha256(key, strlen(key), row->secret_hash);
+	crypto_sha256(key, strlen(key), row->secret_hash);
 	text_copy(row->name, sizeof(row->name), name);
 	auth_scopes_str(scopes, row->scopes, sizeof(row->scopes));
 	row->created_at = now;
 	text_copy(row->created_by, sizeof(row->created_by), by);
-	wipe(secret, sizeof(secret));
-	wipe(sec, sizeof(sec));
+	crypto_wipe(secret, sizeof(secret));
+	crypto_wipe(sec, sizeof(sec));
 	return TERR_OK;
 }
 
@@ -122,8 +122,8 @@ auth_key_check(struct store *s, const char *authorization, struct key_row *row, 
 	}
 	if (rc != TERR_OK)
 		return rc;
-	sha256(t, strlen(t), h);
-	if (!ct_eq(h, row->secret_hash, SHA256_LEN)) {
+	crypto_sha256(t, strlen(t), h);
+	if (!crypto_ct_eq(h, row->secret_hash, SHA256_LEN)) {
 		*why = "wrong API key";
 		return TERR_AUTH;
 	}

@@ -7,15 +7,15 @@
 #include <string.h>
 
 #include "api/checkout.h"
-#include "crypto/crypto.h"
-#include "providers/cryptobot/cryptobot.h"
 #include "base/json.h"
 #include "base/money.h"
-#include "providers/razorpay/razorpay.h"
-#include "store/store_orders.h"
 #include "base/tally_limits.h"
-#include "providers/telegram/telegram.h"
 #include "base/text.h"
+#include "crypto/crypto.h"
+#include "providers/cryptobot/cryptobot.h"
+#include "providers/razorpay/razorpay.h"
+#include "providers/telegram/telegram.h"
+#include "store/store_orders.h"
 
 #define DAY_MS (86400LL * 1000)
 
@@ -121,10 +121,10 @@ apply_order(struct checkout_ctx *x, const char *action, const char *idprefix,
 	memset(&res, 0, sizeof(res));
 	if ((rc = x->apply(x->arg, &a, &res)) != TERR_OK)
 		return fail(why, whysize, rc, "%s of %s not committed: %s", action, o->order_id,
-		    terr_str(rc));
+		    err_str(rc));
 	if (res.err != TERR_OK)
 		return fail(why, whysize, res.err, "%s of %s not committed: %s", action,
-		    o->order_id, terr_str(res.err));
+		    o->order_id, err_str(res.err));
 	if (res.state != INBOX_APPLIED)
 		return fail(why, whysize, TERR_CONFLICT, "%s of %s refused: %s", action,
 		    o->order_id, res.reason);
@@ -291,7 +291,7 @@ checkout_start(struct checkout_ctx *x, const char *provider, const char *user, c
 		    product);
 	if ((rc = plan_checkout(x->cfg, provider, p, &price, &ttl, why, whysize)) != TERR_OK)
 		return rc;
-	if (random_bytes(rnd, sizeof(rnd)) != TERR_OK)
+	if (crypto_random_bytes(rnd, sizeof(rnd)) != TERR_OK)
 		return fail(why, whysize, TERR_INTERNAL, "no random bytes for the order id");
 	memcpy(out->order_id, "ord_", 4);
 	text_hex(rnd, sizeof(rnd), out->order_id + 4);
@@ -489,7 +489,7 @@ checkout_razorpay_verify(struct checkout_ctx *x, const char *user,
 	    razorpay_parse(c, NULL, buf_cstr(body), body->len, e, why, sizeof(why)) != TERR_OK) {
 		rc = refuse(ref, TERR_IO, 502, "provider_error",
 		    "Razorpay's answer cannot be read: %s",
-		    body->err != TERR_OK ? terr_str(body->err) : why);
+		    body->err != TERR_OK ? err_str(body->err) : why);
 		goto out;
 	}
 	rc = sub ? check_sub_event(c, e, user, cb, &ord, ref) : check_order_event(e, cb, &ord, ref);

@@ -22,7 +22,7 @@ static const char *const names[TERR__MAX] = {
 };
 
 const char *
-terr_str(enum terr e)
+err_str(enum terr e)
 {
 	if ((int)e < 0 || e >= TERR__MAX || names[e] == NULL)
 		return "unknown error";

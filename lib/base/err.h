@@ -1,5 +1,6 @@
 /*
- * The project's one error enum. Values are only ever appended; 0 is success.
+ * The project's one error enum, enum terr ("tally error"; err_str names one).
+ * Values are only ever appended; 0 is success.
  * lib returns these and never exits; only a main() decides to exit.
  */
 #ifndef TALLY_ERR_H
@@ -26,6 +27,6 @@ enum terr {
 };
 
 /* A static, human-readable description of e. Never NULL. */
-const char *terr_str(enum terr e);
+const char *err_str(enum terr e);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * The provider-neutral billing event. A handler (or a job, or the CLI)
- * turns what a provider said into one struct bev; apply() knows only this
+ * The provider-neutral billing event ("bev" in names: billing event). A
+ * handler (or a job, or the CLI) turns what a provider said into one struct bev; apply() knows only this
  * struct and never a provider's wire format.
  *
  * An event is made of aspects (bit flags in bev.aspects), each optional:

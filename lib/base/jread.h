@@ -1,5 +1,5 @@
 /*
- * Reading fields of a provider's JSON with one sticky error: every reader
+ * Reading fields of a provider's JSON (prefix jr_: JSON reader) with one sticky error: every reader
  * marks the read bad (the first failure's message in why) on a field of the
  * wrong type or past its bounds, and returns an empty value, so a mapping
  * reads all its fields and checks r->bad once (every provider's mapping:

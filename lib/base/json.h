@@ -1,5 +1,6 @@
 /*
- * JSON in and out.
+ * JSON in and out. Prefixes: json_ parses, jstr/jint/jbool read one member
+ * of a parsed object, jw_ is the bounded JSON writer (jw_k* write key and value).
  *
  * In: cJSON (Debian's libcjson 1.7.15) behind json_parse, which adds what
  * cJSON does not check: valid UTF-8 (RFC 8259 section 8.1), no escaped NUL

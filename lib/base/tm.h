@@ -1,5 +1,5 @@
 /*
- * Time in tally: int64 milliseconds since the Unix epoch, UTC, everywhere
+ * Time in tally (prefix tm_): int64 milliseconds since the Unix epoch, UTC, everywhere
  * (Apple and RevenueCat send ms, Stripe seconds: converted at the edge).
  * 0 means "none" in optional fields.
  */

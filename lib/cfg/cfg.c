@@ -7,12 +7,12 @@
 #include <unistd.h>
 
 #include "base/buf.h"
-#include "cfg/cfg.h"
-#include "cfg/cfg_int.h"
-#include "crypto/crypto.h"
 #include "base/json.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "cfg/cfg.h"
+#include "cfg/cfg_int.h"
+#include "crypto/crypto.h"
 
 #define DEFAULT_DB     "/var/lib/tally/tally.db"
 #define DEFAULT_CONFIG "/etc/tally/tally.json"
@@ -44,19 +44,19 @@ cfg_defaults(struct cfg *c)
 void
 cfg_release(struct cfg *c)
 {
-	wipe(c->apple.private_key, sizeof(c->apple.private_key));
-	wipe(c->revenuecat.auth, sizeof(c->revenuecat.auth));
-	wipe(c->revenuecat.api_key, sizeof(c->revenuecat.api_key));
-	wipe(c->stripe.secrets, sizeof(c->stripe.secrets));
-	wipe(c->stripe.api_key, sizeof(c->stripe.api_key));
-	wipe(c->api.jwt_secrets, sizeof(c->api.jwt_secrets));
-	wipe(c->razorpay.key_secret, sizeof(c->razorpay.key_secret));
-	wipe(c->razorpay.secrets, sizeof(c->razorpay.secrets));
+	crypto_wipe(c->apple.private_key, sizeof(c->apple.private_key));
+	crypto_wipe(c->revenuecat.auth, sizeof(c->revenuecat.auth));
+	crypto_wipe(c->revenuecat.api_key, sizeof(c->revenuecat.api_key));
+	crypto_wipe(c->stripe.secrets, sizeof(c->stripe.secrets));
+	crypto_wipe(c->stripe.api_key, sizeof(c->stripe.api_key));
+	crypto_wipe(c->api.jwt_secrets, sizeof(c->api.jwt_secrets));
+	crypto_wipe(c->razorpay.key_secret, sizeof(c->razorpay.key_secret));
+	crypto_wipe(c->razorpay.secrets, sizeof(c->razorpay.secrets));
 	c->razorpay.nsecrets = 0;
-	wipe(c->telegram.bot_token, sizeof(c->telegram.bot_token));
-	wipe(c->telegram.webhook_secret, sizeof(c->telegram.webhook_secret));
-	wipe(c->telegram.provider_token, sizeof(c->telegram.provider_token));
-	wipe(c->cryptobot.token, sizeof(c->cryptobot.token));
+	crypto_wipe(c->telegram.bot_token, sizeof(c->telegram.bot_token));
+	crypto_wipe(c->telegram.webhook_secret, sizeof(c->telegram.webhook_secret));
+	crypto_wipe(c->telegram.provider_token, sizeof(c->telegram.provider_token));
+	crypto_wipe(c->cryptobot.token, sizeof(c->cryptobot.token));
 	c->api.njwt = 0;
 	c->stripe.nsecrets = 0;
 	free(c->products);
@@ -318,7 +318,7 @@ cfg_secret(const char *name, char *out, size_t outsize, char *why, size_t size)
 	/* Room for the secret and one line ending, which is not part of it. */
 	buf_init(&b, outsize + 1);
 	if ((rc = read_file(f, &b, why, size)) != TERR_OK) {
-		wipe(b.p, b.cap);
+		crypto_wipe(b.p, b.cap);
 		buf_release(&b);
 		return rc == TERR_TOOBIG ? cfg_fail(why, size, "%s: secret file too large", fname)
 					 : rc;
@@ -328,12 +328,12 @@ cfg_secret(const char *name, char *out, size_t outsize, char *why, size_t size)
 	if (b.len > 0 && b.p[b.len - 1] == '\r')
 		b.len--;
 	if (b.len >= outsize) {
-		wipe(b.p, b.cap);
+		crypto_wipe(b.p, b.cap);
 		buf_release(&b);
 		return cfg_fail(why, size, "%s: secret file too large", fname);
 	}
 	text_copyn(out, outsize, buf_cstr(&b), b.len);
-	wipe(b.p, b.cap);
+	crypto_wipe(b.p, b.cap);
 	buf_release(&b);
 	return TERR_OK;
 }
@@ -413,9 +413,9 @@ secret_list(const char *name, const struct secret_rule *rule, char out[][SECRET_
 
 	if ((rc = cfg_secret(name, all, sizeof(all), why, size)) == TERR_OK)
 		rc = split_secrets(name, all, rule, out, n, why, size);
-	wipe(all, sizeof(all));
+	crypto_wipe(all, sizeof(all));
 	if (rc != TERR_OK) {
-		wipe(out, SECRETS_MAX * SECRET_MAX);
+		crypto_wipe(out, SECRETS_MAX * SECRET_MAX);
 		*n = 0;
 	}
 	return rc;

@@ -44,7 +44,8 @@ struct product_match {
 #define URL_MAX    512
 #define ROOTS_MAX  4
 
-/* What tally charges for a product where tally sets the price (direct providers, checkout). */
+/* What tally charges for a product where tally sets the price ("direct" providers: Razorpay,
+ * Telegram, CryptoBot, paid through tally's own checkout rather than a store). */
 struct product_price {
 	char currency[16]; /* ISO 4217, XTR (Telegram Stars) or a crypto asset (money.h) */
 	int64_t amount;    /* in the currency's smallest unit, > 0 */

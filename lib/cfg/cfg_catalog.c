@@ -6,11 +6,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "cfg/cfg.h"
-#include "cfg/cfg_int.h"
 #include "base/json.h"
 #include "base/money.h"
 #include "base/text.h"
+#include "cfg/cfg.h"
+#include "cfg/cfg_int.h"
 
 /* Providers whose ids may appear under a product's "match". */
 static const char *const providers[] = {

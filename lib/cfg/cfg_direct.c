@@ -7,10 +7,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cfg/cfg.h"
-#include "cfg/cfg_int.h"
 #include "base/json.h"
 #include "base/text.h"
+#include "cfg/cfg.h"
+#include "cfg/cfg_int.h"
 
 #define HOUR_MS (3600LL * 1000)
 #define DAY_MS  (24 * HOUR_MS)

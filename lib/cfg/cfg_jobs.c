@@ -9,10 +9,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cfg/cfg.h"
-#include "cfg/cfg_int.h"
 #include "base/json.h"
 #include "base/tm.h"
+#include "cfg/cfg.h"
+#include "cfg/cfg_int.h"
 
 #define DAY_MS (86400LL * 1000)
 

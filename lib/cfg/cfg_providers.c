@@ -5,10 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "cfg/cfg.h"
-#include "cfg/cfg_int.h"
 #include "base/json.h"
 #include "base/text.h"
+#include "cfg/cfg.h"
+#include "cfg/cfg_int.h"
 
 enum terr
 cfg_parse_stripe(struct cfg *c, const cJSON *o, char *why, size_t size)

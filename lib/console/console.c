@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "console/console_int.h"
 #include "base/log.h"
 #include "base/text.h"
+#include "console/console_int.h"
 
 #define SECURITY_HEADERS                                                                           \
 	"Content-Security-Policy: default-src 'none'; style-src 'self'; img-src 'self' data:; "    \

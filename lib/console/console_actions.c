@@ -14,13 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/apply.h"
-#include "console/console_int.h"
 #include "base/log.h"
-#include "core/op.h"
-#include "store/store_access.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "console/console_int.h"
+#include "core/apply.h"
+#include "core/op.h"
+#include "store/store_access.h"
 
 /* One action's fields. */
 struct act {

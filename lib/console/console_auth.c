@@ -18,9 +18,9 @@
 #include <string.h>
 
 #include "api/auth.h"
-#include "console/console_int.h"
 #include "base/log.h"
 #include "base/text.h"
+#include "console/console_int.h"
 
 /*
  * scrypt's parameters for new hashes: OWASP's Password Storage Cheat Sheet
@@ -81,7 +81,7 @@ console_pw_hash(const char *password, char out[ADMIN_HASH_MAX])
 	char s64[32], h64[48];
 	enum terr rc = TERR_INTERNAL;
 
-	if (random_bytes(salt, sizeof(salt)) != TERR_OK ||
+	if (crypto_random_bytes(salt, sizeof(salt)) != TERR_OK ||
 	    scrypt(password, salt, sizeof(salt), PW_LN, PW_R, PW_P, h, sizeof(h)) != 0)
 		goto out;
 	text_b64enc(salt, sizeof(salt), 1, s64, sizeof(s64));
@@ -90,7 +90,7 @@ console_pw_hash(const char *password, char out[ADMIN_HASH_MAX])
 		PW_P, s64, h64) < ADMIN_HASH_MAX)
 		rc = TERR_OK;
 out:
-	wipe(h, sizeof(h));
+	crypto_wipe(h, sizeof(h));
 	return rc;
 }
 
@@ -133,8 +133,8 @@ console_pw_verify(const char *password, const char *stored)
 	    saltlen < 8 || wantlen < 16)
 		return 0;
 	if (scrypt(password, salt, saltlen, ln, r, par, got, wantlen) == 0)
-		ok = ct_eq(got, want, wantlen);
-	wipe(got, sizeof(got));
+		ok = crypto_ct_eq(got, want, wantlen);
+	crypto_wipe(got, sizeof(got));
 	return ok;
 }
 
@@ -206,8 +206,8 @@ console_session(struct creq *q)
 	if (cookie == NULL || cookie_token(cookie, token) == NULL)
 		return;
 	q->stale = 1;
-	sha256(token, TOKEN_B64_LEN, h);
-	wipe(token, sizeof(token));
+	crypto_sha256(token, TOKEN_B64_LEN, h);
+	crypto_wipe(token, sizeof(token));
 	if ((s = svc_store(q->sv)) == NULL) {
 		q->dberr = 1;
 		return;
@@ -228,7 +228,8 @@ console_csrf_ok(struct creq *q)
 	const char *v = form_get(&q->body, "csrf");
 	size_t n = strlen(q->sess.csrf);
 
-	return q->authed && v != NULL && n > 0 && strlen(v) == n && ct_eq(v, q->sess.csrf, n);
+	return q->authed && v != NULL && n > 0 && strlen(v) == n &&
+	    crypto_ct_eq(v, q->sess.csrf, n);
 }
 
 int
@@ -433,7 +434,7 @@ check_credential(struct store *s, const char *name, const char *secret, struct c
 		buf_init(&bearer, CONSOLE_PW_MAX + 16);
 		buf_printf(&bearer, "Bearer %s", secret);
 		rc = auth_key_check(s, buf_cstr(&bearer), &k, &scopes, &why);
-		wipe(bearer.p, bearer.len);
+		crypto_wipe(bearer.p, bearer.len);
 		buf_release(&bearer);
 		if (rc == TERR_OK && (scopes & AUTH_ADMIN)) {
 			snprintf(c->admin, sizeof(c->admin), "key:%s", k.id);
@@ -550,13 +551,13 @@ console_login(struct creq *q)
 		goto out;
 	}
 	memset(&sess, 0, sizeof(sess));
-	if (random_bytes(raw, sizeof(raw)) != TERR_OK) {
+	if (crypto_random_bytes(raw, sizeof(raw)) != TERR_OK) {
 		console_fail(q, 503, "Unavailable", "No randomness: try again.");
 		goto out;
 	}
 	text_b64enc(raw, sizeof(raw), 1, token, sizeof(token));
-	sha256(token, strlen(token), sess.token_hash);
-	if (random_bytes(raw, sizeof(raw)) != TERR_OK) {
+	crypto_sha256(token, strlen(token), sess.token_hash);
+	if (crypto_random_bytes(raw, sizeof(raw)) != TERR_OK) {
 		console_fail(q, 503, "Unavailable", "No randomness: try again.");
 		goto out;
 	}
@@ -574,17 +575,17 @@ console_login(struct creq *q)
 	    q->tls ? "; Secure" : "");
 	log_login("console: login", cred.admin, addr, LOG_INFO);
 	console_redirect(q, "/admin");
-	wipe(q->headers, sizeof(q->headers));
+	crypto_wipe(q->headers, sizeof(q->headers));
 out:
 	store_slot_give(s, &slot);
-	wipe(&cred, sizeof(cred));
-	wipe(token, sizeof(token));
-	wipe(raw, sizeof(raw));
+	crypto_wipe(&cred, sizeof(cred));
+	crypto_wipe(token, sizeof(token));
+	crypto_wipe(raw, sizeof(raw));
 	/* The password was in the body and its decoded copy. */
 	if (q->r->body.p != NULL)
-		wipe(q->r->body.p, q->r->body.len);
+		crypto_wipe(q->r->body.p, q->r->body.len);
 	if (q->body.mem != NULL && q->r->body.len > 0)
-		wipe(q->body.mem, q->r->body.len);
+		crypto_wipe(q->body.mem, q->r->body.len);
 }
 
 void

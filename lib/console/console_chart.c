@@ -9,8 +9,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "console/console_int.h"
 #include "base/tm.h"
+#include "console/console_int.h"
 
 #define W      960
 #define LEFT   64

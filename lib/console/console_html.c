@@ -11,11 +11,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "console/console_int.h"
-#include "http/httpc.h"
 #include "base/json.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "console/console_int.h"
+#include "http/httpc.h"
 
 /* --- forms (application/x-www-form-urlencoded, HTML's form submission) --- */
 
@@ -530,7 +530,7 @@ ch_form_begin(struct creq *q, const char *action, const char *do_, const char *c
 		return;
 	ch_hidden(b, "do", do_);
 	/* The event id of what the form does: submitted twice, it is done once (inbox dedup). */
-	if (random_bytes(rnd, sizeof(rnd)) == TERR_OK) {
+	if (crypto_random_bytes(rnd, sizeof(rnd)) == TERR_OK) {
 		text_hex(rnd, sizeof(rnd), nonce);
 		ch_hidden(b, "nonce", nonce);
 	}

@@ -1,7 +1,8 @@
 /*
  * Private to the support console (lib/console*.c): one request, its forms
  * and session, the HTML writers every page uses, and each module's entry
- * points. Pages are written into q->out (a bounded buffer) and sent once by
+ * points. Prefixes: ch_ writes console HTML (escaped), page_ is a page
+ * (one GET route), form_ reads a submitted form. Pages are written into q->out (a bounded buffer) and sent once by
  * console_send, with the security headers on every answer.
  */
 #ifndef TALLY_CONSOLE_INT_H

@@ -8,9 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "console/console_int.h"
 #include "store/store_access.h"
-#include "base/text.h"
 
 /* Subscription groups and jobs on the overview. */
 #define GROUPS_MAX 64

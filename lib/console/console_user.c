@@ -9,10 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "console/console_int.h"
 #include "base/json.h"
-#include "core/report.h"
 #include "base/text.h"
+#include "console/console_int.h"
+#include "core/report.h"
 
 /* The user document: a user has at most a few KB of it; the bound is the API's. */
 #define DOC_MAX (4 * 1024 * 1024)

@@ -10,16 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/apply_int.h"
 #include "base/json.h"
-#include "core/ledger.h"
 #include "base/log.h"
+#include "base/text.h"
+#include "base/tm.h"
+#include "core/apply_int.h"
+#include "core/ledger.h"
 #include "core/metrics.h"
 #include "core/op.h"
 #include "core/provider.h"
 #include "core/sub.h"
-#include "base/text.h"
-#include "base/tm.h"
 
 int
 ap_is_storage_error(enum terr rc)
@@ -693,7 +693,7 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	if ((rc = ap_order_user(a, e)) == TERR_OK)
 		rc = effects(a, e, o);
 	if (rc != TERR_OK && !ap_is_storage_error(rc)) {
-		ap_outcome_set(o, INBOX_FAILED, "%s", terr_str(rc));
+		ap_outcome_set(o, INBOX_FAILED, "%s", err_str(rc));
 		rc = TERR_OK;
 	}
 	if (rc != TERR_OK)
@@ -901,7 +901,7 @@ apply_op(struct store *s, const struct cfg *c, const struct op_action *a, int64_
 	if ((rc = op_event(a, &body, e, why, whysize)) == TERR_OK) {
 		rc = apply_batch(s, c, e, 1, res, now);
 		if (rc != TERR_OK)
-			snprintf(why, whysize, "not committed: %s", terr_str(rc));
+			snprintf(why, whysize, "not committed: %s", err_str(rc));
 	}
 	buf_release(&body);
 	free(e);

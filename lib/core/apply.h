@@ -20,8 +20,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cfg/cfg.h"
 #include "base/event.h"
+#include "cfg/cfg.h"
 #include "store/store.h"
 
 struct apply_result {

@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/apply_int.h"
 #include "base/json.h"
-#include "core/ledger.h"
-#include "store/store_access.h"
-#include "store/store_orders.h"
-#include "core/sub.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "core/apply_int.h"
+#include "core/ledger.h"
+#include "core/sub.h"
+#include "store/store_access.h"
+#include "store/store_orders.h"
 
 /* The calendar month of the free allowance. */
 static const struct tm_period month = { 1, 0 };

@@ -5,10 +5,10 @@
 #ifndef TALLY_APPLY_INT_H
 #define TALLY_APPLY_INT_H
 
+#include "base/tm.h"
 #include "core/apply.h"
 #include "core/ledger.h"
 #include "store/store.h"
-#include "base/tm.h"
 
 #define RESOLVERS_MAX    16
 #define REPLAY_DEPTH_MAX 3

@@ -8,15 +8,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/apply_int.h"
 #include "base/json.h"
-#include "core/ledger.h"
 #include "base/log.h"
 #include "base/money.h"
-#include "core/provider.h"
-#include "core/sub.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "core/apply_int.h"
+#include "core/ledger.h"
+#include "core/provider.h"
+#include "core/sub.h"
 
 /* ------------------------------------------------------------- payments */
 

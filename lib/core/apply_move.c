@@ -11,8 +11,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/apply_int.h"
 #include "base/text.h"
+#include "core/apply_int.h"
 
 #define MOVE_BATCH 64
 

@@ -10,15 +10,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/apply_int.h"
-#include "crypto/crypto.h"
-#include "core/ledger.h"
 #include "base/money.h"
-#include "core/provider.h"
-#include "store/store_orders.h"
-#include "core/sub.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "core/apply_int.h"
+#include "core/ledger.h"
+#include "core/provider.h"
+#include "core/sub.h"
+#include "crypto/crypto.h"
+#include "store/store_orders.h"
 
 /*
  * The order an event speaks of: by tally's id when the event names one (and

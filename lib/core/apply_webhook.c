@@ -23,8 +23,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/apply_int.h"
 #include "base/json.h"
+#include "core/apply_int.h"
 
 /* Entitlement rows read for one user (active ones are a handful; the rest is history). */
 #define WEBHOOK_ENTS_MAX 128

@@ -1,7 +1,7 @@
 #include <string.h>
 
-#include "core/ledger.h"
 #include "base/text.h"
+#include "core/ledger.h"
 
 #define CHUNK 32
 

@@ -3,9 +3,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "core/metrics.h"
 #include "store/store_access.h"
-#include "base/text.h"
 
 struct series {
 	char name[64];

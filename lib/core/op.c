@@ -2,10 +2,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto/crypto.h"
 #include "base/json.h"
-#include "core/op.h"
 #include "base/text.h"
+#include "core/op.h"
+#include "crypto/crypto.h"
 
 int
 op_is_source(const char *provider)
@@ -36,7 +36,7 @@ op_build(const struct op_action *a, struct buf *body)
 	struct jw w;
 
 	if (a->id == NULL) {
-		if (random_bytes(rnd, sizeof(rnd)) != TERR_OK)
+		if (crypto_random_bytes(rnd, sizeof(rnd)) != TERR_OK)
 			return TERR_INTERNAL;
 		text_hex(rnd, sizeof(rnd), id + 3);
 	}
@@ -363,7 +363,7 @@ op_event(const struct op_action *a, struct buf *body, struct bev *e, char *why, 
 
 	buf_reset(body);
 	if ((rc = op_build(a, body)) != TERR_OK) {
-		snprintf(why, whysize, "cannot build the event: %s", terr_str(rc));
+		snprintf(why, whysize, "cannot build the event: %s", err_str(rc));
 		return rc;
 	}
 	return op_parse(a->source != NULL ? a->source : OP_OPERATOR, buf_cstr(body), body->len, e,

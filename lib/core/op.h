@@ -1,5 +1,6 @@
 /*
- * tally's own events. What an operator (the CLI, the console), the app
+ * tally's own events (prefix op_: an operation by someone other than a
+ * provider). What an operator (the CLI, the console), the app
  * (the API) or a job does is recorded in the inbox like a provider's event,
  * as a small JSON document, and applied through the same apply path, so
  * every change has one history and can be replayed or rebuilt from it.

@@ -1,10 +1,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "providers/appstore/appstore.h"
-#include "providers/cryptobot/cryptobot.h"
 #include "core/op.h"
 #include "core/provider.h"
+#include "providers/appstore/appstore.h"
+#include "providers/cryptobot/cryptobot.h"
 #include "providers/razorpay/razorpay.h"
 #include "providers/revenuecat/revenuecat.h"
 #include "providers/stripe/stripe.h"

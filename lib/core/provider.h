@@ -11,8 +11,8 @@
 
 #include <stddef.h>
 
-#include "cfg/cfg.h"
 #include "base/event.h"
+#include "cfg/cfg.h"
 
 /*
  * Parse body[0..n) of provider into e (bev_init'ed here; e->raw points into

@@ -4,11 +4,11 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "base/text.h"
 #include "core/apply.h"
 #include "core/provider.h"
 #include "core/rebuild.h"
 #include "store/store_rebuild.h"
-#include "base/text.h"
 
 /* Inbox rows read per page. */
 #define PAGE 256
@@ -71,7 +71,7 @@ rebuild_run(struct store *live, const struct cfg *c, const char *path, size_t ma
 			if ((rc = apply_batch(fresh, c, ev, 1, &res, rows[i].received_at)) !=
 			    TERR_OK) {
 				snprintf(why, whysize, "replay of inbox row %lld not committed: %s",
-				    (long long)rows[i].id, terr_str(rc));
+				    (long long)rows[i].id, err_str(rc));
 				goto out;
 			}
 			st->events++;

@@ -2,10 +2,10 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "core/report.h"
-#include "core/sub.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "core/report.h"
+#include "core/sub.h"
 
 #define LIST_MAX 64
 

@@ -7,8 +7,8 @@
 #include <openssl/params.h>
 #include <openssl/rand.h>
 
-#include "crypto/crypto.h"
 #include "base/text.h"
+#include "crypto/crypto.h"
 
 void
 crypto_init(void)
@@ -24,7 +24,7 @@ crypto_init(void)
 }
 
 enum terr
-hmac_key_init(struct hmac_key *k, const void *key, size_t n)
+crypto_hmac_init(struct hmac_key *k, const void *key, size_t n)
 {
 	EVP_MAC *mac = NULL;
 	EVP_MAC_CTX *ctx = NULL;
@@ -50,14 +50,14 @@ out:
 }
 
 void
-hmac_key_release(struct hmac_key *k)
+crypto_hmac_release(struct hmac_key *k)
 {
 	EVP_MAC_CTX_free(k->ctx);
 	k->ctx = NULL;
 }
 
 enum terr
-hmac_sha256(const struct hmac_key *k, const struct iov *parts, size_t nparts,
+crypto_hmac_sha256(const struct hmac_key *k, const struct iov *parts, size_t nparts,
     unsigned char out[SHA256_LEN])
 {
 	EVP_MAC_CTX *ctx;
@@ -78,7 +78,7 @@ out:
 }
 
 int
-hmac_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts, size_t nparts,
+crypto_hmac_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts, size_t nparts,
     const unsigned char (*sigs)[SHA256_LEN], size_t nsig)
 {
 	unsigned char mac[SHA256_LEN];
@@ -86,32 +86,33 @@ hmac_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts, s
 	int found = 0;
 
 	for (i = 0; i < nkeys && !found; i++) {
-		if (hmac_sha256(&keys[i], parts, nparts, mac) != TERR_OK) {
+		if (crypto_hmac_sha256(&keys[i], parts, nparts, mac) != TERR_OK) {
 			found = -1;
 			break;
 		}
 		for (j = 0; j < nsig; j++)
-			if (ct_eq(mac, sigs[j], SHA256_LEN))
+			if (crypto_ct_eq(mac, sigs[j], SHA256_LEN))
 				found = 1;
 	}
-	wipe(mac, sizeof(mac));
+	crypto_wipe(mac, sizeof(mac));
 	return found;
 }
 
 int
-hmac_hex_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts, size_t nparts,
-    const char *hex, size_t hexlen)
+crypto_hmac_hex_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts,
+    size_t nparts, const char *hex, size_t hexlen)
 {
 	unsigned char sig[1][SHA256_LEN];
 
 	if (hex == NULL || hexlen != 2 * SHA256_LEN ||
 	    text_unhex(hex, hexlen, sig[0], SHA256_LEN) != TERR_OK)
 		return 0;
-	return hmac_match(keys, nkeys, parts, nparts, (const unsigned char(*)[SHA256_LEN])sig, 1);
+	return crypto_hmac_match(keys, nkeys, parts, nparts,
+	    (const unsigned char(*)[SHA256_LEN])sig, 1);
 }
 
 void
-sha256(const void *p, size_t n, unsigned char out[SHA256_LEN])
+crypto_sha256(const void *p, size_t n, unsigned char out[SHA256_LEN])
 {
 	unsigned int len = 0;
 
@@ -119,19 +120,19 @@ sha256(const void *p, size_t n, unsigned char out[SHA256_LEN])
 }
 
 int
-ct_eq(const void *a, const void *b, size_t n)
+crypto_ct_eq(const void *a, const void *b, size_t n)
 {
 	return CRYPTO_memcmp(a, b, n) == 0;
 }
 
 enum terr
-random_bytes(void *p, size_t n)
+crypto_random_bytes(void *p, size_t n)
 {
 	return RAND_bytes(p, (int)n) == 1 ? TERR_OK : TERR_INTERNAL;
 }
 
 void
-wipe(void *p, size_t n)
+crypto_wipe(void *p, size_t n)
 {
 	OPENSSL_cleanse(p, n);
 }
@@ -151,7 +152,7 @@ crypto_key(char *out, size_t size, const char *first, ...)
 		return rc;
 	if (text_copy(out, size, full) == TERR_OK)
 		return TERR_OK;
-	sha256(full, strlen(full), d);
+	crypto_sha256(full, strlen(full), d);
 	text_hex(d, 16, hex + 1);
 	hex[0] = '#';
 	return text_key(out, size, first, hex, NULL);

@@ -24,8 +24,8 @@ struct hmac_key {
 };
 
 /* Prepare k from key[0..n). TERR_INTERNAL if OpenSSL fails. Release with hmac_key_release. */
-enum terr hmac_key_init(struct hmac_key *k, const void *key, size_t n);
-void hmac_key_release(struct hmac_key *k);
+enum terr crypto_hmac_init(struct hmac_key *k, const void *key, size_t n);
+void crypto_hmac_release(struct hmac_key *k);
 
 /* One part of a message fed to HMAC in order, without copying the parts together. */
 struct iov {
@@ -34,7 +34,7 @@ struct iov {
 };
 
 /* out = HMAC-SHA256(key, concat(parts)). */
-enum terr hmac_sha256(const struct hmac_key *k, const struct iov *parts, size_t nparts,
+enum terr crypto_hmac_sha256(const struct hmac_key *k, const struct iov *parts, size_t nparts,
     unsigned char out[SHA256_LEN]);
 
 /*
@@ -42,19 +42,19 @@ enum terr hmac_sha256(const struct hmac_key *k, const struct iov *parts, size_t 
  * equals one of the nsig MACs in sigs, 0 when none does, -1 when OpenSSL
  * fails. Every comparison is constant-time over SHA256_LEN bytes.
  */
-int hmac_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts, size_t nparts,
-    const unsigned char (*sigs)[SHA256_LEN], size_t nsig);
+int crypto_hmac_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts,
+    size_t nparts, const unsigned char (*sigs)[SHA256_LEN], size_t nsig);
 
 /*
  * The same for one MAC given as hex text hex[0..hexlen) (lower or upper
  * case; Razorpay, CryptoBot): 0 unless it is exactly 2 * SHA256_LEN hex
  * digits (the decoded length is checked before any comparison).
  */
-int hmac_hex_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts,
+int crypto_hmac_hex_match(const struct hmac_key *keys, size_t nkeys, const struct iov *parts,
     size_t nparts, const char *hex, size_t hexlen);
 
 /* out = SHA-256(p[0..n)). */
-void sha256(const void *p, size_t n, unsigned char out[SHA256_LEN]);
+void crypto_sha256(const void *p, size_t n, unsigned char out[SHA256_LEN]);
 
 /*
  * The text_key of first and the parts after it (NULL-ended) into out[size]
@@ -68,12 +68,12 @@ void sha256(const void *p, size_t n, unsigned char out[SHA256_LEN]);
 enum terr crypto_key(char *out, size_t size, const char *first, ...) __attribute__((sentinel));
 
 /* 1 if a[0..n) equals b[0..n), in time independent of the contents (CRYPTO_memcmp). */
-int ct_eq(const void *a, const void *b, size_t n);
+int crypto_ct_eq(const void *a, const void *b, size_t n);
 
 /* Fill p[0..n) from the OS CSPRNG. TERR_INTERNAL if it fails. */
-enum terr random_bytes(void *p, size_t n);
+enum terr crypto_random_bytes(void *p, size_t n);
 
 /* Overwrite p[0..n) in a way the compiler cannot remove (OPENSSL_cleanse). */
-void wipe(void *p, size_t n);
+void crypto_wipe(void *p, size_t n);
 
 #endif

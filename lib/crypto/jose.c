@@ -5,10 +5,10 @@
 #include <openssl/pem.h>
 #include <string.h>
 
-#include "crypto/crypto.h"
-#include "crypto/jose.h"
 #include "base/json.h"
 #include "base/text.h"
+#include "crypto/crypto.h"
+#include "crypto/jose.h"
 
 enum terr
 jose_split(const char *t, size_t n, struct jose_parts *out)
@@ -156,7 +156,7 @@ jose_es256_token(void *pkey, const char *header, const char *claims, struct buf 
 		return rc;
 	buf_putc(out, '.');
 	b64url_append(out, sig, sizeof(sig));
-	wipe(sig, sizeof(sig));
+	crypto_wipe(sig, sizeof(sig));
 	return out->err;
 }
 
@@ -219,18 +219,18 @@ jose_hs256_verify(const char *token, size_t n, const void *key, size_t keylen, s
 		*why = "malformed token signature";
 		goto out;
 	}
-	if (hmac_key_init(&hk, key, keylen) != TERR_OK) {
+	if (crypto_hmac_init(&hk, key, keylen) != TERR_OK) {
 		rc = TERR_INTERNAL;
 		goto out;
 	}
 	iov.p = token;
 	iov.n = parts.signing_len;
-	rc = hmac_sha256(&hk, &iov, 1, mac);
-	hmac_key_release(&hk);
+	rc = crypto_hmac_sha256(&hk, &iov, 1, mac);
+	crypto_hmac_release(&hk);
 	if (rc != TERR_OK)
 		goto out;
 	rc = TERR_AUTH;
-	if (!ct_eq(mac, sig, SHA256_LEN)) {
+	if (!crypto_ct_eq(mac, sig, SHA256_LEN)) {
 		*why = "token signature does not match";
 		goto out;
 	}

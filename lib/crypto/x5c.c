@@ -11,11 +11,11 @@
 #include <string.h>
 #include <time.h>
 
-#include "crypto/crypto.h"
-#include "crypto/jose.h"
 #include "base/json.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "crypto/crypto.h"
+#include "crypto/jose.h"
 #include "crypto/x5c.h"
 
 #define CACHE_SIZE 32
@@ -274,8 +274,8 @@ x5c_verify_chain(struct x5c_verifier *v, struct x5c_cert leaf, struct x5c_cert i
 	unsigned char key[2 * SHA256_LEN];
 
 	*pkey = NULL;
-	sha256(leaf.der, leaf.len, key);
-	sha256(inter.der, inter.len, key + SHA256_LEN);
+	crypto_sha256(leaf.der, leaf.len, key);
+	crypto_sha256(inter.der, inter.len, key + SHA256_LEN);
 	if (cache_hit(v, key, at, pkey))
 		return TERR_OK;
 	return verify_keyed(v, key, leaf, inter, at, pkey, why);
@@ -363,8 +363,8 @@ x5c_verify_jws(struct x5c_verifier *v, const char *jws, size_t n, const char *da
 	 * text as sent, without decoding them again; a new one is decoded and
 	 * verified in full, then remembered under the same fingerprints.
 	 */
-	sha256(l64->valuestring, strlen(l64->valuestring), key);
-	sha256(i64->valuestring, strlen(i64->valuestring), key + SHA256_LEN);
+	crypto_sha256(l64->valuestring, strlen(l64->valuestring), key);
+	crypto_sha256(i64->valuestring, strlen(i64->valuestring), key + SHA256_LEN);
 	if (!cache_hit(v, key, at, &pkey)) {
 		if (x5c_entry(x5c, 0, &lbuf) != TERR_OK || x5c_entry(x5c, 1, &ibuf) != TERR_OK ||
 		    x5c_entry(x5c, 2, &hbuf) != TERR_OK) {

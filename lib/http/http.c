@@ -4,10 +4,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "http/http.h"
 #include "base/json.h"
 #include "base/log.h"
 #include "base/text.h"
+#include "http/http.h"
 
 void
 http_req_init(struct http_req *r, FCGX_Request *f, size_t body_max)

@@ -2,8 +2,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http/httpc.h"
 #include "base/text.h"
+#include "http/httpc.h"
 
 void
 httpc_init(void)

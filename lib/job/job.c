@@ -9,15 +9,15 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "base/log.h"
+#include "base/text.h"
+#include "base/tm.h"
+#include "core/provider.h"
 #include "crypto/crypto.h"
 #include "http/httpc.h"
 #include "job/job.h"
-#include "base/log.h"
-#include "core/provider.h"
 #include "store/store_access.h"
 #include "store/store_jobs.h"
-#include "base/text.h"
-#include "base/tm.h"
 
 /* --------------------------------------------------------------- owner */
 
@@ -108,7 +108,7 @@ job_owner_id(char out[JOB_OWNER_MAX])
 			return;
 	}
 	/* Elsewhere a random owner: its lease lapses after its ttl. */
-	if (random_bytes(rnd, sizeof(rnd)) != TERR_OK)
+	if (crypto_random_bytes(rnd, sizeof(rnd)) != TERR_OK)
 		memset(rnd, 0, sizeof(rnd));
 	out[0] = 'r';
 	text_hex(rnd, sizeof(rnd), out + 1);
@@ -402,7 +402,7 @@ job_tick(struct job *j)
 	if (rc != TERR_OK) {
 		j->leased = 0;
 		j->stop = 1;
-		job_fail(j, "the lease was lost (%s): stopping", terr_str(rc));
+		job_fail(j, "the lease was lost (%s): stopping", err_str(rc));
 		return -1;
 	}
 	j->renew_at = now + JOB_LEASE_TTL_MS / 3;
@@ -516,7 +516,7 @@ already(struct job *j, struct job_item *it, const char *provider, const char *id
 			it->user = row.user;
 	} else if (rc != TERR_NOTFOUND) {
 		j->stop = 1;
-		job_fail(j, "storage failed reading the inbox: %s", terr_str(rc));
+		job_fail(j, "storage failed reading the inbox: %s", err_str(rc));
 		return -1;
 	} else if (j->dry_run)
 		it->result = "would apply";
@@ -624,7 +624,7 @@ job_flush(struct job *j)
 		r = &j->res[i];
 		if (r->err != TERR_OK) {
 			it.result = "not committed";
-			it.reason = terr_str(r->err);
+			it.reason = err_str(r->err);
 		} else if (r->duplicate)
 			it.result = "duplicate";
 		else if (r->code[0] != '\0') {
@@ -639,7 +639,7 @@ job_flush(struct job *j)
 	}
 	if (rc != TERR_OK) {
 		j->stop = 1;
-		job_fail(j, "storage failed: %s (run again: nothing is done twice)", terr_str(rc));
+		job_fail(j, "storage failed: %s (run again: nothing is done twice)", err_str(rc));
 		return -1;
 	}
 	return job_tick(j);
@@ -671,7 +671,7 @@ job_walk(struct job *j, job_page_fn page, const void *page_arg, size_t rowsize,
 		}
 		if ((rc = page(j->s, page_arg, &pos, until, rows, WALK_PAGE, &n)) != TERR_OK) {
 			j->stop = 1;
-			job_fail(j, "storage failed reading due work: %s", terr_str(rc));
+			job_fail(j, "storage failed reading due work: %s", err_str(rc));
 			ret = -1;
 			break;
 		}

@@ -36,10 +36,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/apply.h"
 #include "base/buf.h"
-#include "cfg/cfg.h"
 #include "base/json.h"
+#include "cfg/cfg.h"
+#include "core/apply.h"
 #include "core/op.h"
 #include "store/store.h"
 #include "store/store_jobs.h"

@@ -9,11 +9,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
+#include "base/tm.h"
 #include "job/reconcile.h"
 #include "job/reconcile_int.h"
 #include "store/store_jobs.h"
-#include "base/text.h"
-#include "base/tm.h"
 
 void
 reconcile_say(struct job *j, const struct job_item *it, const char *what)
@@ -168,7 +168,7 @@ reconcile_pending_orders(struct job *j, const char *provider, int ref, const cha
 		if ((rc = store_pending_orders(j->s, provider, &pos, page, PAGE, &got)) !=
 		    TERR_OK) {
 			j->stop = 1;
-			job_fail(j, "storage failed reading pending orders: %s", terr_str(rc));
+			job_fail(j, "storage failed reading pending orders: %s", err_str(rc));
 			goto out;
 		}
 		if (got == 0)

@@ -19,8 +19,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "job/job.h"
 #include "core/sub.h"
+#include "job/job.h"
 
 /* A line of the report, counted as "<provider>.<what>". */
 void reconcile_say(struct job *j, const struct job_item *it, const char *what);

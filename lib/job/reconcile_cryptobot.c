@@ -5,12 +5,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "providers/cryptobot/cryptobot.h"
-#include "providers/cryptobot/cryptobot_sync.h"
 #include "base/money.h"
+#include "base/text.h"
 #include "job/reconcile.h"
 #include "job/reconcile_int.h"
-#include "base/text.h"
+#include "providers/cryptobot/cryptobot.h"
+#include "providers/cryptobot/cryptobot_sync.h"
 
 /* ---------------------------------------------------------------- cryptobot */
 

@@ -6,12 +6,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "crypto/crypto.h"
 #include "base/money.h"
-#include "providers/razorpay/razorpay.h"
+#include "base/text.h"
+#include "crypto/crypto.h"
 #include "job/reconcile.h"
 #include "job/reconcile_int.h"
-#include "base/text.h"
+#include "providers/razorpay/razorpay.h"
 
 /* ----------------------------------------------------------------- razorpay */
 
@@ -103,7 +103,7 @@ razorpay_sub(struct job *j, const struct sub_row *row, const struct buf *sub, st
 		return 0;
 	}
 	/* The same state twice is one event (as Stripe's, jobs/reconcile.c). */
-	sha256(buf_cstr(sub), sub->len, h);
+	crypto_sha256(buf_cstr(sub), sub->len, h);
 	text_hex(h, 16, hex);
 	snprintf(id, sizeof(id), "reconcile:%.200s:%s", row->ext_id, hex);
 	if (razorpay_entity_fields(buf_cstr(sub), sub->len, NULL, 0, status, sizeof(status)) !=

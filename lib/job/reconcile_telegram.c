@@ -9,12 +9,12 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/tm.h"
 #include "job/reconcile.h"
 #include "job/reconcile_int.h"
-#include "store/store.h"
 #include "providers/telegram/telegram.h"
 #include "providers/telegram/telegram_sync.h"
-#include "base/tm.h"
+#include "store/store.h"
 
 /* ----------------------------------------------------------------- telegram */
 
@@ -69,7 +69,7 @@ renewal_due(struct job *j, const struct sub_row *r, const struct tg_star_tx *t)
 		return 0;
 	if (rc == TERR_NOTFOUND)
 		return 1;
-	job_fail(j, "storage failed reading the payment of charge %.64s: %s", t->id, terr_str(rc));
+	job_fail(j, "storage failed reading the payment of charge %.64s: %s", t->id, err_str(rc));
 	return -1;
 }
 

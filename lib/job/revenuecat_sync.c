@@ -15,12 +15,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "core/apply.h"
-#include "crypto/crypto.h"
 #include "base/json.h"
-#include "providers/revenuecat/revenuecat.h"
-#include "core/sub.h"
 #include "base/text.h"
+#include "core/apply.h"
+#include "core/sub.h"
+#include "crypto/crypto.h"
+#include "providers/revenuecat/revenuecat.h"
 
 #define SYNC_SUBS_MAX 64
 #define SYNC_ENTS_MAX 64
@@ -79,7 +79,7 @@ event_id(const struct sctx *x, const struct synth *y, char *out, size_t size)
 		return TERR_INTERNAL;
 	if (strlen(full) < size && text_id_valid(full, size - 1))
 		return text_copy(out, size, full);
-	sha256(full, strlen(full), d);
+	crypto_sha256(full, strlen(full), d);
 	text_hex(d, 16, hex);
 	snprintf(out, size, "sync:%s", hex);
 	return TERR_OK;

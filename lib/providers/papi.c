@@ -1,8 +1,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto/crypto.h"
 #include "base/json.h"
+#include "crypto/crypto.h"
 #include "providers/papi.h"
 
 enum terr
@@ -22,7 +22,7 @@ papi_do(const struct cfg_http *h, const struct papi_req *q, struct httpc_resp *r
 	buf_append(&url, q->base, blen);
 	buf_puts(&url, q->path);
 	if (url.err != TERR_OK) {
-		wipe(urlbuf, sizeof(urlbuf));
+		crypto_wipe(urlbuf, sizeof(urlbuf));
 		snprintf(why, whysize, "the URL of the %s request is too long", q->who);
 		return TERR_TOOBIG;
 	}
@@ -42,7 +42,7 @@ papi_do(const struct cfg_http *h, const struct papi_req *q, struct httpc_resp *r
 	req.basic_user = q->basic_user;
 	req.basic_pass = q->basic_pass;
 	rc = httpc_do(h, &req, resp, why, whysize);
-	wipe(urlbuf, sizeof(urlbuf));
+	crypto_wipe(urlbuf, sizeof(urlbuf));
 	return rc;
 }
 

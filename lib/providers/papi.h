@@ -1,5 +1,5 @@
 /*
- * One JSON request to a direct provider's API (Razorpay, Telegram's Bot API,
+ * papi: provider API. One JSON request to a direct provider's API (Razorpay, Telegram's Bot API,
  * Crypto Pay) over httpc, and what its answer means: the parts those
  * clients share. The URL may carry a secret (Telegram's bot token is part of
  * it): it is wiped after use and never put into why.

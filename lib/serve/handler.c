@@ -19,17 +19,17 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "core/apply.h"
-#include "crypto/crypto.h"
-#include "serve/handler.h"
 #include "base/json.h"
 #include "base/log.h"
-#include "core/metrics.h"
-#include "store/store.h"
 #include "base/tally_limits.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "core/apply.h"
+#include "core/metrics.h"
+#include "crypto/crypto.h"
+#include "serve/handler.h"
 #include "serve/writer.h"
+#include "store/store.h"
 
 /* Worker threads per process: one per request in flight between nginx and tally. */
 #define THREADS_DEFAULT   32
@@ -242,7 +242,7 @@ serve_one(struct hctx *x, struct http_req *r, struct bev *e, struct svc *sv)
 	if (res.err != TERR_OK) {
 		/* Nothing committed: the provider will retry. */
 		http_error(r, 503, "storage_unavailable", "the event could not be stored; retry");
-		log_request(x, r, e, NULL, terr_str(res.err), t0);
+		log_request(x, r, e, NULL, err_str(res.err), t0);
 		return;
 	}
 	reply_result(r, e, &res);

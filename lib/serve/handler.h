@@ -1,5 +1,6 @@
 /*
- * The shape every webhook handler shares (STYLE.md 2): accept a request
+ * The shape every webhook handler shares (STYLE.md 2; struct svc and svc_*:
+ * one running service, the handler's process with its store and config): accept a request
  * (FastCGI, or one CGI request), read it within limits, let the provider's
  * intake verify and parse it into a normalized event, apply it, answer, free
  * the request's memory. A handler's main() is one call:
@@ -16,9 +17,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/apply.h"
-#include "cfg/cfg.h"
 #include "base/event.h"
+#include "cfg/cfg.h"
+#include "core/apply.h"
 #include "http/http.h"
 
 /* Why a request was refused before apply: the status and the JSON error's code and message. */

@@ -7,16 +7,16 @@
 #include <time.h>
 
 #include "base/log.h"
-#include "store/store.h"
 #include "base/tm.h"
 #include "serve/writer.h"
+#include "store/store.h"
 
 /* One waiting request: lives on its worker's stack until the writer posts done. */
-struct job {
+struct writer_wait {
 	struct bev *e;
 	struct apply_result *res;
 	sem_t done; /* one semaphore per waiter: the writer wakes exactly this one */
-	struct job *next;
+	struct writer_wait *next;
 };
 
 struct writer {
@@ -27,7 +27,7 @@ struct writer {
 	pthread_mutex_t mu;
 	pthread_cond_t work; /* the writer waits for jobs */
 	pthread_cond_t ckpt; /* the checkpointer waits for pages */
-	struct job *head, *tail;
+	struct writer_wait *head, *tail;
 	int stopping;
 	atomic_int wal_pages;
 	int ckpt_next; /* WAL size at which to wake the checkpointer (writer thread only) */
@@ -80,7 +80,7 @@ writer_main(void *arg)
 	struct writer *w = arg;
 	struct bev *ev[WRITER_BATCH_MAX];
 	struct apply_result *res[WRITER_BATCH_MAX];
-	struct job *batch[WRITER_BATCH_MAX];
+	struct writer_wait *batch[WRITER_BATCH_MAX];
 	size_t n, i;
 	enum terr rc;
 
@@ -227,7 +227,7 @@ fail:
 void
 writer_apply(struct writer *w, struct bev *e, struct apply_result *res)
 {
-	struct job j;
+	struct writer_wait j;
 
 	memset(&j, 0, sizeof(j));
 	j.e = e;

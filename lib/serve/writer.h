@@ -16,9 +16,9 @@
 #ifndef TALLY_WRITER_H
 #define TALLY_WRITER_H
 
-#include "core/apply.h"
-#include "cfg/cfg.h"
 #include "base/event.h"
+#include "cfg/cfg.h"
+#include "core/apply.h"
 
 struct writer;
 

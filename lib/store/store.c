@@ -15,10 +15,10 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "store/migrations.h"
-#include "store/store_int.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "store/migrations.h"
+#include "store/store_int.h"
 
 int
 store_schema_latest(void)
@@ -57,7 +57,7 @@ store_err(struct store *s, int rc, const char *what)
 }
 
 sqlite3_stmt *
-stmt(struct store *s, enum stmt i)
+store_stmt(struct store *s, enum stmt i)
 {
 	int rc;
 
@@ -73,25 +73,25 @@ stmt(struct store *s, enum stmt i)
 }
 
 void
-stmt_done(sqlite3_stmt *st)
+store_stmt_done(sqlite3_stmt *st)
 {
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 }
 
 enum terr
-step_done(struct store *s, sqlite3_stmt *st, const char *what)
+store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 
-	stmt_done(st);
+	store_stmt_done(st);
 	if (rc == SQLITE_DONE)
 		return TERR_OK;
 	return store_err(s, rc, what);
 }
 
 int
-bind_text(sqlite3_stmt *st, int i, const char *v)
+store_bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v == NULL)
 		return sqlite3_bind_null(st, i);
@@ -99,19 +99,19 @@ bind_text(sqlite3_stmt *st, int i, const char *v)
 }
 
 int
-bind_opt(sqlite3_stmt *st, int i, const char *v)
+store_bind_opt(sqlite3_stmt *st, int i, const char *v)
 {
-	return bind_text(st, i, v != NULL && *v != '\0' ? v : NULL);
+	return store_bind_text(st, i, v != NULL && *v != '\0' ? v : NULL);
 }
 
 int
-bind_i64(sqlite3_stmt *st, int i, int64_t v)
+store_bind_i64(sqlite3_stmt *st, int i, int64_t v)
 {
 	return sqlite3_bind_int64(st, i, v);
 }
 
 void
-col_text(sqlite3_stmt *st, int i, char *out, size_t size)
+store_col_text(sqlite3_stmt *st, int i, char *out, size_t size)
 {
 	const unsigned char *t = sqlite3_column_text(st, i);
 	int n = sqlite3_column_bytes(st, i);
@@ -140,7 +140,7 @@ store_one_row(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void
 		err = TERR_NOTFOUND;
 	else
 		err = store_err(s, rc, what);
-	stmt_done(st);
+	store_stmt_done(st);
 	return err;
 }
 
@@ -157,10 +157,10 @@ store_many_rows(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, vo
 		(*n)++;
 	}
 	if (*n < max && rc != SQLITE_DONE) {
-		stmt_done(st);
+		store_stmt_done(st);
 		return store_err(s, rc, what);
 	}
-	stmt_done(st);
+	store_stmt_done(st);
 	return TERR_OK;
 }
 
@@ -499,11 +499,11 @@ store_migrate(struct store *s, int target, int *from, int *to)
 static enum terr
 run(struct store *s, enum stmt i, const char *what)
 {
-	sqlite3_stmt *st = stmt(s, i);
+	sqlite3_stmt *st = store_stmt(s, i);
 
 	if (st == NULL)
 		return TERR_DB;
-	return step_done(s, st, what);
+	return store_step_done(s, st, what);
 }
 
 enum terr

@@ -20,9 +20,9 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-#include "cfg/cfg.h"
 #include "base/err.h"
 #include "base/event.h"
+#include "cfg/cfg.h"
 
 struct store;
 

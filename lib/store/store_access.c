@@ -1,8 +1,8 @@
 #include <string.h>
 
+#include "base/text.h"
 #include "store/store_access.h"
 #include "store/store_int.h"
-#include "base/text.h"
 
 /* --- API keys --- */
 
@@ -12,14 +12,14 @@ read_key(sqlite3_stmt *st, void *out)
 	struct key_row *r = out;
 	const void *h = sqlite3_column_blob(st, 1);
 
-	col_text(st, 0, r->id, sizeof(r->id));
+	store_col_text(st, 0, r->id, sizeof(r->id));
 	memset(r->secret_hash, 0, sizeof(r->secret_hash));
 	if (h != NULL && sqlite3_column_bytes(st, 1) == SHA256_LEN)
 		memcpy(r->secret_hash, h, SHA256_LEN);
-	col_text(st, 2, r->name, sizeof(r->name));
-	col_text(st, 3, r->scopes, sizeof(r->scopes));
+	store_col_text(st, 2, r->name, sizeof(r->name));
+	store_col_text(st, 3, r->scopes, sizeof(r->scopes));
 	r->created_at = sqlite3_column_int64(st, 4);
-	col_text(st, 5, r->created_by, sizeof(r->created_by));
+	store_col_text(st, 5, r->created_by, sizeof(r->created_by));
 	r->revoked_at = sqlite3_column_int64(st, 6);
 	r->last_used_at = sqlite3_column_int64(st, 7);
 }
@@ -27,41 +27,41 @@ read_key(sqlite3_stmt *st, void *out)
 enum terr
 store_key_insert(struct store *s, const struct key_row *r)
 {
-	sqlite3_stmt *st = stmt(s, STMT_KEY_INSERT);
+	sqlite3_stmt *st = store_stmt(s, STMT_KEY_INSERT);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, r->id);
+	store_bind_text(st, 1, r->id);
 	sqlite3_bind_blob(st, 2, r->secret_hash, SHA256_LEN, SQLITE_STATIC);
-	bind_text(st, 3, r->name);
-	bind_text(st, 4, r->scopes);
-	bind_i64(st, 5, r->created_at);
-	bind_text(st, 6, r->created_by);
-	return step_done(s, st, "key insert");
+	store_bind_text(st, 3, r->name);
+	store_bind_text(st, 4, r->scopes);
+	store_bind_i64(st, 5, r->created_at);
+	store_bind_text(st, 6, r->created_by);
+	return store_step_done(s, st, "key insert");
 }
 
 enum terr
 store_key_get(struct store *s, const char *id, struct key_row *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_KEY_GET);
+	sqlite3_stmt *st = store_stmt(s, STMT_KEY_GET);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	return store_one_row(s, st, read_key, out, "key get");
 }
 
 enum terr
 store_key_revoke(struct store *s, const char *id, int64_t at)
 {
-	sqlite3_stmt *st = stmt(s, STMT_KEY_REVOKE);
+	sqlite3_stmt *st = store_stmt(s, STMT_KEY_REVOKE);
 	enum terr rc;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, id);
-	bind_i64(st, 2, at);
-	if ((rc = step_done(s, st, "key revoke")) != TERR_OK)
+	store_bind_text(st, 1, id);
+	store_bind_i64(st, 2, at);
+	if ((rc = store_step_done(s, st, "key revoke")) != TERR_OK)
 		return rc;
 	return sqlite3_changes(s->db) == 0 ? TERR_NOTFOUND : TERR_OK;
 }
@@ -69,11 +69,11 @@ store_key_revoke(struct store *s, const char *id, int64_t at)
 enum terr
 store_keys_list(struct store *s, struct key_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, STMT_KEYS_LIST);
+	sqlite3_stmt *st = store_stmt(s, STMT_KEYS_LIST);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, (int64_t)max);
+	store_bind_i64(st, 1, (int64_t)max);
 	return store_many_rows(s, st, read_key, out, sizeof(*out), max, n, "keys list");
 }
 
@@ -82,23 +82,23 @@ store_keys_list(struct store *s, struct key_row *out, size_t max, size_t *n)
 enum terr
 store_answer_get(struct store *s, int64_t inbox_id, char hash[72], int *status, struct buf *body)
 {
-	sqlite3_stmt *st = stmt(s, STMT_ANSWER_GET);
+	sqlite3_stmt *st = store_stmt(s, STMT_ANSWER_GET);
 	enum terr rc = TERR_NOTFOUND;
 	int r;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, inbox_id);
+	store_bind_i64(st, 1, inbox_id);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
-		col_text(st, 0, hash, 72);
+		store_col_text(st, 0, hash, 72);
 		*status = sqlite3_column_int(st, 1);
 		buf_reset(body);
 		buf_append(body, sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
 		rc = body->err;
 	} else if (r != SQLITE_DONE)
 		rc = store_err(s, r, "answer get");
-	stmt_done(st);
+	store_stmt_done(st);
 	return rc;
 }
 
@@ -106,15 +106,15 @@ enum terr
 store_answer_insert(struct store *s, int64_t inbox_id, const char *hash, int status,
     const char *body)
 {
-	sqlite3_stmt *st = stmt(s, STMT_ANSWER_INSERT);
+	sqlite3_stmt *st = store_stmt(s, STMT_ANSWER_INSERT);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, inbox_id);
-	bind_text(st, 2, hash);
-	bind_i64(st, 3, status);
-	bind_text(st, 4, body);
-	return step_done(s, st, "answer insert");
+	store_bind_i64(st, 1, inbox_id);
+	store_bind_text(st, 2, hash);
+	store_bind_i64(st, 3, status);
+	store_bind_text(st, 4, body);
+	return store_step_done(s, st, "answer insert");
 }
 
 /* --- metrics --- */
@@ -122,21 +122,21 @@ store_answer_insert(struct store *s, int64_t inbox_id, const char *hash, int sta
 enum terr
 store_metric_add(struct store *s, const char *name, const char *labels, int64_t delta)
 {
-	sqlite3_stmt *st = stmt(s, STMT_METRIC_ADD);
+	sqlite3_stmt *st = store_stmt(s, STMT_METRIC_ADD);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, name);
-	bind_text(st, 2, labels);
-	bind_i64(st, 3, delta);
-	return step_done(s, st, "metric add");
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, labels);
+	store_bind_i64(st, 3, delta);
+	return store_step_done(s, st, "metric add");
 }
 
 enum terr
 store_metrics_each(struct store *s,
     void (*fn)(void *arg, const char *name, const char *labels, int64_t value), void *arg)
 {
-	sqlite3_stmt *st = stmt(s, STMT_METRICS_ALL);
+	sqlite3_stmt *st = store_stmt(s, STMT_METRICS_ALL);
 	int r;
 
 	if (st == NULL)
@@ -147,7 +147,7 @@ store_metrics_each(struct store *s,
 		fn(arg, name != NULL ? name : "", labels != NULL ? labels : "",
 		    sqlite3_column_int64(st, 2));
 	}
-	stmt_done(st);
+	store_stmt_done(st);
 	return r == SQLITE_DONE ? TERR_OK : store_err(s, r, "metrics");
 }
 
@@ -155,7 +155,7 @@ static enum terr
 gauge(struct store *s, enum stmt i, const char *name,
     void (*fn)(void *arg, const char *gauge, const char *a, const char *b, int64_t n), void *arg)
 {
-	sqlite3_stmt *st = stmt(s, i);
+	sqlite3_stmt *st = store_stmt(s, i);
 	int r;
 
 	if (st == NULL)
@@ -165,7 +165,7 @@ gauge(struct store *s, enum stmt i, const char *name,
 		const char *b = (const char *)sqlite3_column_text(st, 1);
 		fn(arg, name, a != NULL ? a : "", b != NULL ? b : "", sqlite3_column_int64(st, 2));
 	}
-	stmt_done(st);
+	store_stmt_done(st);
 	return r == SQLITE_DONE ? TERR_OK : store_err(s, r, name);
 }
 
@@ -188,15 +188,15 @@ read_outbox(sqlite3_stmt *st, void *out)
 	struct outbox_item *r = out;
 
 	r->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, r->kind, sizeof(r->kind));
-	col_text(st, 2, r->topic, sizeof(r->topic));
-	col_text(st, 3, r->user, sizeof(r->user));
-	col_text(st, 4, r->dedup_key, sizeof(r->dedup_key));
-	col_text(st, 5, r->payload, sizeof(r->payload));
-	col_text(st, 6, r->state, sizeof(r->state));
+	store_col_text(st, 1, r->kind, sizeof(r->kind));
+	store_col_text(st, 2, r->topic, sizeof(r->topic));
+	store_col_text(st, 3, r->user, sizeof(r->user));
+	store_col_text(st, 4, r->dedup_key, sizeof(r->dedup_key));
+	store_col_text(st, 5, r->payload, sizeof(r->payload));
+	store_col_text(st, 6, r->state, sizeof(r->state));
 	r->attempts = sqlite3_column_int64(st, 7);
 	r->next_at = sqlite3_column_int64(st, 8);
-	col_text(st, 9, r->last_error, sizeof(r->last_error));
+	store_col_text(st, 9, r->last_error, sizeof(r->last_error));
 	r->created_at = sqlite3_column_int64(st, 10);
 }
 
@@ -205,27 +205,27 @@ store_outbox_list(struct store *s, const char *state, int64_t after_id, struct o
     size_t max, size_t *n)
 {
 	int dead = state != NULL && strcmp(state, "dead") == 0;
-	sqlite3_stmt *st = stmt(s, dead ? STMT_OUTBOX_DEAD_LIST : STMT_OUTBOX_LIST);
+	sqlite3_stmt *st = store_stmt(s, dead ? STMT_OUTBOX_DEAD_LIST : STMT_OUTBOX_LIST);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, state);
-	bind_i64(st, 2, after_id);
-	bind_i64(st, 3, (int64_t)max);
+	store_bind_text(st, 1, state);
+	store_bind_i64(st, 2, after_id);
+	store_bind_i64(st, 3, (int64_t)max);
 	return store_many_rows(s, st, read_outbox, out, sizeof(*out), max, n, "outbox list");
 }
 
 enum terr
 store_outbox_retry(struct store *s, int64_t id, int64_t now)
 {
-	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_RETRY);
+	sqlite3_stmt *st = store_stmt(s, STMT_OUTBOX_RETRY);
 	enum terr rc;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, id);
-	bind_i64(st, 2, now);
-	if ((rc = step_done(s, st, "outbox retry")) != TERR_OK)
+	store_bind_i64(st, 1, id);
+	store_bind_i64(st, 2, now);
+	if ((rc = store_step_done(s, st, "outbox retry")) != TERR_OK)
 		return rc;
 	return sqlite3_changes(s->db) == 0 ? TERR_NOTFOUND : TERR_OK;
 }
@@ -242,15 +242,15 @@ store_job_lease(struct store *s, const char *name, const char *owner, int64_t no
 	*got = 0;
 	if ((rc = store_begin(s)) != TERR_OK)
 		return rc;
-	if ((st = stmt(s, STMT_JOB_LEASE)) == NULL) {
+	if ((st = store_stmt(s, STMT_JOB_LEASE)) == NULL) {
 		store_rollback(s);
 		return TERR_DB;
 	}
-	bind_text(st, 1, name);
-	bind_text(st, 2, owner);
-	bind_i64(st, 3, now + ttl);
-	bind_i64(st, 4, now);
-	if ((rc = step_done(s, st, "job lease")) != TERR_OK) {
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, owner);
+	store_bind_i64(st, 3, now + ttl);
+	store_bind_i64(st, 4, now);
+	if ((rc = store_step_done(s, st, "job lease")) != TERR_OK) {
 		store_rollback(s);
 		return rc;
 	}
@@ -270,14 +270,14 @@ store_job_renew(struct store *s, const char *name, const char *owner, int64_t un
 
 	if ((rc = store_begin(s)) != TERR_OK)
 		return rc;
-	if ((st = stmt(s, STMT_JOB_RENEW)) == NULL) {
+	if ((st = store_stmt(s, STMT_JOB_RENEW)) == NULL) {
 		store_rollback(s);
 		return TERR_DB;
 	}
-	bind_text(st, 1, name);
-	bind_text(st, 2, owner);
-	bind_i64(st, 3, until);
-	if ((rc = step_done(s, st, "job renew")) == TERR_OK && sqlite3_changes(s->db) == 0)
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, owner);
+	store_bind_i64(st, 3, until);
+	if ((rc = store_step_done(s, st, "job renew")) == TERR_OK && sqlite3_changes(s->db) == 0)
 		rc = TERR_CONFLICT;
 	if (rc != TERR_OK) {
 		store_rollback(s);
@@ -297,16 +297,16 @@ store_job_release(struct store *s, const char *name, const char *owner, int64_t 
 
 	if ((rc = store_begin(s)) != TERR_OK)
 		return rc;
-	if ((st = stmt(s, STMT_JOB_RELEASE)) == NULL) {
+	if ((st = store_stmt(s, STMT_JOB_RELEASE)) == NULL) {
 		store_rollback(s);
 		return TERR_DB;
 	}
-	bind_text(st, 1, name);
-	bind_text(st, 2, owner);
-	bind_i64(st, 3, ok);
-	bind_i64(st, 4, now);
-	bind_text(st, 5, result);
-	if ((rc = step_done(s, st, "job release")) != TERR_OK) {
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, owner);
+	store_bind_i64(st, 3, ok);
+	store_bind_i64(st, 4, now);
+	store_bind_text(st, 5, result);
+	if ((rc = store_step_done(s, st, "job release")) != TERR_OK) {
 		store_rollback(s);
 		return rc;
 	}
@@ -320,18 +320,18 @@ read_job(sqlite3_stmt *st, void *out)
 {
 	struct job_row *r = out;
 
-	col_text(st, 0, r->name, sizeof(r->name));
-	col_text(st, 1, r->lease_owner, sizeof(r->lease_owner));
+	store_col_text(st, 0, r->name, sizeof(r->name));
+	store_col_text(st, 1, r->lease_owner, sizeof(r->lease_owner));
 	r->lease_until = sqlite3_column_int64(st, 2);
 	r->last_started_at = sqlite3_column_int64(st, 3);
 	r->last_success_at = sqlite3_column_int64(st, 4);
-	col_text(st, 5, r->last_result, sizeof(r->last_result));
+	store_col_text(st, 5, r->last_result, sizeof(r->last_result));
 }
 
 enum terr
 store_jobs_list(struct store *s, struct job_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, STMT_JOBS_LIST);
+	sqlite3_stmt *st = store_stmt(s, STMT_JOBS_LIST);
 
 	if (st == NULL)
 		return TERR_DB;

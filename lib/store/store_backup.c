@@ -11,10 +11,10 @@
 #include <unistd.h>
 
 #include "base/log.h"
-#include "store/store_backup.h"
-#include "store/store_int.h"
 #include "base/tally_limits.h"
 #include "base/text.h"
+#include "store/store_backup.h"
+#include "store/store_int.h"
 
 /* Room for the suffixes SQLite and we put after DEST (".partial-journal"). */
 #define SUFFIX_MAX 24

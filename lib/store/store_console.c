@@ -13,9 +13,9 @@
  */
 #include <string.h>
 
+#include "base/text.h"
 #include "store/store_console.h"
 #include "store/store_int.h"
-#include "base/text.h"
 
 #define DAY_MS          ((int64_t)86400 * 1000)
 /* Provider (and kind) pairs walked by one search: far more than tally has. */
@@ -28,8 +28,8 @@ read_admin(sqlite3_stmt *st, void *out)
 {
 	struct admin_row *r = out;
 
-	col_text(st, 0, r->name, sizeof(r->name));
-	col_text(st, 1, r->password_hash, sizeof(r->password_hash));
+	store_col_text(st, 0, r->name, sizeof(r->name));
+	store_col_text(st, 1, r->password_hash, sizeof(r->password_hash));
 	r->created_at = sqlite3_column_int64(st, 2);
 	r->updated_at = sqlite3_column_int64(st, 3);
 }
@@ -37,47 +37,47 @@ read_admin(sqlite3_stmt *st, void *out)
 enum terr
 store_admin_get(struct store *s, const char *name, struct admin_row *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_ADMIN_GET);
+	sqlite3_stmt *st = store_stmt(s, STMT_ADMIN_GET);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, name);
+	store_bind_text(st, 1, name);
 	return store_one_row(s, st, read_admin, out, "admin get");
 }
 
 enum terr
 store_admin_put(struct store *s, const char *name, const char *hash, int64_t now, int create)
 {
-	sqlite3_stmt *st = stmt(s, create ? STMT_ADMIN_INSERT : STMT_ADMIN_SET_PASSWORD);
+	sqlite3_stmt *st = store_stmt(s, create ? STMT_ADMIN_INSERT : STMT_ADMIN_SET_PASSWORD);
 	enum terr rc;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, name);
-	bind_text(st, 2, hash);
-	bind_i64(st, 3, now);
-	if ((rc = step_done(s, st, "admin put")) != TERR_OK || create)
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, hash);
+	store_bind_i64(st, 3, now);
+	if ((rc = store_step_done(s, st, "admin put")) != TERR_OK || create)
 		return rc;
 	if (sqlite3_changes(s->db) == 0)
 		return TERR_NOTFOUND;
 	/* A new password ends the sessions the old one opened. */
-	if ((st = stmt(s, STMT_SESSIONS_END_ADMIN)) == NULL)
+	if ((st = store_stmt(s, STMT_SESSIONS_END_ADMIN)) == NULL)
 		return TERR_DB;
-	bind_text(st, 1, name);
-	return step_done(s, st, "sessions end");
+	store_bind_text(st, 1, name);
+	return store_step_done(s, st, "sessions end");
 }
 
 enum terr
 store_admin_rehash(struct store *s, const char *name, const char *old, const char *hash)
 {
-	sqlite3_stmt *st = stmt(s, STMT_ADMIN_REHASH);
+	sqlite3_stmt *st = store_stmt(s, STMT_ADMIN_REHASH);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, name);
-	bind_text(st, 2, old);
-	bind_text(st, 3, hash);
-	return step_done(s, st, "admin rehash");
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, old);
+	store_bind_text(st, 3, hash);
+	return store_step_done(s, st, "admin rehash");
 }
 
 /* --- sessions --- */
@@ -85,16 +85,16 @@ store_admin_rehash(struct store *s, const char *name, const char *old, const cha
 enum terr
 store_session_insert(struct store *s, const struct session_row *r)
 {
-	sqlite3_stmt *st = stmt(s, STMT_SESSION_INSERT);
+	sqlite3_stmt *st = store_stmt(s, STMT_SESSION_INSERT);
 
 	if (st == NULL)
 		return TERR_DB;
 	sqlite3_bind_blob(st, 1, r->token_hash, SHA256_LEN, SQLITE_STATIC);
-	bind_text(st, 2, r->admin);
-	bind_text(st, 3, r->csrf);
-	bind_i64(st, 4, r->created_at);
-	bind_i64(st, 5, r->expires_at);
-	return step_done(s, st, "session insert");
+	store_bind_text(st, 2, r->admin);
+	store_bind_text(st, 3, r->csrf);
+	store_bind_i64(st, 4, r->created_at);
+	store_bind_i64(st, 5, r->expires_at);
+	return store_step_done(s, st, "session insert");
 }
 
 static void
@@ -102,8 +102,8 @@ read_session(sqlite3_stmt *st, void *out)
 {
 	struct session_row *r = out;
 
-	col_text(st, 0, r->admin, sizeof(r->admin));
-	col_text(st, 1, r->csrf, sizeof(r->csrf));
+	store_col_text(st, 0, r->admin, sizeof(r->admin));
+	store_col_text(st, 1, r->csrf, sizeof(r->csrf));
 	r->created_at = sqlite3_column_int64(st, 2);
 	r->expires_at = sqlite3_column_int64(st, 3);
 }
@@ -111,7 +111,7 @@ read_session(sqlite3_stmt *st, void *out)
 enum terr
 store_session_get(struct store *s, const unsigned char hash[SHA256_LEN], struct session_row *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_SESSION_GET);
+	sqlite3_stmt *st = store_stmt(s, STMT_SESSION_GET);
 
 	if (st == NULL)
 		return TERR_DB;
@@ -123,24 +123,24 @@ store_session_get(struct store *s, const unsigned char hash[SHA256_LEN], struct 
 enum terr
 store_session_delete(struct store *s, const unsigned char hash[SHA256_LEN])
 {
-	sqlite3_stmt *st = stmt(s, STMT_SESSION_DELETE);
+	sqlite3_stmt *st = store_stmt(s, STMT_SESSION_DELETE);
 
 	if (st == NULL)
 		return TERR_DB;
 	sqlite3_bind_blob(st, 1, hash, SHA256_LEN, SQLITE_STATIC);
-	return step_done(s, st, "session delete");
+	return store_step_done(s, st, "session delete");
 }
 
 /* A statement of one time parameter and no row. */
 static enum terr
 run_at(struct store *s, enum stmt i, int64_t at, const char *what)
 {
-	sqlite3_stmt *st = stmt(s, i);
+	sqlite3_stmt *st = store_stmt(s, i);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, at);
-	return step_done(s, st, what);
+	store_bind_i64(st, 1, at);
+	return store_step_done(s, st, what);
 }
 
 enum terr
@@ -154,43 +154,43 @@ store_sessions_purge(struct store *s, int64_t now)
 enum terr
 store_login_failure_get(struct store *s, const char *who, int64_t *count, int64_t *last_at)
 {
-	sqlite3_stmt *st = stmt(s, STMT_LOGIN_FAILURE_GET);
+	sqlite3_stmt *st = store_stmt(s, STMT_LOGIN_FAILURE_GET);
 	int rc;
 
 	*count = *last_at = 0;
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, who);
+	store_bind_text(st, 1, who);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*count = sqlite3_column_int64(st, 0);
 		*last_at = sqlite3_column_int64(st, 1);
 	}
-	stmt_done(st);
+	store_stmt_done(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? TERR_OK : store_err(s, rc, "login failure");
 }
 
 enum terr
 store_login_failure_add(struct store *s, const char *who, int64_t now, int64_t since)
 {
-	sqlite3_stmt *st = stmt(s, STMT_LOGIN_FAILURE_ADD);
+	sqlite3_stmt *st = store_stmt(s, STMT_LOGIN_FAILURE_ADD);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, who);
-	bind_i64(st, 2, now);
-	bind_i64(st, 3, since);
-	return step_done(s, st, "login failure add");
+	store_bind_text(st, 1, who);
+	store_bind_i64(st, 2, now);
+	store_bind_i64(st, 3, since);
+	return store_step_done(s, st, "login failure add");
 }
 
 enum terr
 store_login_failure_clear(struct store *s, const char *who)
 {
-	sqlite3_stmt *st = stmt(s, STMT_LOGIN_FAILURE_CLEAR);
+	sqlite3_stmt *st = store_stmt(s, STMT_LOGIN_FAILURE_CLEAR);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, who);
-	return step_done(s, st, "login failure clear");
+	store_bind_text(st, 1, who);
+	return store_step_done(s, st, "login failure clear");
 }
 
 enum terr
@@ -209,20 +209,20 @@ store_login_failures_purge(struct store *s, int64_t before)
 static int
 next_key(struct store *s, enum stmt i, char *a, size_t asize, char *b, size_t bsize)
 {
-	sqlite3_stmt *st = stmt(s, i);
+	sqlite3_stmt *st = store_stmt(s, i);
 	int rc;
 
 	if (st == NULL)
 		return -1;
-	bind_text(st, 1, a);
+	store_bind_text(st, 1, a);
 	if (b != NULL)
-		bind_text(st, 2, b);
+		store_bind_text(st, 2, b);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		col_text(st, 0, a, asize);
+		store_col_text(st, 0, a, asize);
 		if (b != NULL)
-			col_text(st, 1, b, bsize);
+			store_col_text(st, 1, b, bsize);
 	}
-	stmt_done(st);
+	store_stmt_done(st);
 	if (rc == SQLITE_ROW)
 		return 1;
 	if (rc == SQLITE_DONE)
@@ -333,14 +333,14 @@ static enum terr
 rows_of(struct store *s, enum stmt i, const char *a, int64_t b, void (*fn)(sqlite3_stmt *, void *),
     void *out, size_t sz, size_t max, size_t *n, const char *what)
 {
-	sqlite3_stmt *st = stmt(s, i);
+	sqlite3_stmt *st = store_stmt(s, i);
 
 	*n = 0;
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, a);
-	bind_i64(st, 2, b);
-	bind_i64(st, 3, (int64_t)max);
+	store_bind_text(st, 1, a);
+	store_bind_i64(st, 2, b);
+	store_bind_i64(st, 3, (int64_t)max);
 	return store_many_rows(s, st, fn, out, sz, max, n, what);
 }
 
@@ -349,7 +349,7 @@ store_console_user_events(struct store *s, const char *user, int64_t before, str
     size_t max, size_t *n)
 {
 	return rows_of(s, STMT_CONSOLE_USER_EVENTS, user, before > 0 ? before : INT64_MAX,
-	    read_inbox, out, sizeof(*out), max, n, "user events");
+	    store_read_inbox, out, sizeof(*out), max, n, "user events");
 }
 
 enum terr
@@ -357,14 +357,15 @@ store_console_attention(struct store *s, enum inbox_state state, int64_t before,
     struct inbox_row *out, size_t max, size_t *n)
 {
 	return rows_of(s, STMT_CONSOLE_ATTENTION, inbox_state_str(state),
-	    before > 0 ? before : INT64_MAX, read_inbox, out, sizeof(*out), max, n, "attention");
+	    before > 0 ? before : INT64_MAX, store_read_inbox, out, sizeof(*out), max, n,
+	    "attention");
 }
 
 enum terr
 store_console_audit_of_event(struct store *s, const char *user, int64_t inbox_id,
     struct audit_row *out, size_t max, size_t *n)
 {
-	return rows_of(s, STMT_CONSOLE_AUDIT_OF_EVENT, user, inbox_id, read_audit, out,
+	return rows_of(s, STMT_CONSOLE_AUDIT_OF_EVENT, user, inbox_id, store_read_audit, out,
 	    sizeof(*out), max, n, "audit of event");
 }
 
@@ -372,19 +373,19 @@ enum terr
 store_console_ledger_of_event(struct store *s, const char *user, int64_t inbox_id,
     struct ledger_row *out, size_t max, size_t *n)
 {
-	return rows_of(s, STMT_CONSOLE_LEDGER_OF_EVENT, user, inbox_id, read_ledger, out,
+	return rows_of(s, STMT_CONSOLE_LEDGER_OF_EVENT, user, inbox_id, store_read_ledger, out,
 	    sizeof(*out), max, n, "ledger of event");
 }
 
 enum terr
 store_console_audit_get(struct store *s, int64_t id, struct audit_row *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_CONSOLE_AUDIT_GET);
+	sqlite3_stmt *st = store_stmt(s, STMT_CONSOLE_AUDIT_GET);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, id);
-	return store_one_row(s, st, read_audit, out, "audit get");
+	store_bind_i64(st, 1, id);
+	return store_one_row(s, st, store_read_audit, out, "audit get");
 }
 
 /* --- the overview --- */
@@ -393,18 +394,18 @@ enum terr
 store_console_subs_by_state(struct store *s,
     void (*fn)(void *arg, const char *provider, const char *state, int live, int64_t n), void *arg)
 {
-	sqlite3_stmt *st = stmt(s, STMT_CONSOLE_SUBS_BY_STATE);
+	sqlite3_stmt *st = store_stmt(s, STMT_CONSOLE_SUBS_BY_STATE);
 	char provider[PROVIDER_MAX], state[24];
 	int rc;
 
 	if (st == NULL)
 		return TERR_DB;
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		col_text(st, 0, provider, sizeof(provider));
-		col_text(st, 1, state, sizeof(state));
+		store_col_text(st, 0, provider, sizeof(provider));
+		store_col_text(st, 1, state, sizeof(state));
 		fn(arg, provider, state, sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3));
 	}
-	stmt_done(st);
+	store_stmt_done(st);
 	return rc == SQLITE_DONE ? TERR_OK : store_err(s, rc, "subscriptions by state");
 }
 
@@ -412,7 +413,7 @@ store_console_subs_by_state(struct store *s,
 static enum terr
 one_int(struct store *s, enum stmt i, int64_t a, int64_t b, int64_t c, int64_t *out, int64_t *out2)
 {
-	sqlite3_stmt *st = stmt(s, i);
+	sqlite3_stmt *st = store_stmt(s, i);
 	int rc;
 
 	*out = 0;
@@ -420,15 +421,15 @@ one_int(struct store *s, enum stmt i, int64_t a, int64_t b, int64_t c, int64_t *
 		*out2 = 0;
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, a);
-	bind_i64(st, 2, b);
-	bind_i64(st, 3, c);
+	store_bind_i64(st, 1, a);
+	store_bind_i64(st, 2, b);
+	store_bind_i64(st, 3, c);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*out = sqlite3_column_int64(st, 0);
 		if (out2 != NULL)
 			*out2 = sqlite3_column_int64(st, 1);
 	}
-	stmt_done(st);
+	store_stmt_done(st);
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? TERR_OK : store_err(s, rc, "console stats");
 }
 
@@ -462,15 +463,15 @@ first_id_at(struct store *s, enum stmt at, int64_t lo, int64_t hi, int64_t t, in
 static enum terr
 active_series(struct store *s, struct console_stats *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_CONSOLE_SUBS_SERIES);
+	sqlite3_stmt *st = store_stmt(s, STMT_CONSOLE_SUBS_SERIES);
 	int64_t diff[CONSOLE_DAYS + 1], d0, d1, sum = 0;
 	int rc, i;
 
 	if (st == NULL)
 		return TERR_DB;
 	memset(diff, 0, sizeof(diff));
-	bind_i64(st, 1, out->day0);
-	bind_i64(st, 2, DAY_MS);
+	store_bind_i64(st, 1, out->day0);
+	store_bind_i64(st, 2, DAY_MS);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		/* Active on days [d0, d1): started before the day ended, ended after it. */
 		d0 = sqlite3_column_int64(st, 0);
@@ -484,7 +485,7 @@ active_series(struct store *s, struct console_stats *out)
 		diff[d0] += sqlite3_column_int64(st, 2);
 		diff[d1] -= sqlite3_column_int64(st, 2);
 	}
-	stmt_done(st);
+	store_stmt_done(st);
 	if (rc != SQLITE_DONE)
 		return store_err(s, rc, "subscriptions series");
 	for (i = 0; i < CONSOLE_DAYS; i++)

@@ -179,15 +179,15 @@ struct store {
  * The prepared statement i, reset and with bindings cleared, ready to bind.
  * NULL (error logged) when it cannot be prepared.
  */
-sqlite3_stmt *stmt(struct store *s, enum stmt i);
+sqlite3_stmt *store_stmt(struct store *s, enum stmt i);
 /* Reset st after use (keeps it prepared). */
-void stmt_done(sqlite3_stmt *st);
+void store_stmt_done(sqlite3_stmt *st);
 
 /* Map a SQLite result code; logs TERR_DB failures with the statement's name. */
 enum terr store_err(struct store *s, int rc, const char *what);
 
 /* Step st expecting no row (INSERT/UPDATE/DELETE), then reset it. */
-enum terr step_done(struct store *s, sqlite3_stmt *st, const char *what);
+enum terr store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
 
 /* Step st expecting at most one row, read with fn; TERR_NOTFOUND when none. Resets st. */
 enum terr store_one_row(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void *),
@@ -197,19 +197,19 @@ enum terr store_many_rows(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_
     void *out, size_t sz, size_t max, size_t *n, const char *what);
 
 /* Bind helpers: text (NULL binds NULL), text or NULL when empty, int64. */
-int bind_text(sqlite3_stmt *st, int i, const char *v);
-int bind_opt(sqlite3_stmt *st, int i, const char *v);
-int bind_i64(sqlite3_stmt *st, int i, int64_t v);
+int store_bind_text(sqlite3_stmt *st, int i, const char *v);
+int store_bind_opt(sqlite3_stmt *st, int i, const char *v);
+int store_bind_i64(sqlite3_stmt *st, int i, int64_t v);
 
 /* Copy column i as text into out[size] ("" for NULL). */
-void col_text(sqlite3_stmt *st, int i, char *out, size_t size);
+void store_col_text(sqlite3_stmt *st, int i, char *out, size_t size);
 
 /* Row readers of SUB_COLS, INBOX_COLS and ORDER_COLS (store_rows.c, store_orders.c), shared with store_jobs.c. */
-void read_sub(sqlite3_stmt *st, void *out);
-void read_inbox(sqlite3_stmt *st, void *out);
-void read_order(sqlite3_stmt *st, void *out);
+void store_read_sub(sqlite3_stmt *st, void *out);
+void store_read_inbox(sqlite3_stmt *st, void *out);
+void store_read_order(sqlite3_stmt *st, void *out);
 /* Row readers of LEDGER_COLS and AUDIT_COLS (store_credits.c), shared with store_console.c. */
-void read_ledger(sqlite3_stmt *st, void *out);
-void read_audit(sqlite3_stmt *st, void *out);
+void store_read_ledger(sqlite3_stmt *st, void *out);
+void store_read_audit(sqlite3_stmt *st, void *out);
 
 #endif

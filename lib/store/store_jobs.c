@@ -5,9 +5,9 @@
 #include <stddef.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "store/store_int.h"
 #include "store/store_jobs.h"
-#include "base/text.h"
 
 /*
  * One page of a walk: (?1, ?2) the position, ?3 the last due time, ?4 the
@@ -19,19 +19,19 @@ walk_by(struct store *s, enum stmt i, const char *by, struct store_pos *pos, int
     void (*fn)(sqlite3_stmt *, void *), void *out, size_t sz, size_t max, size_t *n, size_t at_off,
     size_t id_off)
 {
-	sqlite3_stmt *st = stmt(s, i);
+	sqlite3_stmt *st = store_stmt(s, i);
 	const char *last;
 	enum terr rc;
 
 	*n = 0;
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, pos->at);
-	bind_i64(st, 2, pos->id);
-	bind_i64(st, 3, until);
-	bind_i64(st, 4, (int64_t)max);
+	store_bind_i64(st, 1, pos->at);
+	store_bind_i64(st, 2, pos->id);
+	store_bind_i64(st, 3, until);
+	store_bind_i64(st, 4, (int64_t)max);
 	if (by != NULL)
-		bind_text(st, 5, by);
+		store_bind_text(st, 5, by);
 	if ((rc = store_many_rows(s, st, fn, out, sz, max, n, "due work")) != TERR_OK || *n == 0)
 		return rc;
 	last = (const char *)out + (*n - 1) * sz;
@@ -64,8 +64,8 @@ store_due_subs(struct store *s, enum due_subs w, struct store_pos *pos, int64_t 
 		[DUE_ENDING] = { STMT_DUE_ENDING, offsetof(struct sub_row, period_end) },
 	};
 
-	return walk(s, walks[w].st, pos, until, read_sub, out, sizeof(*out), max, n, walks[w].at,
-	    offsetof(struct sub_row, id));
+	return walk(s, walks[w].st, pos, until, store_read_sub, out, sizeof(*out), max, n,
+	    walks[w].at, offsetof(struct sub_row, id));
 }
 
 static void
@@ -74,7 +74,7 @@ read_due_user(sqlite3_stmt *st, void *out)
 	struct due_user *r = out;
 
 	r->rowid = sqlite3_column_int64(st, 0);
-	col_text(st, 1, r->id, sizeof(r->id));
+	store_col_text(st, 1, r->id, sizeof(r->id));
 	r->free_next_at = sqlite3_column_int64(st, 2);
 }
 
@@ -92,7 +92,7 @@ read_due_grant(sqlite3_stmt *st, void *out)
 	struct due_grant *r = out;
 
 	r->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, r->user, sizeof(r->user));
+	store_col_text(st, 1, r->user, sizeof(r->user));
 	r->expires_at = sqlite3_column_int64(st, 2);
 }
 
@@ -109,7 +109,7 @@ read_due_order(sqlite3_stmt *st, void *out)
 {
 	struct due_order *r = out;
 
-	read_order(st, &r->o);
+	store_read_order(st, &r->o);
 	r->rowid = sqlite3_column_int64(st, 14); /* after the 14 ORDER_COLS */
 }
 
@@ -137,15 +137,15 @@ read_due_outbox(sqlite3_stmt *st, void *out)
 	char kind[16];
 
 	r->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, kind, sizeof(kind));
+	store_col_text(st, 1, kind, sizeof(kind));
 	r->kind = strcmp(kind, "webhook") == 0 ? OUTBOX_WEBHOOK
 	    : strcmp(kind, "notify") == 0      ? OUTBOX_NOTIFY
 					       : OUTBOX_ALERT;
-	col_text(st, 2, r->topic, sizeof(r->topic));
-	col_text(st, 3, r->user, sizeof(r->user));
-	col_text(st, 4, r->dedup_key, sizeof(r->dedup_key));
+	store_col_text(st, 2, r->topic, sizeof(r->topic));
+	store_col_text(st, 3, r->user, sizeof(r->user));
+	store_col_text(st, 4, r->dedup_key, sizeof(r->dedup_key));
 	r->payload_cut = sqlite3_column_bytes(st, 5) >= (int)sizeof(r->payload);
-	col_text(st, 5, r->payload, sizeof(r->payload));
+	store_col_text(st, 5, r->payload, sizeof(r->payload));
 	r->attempts = sqlite3_column_int64(st, 6);
 	r->next_at = sqlite3_column_int64(st, 7);
 	r->created_at = sqlite3_column_int64(st, 8);
@@ -162,14 +162,15 @@ store_due_outbox(struct store *s, struct store_pos *pos, int64_t until, struct o
 enum terr
 store_due_attention(struct store *s, int64_t after_id, struct inbox_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, STMT_DUE_ATTENTION);
+	sqlite3_stmt *st = store_stmt(s, STMT_DUE_ATTENTION);
 
 	*n = 0;
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, after_id);
-	bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, read_inbox, out, sizeof(*out), max, n, "inbox attention");
+	store_bind_i64(st, 1, after_id);
+	store_bind_i64(st, 2, (int64_t)max);
+	return store_many_rows(s, st, store_read_inbox, out, sizeof(*out), max, n,
+	    "inbox attention");
 }
 
 /*
@@ -183,10 +184,10 @@ step_alone(struct store *s, sqlite3_stmt *st, const char *what, struct outbox_ro
 	enum terr rc;
 
 	if ((rc = store_begin(s)) != TERR_OK) {
-		stmt_done(st);
+		store_stmt_done(st);
 		return rc;
 	}
-	if ((rc = step_done(s, st, what)) == TERR_OK && sqlite3_changes(s->db) == 0)
+	if ((rc = store_step_done(s, st, what)) == TERR_OK && sqlite3_changes(s->db) == 0)
 		rc = TERR_CONFLICT;
 	if (rc == TERR_OK && alert != NULL && (rc = store_outbox_insert(s, alert)) == TERR_DUP)
 		rc = TERR_OK;
@@ -199,24 +200,24 @@ step_alone(struct store *s, sqlite3_stmt *st, const char *what, struct outbox_ro
 enum terr
 store_outbox_claim(struct store *s, int64_t id, int64_t attempts, int64_t retry_at)
 {
-	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_CLAIM);
+	sqlite3_stmt *st = store_stmt(s, STMT_OUTBOX_CLAIM);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, id);
-	bind_i64(st, 2, attempts);
-	bind_i64(st, 3, retry_at);
+	store_bind_i64(st, 1, id);
+	store_bind_i64(st, 2, attempts);
+	store_bind_i64(st, 3, retry_at);
 	return step_alone(s, st, "outbox claim", NULL);
 }
 
 enum terr
 store_outbox_sent(struct store *s, int64_t id)
 {
-	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_SENT);
+	sqlite3_stmt *st = store_stmt(s, STMT_OUTBOX_SENT);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, id);
+	store_bind_i64(st, 1, id);
 	return step_alone(s, st, "outbox sent", NULL);
 }
 
@@ -224,14 +225,14 @@ enum terr
 store_outbox_failed(struct store *s, int64_t id, const char *error, int64_t retry_at, int dead,
     struct outbox_row *alert)
 {
-	sqlite3_stmt *st = stmt(s, STMT_OUTBOX_FAILED);
+	sqlite3_stmt *st = store_stmt(s, STMT_OUTBOX_FAILED);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, id);
-	bind_text(st, 2, dead ? "dead" : "pending");
-	bind_text(st, 3, error);
-	bind_i64(st, 4, retry_at);
+	store_bind_i64(st, 1, id);
+	store_bind_text(st, 2, dead ? "dead" : "pending");
+	store_bind_text(st, 3, error);
+	store_bind_i64(st, 4, retry_at);
 	return step_alone(s, st, "outbox failed", dead ? alert : NULL);
 }
 
@@ -239,14 +240,14 @@ enum terr
 store_job_takeover(struct store *s, const char *name, const char *from, const char *to, int64_t now,
     int64_t until)
 {
-	sqlite3_stmt *st = stmt(s, STMT_JOB_TAKEOVER);
+	sqlite3_stmt *st = store_stmt(s, STMT_JOB_TAKEOVER);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, name);
-	bind_text(st, 2, from);
-	bind_text(st, 3, to);
-	bind_i64(st, 4, until);
-	bind_i64(st, 5, now);
+	store_bind_text(st, 1, name);
+	store_bind_text(st, 2, from);
+	store_bind_text(st, 3, to);
+	store_bind_i64(st, 4, until);
+	store_bind_i64(st, 5, now);
 	return step_alone(s, st, "job takeover", NULL);
 }

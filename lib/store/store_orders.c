@@ -23,22 +23,22 @@ order_state_parse(const char *s)
 }
 
 void
-read_order(sqlite3_stmt *st, void *out)
+store_read_order(sqlite3_stmt *st, void *out)
 {
 	struct order_row *r = out;
 	char state[16];
 
-	col_text(st, 0, r->id, sizeof(r->id));
-	col_text(st, 1, r->provider, sizeof(r->provider));
-	col_text(st, 2, r->user, sizeof(r->user));
-	col_text(st, 3, r->product, sizeof(r->product));
+	store_col_text(st, 0, r->id, sizeof(r->id));
+	store_col_text(st, 1, r->provider, sizeof(r->provider));
+	store_col_text(st, 2, r->user, sizeof(r->user));
+	store_col_text(st, 3, r->product, sizeof(r->product));
 	r->amount = sqlite3_column_int64(st, 4);
-	col_text(st, 5, r->currency, sizeof(r->currency));
-	col_text(st, 6, state, sizeof(state));
+	store_col_text(st, 5, r->currency, sizeof(r->currency));
+	store_col_text(st, 6, state, sizeof(state));
 	r->state = order_state_parse(state);
 	r->live = sqlite3_column_int(st, 7);
-	col_text(st, 8, r->provider_ref, sizeof(r->provider_ref));
-	col_text(st, 9, r->charge_id, sizeof(r->charge_id));
+	store_col_text(st, 8, r->provider_ref, sizeof(r->provider_ref));
+	store_col_text(st, 9, r->charge_id, sizeof(r->charge_id));
 	r->pay_id = sqlite3_column_int64(st, 10);
 	r->expires_at = sqlite3_column_int64(st, 11);
 	r->created_at = sqlite3_column_int64(st, 12);
@@ -48,77 +48,77 @@ read_order(sqlite3_stmt *st, void *out)
 enum terr
 store_order_insert(struct store *s, const struct order_row *r)
 {
-	sqlite3_stmt *st = stmt(s, STMT_ORDER_INSERT);
+	sqlite3_stmt *st = store_stmt(s, STMT_ORDER_INSERT);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, r->id);
-	bind_text(st, 2, r->provider);
-	bind_text(st, 3, r->user);
-	bind_text(st, 4, r->product);
-	bind_i64(st, 5, r->amount);
-	bind_text(st, 6, r->currency);
-	bind_text(st, 7, order_state_str(r->state));
-	bind_i64(st, 8, r->live);
-	bind_opt(st, 9, r->provider_ref);
-	bind_opt(st, 10, r->charge_id);
+	store_bind_text(st, 1, r->id);
+	store_bind_text(st, 2, r->provider);
+	store_bind_text(st, 3, r->user);
+	store_bind_text(st, 4, r->product);
+	store_bind_i64(st, 5, r->amount);
+	store_bind_text(st, 6, r->currency);
+	store_bind_text(st, 7, order_state_str(r->state));
+	store_bind_i64(st, 8, r->live);
+	store_bind_opt(st, 9, r->provider_ref);
+	store_bind_opt(st, 10, r->charge_id);
 	if (r->pay_id != 0)
-		bind_i64(st, 11, r->pay_id);
-	bind_i64(st, 12, r->expires_at);
-	bind_i64(st, 13, r->created_at);
-	bind_i64(st, 14, r->updated_at);
-	return step_done(s, st, "order insert");
+		store_bind_i64(st, 11, r->pay_id);
+	store_bind_i64(st, 12, r->expires_at);
+	store_bind_i64(st, 13, r->created_at);
+	store_bind_i64(st, 14, r->updated_at);
+	return store_step_done(s, st, "order insert");
 }
 
 enum terr
 store_order_get(struct store *s, const char *id, struct order_row *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_ORDER_GET);
+	sqlite3_stmt *st = store_stmt(s, STMT_ORDER_GET);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, id);
-	return store_one_row(s, st, read_order, out, "order get");
+	store_bind_text(st, 1, id);
+	return store_one_row(s, st, store_read_order, out, "order get");
 }
 
 enum terr
 store_order_find_ref(struct store *s, const char *provider, const char *ref, struct order_row *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_ORDER_FIND_REF);
+	sqlite3_stmt *st = store_stmt(s, STMT_ORDER_FIND_REF);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, provider);
-	bind_text(st, 2, ref);
-	return store_one_row(s, st, read_order, out, "order find ref");
+	store_bind_text(st, 1, provider);
+	store_bind_text(st, 2, ref);
+	return store_one_row(s, st, store_read_order, out, "order find ref");
 }
 
 enum terr
 store_order_update(struct store *s, const struct order_row *r)
 {
-	sqlite3_stmt *st = stmt(s, STMT_ORDER_UPDATE);
+	sqlite3_stmt *st = store_stmt(s, STMT_ORDER_UPDATE);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, r->id);
-	bind_text(st, 2, order_state_str(r->state));
-	bind_opt(st, 3, r->provider_ref);
-	bind_opt(st, 4, r->charge_id);
+	store_bind_text(st, 1, r->id);
+	store_bind_text(st, 2, order_state_str(r->state));
+	store_bind_opt(st, 3, r->provider_ref);
+	store_bind_opt(st, 4, r->charge_id);
 	if (r->pay_id != 0)
-		bind_i64(st, 5, r->pay_id);
-	bind_i64(st, 6, r->updated_at);
-	return step_done(s, st, "order update");
+		store_bind_i64(st, 5, r->pay_id);
+	store_bind_i64(st, 6, r->updated_at);
+	return store_step_done(s, st, "order update");
 }
 
 enum terr
 store_order_of_pay(struct store *s, int64_t pay_id, struct order_row *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_ORDER_OF_PAY);
+	sqlite3_stmt *st = store_stmt(s, STMT_ORDER_OF_PAY);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, pay_id);
-	return store_one_row(s, st, read_order, out, "order of payment");
+	store_bind_i64(st, 1, pay_id);
+	return store_one_row(s, st, store_read_order, out, "order of payment");
 }
 
 /* --- users --- */
@@ -128,10 +128,10 @@ read_user(sqlite3_stmt *st, void *out)
 {
 	struct user_row *r = out;
 
-	col_text(st, 0, r->id, sizeof(r->id));
+	store_col_text(st, 0, r->id, sizeof(r->id));
 	r->created_at = sqlite3_column_int64(st, 1);
-	col_text(st, 2, r->merged_into, sizeof(r->merged_into));
-	col_text(st, 3, r->referrer, sizeof(r->referrer));
+	store_col_text(st, 2, r->merged_into, sizeof(r->merged_into));
+	store_col_text(st, 3, r->referrer, sizeof(r->referrer));
 	r->registered_at = sqlite3_column_int64(st, 4);
 	r->trial_used_at = sqlite3_column_int64(st, 5);
 	r->free_next_at = sqlite3_column_int64(st, 6);
@@ -140,11 +140,11 @@ read_user(sqlite3_stmt *st, void *out)
 enum terr
 store_user_row(struct store *s, const char *id, struct user_row *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_USER_ROW);
+	sqlite3_stmt *st = store_stmt(s, STMT_USER_ROW);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	return store_one_row(s, st, read_user, out, "user row");
 }
 
@@ -153,17 +153,17 @@ static enum terr
 set_once(struct store *s, enum stmt i, const char *id, const char *text, int64_t v, enum terr dup,
     const char *what)
 {
-	sqlite3_stmt *st = stmt(s, i);
+	sqlite3_stmt *st = store_stmt(s, i);
 	enum terr rc;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	if (text != NULL)
-		bind_text(st, 2, text);
+		store_bind_text(st, 2, text);
 	else
-		bind_i64(st, 2, v);
-	if ((rc = step_done(s, st, what)) != TERR_OK)
+		store_bind_i64(st, 2, v);
+	if ((rc = store_step_done(s, st, what)) != TERR_OK)
 		return rc;
 	return sqlite3_changes(s->db) == 0 ? dup : TERR_OK;
 }
@@ -190,13 +190,13 @@ store_user_set_trial_used(struct store *s, const char *id, int64_t at)
 enum terr
 store_user_set_free_next(struct store *s, const char *id, int64_t at)
 {
-	sqlite3_stmt *st = stmt(s, STMT_USER_SET_FREE_NEXT);
+	sqlite3_stmt *st = store_stmt(s, STMT_USER_SET_FREE_NEXT);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, id);
-	bind_i64(st, 2, at);
-	return step_done(s, st, "user set free next");
+	store_bind_text(st, 1, id);
+	store_bind_i64(st, 2, at);
+	return store_step_done(s, st, "user set free next");
 }
 
 /* --- referral rewards --- */
@@ -204,52 +204,52 @@ store_user_set_free_next(struct store *s, const char *id, int64_t at)
 enum terr
 store_referral_insert(struct store *s, const struct referral_row *r)
 {
-	sqlite3_stmt *st = stmt(s, STMT_REFERRAL_INSERT);
+	sqlite3_stmt *st = store_stmt(s, STMT_REFERRAL_INSERT);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, r->buyer);
-	bind_i64(st, 2, r->pay_id);
-	bind_text(st, 3, r->referrer);
-	bind_i64(st, 4, r->percent);
-	bind_i64(st, 5, r->credits);
+	store_bind_text(st, 1, r->buyer);
+	store_bind_i64(st, 2, r->pay_id);
+	store_bind_text(st, 3, r->referrer);
+	store_bind_i64(st, 4, r->percent);
+	store_bind_i64(st, 5, r->credits);
 	if (r->grant_id != 0)
-		bind_i64(st, 6, r->grant_id);
-	bind_i64(st, 7, r->created_at);
-	return step_done(s, st, "referral insert");
+		store_bind_i64(st, 6, r->grant_id);
+	store_bind_i64(st, 7, r->created_at);
+	return store_step_done(s, st, "referral insert");
 }
 
 enum terr
 store_referral_stats(struct store *s, const char *referrer, int64_t *buyers, int64_t *credits)
 {
-	sqlite3_stmt *st = stmt(s, STMT_REFERRAL_STATS);
+	sqlite3_stmt *st = store_stmt(s, STMT_REFERRAL_STATS);
 	int r;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, referrer);
+	store_bind_text(st, 1, referrer);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
 		*buyers = sqlite3_column_int64(st, 0);
 		*credits = sqlite3_column_int64(st, 1);
 	}
-	stmt_done(st);
+	store_stmt_done(st);
 	return r == SQLITE_ROW ? TERR_OK : store_err(s, r, "referral stats");
 }
 
 enum terr
 store_referral_has_buyer(struct store *s, const char *referrer, const char *buyer, int *yes)
 {
-	sqlite3_stmt *st = stmt(s, STMT_REFERRAL_HAS_BUYER);
+	sqlite3_stmt *st = store_stmt(s, STMT_REFERRAL_HAS_BUYER);
 	int r;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, referrer);
-	bind_text(st, 2, buyer);
+	store_bind_text(st, 1, referrer);
+	store_bind_text(st, 2, buyer);
 	r = sqlite3_step(st);
 	*yes = r == SQLITE_ROW;
-	stmt_done(st);
+	store_stmt_done(st);
 	return r == SQLITE_ROW || r == SQLITE_DONE ? TERR_OK
 						   : store_err(s, r, "referral has buyer");
 }

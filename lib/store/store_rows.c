@@ -56,23 +56,23 @@ enum terr
 store_user_get(struct store *s, const char *id, int64_t *created_at,
     char merged_into[USER_ID_MAX + 1])
 {
-	sqlite3_stmt *st = stmt(s, STMT_USER_EXISTS);
+	sqlite3_stmt *st = store_stmt(s, STMT_USER_EXISTS);
 	enum terr rc = TERR_NOTFOUND;
 	int r;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, id);
+	store_bind_text(st, 1, id);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
 		if (created_at != NULL)
 			*created_at = sqlite3_column_int64(st, 0);
 		if (merged_into != NULL)
-			col_text(st, 1, merged_into, USER_ID_MAX + 1);
+			store_col_text(st, 1, merged_into, USER_ID_MAX + 1);
 		rc = TERR_OK;
 	} else if (r != SQLITE_DONE)
 		rc = store_err(s, r, "user exists");
-	stmt_done(st);
+	store_stmt_done(st);
 	return rc;
 }
 
@@ -86,13 +86,13 @@ store_user_created(struct store *s, const char *id, int64_t *created_at)
 static enum terr
 run2(struct store *s, enum stmt i, const char *a, const char *b, const char *what)
 {
-	sqlite3_stmt *st = stmt(s, i);
+	sqlite3_stmt *st = store_stmt(s, i);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, a);
-	bind_text(st, 2, b);
-	return step_done(s, st, what);
+	store_bind_text(st, 1, a);
+	store_bind_text(st, 2, b);
+	return store_step_done(s, st, what);
 }
 
 enum terr
@@ -109,41 +109,41 @@ store_user_merge(struct store *s, const char *from, const char *into)
 enum terr
 store_pays_move_sub(struct store *s, int64_t sub_id, const char *user)
 {
-	sqlite3_stmt *st = stmt(s, STMT_PAYS_MOVE_SUB);
+	sqlite3_stmt *st = store_stmt(s, STMT_PAYS_MOVE_SUB);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, sub_id);
-	bind_text(st, 2, user);
-	return step_done(s, st, "payments of subscription move");
+	store_bind_i64(st, 1, sub_id);
+	store_bind_text(st, 2, user);
+	return store_step_done(s, st, "payments of subscription move");
 }
 
 enum terr
 store_pay_set_user(struct store *s, int64_t pay_id, const char *user)
 {
-	sqlite3_stmt *st = stmt(s, STMT_PAY_SET_USER);
+	sqlite3_stmt *st = store_stmt(s, STMT_PAY_SET_USER);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, pay_id);
-	bind_text(st, 2, user);
-	return step_done(s, st, "payment set user");
+	store_bind_i64(st, 1, pay_id);
+	store_bind_text(st, 2, user);
+	return store_step_done(s, st, "payment set user");
 }
 
 enum terr
 store_clawback_of_pay(struct store *s, int64_t pay_id, int64_t *amount)
 {
-	sqlite3_stmt *st = stmt(s, STMT_CLAWBACK_OF_PAY);
+	sqlite3_stmt *st = store_stmt(s, STMT_CLAWBACK_OF_PAY);
 	int r;
 
 	*amount = 0;
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, pay_id);
+	store_bind_i64(st, 1, pay_id);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW)
 		*amount = sqlite3_column_int64(st, 0);
-	stmt_done(st);
+	store_stmt_done(st);
 	return r == SQLITE_ROW ? TERR_OK : store_err(s, r, "clawback of payment");
 }
 
@@ -156,14 +156,14 @@ store_user_exists(struct store *s, const char *id)
 enum terr
 store_user_insert(struct store *s, const char *id, int64_t now)
 {
-	sqlite3_stmt *st = stmt(s, STMT_USER_INSERT);
+	sqlite3_stmt *st = store_stmt(s, STMT_USER_INSERT);
 	enum terr rc;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, id);
-	bind_i64(st, 2, now);
-	if ((rc = step_done(s, st, "user insert")) != TERR_OK)
+	store_bind_text(st, 1, id);
+	store_bind_i64(st, 2, now);
+	if ((rc = store_step_done(s, st, "user insert")) != TERR_OK)
 		return rc;
 	return sqlite3_changes(s->db) == 0 ? TERR_DUP : TERR_OK;
 }
@@ -172,22 +172,22 @@ enum terr
 store_link_find(struct store *s, const char *provider, const char *kind, const char *ext_id,
     char user[USER_ID_MAX + 1])
 {
-	sqlite3_stmt *st = stmt(s, STMT_LINK_FIND);
+	sqlite3_stmt *st = store_stmt(s, STMT_LINK_FIND);
 	enum terr rc = TERR_NOTFOUND;
 	int r;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, provider);
-	bind_text(st, 2, kind);
-	bind_text(st, 3, ext_id);
+	store_bind_text(st, 1, provider);
+	store_bind_text(st, 2, kind);
+	store_bind_text(st, 3, ext_id);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
-		col_text(st, 0, user, USER_ID_MAX + 1);
+		store_col_text(st, 0, user, USER_ID_MAX + 1);
 		rc = TERR_OK;
 	} else if (r != SQLITE_DONE)
 		rc = store_err(s, r, "link find");
-	stmt_done(st);
+	store_stmt_done(st);
 	return rc;
 }
 
@@ -195,30 +195,30 @@ enum terr
 store_link_insert(struct store *s, const char *provider, const char *kind, const char *ext_id,
     const char *user, int64_t now)
 {
-	sqlite3_stmt *st = stmt(s, STMT_LINK_INSERT);
+	sqlite3_stmt *st = store_stmt(s, STMT_LINK_INSERT);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, provider);
-	bind_text(st, 2, kind);
-	bind_text(st, 3, ext_id);
-	bind_text(st, 4, user);
-	bind_i64(st, 5, now);
-	return step_done(s, st, "link insert");
+	store_bind_text(st, 1, provider);
+	store_bind_text(st, 2, kind);
+	store_bind_text(st, 3, ext_id);
+	store_bind_text(st, 4, user);
+	store_bind_i64(st, 5, now);
+	return store_step_done(s, st, "link insert");
 }
 
 enum terr
 store_link_delete(struct store *s, const char *provider, const char *kind, const char *ext_id)
 {
-	sqlite3_stmt *st = stmt(s, STMT_LINK_DELETE);
+	sqlite3_stmt *st = store_stmt(s, STMT_LINK_DELETE);
 	enum terr rc;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, provider);
-	bind_text(st, 2, kind);
-	bind_text(st, 3, ext_id);
-	rc = step_done(s, st, "link delete");
+	store_bind_text(st, 1, provider);
+	store_bind_text(st, 2, kind);
+	store_bind_text(st, 3, ext_id);
+	rc = store_step_done(s, st, "link delete");
 	if (rc == TERR_OK && sqlite3_changes(s->db) == 0)
 		return TERR_NOTFOUND;
 	return rc;
@@ -229,109 +229,109 @@ read_link(sqlite3_stmt *st, void *out)
 {
 	struct link_row *r = out;
 
-	col_text(st, 0, r->provider, sizeof(r->provider));
-	col_text(st, 1, r->kind, sizeof(r->kind));
-	col_text(st, 2, r->ext_id, sizeof(r->ext_id));
-	col_text(st, 3, r->user, sizeof(r->user));
+	store_col_text(st, 0, r->provider, sizeof(r->provider));
+	store_col_text(st, 1, r->kind, sizeof(r->kind));
+	store_col_text(st, 2, r->ext_id, sizeof(r->ext_id));
+	store_col_text(st, 3, r->user, sizeof(r->user));
 	r->created_at = sqlite3_column_int64(st, 4);
 }
 
 enum terr
 store_links_of(struct store *s, const char *user, struct link_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, STMT_LINKS_OF);
+	sqlite3_stmt *st = store_stmt(s, STMT_LINKS_OF);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, user);
-	bind_i64(st, 2, (int64_t)max);
+	store_bind_text(st, 1, user);
+	store_bind_i64(st, 2, (int64_t)max);
 	return store_many_rows(s, st, read_link, out, sizeof(*out), max, n, "links of");
 }
 
 /* --- inbox --- */
 
 void
-read_inbox(sqlite3_stmt *st, void *out)
+store_read_inbox(sqlite3_stmt *st, void *out)
 {
 	struct inbox_row *r = out;
 	char state[24];
 	int v;
 
 	r->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, r->provider, sizeof(r->provider));
-	col_text(st, 2, r->event_id, sizeof(r->event_id));
-	col_text(st, 3, r->type, sizeof(r->type));
+	store_col_text(st, 1, r->provider, sizeof(r->provider));
+	store_col_text(st, 2, r->event_id, sizeof(r->event_id));
+	store_col_text(st, 3, r->type, sizeof(r->type));
 	r->live = sqlite3_column_int(st, 4);
 	r->event_at = sqlite3_column_int64(st, 5);
 	r->received_at = sqlite3_column_int64(st, 6);
 	r->updated_at = sqlite3_column_int64(st, 7);
-	col_text(st, 8, state, sizeof(state));
+	store_col_text(st, 8, state, sizeof(state));
 	v = inbox_state_parse(state);
 	r->state = v < 0 ? INBOX_FAILED : (enum inbox_state)v;
-	col_text(st, 9, r->reason, sizeof(r->reason));
-	col_text(st, 10, r->user, sizeof(r->user));
-	col_text(st, 11, r->orphan_kind, sizeof(r->orphan_kind));
-	col_text(st, 12, r->orphan_id, sizeof(r->orphan_id));
+	store_col_text(st, 9, r->reason, sizeof(r->reason));
+	store_col_text(st, 10, r->user, sizeof(r->user));
+	store_col_text(st, 11, r->orphan_kind, sizeof(r->orphan_kind));
+	store_col_text(st, 12, r->orphan_id, sizeof(r->orphan_id));
 	r->attempts = sqlite3_column_int64(st, 13);
 }
 
 enum terr
 store_inbox_find(struct store *s, const char *provider, const char *event_id, struct inbox_row *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_INBOX_FIND);
+	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_FIND);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, provider);
-	bind_text(st, 2, event_id);
-	return store_one_row(s, st, read_inbox, out, "inbox find");
+	store_bind_text(st, 1, provider);
+	store_bind_text(st, 2, event_id);
+	return store_one_row(s, st, store_read_inbox, out, "inbox find");
 }
 
 enum terr
 store_inbox_insert(struct store *s, struct inbox_row *r, const void *body, size_t n)
 {
-	sqlite3_stmt *st = stmt(s, STMT_INBOX_INSERT);
+	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_INSERT);
 	enum terr rc;
 	int step;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, r->provider);
-	bind_text(st, 2, r->event_id);
-	bind_text(st, 3, r->type);
-	bind_i64(st, 4, r->live);
-	bind_i64(st, 5, r->event_at);
-	bind_i64(st, 6, r->received_at);
-	bind_i64(st, 7, r->updated_at);
-	bind_text(st, 8, inbox_state_str(r->state));
-	bind_text(st, 9, r->reason);
-	bind_opt(st, 10, r->user);
-	bind_opt(st, 11, r->orphan_kind);
-	bind_opt(st, 12, r->orphan_id);
-	bind_i64(st, 13, r->attempts);
+	store_bind_text(st, 1, r->provider);
+	store_bind_text(st, 2, r->event_id);
+	store_bind_text(st, 3, r->type);
+	store_bind_i64(st, 4, r->live);
+	store_bind_i64(st, 5, r->event_at);
+	store_bind_i64(st, 6, r->received_at);
+	store_bind_i64(st, 7, r->updated_at);
+	store_bind_text(st, 8, inbox_state_str(r->state));
+	store_bind_text(st, 9, r->reason);
+	store_bind_opt(st, 10, r->user);
+	store_bind_opt(st, 11, r->orphan_kind);
+	store_bind_opt(st, 12, r->orphan_id);
+	store_bind_i64(st, 13, r->attempts);
 	/*
 	 * ON CONFLICT DO NOTHING: one row changed means inserted, none a
 	 * duplicate. (Not RETURNING: SQLite builds a temporary table for it.)
 	 */
 	step = sqlite3_step(st);
-	stmt_done(st);
+	store_stmt_done(st);
 	if (step != SQLITE_DONE)
 		return store_err(s, step, "inbox insert");
 	if (sqlite3_changes(s->db) == 0)
 		return TERR_DUP;
 	r->id = sqlite3_last_insert_rowid(s->db);
-	if ((st = stmt(s, STMT_INBOX_BODY_INSERT)) == NULL)
+	if ((st = store_stmt(s, STMT_INBOX_BODY_INSERT)) == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, r->id);
+	store_bind_i64(st, 1, r->id);
 	sqlite3_bind_blob64(st, 2, body != NULL ? body : "", n, SQLITE_STATIC);
-	rc = step_done(s, st, "inbox body insert");
+	rc = store_step_done(s, st, "inbox body insert");
 	return rc;
 }
 
 enum terr
 store_inbox_any_orphan(struct store *s, int *any)
 {
-	sqlite3_stmt *st = stmt(s, STMT_INBOX_ANY_ORPHAN);
+	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_ANY_ORPHAN);
 	int step;
 
 	*any = 0;
@@ -339,7 +339,7 @@ store_inbox_any_orphan(struct store *s, int *any)
 		return TERR_DB;
 	step = sqlite3_step(st);
 	*any = step == SQLITE_ROW;
-	stmt_done(st);
+	store_stmt_done(st);
 	return step == SQLITE_ROW || step == SQLITE_DONE ? TERR_OK
 							 : store_err(s, step, "any orphan");
 }
@@ -347,43 +347,44 @@ store_inbox_any_orphan(struct store *s, int *any)
 enum terr
 store_inbox_update(struct store *s, const struct inbox_row *r)
 {
-	sqlite3_stmt *st = stmt(s, STMT_INBOX_UPDATE);
+	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_UPDATE);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, r->id);
-	bind_text(st, 2, inbox_state_str(r->state));
-	bind_text(st, 3, r->reason);
-	bind_opt(st, 4, r->user);
-	bind_opt(st, 5, r->orphan_kind);
-	bind_opt(st, 6, r->orphan_id);
-	bind_i64(st, 7, r->attempts);
-	bind_i64(st, 8, r->updated_at);
-	return step_done(s, st, "inbox update");
+	store_bind_i64(st, 1, r->id);
+	store_bind_text(st, 2, inbox_state_str(r->state));
+	store_bind_text(st, 3, r->reason);
+	store_bind_opt(st, 4, r->user);
+	store_bind_opt(st, 5, r->orphan_kind);
+	store_bind_opt(st, 6, r->orphan_id);
+	store_bind_i64(st, 7, r->attempts);
+	store_bind_i64(st, 8, r->updated_at);
+	return store_step_done(s, st, "inbox update");
 }
 
 enum terr
 store_inbox_get(struct store *s, int64_t id, struct inbox_row *out, struct buf *body)
 {
-	sqlite3_stmt *st = stmt(s, STMT_INBOX_GET);
+	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_GET);
 	enum terr rc;
 	int r;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, id);
-	if ((rc = store_one_row(s, st, read_inbox, out, "inbox get")) != TERR_OK || body == NULL)
+	store_bind_i64(st, 1, id);
+	if ((rc = store_one_row(s, st, store_read_inbox, out, "inbox get")) != TERR_OK ||
+	    body == NULL)
 		return rc;
-	if ((st = stmt(s, STMT_INBOX_BODY)) == NULL)
+	if ((st = store_stmt(s, STMT_INBOX_BODY)) == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, id);
+	store_bind_i64(st, 1, id);
 	r = sqlite3_step(st);
 	if (r == SQLITE_ROW) {
 		buf_append(body, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
 		rc = body->err;
 	} else
 		rc = r == SQLITE_DONE ? TERR_NOTFOUND : store_err(s, r, "inbox body");
-	stmt_done(st);
+	store_stmt_done(st);
 	return rc;
 }
 
@@ -391,15 +392,15 @@ enum terr
 store_inbox_list(struct store *s, int state, const char *user, int64_t after_id,
     struct inbox_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, STMT_INBOX_LIST);
+	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_LIST);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, after_id);
-	bind_text(st, 2, state < 0 ? NULL : inbox_state_str((enum inbox_state)state));
-	bind_text(st, 3, user);
-	bind_i64(st, 4, (int64_t)max);
-	return store_many_rows(s, st, read_inbox, out, sizeof(*out), max, n, "inbox list");
+	store_bind_i64(st, 1, after_id);
+	store_bind_text(st, 2, state < 0 ? NULL : inbox_state_str((enum inbox_state)state));
+	store_bind_text(st, 3, user);
+	store_bind_i64(st, 4, (int64_t)max);
+	return store_many_rows(s, st, store_read_inbox, out, sizeof(*out), max, n, "inbox list");
 }
 
 static void
@@ -412,31 +413,31 @@ enum terr
 store_inbox_orphans(struct store *s, const char *provider, const char *kind, const char *id,
     int64_t *ids, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, STMT_INBOX_ORPHANS);
+	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_ORPHANS);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, provider);
-	bind_text(st, 2, kind);
-	bind_text(st, 3, id);
-	bind_i64(st, 4, (int64_t)max);
+	store_bind_text(st, 1, provider);
+	store_bind_text(st, 2, kind);
+	store_bind_text(st, 3, id);
+	store_bind_i64(st, 4, (int64_t)max);
 	return store_many_rows(s, st, read_id, ids, sizeof(*ids), max, n, "inbox orphans");
 }
 
 /* --- subscriptions --- */
 
 void
-read_sub(sqlite3_stmt *st, void *out)
+store_read_sub(sqlite3_stmt *st, void *out)
 {
 	struct sub_row *r = out;
 	char state[24];
 
 	r->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, r->provider, sizeof(r->provider));
-	col_text(st, 2, r->ext_id, sizeof(r->ext_id));
-	col_text(st, 3, r->user, sizeof(r->user));
-	col_text(st, 4, r->product, sizeof(r->product));
-	col_text(st, 5, state, sizeof(state));
+	store_col_text(st, 1, r->provider, sizeof(r->provider));
+	store_col_text(st, 2, r->ext_id, sizeof(r->ext_id));
+	store_col_text(st, 3, r->user, sizeof(r->user));
+	store_col_text(st, 4, r->product, sizeof(r->product));
+	store_col_text(st, 5, state, sizeof(state));
 	r->state = sub_state_parse(state);
 	r->live = sqlite3_column_int(st, 6);
 	r->period_start = sqlite3_column_int64(st, 7);
@@ -449,60 +450,60 @@ read_sub(sqlite3_stmt *st, void *out)
 	r->state_rank = (unsigned)sqlite3_column_int(st, 14);
 	r->created_at = sqlite3_column_int64(st, 15);
 	r->updated_at = sqlite3_column_int64(st, 16);
-	col_text(st, 17, r->store, sizeof(r->store));
+	store_col_text(st, 17, r->store, sizeof(r->store));
 	r->credits_next_at = sqlite3_column_int64(st, 18);
 }
 
 enum terr
 store_sub_find(struct store *s, const char *provider, const char *ext_id, struct sub_row *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_SUB_FIND);
+	sqlite3_stmt *st = store_stmt(s, STMT_SUB_FIND);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, provider);
-	bind_text(st, 2, ext_id);
-	return store_one_row(s, st, read_sub, out, "subscription find");
+	store_bind_text(st, 1, provider);
+	store_bind_text(st, 2, ext_id);
+	return store_one_row(s, st, store_read_sub, out, "subscription find");
 }
 
 enum terr
 store_sub_get(struct store *s, int64_t id, struct sub_row *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_SUB_GET);
+	sqlite3_stmt *st = store_stmt(s, STMT_SUB_GET);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, id);
-	return store_one_row(s, st, read_sub, out, "subscription get");
+	store_bind_i64(st, 1, id);
+	return store_one_row(s, st, store_read_sub, out, "subscription get");
 }
 
 enum terr
 store_sub_insert(struct store *s, struct sub_row *r)
 {
-	sqlite3_stmt *st = stmt(s, STMT_SUB_INSERT);
+	sqlite3_stmt *st = store_stmt(s, STMT_SUB_INSERT);
 	enum terr rc;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, r->provider);
-	bind_text(st, 2, r->ext_id);
-	bind_text(st, 3, r->user);
-	bind_text(st, 4, r->product);
-	bind_text(st, 5, sub_state_str(r->state));
-	bind_i64(st, 6, r->live);
-	bind_i64(st, 7, r->period_start);
-	bind_i64(st, 8, r->period_end);
-	bind_i64(st, 9, r->trial_end);
-	bind_i64(st, 10, r->grace_until);
-	bind_i64(st, 11, r->cancel_at_period_end);
-	bind_i64(st, 12, r->credits_through);
-	bind_i64(st, 13, r->state_at);
-	bind_i64(st, 14, r->state_rank);
-	bind_i64(st, 15, r->created_at);
-	bind_i64(st, 16, r->updated_at);
-	bind_text(st, 17, r->store);
-	bind_i64(st, 18, r->credits_next_at);
-	rc = step_done(s, st, "subscription insert");
+	store_bind_text(st, 1, r->provider);
+	store_bind_text(st, 2, r->ext_id);
+	store_bind_text(st, 3, r->user);
+	store_bind_text(st, 4, r->product);
+	store_bind_text(st, 5, sub_state_str(r->state));
+	store_bind_i64(st, 6, r->live);
+	store_bind_i64(st, 7, r->period_start);
+	store_bind_i64(st, 8, r->period_end);
+	store_bind_i64(st, 9, r->trial_end);
+	store_bind_i64(st, 10, r->grace_until);
+	store_bind_i64(st, 11, r->cancel_at_period_end);
+	store_bind_i64(st, 12, r->credits_through);
+	store_bind_i64(st, 13, r->state_at);
+	store_bind_i64(st, 14, r->state_rank);
+	store_bind_i64(st, 15, r->created_at);
+	store_bind_i64(st, 16, r->updated_at);
+	store_bind_text(st, 17, r->store);
+	store_bind_i64(st, 18, r->credits_next_at);
+	rc = store_step_done(s, st, "subscription insert");
 	if (rc == TERR_OK)
 		r->id = sqlite3_last_insert_rowid(s->db);
 	return rc;
@@ -511,38 +512,39 @@ store_sub_insert(struct store *s, struct sub_row *r)
 enum terr
 store_sub_update(struct store *s, const struct sub_row *r)
 {
-	sqlite3_stmt *st = stmt(s, STMT_SUB_UPDATE);
+	sqlite3_stmt *st = store_stmt(s, STMT_SUB_UPDATE);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, r->id);
-	bind_text(st, 2, r->product);
-	bind_text(st, 3, sub_state_str(r->state));
-	bind_i64(st, 4, r->period_start);
-	bind_i64(st, 5, r->period_end);
-	bind_i64(st, 6, r->trial_end);
-	bind_i64(st, 7, r->grace_until);
-	bind_i64(st, 8, r->cancel_at_period_end);
-	bind_i64(st, 9, r->credits_through);
-	bind_i64(st, 10, r->state_at);
-	bind_i64(st, 11, r->state_rank);
-	bind_i64(st, 12, r->updated_at);
-	bind_text(st, 13, r->store);
-	bind_text(st, 14, r->user);
-	bind_i64(st, 15, r->credits_next_at);
-	return step_done(s, st, "subscription update");
+	store_bind_i64(st, 1, r->id);
+	store_bind_text(st, 2, r->product);
+	store_bind_text(st, 3, sub_state_str(r->state));
+	store_bind_i64(st, 4, r->period_start);
+	store_bind_i64(st, 5, r->period_end);
+	store_bind_i64(st, 6, r->trial_end);
+	store_bind_i64(st, 7, r->grace_until);
+	store_bind_i64(st, 8, r->cancel_at_period_end);
+	store_bind_i64(st, 9, r->credits_through);
+	store_bind_i64(st, 10, r->state_at);
+	store_bind_i64(st, 11, r->state_rank);
+	store_bind_i64(st, 12, r->updated_at);
+	store_bind_text(st, 13, r->store);
+	store_bind_text(st, 14, r->user);
+	store_bind_i64(st, 15, r->credits_next_at);
+	return store_step_done(s, st, "subscription update");
 }
 
 enum terr
 store_subs_of(struct store *s, const char *user, struct sub_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, STMT_SUBS_OF);
+	sqlite3_stmt *st = store_stmt(s, STMT_SUBS_OF);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, user);
-	bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, read_sub, out, sizeof(*out), max, n, "subscriptions of");
+	store_bind_text(st, 1, user);
+	store_bind_i64(st, 2, (int64_t)max);
+	return store_many_rows(s, st, store_read_sub, out, sizeof(*out), max, n,
+	    "subscriptions of");
 }
 
 /* --- entitlements --- */
@@ -553,9 +555,9 @@ read_ent(sqlite3_stmt *st, void *out)
 	struct ent_row *r = out;
 
 	r->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, r->user, sizeof(r->user));
-	col_text(st, 2, r->name, sizeof(r->name));
-	col_text(st, 3, r->source, sizeof(r->source));
+	store_col_text(st, 1, r->user, sizeof(r->user));
+	store_col_text(st, 2, r->name, sizeof(r->name));
+	store_col_text(st, 3, r->source, sizeof(r->source));
 	r->sub_id = sqlite3_column_int64(st, 4);
 	r->active = sqlite3_column_int(st, 5);
 	r->ends_at = sqlite3_column_int64(st, 6);
@@ -566,55 +568,55 @@ enum terr
 store_ent_set(struct store *s, const struct ent_row *r, int *changed)
 {
 	struct ent_row cur;
-	sqlite3_stmt *st = stmt(s, STMT_ENT_GET);
+	sqlite3_stmt *st = store_stmt(s, STMT_ENT_GET);
 	enum terr rc;
 
 	*changed = 0;
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, r->user);
-	bind_text(st, 2, r->name);
-	bind_text(st, 3, r->source);
+	store_bind_text(st, 1, r->user);
+	store_bind_text(st, 2, r->name);
+	store_bind_text(st, 3, r->source);
 	rc = store_one_row(s, st, read_ent, &cur, "entitlement get");
 	if (rc == TERR_NOTFOUND) {
 		if (!r->active)
 			return TERR_OK; /* nothing to switch off */
-		if ((st = stmt(s, STMT_ENT_INSERT)) == NULL)
+		if ((st = store_stmt(s, STMT_ENT_INSERT)) == NULL)
 			return TERR_DB;
-		bind_text(st, 1, r->user);
-		bind_text(st, 2, r->name);
-		bind_text(st, 3, r->source);
+		store_bind_text(st, 1, r->user);
+		store_bind_text(st, 2, r->name);
+		store_bind_text(st, 3, r->source);
 		if (r->sub_id != 0)
-			bind_i64(st, 4, r->sub_id);
-		bind_i64(st, 5, r->active);
-		bind_i64(st, 6, r->ends_at);
-		bind_i64(st, 7, r->updated_at);
+			store_bind_i64(st, 4, r->sub_id);
+		store_bind_i64(st, 5, r->active);
+		store_bind_i64(st, 6, r->ends_at);
+		store_bind_i64(st, 7, r->updated_at);
 		*changed = 1;
-		return step_done(s, st, "entitlement insert");
+		return store_step_done(s, st, "entitlement insert");
 	}
 	if (rc != TERR_OK)
 		return rc;
 	if (cur.active == r->active && cur.ends_at == r->ends_at)
 		return TERR_OK;
-	if ((st = stmt(s, STMT_ENT_UPDATE)) == NULL)
+	if ((st = store_stmt(s, STMT_ENT_UPDATE)) == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, cur.id);
-	bind_i64(st, 2, r->active);
-	bind_i64(st, 3, r->ends_at);
-	bind_i64(st, 4, r->updated_at);
+	store_bind_i64(st, 1, cur.id);
+	store_bind_i64(st, 2, r->active);
+	store_bind_i64(st, 3, r->ends_at);
+	store_bind_i64(st, 4, r->updated_at);
 	*changed = 1;
-	return step_done(s, st, "entitlement update");
+	return store_step_done(s, st, "entitlement update");
 }
 
 enum terr
 store_ents_of_sub(struct store *s, int64_t sub_id, struct ent_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, STMT_ENTS_OF_SUB);
+	sqlite3_stmt *st = store_stmt(s, STMT_ENTS_OF_SUB);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, sub_id);
-	bind_i64(st, 2, (int64_t)max);
+	store_bind_i64(st, 1, sub_id);
+	store_bind_i64(st, 2, (int64_t)max);
 	return store_many_rows(s, st, read_ent, out, sizeof(*out), max, n,
 	    "entitlements of subscription");
 }
@@ -622,12 +624,12 @@ store_ents_of_sub(struct store *s, int64_t sub_id, struct ent_row *out, size_t m
 enum terr
 store_ents_of(struct store *s, const char *user, struct ent_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = stmt(s, STMT_ENTS_OF);
+	sqlite3_stmt *st = store_stmt(s, STMT_ENTS_OF);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, user);
-	bind_i64(st, 2, (int64_t)max);
+	store_bind_text(st, 1, user);
+	store_bind_i64(st, 2, (int64_t)max);
 	return store_many_rows(s, st, read_ent, out, sizeof(*out), max, n, "entitlements of");
 }
 
@@ -640,16 +642,16 @@ read_pay(sqlite3_stmt *st, void *out)
 	char kind[16], state[16];
 
 	r->id = sqlite3_column_int64(st, 0);
-	col_text(st, 1, r->provider, sizeof(r->provider));
-	col_text(st, 2, r->user, sizeof(r->user));
-	col_text(st, 3, r->product, sizeof(r->product));
+	store_col_text(st, 1, r->provider, sizeof(r->provider));
+	store_col_text(st, 2, r->user, sizeof(r->user));
+	store_col_text(st, 3, r->product, sizeof(r->product));
 	r->sub_id = sqlite3_column_int64(st, 4);
-	col_text(st, 5, kind, sizeof(kind));
+	store_col_text(st, 5, kind, sizeof(kind));
 	r->kind = pay_kind_parse(kind);
 	r->amount = sqlite3_column_int64(st, 6);
-	col_text(st, 7, r->currency, sizeof(r->currency));
+	store_col_text(st, 7, r->currency, sizeof(r->currency));
 	r->live = sqlite3_column_int(st, 8);
-	col_text(st, 9, state, sizeof(state));
+	store_col_text(st, 9, state, sizeof(state));
 	r->state = pay_state_parse(state);
 	r->inbox_id = sqlite3_column_int64(st, 10);
 	r->created_at = sqlite3_column_int64(st, 11);
@@ -658,37 +660,37 @@ read_pay(sqlite3_stmt *st, void *out)
 enum terr
 store_pay_find_key(struct store *s, const char *provider, const char *key, struct pay_row *out)
 {
-	sqlite3_stmt *st = stmt(s, STMT_PAY_FIND_KEY);
+	sqlite3_stmt *st = store_stmt(s, STMT_PAY_FIND_KEY);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, provider);
-	bind_text(st, 2, key);
+	store_bind_text(st, 1, provider);
+	store_bind_text(st, 2, key);
 	return store_one_row(s, st, read_pay, out, "payment find");
 }
 
 enum terr
 store_pay_insert(struct store *s, struct pay_row *r)
 {
-	sqlite3_stmt *st = stmt(s, STMT_PAY_INSERT);
+	sqlite3_stmt *st = store_stmt(s, STMT_PAY_INSERT);
 	enum terr rc;
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, r->provider);
-	bind_text(st, 2, r->user);
-	bind_opt(st, 3, r->product);
+	store_bind_text(st, 1, r->provider);
+	store_bind_text(st, 2, r->user);
+	store_bind_opt(st, 3, r->product);
 	if (r->sub_id != 0)
-		bind_i64(st, 4, r->sub_id);
-	bind_text(st, 5, pay_kind_str(r->kind));
-	bind_i64(st, 6, r->amount);
-	bind_text(st, 7, r->currency);
-	bind_i64(st, 8, r->live);
-	bind_text(st, 9, pay_state_str(r->state));
+		store_bind_i64(st, 4, r->sub_id);
+	store_bind_text(st, 5, pay_kind_str(r->kind));
+	store_bind_i64(st, 6, r->amount);
+	store_bind_text(st, 7, r->currency);
+	store_bind_i64(st, 8, r->live);
+	store_bind_text(st, 9, pay_state_str(r->state));
 	if (r->inbox_id != 0)
-		bind_i64(st, 10, r->inbox_id);
-	bind_i64(st, 11, r->created_at);
-	rc = step_done(s, st, "payment insert");
+		store_bind_i64(st, 10, r->inbox_id);
+	store_bind_i64(st, 11, r->created_at);
+	rc = store_step_done(s, st, "payment insert");
 	if (rc == TERR_OK)
 		r->id = sqlite3_last_insert_rowid(s->db);
 	return rc;
@@ -697,24 +699,24 @@ store_pay_insert(struct store *s, struct pay_row *r)
 enum terr
 store_pay_key_insert(struct store *s, const char *provider, const char *key, int64_t pay_id)
 {
-	sqlite3_stmt *st = stmt(s, STMT_PAY_KEY_INSERT);
+	sqlite3_stmt *st = store_stmt(s, STMT_PAY_KEY_INSERT);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_text(st, 1, provider);
-	bind_text(st, 2, key);
-	bind_i64(st, 3, pay_id);
-	return step_done(s, st, "payment key insert");
+	store_bind_text(st, 1, provider);
+	store_bind_text(st, 2, key);
+	store_bind_i64(st, 3, pay_id);
+	return store_step_done(s, st, "payment key insert");
 }
 
 enum terr
 store_pay_set_state(struct store *s, int64_t id, enum pay_state state)
 {
-	sqlite3_stmt *st = stmt(s, STMT_PAY_SET_STATE);
+	sqlite3_stmt *st = store_stmt(s, STMT_PAY_SET_STATE);
 
 	if (st == NULL)
 		return TERR_DB;
-	bind_i64(st, 1, id);
-	bind_text(st, 2, pay_state_str(state));
-	return step_done(s, st, "payment set state");
+	store_bind_i64(st, 1, id);
+	store_bind_text(st, 2, pay_state_str(state));
+	return store_step_done(s, st, "payment set state");
 }

@@ -112,9 +112,9 @@ main(int argc, char **argv)
 		parts[1].n = 1;
 		parts[2].p = bodies[i];
 		parts[2].n = len;
-		hmac_key_init(&k, "whsec_micro", 11);
-		hmac_sha256(&k, parts, 3, mac);
-		hmac_key_release(&k);
+		crypto_hmac_init(&k, "whsec_micro", 11);
+		crypto_hmac_sha256(&k, parts, 3, mac);
+		crypto_hmac_release(&k);
 		text_hex(mac, SHA256_LEN, hex);
 		sigs[i] = malloc(128);
 		snprintf(sigs[i], 128, "t=%s,v1=%s", ts, hex);

@@ -64,9 +64,9 @@ jws_mode(char **argv)
 	while (jws.len > 0 && (jws.p[jws.len - 1] == '\n' || jws.p[jws.len - 1] == '\r'))
 		jws.len--;
 	if (appstore_verifier_new(&v, c, err, sizeof(err)) != TERR_OK)
-		printf("fail %s %s\n", terr_str(TERR_CONFIG), err);
+		printf("fail %s %s\n", err_str(TERR_CONFIG), err);
 	else if ((rc = appstore_verify_jws(v, jws.p, jws.len, now, &payload, &why)) != TERR_OK)
-		printf("fail %s %s\n", terr_str(rc), why != NULL ? why : "");
+		printf("fail %s %s\n", err_str(rc), why != NULL ? why : "");
 	else
 		printf("ok %s\n", buf_cstr(&payload));
 	appstore_verifier_free(v);

@@ -8,12 +8,12 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "core/apply.h"
+#include "base/text.h"
 #include "cfg/cfg.h"
+#include "core/apply.h"
 #include "core/ledger.h"
 #include "store/store.h"
 #include "t.h"
-#include "base/text.h"
 
 static char dbpath[256];
 static struct cfg cfg;

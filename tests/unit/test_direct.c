@@ -11,11 +11,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/tm.h"
 #include "providers/cryptobot/cryptobot.h"
 #include "providers/razorpay/razorpay.h"
-#include "t.h"
 #include "providers/telegram/telegram.h"
-#include "base/tm.h"
+#include "t.h"
 
 static void
 hexmac(const void *key, size_t keylen, const char *msg, size_t n, char hex[65])

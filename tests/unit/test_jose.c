@@ -8,9 +8,9 @@
 #include <stdlib.h>
 
 #include "base/buf.h"
+#include "base/text.h"
 #include "crypto/jose.h"
 #include "t.h"
-#include "base/text.h"
 
 /* A P-256 key made fresh for each run. */
 static void *

@@ -9,9 +9,9 @@
 
 #include "base/buf.h"
 #include "base/json.h"
-#include "t.h"
 #include "base/tally_limits.h"
 #include "base/text.h"
+#include "t.h"
 
 /* Parse a C string (its length without the NUL) at the project's depth limit. */
 static enum terr

@@ -10,10 +10,10 @@
 #include <string.h>
 
 #include "base/buf.h"
-#include "crypto/crypto.h"
-#include "core/op.h"
-#include "t.h"
 #include "base/text.h"
+#include "core/op.h"
+#include "crypto/crypto.h"
+#include "t.h"
 
 /* ---------------------------------------------------------------- text_key */
 

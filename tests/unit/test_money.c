@@ -6,8 +6,8 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "providers/appstore/appstore.h"
 #include "base/money.h"
+#include "providers/appstore/appstore.h"
 #include "t.h"
 
 TEST(rescale_milliunits_to_cents_drops_the_finer_digit)

@@ -8,13 +8,13 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "cfg/cfg.h"
-#include "providers/cryptobot/cryptobot.h"
 #include "base/event.h"
 #include "base/money.h"
-#include "core/op.h"
-#include "t.h"
 #include "base/text.h"
+#include "cfg/cfg.h"
+#include "core/op.h"
+#include "providers/cryptobot/cryptobot.h"
+#include "t.h"
 
 /* ------------------------------------------------------------ money_parse_why */
 

@@ -8,10 +8,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "cfg/cfg.h"
 #include "providers/revenuecat/revenuecat.h"
 #include "t.h"
-#include "base/text.h"
 
 static struct cfg cfg;
 static char body[16384];

@@ -11,9 +11,9 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/tally_limits.h"
 #include "providers/stripe/stripe.h"
 #include "t.h"
-#include "base/tally_limits.h"
 
 #define NOW_MS 1700000000000LL
 #define NOW_S  1700000000LL

@@ -5,9 +5,9 @@
 #include <stdint.h>
 #include <string.h>
 
-#include "t.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "t.h"
 
 /* ---------------------------------------------------------------- text_i64 */
 

@@ -12,11 +12,11 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "base/text.h"
 #include "cfg/cfg.h"
+#include "serve/writer.h"
 #include "store/store.h"
 #include "t.h"
-#include "base/text.h"
-#include "serve/writer.h"
 
 #define THREADS    16
 #define PER_THREAD 40

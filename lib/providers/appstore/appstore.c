@@ -10,16 +10,16 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "providers/appstore/appstore.h"
-#include "providers/appstore/appstore_int.h"
-#include "crypto/crypto.h"
-#include "crypto/jose.h"
 #include "base/jread.h"
 #include "base/json.h"
 #include "base/money.h"
 #include "base/tally_limits.h"
 #include "base/text.h"
+#include "crypto/crypto.h"
+#include "crypto/jose.h"
 #include "crypto/x5c.h"
+#include "providers/appstore/appstore.h"
+#include "providers/appstore/appstore_int.h"
 
 /* --- mapping --- */
 
@@ -358,7 +358,7 @@ status_jws(struct appstore_verifier *v, const cJSON *root, const char *key, cJSO
 	rc = x5c_verify_jws(v->x, jws, strlen(jws), "signedDate", 0, &b, &vwhy);
 	if (rc != TERR_OK)
 		snprintf(why, whysize, "%s does not verify: %s", key,
-		    vwhy != NULL ? vwhy : terr_str(rc));
+		    vwhy != NULL ? vwhy : err_str(rc));
 	else if (json_parse(b.p, b.len, JSON_DEPTH_MAX, out, &jwhy) != TERR_OK ||
 	    !cJSON_IsObject(*out) || jint(*out, "signedDate", at) != 1 || *at <= 0) {
 		snprintf(why, whysize, "%s: malformed payload or no signedDate", key);
@@ -449,7 +449,7 @@ map_status(struct mctx *x, const cJSON *root)
 	rnj = jstr(root, "signedRenewalInfo");
 	buf_init(&hb, BODY_MAX);
 	buf_printf(&hb, "%s\n%s\n%lld", txj, rnj != NULL ? rnj : "", (long long)status);
-	sha256(hb.p, hb.len, h);
+	crypto_sha256(hb.p, hb.len, h);
 	buf_release(&hb);
 	text_hex(h, 16, hex);
 	/* Parts of a text_key: Apple's digits give "status:<otid>:<hex>", as before. */

@@ -26,8 +26,8 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-#include "cfg/cfg.h"
 #include "base/event.h"
+#include "cfg/cfg.h"
 
 /* Apple's marker extensions (PROVIDERS.md 1.2, step 4). */
 #define APPLE_LEAF_OID         "1.2.840.113635.100.6.11.1"

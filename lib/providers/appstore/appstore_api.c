@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "providers/appstore/appstore_api.h"
-#include "http/httpc.h"
-#include "crypto/jose.h"
 #include "base/json.h"
 #include "base/text.h"
+#include "crypto/jose.h"
+#include "http/httpc.h"
+#include "providers/appstore/appstore_api.h"
 
 /* Apple's tokens may live 60 minutes; a short one limits what a leaked log line is worth. */
 #define TOKEN_TTL_S 300
@@ -287,7 +287,7 @@ verify_into(struct appstore_api *a, const char *jws, int64_t now, struct buf *pa
 	rc = appstore_verify_jws(a->v, jws, strlen(jws), now, payload, &vwhy);
 	if (rc != TERR_OK)
 		snprintf(why, whysize, "signed data in Apple's answer does not verify: %s",
-		    vwhy != NULL ? vwhy : terr_str(rc));
+		    vwhy != NULL ? vwhy : err_str(rc));
 	return rc;
 }
 
@@ -353,7 +353,7 @@ appstore_api_notifications(struct appstore_api *a, int64_t since, int64_t until,
 			    TERR_OK) {
 				snprintf(why, whysize,
 				    "a notification in Apple's answer does not verify: %s",
-				    vwhy != NULL ? vwhy : terr_str(rc));
+				    vwhy != NULL ? vwhy : err_str(rc));
 				break;
 			}
 			if ((rc = list_add(out, jws, strlen(jws))) != TERR_OK) {

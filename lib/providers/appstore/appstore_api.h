@@ -19,9 +19,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "providers/appstore/appstore.h"
 #include "base/buf.h"
 #include "cfg/cfg.h"
+#include "providers/appstore/appstore.h"
 
 /* At most this many notifications or transactions from one paginated query. */
 #define APPSTORE_API_ITEMS_MAX 20000

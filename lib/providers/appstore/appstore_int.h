@@ -7,9 +7,9 @@
 
 #include <stddef.h>
 
-#include "providers/appstore/appstore.h"
 #include "base/json.h"
 #include "crypto/x5c.h"
+#include "providers/appstore/appstore.h"
 
 /* A decoded notification: the payload and the JWS nested in it. */
 struct anote {

@@ -7,12 +7,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "providers/appstore/appstore.h"
-#include "providers/appstore/appstore_int.h"
-#include "crypto/jose.h"
 #include "base/json.h"
 #include "base/tally_limits.h"
+#include "crypto/jose.h"
 #include "crypto/x5c.h"
+#include "providers/appstore/appstore.h"
+#include "providers/appstore/appstore_int.h"
 
 /* Apple Root CA - G3 as shipped in certs/ (build/<tree>/gen/certs.c). */
 extern const unsigned char apple_root_g3[];

@@ -7,12 +7,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "providers/cryptobot/cryptobot.h"
 #include "base/jread.h"
 #include "base/json.h"
 #include "base/money.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "providers/cryptobot/cryptobot.h"
 
 enum terr
 cryptobot_verifier_init(struct cryptobot_verifier *v, const struct cfg_cryptobot *c)
@@ -25,9 +25,9 @@ cryptobot_verifier_init(struct cryptobot_verifier *v, const struct cfg_cryptobot
 	if (c->token[0] == '\0')
 		return TERR_OK;
 	/* "secret = SHA256(<api_token>)": the digest's raw bytes are the HMAC key. */
-	sha256(c->token, strlen(c->token), key);
-	rc = hmac_key_init(&v->key, key, sizeof(key));
-	wipe(key, sizeof(key));
+	crypto_sha256(c->token, strlen(c->token), key);
+	rc = crypto_hmac_init(&v->key, key, sizeof(key));
+	crypto_wipe(key, sizeof(key));
 	v->have = rc == TERR_OK;
 	return rc;
 }
@@ -36,7 +36,7 @@ void
 cryptobot_verifier_release(struct cryptobot_verifier *v)
 {
 	if (v->have)
-		hmac_key_release(&v->key);
+		crypto_hmac_release(&v->key);
 	v->have = 0;
 }
 
@@ -85,7 +85,7 @@ cryptobot_verify(const struct cryptobot_verifier *v, const char *header, const c
 		*why = "missing crypto-pay-api-signature header";
 		return TERR_AUTH;
 	}
-	switch (hmac_hex_match(&v->key, 1, &part, 1, header, strlen(header))) {
+	switch (crypto_hmac_hex_match(&v->key, 1, &part, 1, header, strlen(header))) {
 	case 1: break;
 	case 0: *why = "the signature does not match the body"; return TERR_AUTH;
 	default: *why = "signature computation failed"; return TERR_INTERNAL;

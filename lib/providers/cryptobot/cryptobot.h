@@ -36,9 +36,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/event.h"
 #include "cfg/cfg.h"
 #include "crypto/crypto.h"
-#include "base/event.h"
 
 struct cryptobot_verifier {
 	struct hmac_key key;

@@ -6,12 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "providers/cryptobot/cryptobot.h"
-#include "http/httpc.h"
 #include "base/json.h"
 #include "base/money.h"
-#include "providers/papi.h"
 #include "base/text.h"
+#include "http/httpc.h"
+#include "providers/cryptobot/cryptobot.h"
+#include "providers/papi.h"
 
 /* Crypto Pay's answer: {"ok":true,"result":...} or {"ok":false,"error":{"code","name"}}. */
 static enum terr
@@ -43,7 +43,7 @@ call(const struct cfg *c, const char *method, const struct buf *body, struct buf
 		buf_append(out, resp.body.p, resp.body.len);
 		rc = out->err;
 	}
-	wipe(auth, sizeof(auth));
+	crypto_wipe(auth, sizeof(auth));
 	httpc_resp_release(&resp);
 	return rc;
 }

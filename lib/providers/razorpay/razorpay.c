@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "base/jread.h"
-#include "providers/razorpay/razorpay.h"
 #include "base/text.h"
+#include "providers/razorpay/razorpay.h"
 
 enum terr
 razorpay_verifier_init(struct razorpay_verifier *v, const struct cfg_razorpay *c)
@@ -19,7 +19,7 @@ razorpay_verifier_init(struct razorpay_verifier *v, const struct cfg_razorpay *c
 	memset(v, 0, sizeof(*v));
 	for (i = 0; i < c->nsecrets; i++) {
 		/* The key is the secret as typed in the Dashboard, UTF-8 (validate-test.md). */
-		rc = hmac_key_init(&v->keys[v->n], c->secrets[i], strlen(c->secrets[i]));
+		rc = crypto_hmac_init(&v->keys[v->n], c->secrets[i], strlen(c->secrets[i]));
 		if (rc != TERR_OK) {
 			razorpay_verifier_release(v);
 			return rc;
@@ -33,7 +33,7 @@ void
 razorpay_verifier_release(struct razorpay_verifier *v)
 {
 	while (v->n > 0)
-		hmac_key_release(&v->keys[--v->n]);
+		crypto_hmac_release(&v->keys[--v->n]);
 }
 
 enum terr
@@ -50,7 +50,7 @@ razorpay_verify(const struct razorpay_verifier *v, const char *header, const cha
 		*why = "missing X-Razorpay-Signature header";
 		return TERR_AUTH;
 	}
-	switch (hmac_hex_match(v->keys, v->n, &part, 1, header, strlen(header))) {
+	switch (crypto_hmac_hex_match(v->keys, v->n, &part, 1, header, strlen(header))) {
 	case 1: return TERR_OK;
 	case 0: *why = "the signature does not match the body"; return TERR_AUTH;
 	default: *why = "signature computation failed"; return TERR_INTERNAL;
@@ -67,10 +67,10 @@ razorpay_checkout_verify(const struct cfg_razorpay *c, const char *a, const char
 
 	if (c->key_secret[0] == '\0')
 		return TERR_CONFIG;
-	if (hmac_key_init(&k, c->key_secret, strlen(c->key_secret)) != TERR_OK)
+	if (crypto_hmac_init(&k, c->key_secret, strlen(c->key_secret)) != TERR_OK)
 		return TERR_INTERNAL;
-	m = hmac_hex_match(&k, 1, parts, 3, signature, strlen(signature));
-	hmac_key_release(&k);
+	m = crypto_hmac_hex_match(&k, 1, parts, 3, signature, strlen(signature));
+	crypto_hmac_release(&k);
 	return m == 1 ? TERR_OK : m == 0 ? TERR_AUTH : TERR_INTERNAL;
 }
 

@@ -55,9 +55,9 @@
 #include <stdint.h>
 
 #include "base/buf.h"
+#include "base/event.h"
 #include "cfg/cfg.h"
 #include "crypto/crypto.h"
-#include "base/event.h"
 
 /* Keys of the notes tally sets on orders and subscriptions it creates. */
 #define RZP_NOTE_ORDER "tally_order"

@@ -9,11 +9,11 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "http/httpc.h"
 #include "base/json.h"
+#include "base/text.h"
+#include "http/httpc.h"
 #include "providers/papi.h"
 #include "providers/razorpay/razorpay.h"
-#include "base/text.h"
 
 /* The answer must be an entity: a JSON object with a string id. */
 static enum terr

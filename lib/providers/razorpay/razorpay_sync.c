@@ -7,8 +7,8 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "providers/razorpay/razorpay.h"
 #include "base/text.h"
+#include "providers/razorpay/razorpay.h"
 
 void
 razorpay_fetched_event(struct buf *body, const char *id, const char *type, const char *payment,

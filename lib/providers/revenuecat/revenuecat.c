@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto/crypto.h"
 #include "base/json.h"
 #include "base/money.h"
+#include "base/text.h"
+#include "crypto/crypto.h"
 #include "providers/revenuecat/revenuecat.h"
 #include "providers/revenuecat/revenuecat_int.h"
-#include "base/text.h"
 
 enum terr
 revenuecat_verify(const struct cfg_revenuecat *c, const char *header, const char **why)
@@ -31,7 +31,7 @@ revenuecat_verify(const struct cfg_revenuecat *c, const char *header, const char
 		return TERR_AUTH;
 	}
 	/* Lengths first (only the length can leak), then every byte in constant time. */
-	if (strlen(header) != n || !ct_eq(header, c->auth, n)) {
+	if (strlen(header) != n || !crypto_ct_eq(header, c->auth, n)) {
 		*why = "wrong Authorization header";
 		return TERR_AUTH;
 	}

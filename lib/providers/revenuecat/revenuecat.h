@@ -60,8 +60,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cfg/cfg.h"
 #include "base/event.h"
+#include "cfg/cfg.h"
 #include "store/store.h"
 
 /* The link kind under which RevenueCat's app user ids (and aliases) find a tally user. */

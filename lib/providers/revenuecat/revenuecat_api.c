@@ -7,13 +7,13 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto/crypto.h"
-#include "http/httpc.h"
 #include "base/jread.h"
 #include "base/json.h"
-#include "providers/revenuecat/revenuecat.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "crypto/crypto.h"
+#include "http/httpc.h"
+#include "providers/revenuecat/revenuecat.h"
 
 /* The store as webhooks name it: "app_store" -> "APP_STORE" (cut to fit). */
 static void
@@ -267,7 +267,7 @@ revenuecat_subscriber(const struct cfg *c, const char *app_user_id, struct rc_su
 	req.headers = headers;
 	httpc_resp_init(&resp, HTTPC_BODY_MAX);
 	rc = url.err != TERR_OK ? TERR_TOOBIG : httpc_do(&c->http, &req, &resp, why, whysize);
-	wipe(auth, sizeof(auth));
+	crypto_wipe(auth, sizeof(auth));
 	if (url.err != TERR_OK)
 		snprintf(why, whysize, "the URL of the request is too long");
 	if (rc != TERR_OK)

@@ -10,10 +10,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cfg/cfg.h"
 #include "base/event.h"
 #include "base/jread.h"
 #include "base/json.h"
+#include "cfg/cfg.h"
 
 /* App user ids read from one event (app_user_id, original, aliases; transfer lists). */
 #define RC_IDS_MAX 64

@@ -3,8 +3,8 @@
 
 #include "base/jread.h"
 #include "base/json.h"
-#include "providers/stripe/stripe.h"
 #include "base/text.h"
+#include "providers/stripe/stripe.h"
 
 enum terr
 stripe_verifier_init(struct stripe_verifier *v, const struct cfg_stripe *c)
@@ -16,7 +16,7 @@ stripe_verifier_init(struct stripe_verifier *v, const struct cfg_stripe *c)
 	v->tolerance = c->tolerance;
 	for (i = 0; i < c->nsecrets; i++) {
 		/* The key is the secret string itself, whsec_ prefix included (Stripe docs). */
-		if ((rc = hmac_key_init(&v->keys[i], c->secrets[i], strlen(c->secrets[i]))) !=
+		if ((rc = crypto_hmac_init(&v->keys[i], c->secrets[i], strlen(c->secrets[i]))) !=
 		    TERR_OK) {
 			stripe_verifier_release(v);
 			return rc;
@@ -32,7 +32,7 @@ stripe_verifier_release(struct stripe_verifier *v)
 	size_t i;
 
 	for (i = 0; i < v->n; i++)
-		hmac_key_release(&v->keys[i]);
+		crypto_hmac_release(&v->keys[i]);
 	v->n = 0;
 }
 
@@ -107,8 +107,8 @@ stripe_verify(const struct stripe_verifier *v, const char *header, const char *b
 	parts[1].n = 1;
 	parts[2].p = body;
 	parts[2].n = n;
-	switch (
-	    hmac_match(v->keys, v->n, parts, 3, (const unsigned char(*)[SHA256_LEN])sigs, nsig)) {
+	switch (crypto_hmac_match(v->keys, v->n, parts, 3, (const unsigned char(*)[SHA256_LEN])sigs,
+	    nsig)) {
 	case -1: *why = "signature computation failed"; return TERR_INTERNAL;
 	case 0: *why = "no signature matches the body"; return TERR_AUTH;
 	default: break;

@@ -24,9 +24,9 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/event.h"
 #include "cfg/cfg.h"
 #include "crypto/crypto.h"
-#include "base/event.h"
 
 struct stripe_verifier {
 	struct hmac_key keys[SECRETS_MAX];

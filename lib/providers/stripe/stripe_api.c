@@ -1,11 +1,11 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/json.h"
+#include "base/text.h"
 #include "crypto/crypto.h"
 #include "http/httpc.h"
-#include "base/json.h"
 #include "providers/stripe/stripe_api.h"
-#include "base/text.h"
 
 const char *
 stripe_price_of(const struct product *p)
@@ -92,7 +92,7 @@ post(const struct cfg *c, const char *path, const struct buf *body, struct strip
 out:
 	cJSON_Delete(root);
 	httpc_resp_release(&r);
-	wipe(auth.p, auth.cap);
+	crypto_wipe(auth.p, auth.cap);
 	buf_release(&auth);
 	buf_release(&url);
 	return rc;

@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
+#include "base/text.h"
 #include "crypto/crypto.h"
 #include "http/httpc.h"
-#include "base/json.h"
 #include "providers/stripe/stripe_sync.h"
-#include "base/text.h"
 
 /* A page of events (Stripe's largest, "limit" 1..100). */
 #define PAGE_SIZE  100
@@ -94,7 +94,7 @@ get(const struct cfg *c, const struct buf *path_query, cJSON **root, char *why, 
 	rc = TERR_OK;
 out:
 	httpc_resp_release(&r);
-	wipe(auth.p, auth.cap);
+	crypto_wipe(auth.p, auth.cap);
 	buf_release(&auth);
 	buf_release(&url);
 	return rc;

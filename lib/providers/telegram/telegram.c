@@ -7,14 +7,14 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "crypto/crypto.h"
 #include "base/jread.h"
 #include "base/json.h"
 #include "base/money.h"
-#include "store/store_orders.h"
-#include "providers/telegram/telegram.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "crypto/crypto.h"
+#include "providers/telegram/telegram.h"
+#include "store/store_orders.h"
 
 enum terr
 telegram_verify(const struct cfg_telegram *c, const char *header, const char **why)
@@ -30,7 +30,7 @@ telegram_verify(const struct cfg_telegram *c, const char *header, const char **w
 		return TERR_AUTH;
 	}
 	/* Lengths first (only the length can leak), then every byte in constant time. */
-	if (strlen(header) != n || !ct_eq(header, c->webhook_secret, n)) {
+	if (strlen(header) != n || !crypto_ct_eq(header, c->webhook_secret, n)) {
 		*why = "wrong X-Telegram-Bot-Api-Secret-Token header";
 		return TERR_AUTH;
 	}
@@ -270,7 +270,7 @@ telegram_precheckout_check(struct store *s, const struct tg_precheckout *q, int6
 		snprintf(msg, msgsize,
 		    "The purchase cannot be checked right now. Please try again.");
 		snprintf(reason, reasonsize, "order %s could not be read: %s", q->payload,
-		    terr_str(rc));
+		    err_str(rc));
 		return -1;
 	}
 	if (strcmp(ord.provider, "telegram") != 0) {

@@ -51,8 +51,8 @@
 #include <stdint.h>
 
 #include "base/buf.h"
-#include "cfg/cfg.h"
 #include "base/event.h"
+#include "cfg/cfg.h"
 #include "store/store.h"
 
 #define TG_LINK_USER              "user"

@@ -9,13 +9,13 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/json.h"
+#include "base/text.h"
 #include "crypto/crypto.h"
 #include "http/httpc.h"
-#include "base/json.h"
 #include "providers/papi.h"
 #include "providers/telegram/telegram.h"
 #include "providers/telegram/telegram_sync.h"
-#include "base/text.h"
 
 /*
  * POST body to method; on TERR_OK the "result" value's JSON into result
@@ -55,7 +55,7 @@ call(const struct cfg *c, const struct cfg_http *h, const char *method, const st
 		rc = TERR_TOOBIG;
 	} else
 		rc = papi_do(h, &q, &resp, why, whysize);
-	wipe(pathbuf, sizeof(pathbuf));
+	crypto_wipe(pathbuf, sizeof(pathbuf));
 	if (rc != TERR_OK ||
 	    (rc = papi_status(&q, &resp, "description", why, whysize)) != TERR_OK) {
 		/* A wrong token is 401, or 404 for a token Telegram cannot parse. */
@@ -137,7 +137,7 @@ telegram_create_invoice_link(const struct cfg *c, const struct tg_invoice *inv, 
 		rc = TERR_INVAL;
 	}
 out:
-	wipe(body.p, body.cap);
+	crypto_wipe(body.p, body.cap);
 	cJSON_Delete(root);
 	buf_release(&body);
 	buf_release(&result);

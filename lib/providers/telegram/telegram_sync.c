@@ -8,8 +8,8 @@
 
 #include "base/jread.h"
 #include "base/json.h"
-#include "providers/telegram/telegram_sync.h"
 #include "base/text.h"
+#include "providers/telegram/telegram_sync.h"
 
 /* The transaction's partner: source (incoming) or receiver (outgoing), TransactionPartner. */
 static void
