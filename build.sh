@@ -288,7 +288,7 @@ serve_run() {
 	cat <<EOF
 tally is serving on http://127.0.0.1:$port (Ctrl-C stops everything)
   POST http://127.0.0.1:$port/webhooks/{stripe,appstore,revenuecat,razorpay,telegram,cryptobot}
-       (each answers 503 not_configured until its secret is set: README, Configuration)
+       (each answers 503 not_configured until its secret is set: docs/configuration.md)
   GET  http://127.0.0.1:$port/v1/users/ID ... the app's API (keys: bin/tally keys create)
   GET  http://127.0.0.1:$port/metrics
   GET  http://127.0.0.1:$port/admin  the support console (an admin: bin/tally admin create NAME)

@@ -98,7 +98,7 @@ load_keys(struct sender *snd)
 		while (len > 0 && p[len - 1] == ' ')
 			len--;
 		if (len > 0) {
-			/* The entry's place in the list, never its bytes (README "The outbox"). */
+			/* The entry's place in the list, never its bytes (docs/jobs.md "The outbox"). */
 			if (snd->nkeys == SECRETS_MAX)
 				snprintf(snd->key_error, sizeof(snd->key_error),
 				    "TALLY_WEBHOOK_SECRET: more than %d secrets", SECRETS_MAX);

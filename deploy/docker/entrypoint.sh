@@ -5,7 +5,7 @@
 # the container stops and its restart policy starts it again. SIGTERM
 # (docker stop) stops them all: handlers answer the requests in flight.
 #
-# Environment (besides tally's own, README "Configuration"):
+# Environment (besides tally's own, docs/configuration.md):
 #   TALLY_HANDLERS  handlers to serve, space-separated (default: every one built)
 #   TALLY_PORT      nginx's port (8080)        NGINX_WORKERS  worker processes (2)
 #   TALLY_MIGRATE   0: do not run `tally migrate` at start (default 1)

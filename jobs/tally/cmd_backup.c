@@ -4,7 +4,7 @@
  * snapshot, checked with PRAGMA integrity_check, renamed into place only when
  * intact. Reads TALLY_DB only: no config needed, any schema version copied.
  *
- * Restore (README "Backup and restore"): stop the handlers and jobs, copy
+ * Restore (docs/deployment.md): stop the handlers and jobs, copy
  * the backup over TALLY_DB, remove TALLY_DB-wal and TALLY_DB-shm, start.
  *
  * Exit: 0 written and intact; 1 failed (DEST exists without --force, I/O,

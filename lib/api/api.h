@@ -3,7 +3,7 @@
  * credits, and the purchases and promotions the app starts. Every change is
  * one of tally's own events (op.h, source "app") applied through the same
  * group commit as the webhooks; reads go through the thread's read
- * connection. See the README's API section for each route, its scope and
+ * connection. See docs/api.md for each route, its scope and
  * its answers.
  */
 #ifndef TALLY_API_H

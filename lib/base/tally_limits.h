@@ -1,7 +1,7 @@
 /*
  * Every limit tally enforces on input from outside, with the reason for its
  * value. Named tally_limits.h so it never shadows the system <limits.h>.
- * A change here is a change of the public contract: the README lists them.
+ * A change here is a change of the public contract: docs/limits.md lists them.
  */
 #ifndef TALLY_LIMITS_H
 #define TALLY_LIMITS_H

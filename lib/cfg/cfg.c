@@ -339,8 +339,8 @@ cfg_secret(const char *name, char *out, size_t outsize, char *why, size_t size)
 }
 
 /*
- * What every entry of a secret's rotation list must be (README
- * "Configuration"), checked at start so that a weak or mistyped secret stops
+ * What every entry of a secret's rotation list must be (docs/configuration.md
+ * and each provider's page), checked at start so that a weak or mistyped secret stops
  * the process instead of signing or accepting anything. Messages name the
  * variable and the entry's place in the list, never its bytes.
  */

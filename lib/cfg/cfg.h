@@ -1,9 +1,10 @@
 /*
  * Configuration: environment variables for paths and secrets (each secret
  * may also be given as <NAME>_FILE, a path to read it from), and one JSON
- * file (TALLY_CONFIG) with the product catalog and policies. The README
- * documents every variable and key. Loaded once at process start; invalid
- * configuration fails there with a message naming the variable or key.
+ * file (TALLY_CONFIG) with the product catalog and policies. docs/
+ * documents every variable and key (docs/configuration.md indexes them).
+ * Loaded once at process start; invalid configuration fails there with a
+ * message naming the variable or key.
  */
 #ifndef TALLY_CFG_H
 #define TALLY_CFG_H

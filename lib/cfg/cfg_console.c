@@ -1,6 +1,6 @@
 /*
  * The configuration section of the support console (console; see cfg.h and
- * the README): how long a session lasts, and whether its cookie is always
+ * docs/console.md): how long a session lasts, and whether its cookie is always
  * marked Secure.
  */
 #include "cfg/cfg.h"

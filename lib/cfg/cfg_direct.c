@@ -1,7 +1,7 @@
 /*
  * Configuration sections of the direct providers (razorpay, telegram,
  * cryptobot) and of referral rewards (referrals): see cfg.h for the fields
- * and the README for the keys. Their secrets come from the environment
+ * and docs/ for the keys. Their secrets come from the environment
  * (cfg.c cfg_load_env), never from the file.
  */
 #include <stdio.h>

@@ -2,7 +2,7 @@
  * Configuration of the scheduled jobs: reminders (when the reminders job
  * writes a notice before a trial or a plan that does not renew ends) and
  * deliver (where the deliver job sends the outbox). See cfg.h struct
- * cfg_jobs and the README's "Scheduled jobs". The webhook signing secret
+ * cfg_jobs and docs/jobs.md, "Settings". The webhook signing secret
  * comes from the environment (TALLY_WEBHOOK_SECRET), read by the deliver
  * job itself, never from the file.
  */

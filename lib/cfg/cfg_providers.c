@@ -1,6 +1,6 @@
 /*
  * Configuration sections of the providers and of outbound HTTP: see cfg.h
- * for the fields and the README for the keys.
+ * for the fields and docs/<provider>.md for the keys.
  */
 #include <stdio.h>
 #include <string.h>

@@ -13,7 +13,7 @@
  *   lib/console/console_actions.c  the forms' POSTs
  *   lib/console/console_chart.c    the overview's SVG chart
  *
- * The README's "support console" section describes each page and action.
+ * docs/console.md describes each page and action.
  */
 #ifndef TALLY_CONSOLE_H
 #define TALLY_CONSOLE_H

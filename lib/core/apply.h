@@ -34,7 +34,7 @@ struct apply_result {
 	/*
 	 * Why tally's own event was refused, for the caller's answer: "" when it
 	 * was not; "unknown_user", "insufficient_credits", "trial_used", ... (the
-	 * codes of the README's API section).
+	 * codes of docs/api.md).
 	 */
 	char code[32];
 };

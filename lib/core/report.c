@@ -58,7 +58,7 @@ load(struct store *s, const char *user, int64_t now, enum report_view view, stru
 }
 
 /*
- * A ledger entry in the user's words (the README's user view table). The
+ * A ledger entry in the user's words (docs/user-document.md, the user view table). The
  * entry's own kind says what happened to a grant; the grant's source and
  * its payment say why from the user's side. An actor is read here only to
  * tell a job's renewal from the user's purchase; it is never shown.

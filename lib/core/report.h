@@ -1,7 +1,7 @@
 /*
  * The user document: what a user may do and why. `tally user show ID --json`
  * and the API's GET /v1/users/{id} (with a key) return exactly this
- * document; a user's own token gets its user view. The README documents both
+ * document; a user's own token gets its user view. docs/user-document.md has both
  * field by field. report_user_text renders the same facts for
  * people.
  */
@@ -16,12 +16,12 @@
 
 /*
  * Who reads the document. REPORT_FULL: operators (the CLI, the console) and
- * API keys of scope read or admin; every field, as the README's table.
+ * API keys of scope read or admin; every field, as docs/user-document.md's table.
  * REPORT_USER: the user's own token; what the user bought, holds and spent,
  * in the user's words, and nothing written for or by the staff: no audit
  * rows, no operator or API key (actors), no reasons but the app's own for a
  * spend, no provider ids (links, provider_id), no inbox or ledger ids. The
- * README's "The user document" lists both, field by field.
+ * docs/user-document.md lists both, field by field.
  */
 enum report_view { REPORT_FULL, REPORT_USER };
 

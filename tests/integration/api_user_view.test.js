@@ -172,7 +172,7 @@ test('every route answers a user token without an operator field', async (env) =
   assert.deepStrictEqual(env.user(U).ledger, full.ledger);
 });
 
-test('the CLI\'s document keeps every field of the README\'s table', async (env) => {
+test('the CLI\'s document keeps every field of the documented table', async (env) => {
   const doc = env.user(U);
   assert.deepStrictEqual(Object.keys(doc), ['user_id', 'created_at', 'as_of', 'entitlements', 'subscriptions', 'balance', 'links', 'ledger', 'audit']);
   assert.deepStrictEqual(Object.keys(doc.subscriptions[0]), ['id', 'provider', 'provider_id', 'product', 'state', 'live', 'access', 'access_until',

@@ -1,7 +1,7 @@
 'use strict';
 // tally backup: online backups of the live database while two handler
 // processes take a stream of Stripe events, and the restore procedure of the
-// README (stop, copy over, remove -wal and -shm, start). The database carries
+// docs/deployment.md (stop, copy over, remove -wal and -shm, start). The database carries
 // 40 MB of ballast so that a backup takes many steps while the writers commit.
 const fs = require('fs');
 const path = require('path');

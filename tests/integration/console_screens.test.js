@@ -7,7 +7,7 @@
 // time it received each event; the test moves those times back, keeping
 // their order, so the chart has days to show). Every page must render
 // without a CSP violation or a console error, and fit a phone's width.
-// With TALLY_SCREENSHOTS=DIR the pictures of the README are written there
+// With TALLY_SCREENSHOTS=DIR the pictures of docs/console.md are written there
 // (`TALLY_SCREENSHOTS=docs node tests/integration/console_screens.test.js`).
 const fs = require('fs');
 const http = require('http');

@@ -23,7 +23,7 @@ const RETRY_S = 5;       // console_int.h LOGIN_SLOT_RETRY_S
 const MiB = 1024 * 1024;
 // The ASan build's processes carry its shadow memory and allocator on top of what tally uses.
 const ASAN = fs.readFileSync(path.join(BIN, 'tally-console')).includes('__asan_init');
-// The memory one CGI login may take (README "The support console" > "Security"): under 50 MB in
+// The memory one CGI login may take (docs/console.md "Security"): under 50 MB in
 // the plain build (measured 46 MB: the process's 11 MB and scrypt's 32 MiB). The ASan build's
 // process starts at ~32 MB (its shadow memory and allocator) and shadows the 32 MiB too (measured
 // 73 MB): held to 96 MB.

@@ -139,7 +139,7 @@ test('a handler under umask 022 makes the .lock, -wal and -shm 0600 and its sock
     // Through FastCGI is not needed: the handler opens the database (and its writer) at start.
     await waitFor(() => fs.existsSync(`${db}.lock`) && fs.existsSync(`${db}-wal`) && fs.existsSync(`${db}-shm`), 'the database files');
     for (const f of [db, `${db}-wal`, `${db}-shm`, `${db}.lock`]) assert.strictEqual(mode(f), 0o600, `${f} is ${octal(mode(f))}`);
-    // The web server's group reaches the socket (README "Running a handler"); nothing else does.
+    // The web server's group reaches the socket (docs/deployment.md); nothing else does.
     assert.strictEqual(mode(sock), 0o660);
   } finally {
     await stopGroup(p);

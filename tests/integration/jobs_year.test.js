@@ -9,7 +9,7 @@
 // process that verifies every Standard Webhooks signature (and is down for two days).
 //
 // At the end every balance, subscription state, entitlement and user notification in the
-// outbox is compared with an expectation computed here by a model of the README's rules
+// outbox is compared with an expectation computed here by a model of the documented rules
 // (credits RESET per period, spent soonest-expiring first, access ends, reminders, grace,
 // allowances, balance plans) that never reads tally's answers; the last webhook each user's
 // backend received must say the same; no alert was raised; `tally verify` passes.
@@ -160,7 +160,7 @@ class Model {
 
   notice(u, topic) { u.notices.push(topic); }
 
-  // ---- the jobs, as the README describes them, over the model's own state
+  // ---- the jobs, as docs/jobs.md describes them, over the model's own state
 
   renewals(t) {
     for (const u of this.users.values()) {

@@ -1,5 +1,5 @@
 /*
- * Every constraint the README documents on a variable or a config key is
+ * Every constraint docs/ documents on a variable or a config key is
  * checked at start (lib/cfg*.c), for each entry of a secret's rotation list,
  * with a message naming the variable or key (and the entry's place) and
  * never a secret's bytes. The environment through cfg_load_env, the file
@@ -177,7 +177,7 @@ TEST(stripe_webhook_rotation_list_checks_every_entry)
 
 TEST(more_secrets_than_the_limit_are_refused)
 {
-	/* README "Limits": 4 secrets per provider. */
+	/* docs/limits.md: 4 secrets per provider. */
 	CHECK(env_refused("STRIPE_WEBHOOK_SECRET", "whsec_1,whsec_2,whsec_3,whsec_4,whsec_5",
 	    "more than 4 secrets", "whsec_"));
 	CHECK(env_accepted("STRIPE_WEBHOOK_SECRET", "whsec_1,whsec_2,whsec_3,whsec_4"));
@@ -285,7 +285,7 @@ TEST(urls_need_a_scheme_and_a_host)
 }
 
 /*
- * The ranges the README gives, at both ends (test_direct_cfg.c and
+ * The ranges docs/ gives, at both ends (test_direct_cfg.c and
  * test_jobs_cfg.c refuse one side of some of them).
  */
 TEST(documented_ranges_hold_at_both_ends)

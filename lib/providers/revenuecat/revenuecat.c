@@ -97,7 +97,7 @@ is_anon(const char *id)
 	return strncmp(id, RC_ANON_PREFIX, sizeof(RC_ANON_PREFIX) - 1) == 0;
 }
 
-/* An id usable as a tally user id (README: printable, at most 128 bytes). */
+/* An id usable as a tally user id (docs/limits.md: printable, at most 128 bytes). */
 static int
 user_ok(const char *id)
 {

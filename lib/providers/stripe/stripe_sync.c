@@ -16,7 +16,7 @@
 /* An answer of one page: 100 events of a few KB each. */
 #define ANSWER_MAX (8 * 1024 * 1024)
 
-/* The event types tally reads (README "POST /webhooks/stripe"); types[] takes at most 20. */
+/* The event types tally reads (docs/stripe.md); types[] takes at most 20. */
 static const char *const types[] = {
 	"checkout.session.completed",
 	"checkout.session.async_payment_succeeded",

@@ -29,7 +29,7 @@
 
 /*
  * GET /v1/events?created[gt]=<since>&types[]=... (the types tally reads,
- * README), every page (starting_after), into out (buf_init'ed by the
+ * docs/stripe.md), every page (starting_after), into out (buf_init'ed by the
  * caller, max at least STRIPE_SYNC_TEXT_MAX): each event's JSON text
  * (compact: no newline in it) followed by '\n', newest first as Stripe lists
  * them (read them from the end to apply them oldest first); *n of them. A
