@@ -254,12 +254,36 @@ serve_files() {
 	done
 }
 
+# serve's key of the app's API (scopes read, spend, admin) in VAR/api-key, so
+# that the curl lines serve prints run as printed: made at the first start like
+# the webhook secret, and again when the database does not know it as live (a
+# new var/tally.db, or the key revoked). Only the file holds it; serve never
+# prints it.
+serve_api_key() {
+	local file=$1/api-key key="" id list
+	[[ -f $file ]] && key=$(<"$file")
+	id=${key#tk_}
+	id=${id%%_*}
+	list=$(bin/tally keys list)
+	if [[ $key == tk_* ]] && grep "^$id " <<<"$list" | grep -vq REVOKED; then
+		return 0
+	fi
+	key=$(TALLY_OPERATOR=serve bin/tally keys create --name serve --scopes read,spend,admin | tail -n 1)
+	if [[ $key != tk_* ]]; then
+		log "serve: cannot make the API key"
+		return 1
+	fi
+	printf '%s\n' "$key" >"$file"
+}
+
 # Migrate, start every handler and nginx on 127.0.0.1:PORT with their files
 # under VAR, and wait; Ctrl-C (or SIGTERM) stops them all. tests/integration/
-# file_modes.test.js sources build.sh and runs this on a directory of its own.
+# file_modes.test.js sources build.sh and runs this on a directory of its own,
+# and tests/integration/serve_commands.test.js runs each command it prints.
 serve_run() {
 	local var=$1 port=$2 h
 	serve_files "$var"
+	var=$(CDPATH='' cd -- "$var" && pwd)
 	export TALLY_DB=${TALLY_DB:-$var/tally.db}
 	export TALLY_CONFIG=${TALLY_CONFIG:-$ROOT/deploy/tally.dev.json}
 	if [[ -z ${STRIPE_WEBHOOK_SECRET:-} && -z ${STRIPE_WEBHOOK_SECRET_FILE:-} ]]; then
@@ -269,6 +293,7 @@ serve_run() {
 		export STRIPE_WEBHOOK_SECRET_FILE="$var/stripe-webhook-secret"
 	fi
 	bin/tally migrate
+	serve_api_key "$var"
 	local pids=()
 	cleanup() {
 		trap - INT TERM EXIT
@@ -285,22 +310,54 @@ serve_run() {
 	nginx -p "$var/nginx" -c "$var/nginx/nginx.conf" -e "$var/log/nginx-error.log" &
 	pids+=($!)
 	sleep 0.5
+	serve_banner "$var" "$port"
+	wait -n "${pids[@]}" || true
+}
+
+# $1 quoted for the shell (printf %q): a path a printed command can hold.
+q() { printf '%q' "$1"; }
+
+# What serve prints once it is up. Each indented command runs as printed in
+# another shell, from any directory: absolute paths, each quoted for the
+# shell, and the environment bin/tally needs on its line.
+serve_banner() {
+	local var=$1 url=http://127.0.0.1:$2 tally secret=${STRIPE_WEBHOOK_SECRET_FILE:-} auth
+	tally="TALLY_DB=$(q "$TALLY_DB") TALLY_CONFIG=$(q "$TALLY_CONFIG") $(q "$ROOT/bin/tally")"
+	auth="\"Authorization: Bearer \$(cat $(q "$var/api-key"))\""
 	cat <<EOF
-tally is serving on http://127.0.0.1:$port (Ctrl-C stops everything)
-  POST http://127.0.0.1:$port/webhooks/{stripe,appstore,revenuecat,razorpay,telegram,cryptobot}
+tally is serving on $url (Ctrl-C stops everything)
+  POST $url/webhooks/stripe     Stripe's events, signed with the secret below
+  POST $url/webhooks/{appstore,revenuecat,razorpay,telegram,cryptobot}
        (each answers 503 not_configured until its secret is set: docs/configuration.md)
-  GET  http://127.0.0.1:$port/v1/users/ID ... the app's API (keys: bin/tally keys create)
-  GET  http://127.0.0.1:$port/metrics
-  GET  http://127.0.0.1:$port/admin  the support console (an admin: bin/tally admin create NAME)
+  GET  $url/v1/users/ID         the app's API (Authorization: Bearer KEY)
+  GET  $url/metrics             Prometheus text (a key with the admin scope)
+  GET  $url/admin               the support console (an admin: below)
 database:  $TALLY_DB
 config:    $TALLY_CONFIG
-secret:    ${STRIPE_WEBHOOK_SECRET_FILE:-from STRIPE_WEBHOOK_SECRET}
+secret:    ${secret:-from STRIPE_WEBHOOK_SECRET}
+api key:   $var/api-key (read, spend, admin: made by serve to try the API with)
 logs:      $var/log/
-try:       node tests/tools/stripe-send.js --url http://127.0.0.1:$port/webhooks/stripe \\
-             --secret-file "${STRIPE_WEBHOOK_SECRET_FILE:-$var/stripe-webhook-secret}" subscribe --user alice
-           TALLY_DB=$TALLY_DB TALLY_CONFIG=$TALLY_CONFIG bin/tally user show alice
+try, in another shell: each command below runs as printed, from any directory
 EOF
-	wait -n "${pids[@]}" || true
+	if [[ -n $secret ]]; then
+		cat <<EOF
+  a subscription for alice, sent and signed as Stripe sends it:
+    node $(q "$ROOT/tests/tools/stripe-send.js") --url $url/webhooks/stripe --secret-file $(q "$secret") subscribe --user alice
+EOF
+	fi
+	cat <<EOF
+  what tally made of it, then alice as the app sees her:
+    $tally user show alice
+    curl -sS --fail-with-body -H $auth $url/v1/users/alice
+  the metrics:
+    curl -sS --fail-with-body -H $auth $url/metrics
+  a key of your own for the app (shown once):
+    $tally keys create --name my-app --scopes read,spend
+  an admin for the console at $url/admin (it asks for the password):
+    $tally admin create admin
+  every command of bin/tally and the environment it reads:
+    $(q "$ROOT/bin/tally") --help
+EOF
 }
 
 # ----------------------------------------------------------------- bench

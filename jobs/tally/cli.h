@@ -27,6 +27,7 @@ struct cli {
 	struct cfg cfg;
 	struct store *s;
 	int json;
+	int help; /* --help or -h among the arguments */
 	/* Options every command may read; the rest are in opts. */
 	const char *operator_;
 	const char *reason;

@@ -45,15 +45,6 @@ cli_apply(void *arg, const struct op_action *a, struct apply_result *res)
 	return rc;
 }
 
-static void
-amount_text(int64_t amount, const char *currency, char *out, size_t size)
-{
-	char num[40];
-
-	money_format(amount, currency, num, sizeof(num));
-	snprintf(out, size, "%s %s", num, currency);
-}
-
 /* The checkout library as the CLI uses it: this connection, operator events. */
 static void
 cli_checkout_ctx(struct cli *c, struct checkout_ctx *x)
@@ -72,7 +63,7 @@ cmd_checkout(struct cli *c)
 {
 	struct checkout_ctx x;
 	struct checkout_result r;
-	char why[512], amount[64], until[TM_ISO_SIZE];
+	char why[512], amount[MONEY_TEXT_SIZE], until[TM_ISO_SIZE];
 	struct buf b;
 	struct jw w;
 	enum terr rc;
@@ -87,7 +78,7 @@ cmd_checkout(struct cli *c)
 		return cli_bad_arg("cannot start the checkout", why);
 	if (rc != TERR_OK)
 		return cli_fail("checkout failed", why);
-	amount_text(r.amount, r.currency, amount, sizeof(amount));
+	money_text(r.amount, r.currency, amount, sizeof(amount));
 	tm_iso(r.expires_at, until);
 	if (c->json) {
 		buf_init(&b, 8192);
@@ -134,7 +125,7 @@ int
 cmd_orders_show(struct cli *c)
 {
 	struct order_row o;
-	char amount[64], t1[TM_ISO_SIZE], t2[TM_ISO_SIZE], t3[TM_ISO_SIZE];
+	char amount[MONEY_TEXT_SIZE], t1[TM_ISO_SIZE], t2[TM_ISO_SIZE], t3[TM_ISO_SIZE];
 	struct buf b;
 	struct jw w;
 	enum terr rc;
@@ -176,7 +167,7 @@ cmd_orders_show(struct cli *c)
 		buf_release(&b);
 		return 0;
 	}
-	amount_text(o.amount, o.currency, amount, sizeof(amount));
+	money_text(o.amount, o.currency, amount, sizeof(amount));
 	tm_iso(o.expires_at, t1);
 	tm_iso(o.created_at, t2);
 	tm_iso(o.updated_at, t3);

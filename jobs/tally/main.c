@@ -4,8 +4,10 @@
  * as a webhook, audited with the operator's name (--operator, else
  * TALLY_OPERATOR, else SUDO_USER, USER or LOGNAME).
  *
- * Environment: TALLY_DB, TALLY_CONFIG (not needed by migrate).
- * Exit: 0 success, 1 failure (including `verify` finding a mismatch), 2 usage.
+ * Environment: TALLY_DB, TALLY_CONFIG (not needed by migrate and backup),
+ * and those --help lists (help_text).
+ * Exit: 0 success, 1 failure (including `verify` finding a mismatch), 2 usage;
+ * --help (or -h, or help) prints the usage and the environment on stdout, 0.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -59,43 +61,82 @@ cli_bad_arg(const char *msg, const char *detail)
 	return 2;
 }
 
+/* The commands, as cli_usage and --help print them. */
+static const char usage_text[] =
+    "usage: tally COMMAND [ARGS] [--json]\n"
+    "  --help, -h: this, with the environment tally reads\n"
+    "  migrate [--to VERSION]\n"
+    "  user show ID [--json]\n"
+    "  credits grant ID AMOUNT --reason TEXT [--expires TIME] [--operator NAME]\n"
+    "  credits revoke ID AMOUNT --reason TEXT [--operator NAME]\n"
+    "  links add USER PROVIDER KIND EXTERNAL_ID [--reason TEXT]\n"
+    "  links remove USER PROVIDER KIND EXTERNAL_ID [--reason TEXT]\n"
+    "  events list [--state STATE] [--limit N] [--json]\n"
+    "  events show INBOX_ID [--json]\n"
+    "  events replay INBOX_ID | --state STATE [--reason TEXT]\n"
+    "  verify [--json]\n"
+    "  backup DEST [--force] [--json]\n"
+    "  apple status ORIGINAL_TRANSACTION_ID [--history] [--sandbox] [--json]\n"
+    "  apple missed --since TIME|AGE [--until TIME] [--only-failures] [--sandbox]\n"
+    "               [--dry-run] [--json]\n"
+    "  revenuecat sync USER [--dry-run] [--json] [--operator NAME]\n"
+    "  checkout USER PROVIDER PRODUCT [--json] [--operator NAME]\n"
+    "  orders show ORDER_ID [--json]\n"
+    "  telegram refund CHARGE_ID --reason TEXT [--telegram-user ID] [--json]\n"
+    "  razorpay verify USER ORDER_OR_SUBSCRIPTION_ID PAYMENT_ID SIGNATURE [--json]\n"
+    "  user history ID [--json]\n"
+    "  subscription set ID STATE --reason TEXT\n"
+    "  promo credits USER AMOUNT --reason TEXT [--expires TIME]\n"
+    "  promo entitlement USER NAME --reason TEXT [--until TIME]\n"
+    "  outbox list [--state pending|sent|dead] [--limit N] [--json]\n"
+    "  outbox retry ID\n"
+    "  export ledger --since TIME\n"
+    "  rebuild [--into PATH] [--keep] [--json]\n"
+    "  keys create --name NAME --scopes read,spend,admin [--json]\n"
+    "  keys list [--json]\n"
+    "  keys revoke KEY_ID [--reason TEXT]\n"
+    "  admin create NAME | admin passwd NAME   (password on stdin or typed)\n";
+
+/*
+ * What --help adds: the environment it reads (getenv here and in
+ * lib/cfg/cfg.c, lib/store/store.c) and the exit statuses.
+ */
+static const char help_text[] =
+    "\n"
+    "environment:\n"
+    "  TALLY_DB                 the SQLite database (default /var/lib/tally/tally.db)\n"
+    "  TALLY_CONFIG             the JSON config file: catalog and policies (default\n"
+    "                           /etc/tally/tally.json; migrate and backup do not read it)\n"
+    "  TALLY_OPERATOR           the operator name audited, after --operator (else\n"
+    "                           SUDO_USER, USER, LOGNAME)\n"
+    "  TALLY_LOG_LEVEL          when set, JSON log lines on stderr from info up (unset:\n"
+    "                           warnings and errors only)\n"
+    "  TALLY_SYNCHRONOUS        full (default) or normal\n"
+    "secrets of the commands that call a provider (each may be NAME_FILE, a file holding it):\n"
+    "  APPLE_PRIVATE_KEY        apple status, apple missed (and apple.key_id, apple.issuer_id)\n"
+    "  REVENUECAT_API_KEY       revenuecat sync\n"
+    "  RAZORPAY_KEY_SECRET      checkout USER razorpay, razorpay verify (and razorpay.key_id)\n"
+    "  TELEGRAM_BOT_TOKEN       checkout USER telegram, telegram refund\n"
+    "  TELEGRAM_PROVIDER_TOKEN  checkout USER telegram in a currency other than XTR\n"
+    "  CRYPTOBOT_TOKEN          checkout USER cryptobot\n"
+    "  The handlers' secrets (STRIPE_WEBHOOK_SECRET, TALLY_JWT_SECRET, ...) are checked\n"
+    "  when set, as by every program of tally: a malformed one stops the command.\n"
+    "exit: 0 success, 1 failure (verify: a mismatch), 2 usage\n";
+
 int
 cli_usage(void)
 {
-	fputs("usage: tally COMMAND [ARGS] [--json]\n"
-	      "  migrate [--to VERSION]\n"
-	      "  user show ID [--json]\n"
-	      "  credits grant ID AMOUNT --reason TEXT [--expires TIME] [--operator NAME]\n"
-	      "  credits revoke ID AMOUNT --reason TEXT [--operator NAME]\n"
-	      "  links add USER PROVIDER KIND EXTERNAL_ID [--reason TEXT]\n"
-	      "  links remove USER PROVIDER KIND EXTERNAL_ID [--reason TEXT]\n"
-	      "  events list [--state STATE] [--limit N] [--json]\n"
-	      "  events show INBOX_ID [--json]\n"
-	      "  events replay INBOX_ID | --state STATE [--reason TEXT]\n"
-	      "  verify [--json]\n"
-	      "  backup DEST [--force] [--json]\n"
-	      "  apple status ORIGINAL_TRANSACTION_ID [--history] [--sandbox] [--json]\n"
-	      "  apple missed --since TIME|AGE [--until TIME] [--only-failures] [--sandbox]\n"
-	      "               [--dry-run] [--json]\n"
-	      "  revenuecat sync USER [--dry-run] [--json] [--operator NAME]\n"
-	      "  checkout USER PROVIDER PRODUCT [--json] [--operator NAME]\n"
-	      "  orders show ORDER_ID [--json]\n"
-	      "  telegram refund CHARGE_ID --reason TEXT [--telegram-user ID] [--json]\n"
-	      "  razorpay verify USER ORDER_OR_SUBSCRIPTION_ID PAYMENT_ID SIGNATURE [--json]\n"
-	      "  user history ID [--json]\n"
-	      "  subscription set ID STATE --reason TEXT\n"
-	      "  promo credits USER AMOUNT --reason TEXT [--expires TIME]\n"
-	      "  promo entitlement USER NAME --reason TEXT [--until TIME]\n"
-	      "  outbox list [--state pending|sent|dead] [--limit N] [--json]\n"
-	      "  outbox retry ID\n"
-	      "  export ledger --since TIME\n"
-	      "  rebuild [--into PATH] [--keep] [--json]\n"
-	      "  keys create --name NAME --scopes read,spend,admin [--json]\n"
-	      "  keys list [--json]\n"
-	      "  keys revoke KEY_ID [--reason TEXT]\n"
-	      "  admin create NAME | admin passwd NAME   (password on stdin or typed)\n",
-	    stderr);
+	fputs(usage_text, stderr);
 	return 2;
+}
+
+/* tally --help, -h or help (also after a command): the commands and the environment, on stdout. */
+static int
+help(void)
+{
+	fputs(usage_text, stdout);
+	fputs(help_text, stdout);
+	return fflush(stdout) == 0 ? 0 : 1;
 }
 
 const char *
@@ -150,6 +191,12 @@ cli_flag(const struct cli *c, const char *name)
 	return 0;
 }
 
+static int
+is_help(const char *a)
+{
+	return strcmp(a, "--help") == 0 || strcmp(a, "-h") == 0;
+}
+
 /* Options that take no value. */
 static int
 is_flag(const char *a)
@@ -175,6 +222,10 @@ parse_args(struct cli *c, int argc, char **argv, int first)
 		const char **dst = NULL;
 		if (strcmp(a, "--json") == 0) {
 			c->json = 1;
+			continue;
+		}
+		if (is_help(a)) {
+			c->help = 1;
 			continue;
 		}
 		if (is_flag(a)) {
@@ -280,13 +331,23 @@ main(int argc, char **argv)
 	c.now = tm_now_ms();
 	if (argc < 2)
 		return cli_usage();
+	if (is_help(argv[1]) || strcmp(argv[1], "help") == 0)
+		return help();
 	cmd = argv[1];
 	sub = argc > 2 ? argv[2] : "";
 	for (k = commands; k->cmd != NULL; k++)
 		if (strcmp(k->cmd, cmd) == 0 && (k->sub == NULL || strcmp(k->sub, sub) == 0))
 			break;
-	if (k->cmd == NULL || parse_args(&c, argc, argv, k->sub == NULL ? 2 : 3) != 0)
+	if (k->cmd == NULL) {
+		/* "tally keys --help": a command word, then a request for help. */
+		for (k = commands; k->cmd != NULL && strcmp(k->cmd, cmd) != 0; k++)
+			;
+		return k->cmd != NULL && is_help(sub) ? help() : cli_usage();
+	}
+	if (parse_args(&c, argc, argv, k->sub == NULL ? 2 : 3) != 0)
 		return cli_usage();
+	if (c.help)
+		return help();
 	rc = k->fn(&c);
 	store_close(c.s);
 	cfg_release(&c.cfg);

@@ -376,7 +376,7 @@ static enum terr
 check_order_event(const struct bev *e, const struct checkout_rzp_callback *cb,
     const struct order_row *ord, struct checkout_refusal *ref)
 {
-	char paid[40], want[40];
+	char paid[MONEY_TEXT_SIZE], want[MONEY_TEXT_SIZE];
 
 	if (!(e->aspects & BEV_ORDER) || strcmp(e->order.charge_id, cb->payment_id) != 0 ||
 	    strcmp(e->order.provider_ref, cb->order_id) != 0)
@@ -389,11 +389,10 @@ check_order_event(const struct bev *e, const struct checkout_rzp_callback *cb,
 		return refuse(ref, TERR_CONFLICT, 402, "not_captured",
 		    "payment %.64s is not captured", cb->payment_id);
 	if (e->order.amount != ord->amount || strcmp(e->order.currency, ord->currency) != 0) {
-		money_format(e->order.amount, e->order.currency, paid, sizeof(paid));
-		money_format(ord->amount, ord->currency, want, sizeof(want));
+		money_text(e->order.amount, e->order.currency, paid, sizeof(paid));
+		money_text(ord->amount, ord->currency, want, sizeof(want));
 		return refuse(ref, TERR_CONFLICT, 402, "amount_mismatch",
-		    "paid %s %.15s, the order is %s %.15s", paid, e->order.currency, want,
-		    ord->currency);
+		    "paid %s, the order is %s", paid, want);
 	}
 	return TERR_OK;
 }

@@ -160,3 +160,18 @@ money_format(int64_t minor, const char *currency, char *out, size_t size)
 		snprintf(out, size, "%s%llu.%0*llu", minor < 0 ? "-" : "",
 		    (unsigned long long)(a / div), exp, (unsigned long long)(a % div));
 }
+
+void
+money_text(int64_t minor, const char *currency, char *out, size_t size)
+{
+	char num[32], code[16];
+	size_t i;
+
+	money_format(minor, currency, num, sizeof(num));
+	/* ISO 4217 writes codes in capitals; Stripe sends them in lower case ("usd"). */
+	for (i = 0; currency != NULL && currency[i] != '\0' && i + 1 < sizeof(code); i++)
+		code[i] = currency[i] >= 'a' && currency[i] <= 'z' ? (char)(currency[i] - 'a' + 'A')
+								   : currency[i];
+	code[i] = '\0';
+	snprintf(out, size, "%s%s%s", num, i > 0 ? " " : "", code);
+}

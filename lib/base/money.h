@@ -53,6 +53,16 @@ enum terr money_parse_why(const char *s, const char *currency, int64_t *minor, c
 /* Format minor units as a decimal with exactly the currency's digits ("4.99", "1200"). */
 void money_format(int64_t minor, const char *currency, char *out, size_t size);
 
+/*
+ * An amount for people (command output, audit details, reasons, the
+ * console): major units with the currency's digits and its code in capitals,
+ * "10.00 USD", "500 JPY", "1.500 KWD", "4.99000000 USDT". Machines read
+ * integer minor units and the code as stored (JSON). A code longer than 15
+ * characters is cut there; MONEY_TEXT_SIZE holds any amount with any code.
+ */
+#define MONEY_TEXT_SIZE 48
+void money_text(int64_t minor, const char *currency, char *out, size_t size);
+
 /* A valid currency code: 3 to 8 upper-case letters or digits. */
 int money_currency_valid(const char *s);
 

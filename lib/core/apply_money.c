@@ -71,7 +71,7 @@ ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struc
     struct outcome *o)
 {
 	struct pay_row pr;
-	char object[48], detail[256], paid[40];
+	char object[48], detail[256], paid[MONEY_TEXT_SIZE];
 	enum pay_kind kind = e->pay.kind;
 	int64_t period_end;
 	enum terr rc;
@@ -125,9 +125,9 @@ ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struc
 	if ((rc = ap_attach_keys(a, e, o, &e->pay.keys, pr.id)) != TERR_OK)
 		return rc;
 	snprintf(object, sizeof(object), "payment:%lld", (long long)pr.id);
-	money_format(pr.amount, pr.currency, paid, sizeof(paid));
-	snprintf(detail, sizeof(detail), "%s %s %s for %s (%s)", pay_kind_str(kind), paid,
-	    pr.currency, p->id, e->pay.keys.k[0]);
+	money_text(pr.amount, pr.currency, paid, sizeof(paid));
+	snprintf(detail, sizeof(detail), "%s %s for %s (%s)", pay_kind_str(kind), paid, p->id,
+	    e->pay.keys.k[0]);
 	if ((rc = ap_audit(a, o, "payment.received", object, detail, "")) != TERR_OK)
 		return rc;
 
@@ -194,7 +194,7 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 	struct grant_row g[SUB_GRANTS_MAX];
 	struct subst ss;
 	struct pay_row pr;
-	char object[48], detail[256], paid[40], back[40];
+	char object[48], detail[256], paid[MONEY_TEXT_SIZE], back[MONEY_TEXT_SIZE];
 	int64_t granted = 0, taken = 0, latest = 0;
 	size_t n, i;
 	enum terr rc;
@@ -219,15 +219,14 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 		return TERR_OK;
 	}
 	snprintf(object, sizeof(object), "payment:%lld", (long long)pr.id);
-	money_format(pr.amount, pr.currency, paid, sizeof(paid));
+	money_text(pr.amount, pr.currency, paid, sizeof(paid));
 	if (e->refund.kind == REFUND_PARTIAL) {
 		/* The refund is in the payment's currency (the provider refunds what it charged). */
-		money_format(e->refund.amount, pr.currency, back, sizeof(back));
+		money_text(e->refund.amount, pr.currency, back, sizeof(back));
 		snprintf(detail, sizeof(detail),
-		    "partial refund of %s %s on payment %lld of %s %s: nothing revoked (only a "
-		    "full "
+		    "partial refund of %s on payment %lld of %s: nothing revoked (only a full "
 		    "refund revokes)",
-		    back, pr.currency, (long long)pr.id, paid, pr.currency);
+		    back, (long long)pr.id, paid);
 		ap_note(o, "%s", detail);
 		if ((rc = ap_audit(a, o, "payment.partial_refund", object, detail, "")) != TERR_OK)
 			return rc;
@@ -253,10 +252,9 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 		return rc;
 	o->changed = 1;
 	snprintf(detail, sizeof(detail),
-	    "%s of %s %s: clawed back %lld of %lld credits granted (the rest was already spent "
+	    "%s of %s: clawed back %lld of %lld credits granted (the rest was already spent "
 	    "or expired)",
-	    refund_kind_str(e->refund.kind), paid, pr.currency, (long long)taken,
-	    (long long)granted);
+	    refund_kind_str(e->refund.kind), paid, (long long)taken, (long long)granted);
 	if ((rc = ap_audit(a, o,
 		 e->refund.kind == REFUND_DISPUTE ? "payment.disputed" : "payment.refunded", object,
 		 detail, "")) != TERR_OK)

@@ -157,7 +157,8 @@ ap_apply_order_new(struct actx *a, const struct bev *e, struct outcome *o)
 	const struct bev_order *n = &e->order;
 	const struct product *p;
 	struct order_row ord, cur;
-	char object[ID_MAX + 8], detail[256], amount[40], want[40], t1[TM_ISO_SIZE];
+	char object[ID_MAX + 8], detail[256], amount[MONEY_TEXT_SIZE], want[MONEY_TEXT_SIZE];
+	char t1[TM_ISO_SIZE];
 	int64_t price;
 	enum terr rc;
 
@@ -198,16 +199,15 @@ ap_apply_order_new(struct actx *a, const struct bev *e, struct outcome *o)
 	}
 	price = price_of(p, n->currency);
 	if (n->amount <= 0 || price != n->amount) {
-		money_format(n->amount, n->currency, amount, sizeof(amount));
+		money_text(n->amount, n->currency, amount, sizeof(amount));
 		if (price > 0) {
-			money_format(price, n->currency, want, sizeof(want));
+			money_text(price, n->currency, want, sizeof(want));
 			ap_outcome_set(o, INBOX_FAILED,
-			    "order of %s for %s %s: the catalog's price is %s %s", p->id, amount,
-			    n->currency, want, n->currency);
+			    "order of %s for %s: the catalog's price is %s", p->id, amount, want);
 		} else
 			ap_outcome_set(o, INBOX_FAILED,
-			    "order of %s for %s %s: the catalog has no price of it in %s", p->id,
-			    amount, n->currency, n->currency);
+			    "order of %s for %s: the catalog has no price of it in %s", p->id,
+			    amount, n->currency);
 		return TERR_OK;
 	}
 	memset(&ord, 0, sizeof(ord));
@@ -230,15 +230,14 @@ ap_apply_order_new(struct actx *a, const struct bev *e, struct outcome *o)
 		if (strcmp(cur.user, ord.user) != 0 || strcmp(cur.product, ord.product) != 0 ||
 		    cur.amount != ord.amount || strcmp(cur.currency, ord.currency) != 0 ||
 		    strcmp(cur.provider, ord.provider) != 0) {
-			char have[40];
-			money_format(cur.amount, cur.currency, have, sizeof(have));
-			money_format(ord.amount, ord.currency, amount, sizeof(amount));
+			char have[MONEY_TEXT_SIZE];
+			money_text(cur.amount, cur.currency, have, sizeof(have));
+			money_text(ord.amount, ord.currency, amount, sizeof(amount));
 			ap_outcome_set(o, INBOX_FAILED,
-			    "conflict: order %s is %s for user %s, %s %s through %s; this event "
-			    "says %s "
-			    "for user %s, %s %s through %s",
-			    n->id, cur.product, cur.user, have, cur.currency, cur.provider,
-			    ord.product, ord.user, amount, ord.currency, ord.provider);
+			    "conflict: order %s is %s for user %s, %s through %s; this event says "
+			    "%s for user %s, %s through %s",
+			    n->id, cur.product, cur.user, have, cur.provider, ord.product, ord.user,
+			    amount, ord.provider);
 			return TERR_OK;
 		}
 		if (n->provider_ref[0] == '\0' || strcmp(cur.provider_ref, n->provider_ref) == 0) {
@@ -268,9 +267,9 @@ ap_apply_order_new(struct actx *a, const struct bev *e, struct outcome *o)
 	}
 	if (rc != TERR_OK)
 		return rc;
-	money_format(ord.amount, ord.currency, amount, sizeof(amount));
-	snprintf(detail, sizeof(detail), "%s for %s %s through %s, pending", p->id, amount,
-	    ord.currency, ord.provider);
+	money_text(ord.amount, ord.currency, amount, sizeof(amount));
+	snprintf(detail, sizeof(detail), "%s for %s through %s, pending", p->id, amount,
+	    ord.provider);
 	return ap_audit(a, o, "order.create", object, detail, e->reason);
 }
 
@@ -435,8 +434,8 @@ ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o)
 	struct pay_row pr;
 	struct bev_keys keys;
 	struct subst ss;
-	char object[48], detail[REASON_MAX + 128], key[ID_MAX + 8], paid[40], want[40],
-	    ext[ID_MAX + USER_ID_MAX + 8], t1[TM_ISO_SIZE], t2[TM_ISO_SIZE];
+	char object[48], detail[REASON_MAX + 128], key[ID_MAX + 8], paid[MONEY_TEXT_SIZE],
+	    want[MONEY_TEXT_SIZE], ext[ID_MAX + USER_ID_MAX + 8], t1[TM_ISO_SIZE], t2[TM_ISO_SIZE];
 	int64_t paid_at;
 	int renewal = 0, fresh = 0;
 	enum terr rc;
@@ -466,10 +465,9 @@ ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o)
 		    ord.id);
 	/* An amount the provider sent that is none of its currency: refused as malformed, quoted. */
 	if (m->amount < 0) {
-		money_format(ord.amount, ord.currency, want, sizeof(want));
-		return ap_fail(o, "malformed amount: %s; order %s is %s %s: nothing granted",
-		    e->note[0] != '\0' ? e->note : "the amount cannot be read", ord.id, want,
-		    ord.currency);
+		money_text(ord.amount, ord.currency, want, sizeof(want));
+		return ap_fail(o, "malformed amount: %s; order %s is %s: nothing granted",
+		    e->note[0] != '\0' ? e->note : "the amount cannot be read", ord.id, want);
 	}
 	if (ord.state == ORDER_PAID && strcmp(ord.charge_id, m->charge_id) == 0) {
 		ap_note(o, "order %s already paid by this charge: nothing granted again", ord.id);
@@ -491,11 +489,10 @@ ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o)
 		return ap_fail(o, "order %s expired at %s, before it was paid at %s: refund it",
 		    ord.id, ap_iso(ord.expires_at, t1), ap_iso(paid_at, t2));
 	if (m->amount != ord.amount || strcmp(m->currency, ord.currency) != 0) {
-		money_format(m->amount, m->currency, paid, sizeof(paid));
-		money_format(ord.amount, ord.currency, want, sizeof(want));
+		money_text(m->amount, m->currency, paid, sizeof(paid));
+		money_text(ord.amount, ord.currency, want, sizeof(want));
 		snprintf(detail, sizeof(detail),
-		    "amount mismatch: paid %s %s, the order is %s %s: nothing granted", paid,
-		    m->currency, want, ord.currency);
+		    "amount mismatch: paid %s, the order is %s: nothing granted", paid, want);
 		ap_outcome_set(o, INBOX_FAILED, "%s", detail);
 		return TERR_OK;
 	}
@@ -556,9 +553,9 @@ ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o)
 	    (rc = ap_attach_keys(a, e, o, &keys, pr.id)) != TERR_OK)
 		return rc;
 	snprintf(object, sizeof(object), "payment:%lld", (long long)pr.id);
-	money_format(pr.amount, pr.currency, paid, sizeof(paid));
-	snprintf(detail, sizeof(detail), "%s %s %s for %s (order %.64s, charge %.64s)",
-	    pay_kind_str(pr.kind), paid, pr.currency, p->id, ord.id, m->charge_id);
+	money_text(pr.amount, pr.currency, paid, sizeof(paid));
+	snprintf(detail, sizeof(detail), "%s %s for %s (order %.64s, charge %.64s)",
+	    pay_kind_str(pr.kind), paid, p->id, ord.id, m->charge_id);
 	if ((rc = ap_audit(a, o, "payment.received", object, detail, "")) != TERR_OK)
 		return rc;
 	if (p->kind == PRODUCT_PACK)

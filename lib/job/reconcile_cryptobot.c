@@ -64,12 +64,14 @@ cryptobot_compare(struct job *j, const struct order_row *o, const struct cb_invo
 		return 0;
 	}
 	/* An amount that is none of the asset's is quoted as sent, never shown as a number. */
-	if (inv->amount >= 0)
-		money_format(inv->amount, inv->currency, amount, sizeof(amount));
-	else
+	if (inv->amount >= 0) {
+		money_text(inv->amount, inv->currency, amount, sizeof(amount));
+		snprintf(theirs, sizeof(theirs), "paid %s", amount);
+	} else {
 		text_quote(amount, sizeof(amount), inv->amount_text, 40);
-	snprintf(theirs, sizeof(theirs), "paid %s %.15s%s", amount, inv->currency,
-	    inv->amount >= 0 ? "" : " (not an amount of it)");
+		snprintf(theirs, sizeof(theirs), "paid %s %.15s (not an amount of it)", amount,
+		    inv->currency);
+	}
 	reconcile_drift(j, "cryptobot", subject, o->user, tally, theirs, "found", NULL);
 	if (cryptobot_sync_update(inv, j->now, body) != TERR_OK) {
 		job_fail(j, "cryptobot %s: the update does not fit", subject);

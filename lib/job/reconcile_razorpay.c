@@ -54,7 +54,7 @@ static int
 razorpay_order(struct job *j, const struct order_row *o, const struct buf *ent,
     const struct buf *pays, struct buf *pay, struct buf *body, struct bev *e)
 {
-	char subject[ID_MAX * 2 + 32], tally[64], theirs[160], amount[40];
+	char subject[ID_MAX * 2 + 32], tally[64], theirs[160], amount[MONEY_TEXT_SIZE];
 	size_t i;
 	int r, found = 0;
 
@@ -68,9 +68,9 @@ razorpay_order(struct job *j, const struct order_row *o, const struct buf *ent,
 		if (r <= 0)
 			continue; /* -1 cannot happen: every item was read before */
 		found = 1;
-		money_format(e->order.amount, e->order.currency, amount, sizeof(amount));
-		snprintf(theirs, sizeof(theirs), "paid %s %.15s (payment %.64s)", amount,
-		    e->order.currency, e->order.charge_id);
+		money_text(e->order.amount, e->order.currency, amount, sizeof(amount));
+		snprintf(theirs, sizeof(theirs), "paid %s (payment %.64s)", amount,
+		    e->order.charge_id);
 		reconcile_drift(j, "razorpay", subject, o->user, tally, theirs, "found", NULL);
 		if (job_apply_raw(j, "razorpay", buf_cstr(body), body->len, "razorpay payment",
 			subject) != 0)

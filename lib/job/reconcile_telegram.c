@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/money.h"
 #include "base/tm.h"
 #include "job/reconcile.h"
 #include "job/reconcile_int.h"
@@ -124,13 +125,15 @@ static int
 telegram_payment(struct job *j, const struct order_row *o, const struct tg_star_tx *t, int refund,
     struct buf *body)
 {
-	char subject[ID_MAX * 2 + 32], tally[64], theirs[96], when[TM_ISO_SIZE];
+	char subject[ID_MAX * 2 + 32], tally[64], theirs[128], when[TM_ISO_SIZE];
+	char stars[MONEY_TEXT_SIZE];
 
 	snprintf(subject, sizeof(subject), "order %.64s (charge %.64s)", o->id, t->id);
 	tm_iso(o->expires_at, when);
 	snprintf(tally, sizeof(tally), "pending until %s", when);
-	snprintf(theirs, sizeof(theirs), "paid %lld XTR by user %.24s%s", (long long)t->amount,
-	    t->from, refund ? ", refunded" : "");
+	money_text(t->amount, "XTR", stars, sizeof(stars));
+	snprintf(theirs, sizeof(theirs), "paid %s by user %.24s%s", stars, t->from,
+	    refund ? ", refunded" : "");
 	return telegram_apply(j, t, 0, refund, subject, o->user, tally, theirs, body);
 }
 
@@ -139,14 +142,16 @@ static int
 telegram_renewal(struct job *j, const struct sub_row *r, const struct tg_star_tx *t, int refund,
     struct buf *body)
 {
-	char subject[ID_MAX * 2 + 64], tally[64], theirs[128], when[TM_ISO_SIZE];
+	char subject[ID_MAX * 2 + 64], tally[64], theirs[160], when[TM_ISO_SIZE];
+	char stars[MONEY_TEXT_SIZE];
 
 	snprintf(subject, sizeof(subject), "subscription %lld (order %.64s, charge %.64s)",
 	    (long long)r->id, t->payload, t->id);
 	reconcile_describe(r->state, r->period_end, r->cancel_at_period_end, tally, sizeof(tally));
 	tm_iso(t->date, when);
-	snprintf(theirs, sizeof(theirs), "renewed %s: paid %lld XTR by user %.24s%s", when,
-	    (long long)t->amount, t->from, refund ? ", refunded" : "");
+	money_text(t->amount, "XTR", stars, sizeof(stars));
+	snprintf(theirs, sizeof(theirs), "renewed %s: paid %s by user %.24s%s", when, stars,
+	    t->from, refund ? ", refunded" : "");
 	return telegram_apply(j, t, 1, refund, subject, r->user, tally, theirs, body);
 }
 

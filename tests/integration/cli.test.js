@@ -80,11 +80,31 @@ test('user show: text and JSON, unknown user is exit 1', async (env) => {
   assert.strictEqual(t.code, 0);
   assert.match(t.stdout, /^user u_cli/);
   assert.match(t.stdout, /balance: \d+ credits/);
+  // Money for people: Stripe's 1000 cents of "usd" are 10.00 USD, next to the credits they bought.
+  assert.match(t.stdout, /payment\.received payment:\d+ {2}one_off 10\.00 USD for credits_500/);
+  assert.doesNotMatch(t.stdout, /\busd\b|\b1000 USD\b/);
   const j = env.tally(['user', 'show', 'u_cli', '--json']);
   const doc = JSON.parse(j.stdout);
   for (const k of ['user_id', 'created_at', 'entitlements', 'subscriptions', 'balance', 'links', 'ledger', 'audit']) assert.ok(k in doc, k);
   assert.strictEqual(env.tally(['user', 'show', 'nobody_here']).code, 1);
   assert.strictEqual(env.tally(['user', 'show']).code, 2);
+});
+
+test('money in text is in major units with the currency: yen without decimals, JSON in minor units', async (env) => {
+  const cs = S.checkoutSession({
+    mode: 'payment', paymentIntent: S.rid('pi'), clientReferenceId: 'u_cli_yen', metadata: { product: 'credits_500' }, amountTotal: 500,
+  });
+  cs.currency = 'jpy';
+  const r = await env.stripe(S.event('checkout.session.completed', cs));
+  assert.strictEqual(r.status, 200, r.text);
+  const t = env.tally(['user', 'show', 'u_cli_yen']);
+  assert.strictEqual(t.code, 0, t.stderr);
+  assert.match(t.stdout, /payment\.received payment:\d+ {2}one_off 500 JPY for credits_500/, t.stdout);
+  const h = env.tallyJson(['user', 'history', 'u_cli_yen']);
+  assert.ok(h.some((x) => x.kind === 'audit' && / one_off 500 JPY for credits_500 /.test(x.text)), JSON.stringify(h));
+  // The machine interface: the stored payment in minor units and the code as Stripe sent it.
+  const pay = env.sql("SELECT amount, currency FROM payments WHERE user_id = 'u_cli_yen'");
+  assert.deepStrictEqual(pay, [{ amount: 500, currency: 'jpy' }]);
 });
 
 test('events list, show and replay', async (env) => {
@@ -182,11 +202,32 @@ test('a handler runs as plain CGI: one request from the environment', async (env
   assert.match(bad.stdout, /^Status: 401/);
 });
 
-test('usage errors exit 2', async (env) => {
-  assert.strictEqual(env.tally([]).code, 2);
-  assert.strictEqual(env.tally(['frobnicate']).code, 2);
-  assert.strictEqual(env.tally(['user', 'delete', 'x']).code, 2);
-  assert.strictEqual(env.tally(['migrate', '--to', 'x']).code, 2);
+test('usage errors exit 2 with the usage on stderr and nothing on stdout', async (env) => {
+  for (const args of [[], ['frobnicate'], ['frobnicate', '--help'], ['user', 'delete', 'x'], ['migrate', '--to', 'x'], ['--bogus']]) {
+    const r = env.tally(args);
+    assert.strictEqual(r.code, 2, args.join(' '));
+    assert.match(r.stderr, /^usage: tally COMMAND/m, args.join(' '));
+    assert.strictEqual(r.stdout, '', args.join(' '));
+  }
+});
+
+test('--help, -h and help print the commands and the environment on stdout and exit 0', async (env) => {
+  // Without TALLY_DB or TALLY_CONFIG: help needs neither.
+  const bare = { PATH: process.env.PATH, ASAN_OPTIONS: process.env.ASAN_OPTIONS || '', UBSAN_OPTIONS: process.env.UBSAN_OPTIONS || '' };
+  for (const args of [['--help'], ['-h'], ['help'], ['keys', '--help'], ['keys', 'create', '--help'], ['user', 'show', 'x', '-h']]) {
+    const r = spawnSync(path.join(BIN, 'tally'), args, { env: bare, encoding: 'utf8', cwd: env.dir });
+    assert.strictEqual(r.status, 0, `${args.join(' ')}: ${r.stderr}`);
+    assert.strictEqual(r.stderr, '', args.join(' '));
+    assert.match(r.stdout, /^usage: tally COMMAND/, args.join(' '));
+    assert.match(r.stdout, /^ {2}keys create --name NAME --scopes read,spend,admin/m);
+    // Every variable the CLI reads (getenv in jobs/tally and lib/cfg) is named.
+    for (const name of ['TALLY_DB', 'TALLY_CONFIG', 'TALLY_OPERATOR', 'TALLY_LOG_LEVEL', 'TALLY_SYNCHRONOUS',
+      'APPLE_PRIVATE_KEY', 'REVENUECAT_API_KEY', 'RAZORPAY_KEY_SECRET', 'TELEGRAM_BOT_TOKEN',
+      'TELEGRAM_PROVIDER_TOKEN', 'CRYPTOBOT_TOKEN', 'NAME_FILE']) {
+      assert.ok(r.stdout.includes(name), `${args.join(' ')}: ${name} not named`);
+    }
+    assert.match(r.stdout, /^exit: 0 success, 1 failure .*, 2 usage$/m);
+  }
 });
 
 run({

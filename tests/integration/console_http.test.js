@@ -126,6 +126,16 @@ test('grant credits: the form applies an operator event, and the page shows the 
   assert.strictEqual(balance(env, 'u_http_grant'), before + 25);
 });
 
+test('the user page shows money in major units with the currency, next to the credits it bought', async (env) => {
+  await C.subscribe(env, 'u_http_money');
+  const c = await loggedIn(env);
+  const page = await c.get('/admin/user?id=u_http_money');
+  assert.strictEqual(page.status, 200);
+  // Stripe's invoice of 1000 cents in "usd": 10.00 USD in the payment's audit row, never 1000.
+  assert.match(page.text, /initial 10\.00 USD for pro_monthly/);
+  assert.doesNotMatch(page.text, /\b(1000|10\.00) usd\b/);
+});
+
 test('a form without the CSRF token, with a wrong one, or from another site is refused and changes nothing', async (env) => {
   await C.subscribe(env, 'u_http_csrf');
   const c = await loggedIn(env);

@@ -11,7 +11,7 @@ const path = require('path');
 const http = require('http');
 const { spawn, spawnSync } = require('child_process');
 const { test, run, assert } = require('../lib/t');
-const { ROOT, BIN, waitFor, freePort, sleep } = require('../lib/harness');
+const { ROOT, BIN, waitFor, freePort, stopGroup } = require('../lib/harness');
 
 const CATALOG = { products: { pack: { kind: 'pack', credits: 10, match: { stripe: ['price_pack'] } } } };
 
@@ -114,18 +114,6 @@ function post(port, urlPath, body) {
   });
 }
 
-// Stop a process group we started (detached) and wait for its leader.
-async function stopGroup(p) {
-  if (p.exitCode !== null || p.signalCode !== null) return;
-  const gone = new Promise((r) => p.once('exit', r));
-  try { process.kill(-p.pid, 'SIGTERM'); } catch (_) { /* gone */ }
-  await Promise.race([gone, sleep(5000)]);
-  if (p.exitCode === null && p.signalCode === null) {
-    try { process.kill(-p.pid, 'SIGKILL'); } catch (_) { /* gone */ }
-    await gone;
-  }
-}
-
 test('a handler under umask 022 makes the .lock, -wal and -shm 0600 and its socket 0660', async () => {
   const { dir, db } = foldedDb();
   const sock = path.join(dir, 'stripe.sock');
@@ -180,7 +168,7 @@ test('tally backup under umask 022: the copy is 0600, also when --force replaces
 // directory of our own and a free port, started under umask 022 over what an
 // earlier serve under that umask would have left (a 0755 var/, a 0644 log and
 // secret), then stopped by its process group.
-test('./build.sh serve: var/, its logs, secret, database files and nginx files are owner-only', async () => {
+test('./build.sh serve: var/, its logs, secret, API key, database files and nginx files are owner-only', async () => {
   const dir = tmpdir();
   const v = path.join(dir, 'var');
   fs.mkdirSync(path.join(v, 'log'), { recursive: true, mode: 0o755 });
@@ -216,7 +204,7 @@ test('./build.sh serve: var/, its logs, secret, database files and nginx files a
     };
     ownerOnly(v);
     walk(v);
-    for (const f of ['log/stripe.log', 'log/api.log', 'log/nginx-error.log', 'stripe-webhook-secret', 'tally.db',
+    for (const f of ['log/stripe.log', 'log/api.log', 'log/nginx-error.log', 'stripe-webhook-secret', 'api-key', 'tally.db',
       'tally.db-wal', 'tally.db-shm', 'tally.db.lock', 'nginx/nginx.conf', 'nginx/error.log', 'nginx/tmp/body']) {
       assert.ok(seen.includes(f), `serve made no ${f}: ${seen.join(' ')}`);
     }

@@ -159,7 +159,8 @@ test('stripe-partial-refund-names-both-amounts-in-major-units', async (env) => {
   const r = await env.stripe(S.event('charge.refunded', S.charge({ paymentIntent: pi, amount: 500, amountRefunded: 120, refunded: false })));
   assert.strictEqual(r.json.state, 'applied', r.text);
   const ev = shown(env, r.json.inbox_id);
-  assert.match(ev.reason, /^partial refund of 1\.20 usd on payment \d+ of 5\.00 usd: nothing revoked/);
+  // Money for people: major units and the ISO 4217 code in capitals (Stripe writes "usd").
+  assert.match(ev.reason, /^partial refund of 1\.20 USD on payment \d+ of 5\.00 USD: nothing revoked/);
   // A currency without minor units, in Stripe's lower case: yen stay yen.
   const piY = S.rid('pi');
   const cs = S.checkoutSession({
@@ -170,7 +171,7 @@ test('stripe-partial-refund-names-both-amounts-in-major-units', async (env) => {
   const ch = S.charge({ paymentIntent: piY, amount: 500, amountRefunded: 120, refunded: false });
   ch.currency = 'jpy';
   const y = await env.stripe(S.event('charge.refunded', ch));
-  assert.match(shown(env, y.json.inbox_id).reason, /^partial refund of 120 jpy on payment \d+ of 500 jpy: nothing revoked/);
+  assert.match(shown(env, y.json.inbox_id).reason, /^partial refund of 120 JPY on payment \d+ of 500 JPY: nothing revoked/);
 });
 
 test('tg-precheckout-refusal-logs-both-prices-in-major-units', async (env) => {
@@ -234,6 +235,29 @@ test('checkout-answer-of-every-provider-matches-what-was-made', async (env) => {
   const one = await env.api('POST', '/v1/users/rs_co_st/checkout', { provider: 'stripe', product: 'credits_500' });
   assert.strictEqual(stripe.requests[stripe.requests.length - 1].form.mode, 'payment');
   assert.strictEqual(one.json.subscription, false);
+});
+
+test('cli-checkout-and-orders-show-text-shows-major-units-json-keeps-minor-units', async (env) => {
+  // ISO 4217 exponents: INR 2, XTR (Stars) 0; USDT in 10^-8, as CryptoBot counts it.
+  const cases = [['razorpay', '499.00 INR', 49900, 'INR'], ['telegram', '250 XTR', 250, 'XTR'],
+    ['cryptobot', '4.99000000 USDT', 499000000, 'USDT']];
+  D.addUser(env, 'rs_cli_money');
+  for (const [provider, text, minor, currency] of cases) {
+    const co = await D.tally(env, ['checkout', 'rs_cli_money', provider, 'credits_100', '--operator', 'ops_test']);
+    assert.strictEqual(co.code, 0, co.stderr);
+    const m = /^order (\S+): credits_100 for user rs_cli_money, (.+) through (\w+), pending until /m.exec(co.stdout);
+    assert.ok(m, co.stdout);
+    assert.deepStrictEqual([m[2], m[3]], [text, provider]);
+    const show = await D.tally(env, ['orders', 'show', m[1]]);
+    assert.strictEqual(show.code, 0, show.stderr);
+    assert.ok(show.stdout.includes(`product credits_100, ${text} through ${provider}`), show.stdout);
+    // The order's audit row says the same.
+    const audit = env.sql(`SELECT detail FROM audit WHERE object = 'order:${m[1]}' AND action = 'order.create'`);
+    assert.deepStrictEqual(audit.map((x) => x.detail), [`credits_100 for ${text} through ${provider}, pending`]);
+    // The machine interface keeps integer minor units and the code.
+    const j = JSON.parse((await D.tally(env, ['orders', 'show', m[1], '--json'])).stdout);
+    assert.deepStrictEqual([j.amount, j.currency], [minor, currency]);
+  }
 });
 
 run({

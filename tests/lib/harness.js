@@ -243,4 +243,16 @@ class Env {
   }
 }
 
-module.exports = { Env, DEFAULT_CATALOG, ROOT, BIN, sleep, waitFor, freePort };
+// Stop a process group we started (detached) and wait for its leader.
+async function stopGroup(p) {
+  if (p.exitCode !== null || p.signalCode !== null) return;
+  const gone = new Promise((r) => p.once('exit', r));
+  try { process.kill(-p.pid, 'SIGTERM'); } catch (_) { /* gone */ }
+  await Promise.race([gone, sleep(5000)]);
+  if (p.exitCode === null && p.signalCode === null) {
+    try { process.kill(-p.pid, 'SIGKILL'); } catch (_) { /* gone */ }
+    await gone;
+  }
+}
+
+module.exports = { Env, DEFAULT_CATALOG, ROOT, BIN, sleep, waitFor, freePort, stopGroup };

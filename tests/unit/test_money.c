@@ -80,6 +80,37 @@ TEST(format_holds_at_int64_min_and_max)
 	CHECK_STR(out, "-0.00000005");
 }
 
+TEST(text_for_people_is_major_units_and_the_code_in_capitals)
+{
+	static const struct {
+		int64_t minor;
+		const char *currency, *want;
+	} cases[] = {
+		{ 1000, "usd", "10.00 USD" },
+		{ 5, "EUR", "0.05 EUR" },
+		/* ISO 4217: no minor unit for JPY, three for KWD. */
+		{ 500, "jpy", "500 JPY" },
+		{ 1500, "KWD", "1.500 KWD" },
+		{ 250, "XTR", "250 XTR" },
+		{ 499000000, "USDT", "4.99000000 USDT" },
+		{ -120, "usd", "-1.20 USD" },
+		/* The ends of int64 and a code past 15 characters still fit, the code cut. */
+		{ INT64_MIN, "ABCDEFGHIJKLMNOPQRST", "-92233720368547758.08 ABCDEFGHIJKLMNO" },
+		/* No code: the number alone. */
+		{ 1000, "", "10.00" },
+	};
+	char out[MONEY_TEXT_SIZE];
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		money_text(cases[i].minor, cases[i].currency, out, sizeof(out));
+		CHECK_STR(out, cases[i].want);
+	}
+	/* A short buffer is cut, never overrun. */
+	money_text(1000, "USD", out, 6);
+	CHECK_STR(out, "10.00");
+}
+
 TEST(parse_bound_is_the_same_bound)
 {
 	int64_t v = 0;
@@ -98,6 +129,7 @@ main(void)
 	RUN(rescale_to_a_coarser_currency_keeps_the_bound_in_minor_units);
 	RUN(apple_price_past_the_bound_is_refused_with_the_largest_that_fits);
 	RUN(format_holds_at_int64_min_and_max);
+	RUN(text_for_people_is_major_units_and_the_code_in_capitals);
 	RUN(parse_bound_is_the_same_bound);
 	return t_done();
 }

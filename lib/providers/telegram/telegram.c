@@ -254,7 +254,7 @@ telegram_precheckout_check(struct store *s, const struct tg_precheckout *q, int6
     size_t msgsize, char *reason, size_t reasonsize)
 {
 	struct order_row ord;
-	char want[40], got[40], q1[80], t1[TM_ISO_SIZE], t2[TM_ISO_SIZE];
+	char want[MONEY_TEXT_SIZE], got[MONEY_TEXT_SIZE], q1[80], t1[TM_ISO_SIZE], t2[TM_ISO_SIZE];
 	enum terr rc;
 
 	msg[0] = reason[0] = '\0';
@@ -294,12 +294,12 @@ telegram_precheckout_check(struct store *s, const struct tg_precheckout *q, int6
 		return 0;
 	}
 	if (q->total_amount != ord.amount || strcmp(q->currency, ord.currency) != 0) {
-		money_format(ord.amount, ord.currency, want, sizeof(want));
-		money_format(q->total_amount, q->currency, got, sizeof(got));
+		money_text(ord.amount, ord.currency, want, sizeof(want));
+		money_text(q->total_amount, q->currency, got, sizeof(got));
 		snprintf(msg, msgsize,
 		    "The price of this purchase has changed. Please start it again.");
-		snprintf(reason, reasonsize, "order %s is %s %s, the invoice says %s %.15s", ord.id,
-		    want, ord.currency, got, q->currency);
+		snprintf(reason, reasonsize, "order %s is %s, the invoice says %s", ord.id, want,
+		    got);
 		return 0;
 	}
 	snprintf(reason, reasonsize, "order %s pending", ord.id);
