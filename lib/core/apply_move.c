@@ -12,7 +12,8 @@
 #include <string.h>
 
 #include "base/text.h"
-#include "core/apply_int.h"
+#include "core/apply_move.h"
+#include "core/apply_sub.h"
 
 #define MOVE_BATCH 64
 

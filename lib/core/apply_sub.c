@@ -12,7 +12,7 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "base/tm.h"
-#include "core/apply_int.h"
+#include "core/apply_sub.h"
 #include "core/ledger.h"
 #include "core/provider.h"
 #include "core/sub.h"
