@@ -20,6 +20,7 @@
 #include "core/apply.h"
 #include "core/sub.h"
 #include "crypto/crypto.h"
+#include "job/revenuecat_sync.h"
 #include "providers/revenuecat/revenuecat.h"
 
 #define SYNC_SUBS_MAX 64
