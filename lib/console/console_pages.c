@@ -9,7 +9,10 @@
 #include <string.h>
 
 #include "base/text.h"
-#include "console/console_int.h"
+#include "console/console_chart.h"
+#include "console/console_html.h"
+#include "console/console_pages.h"
+#include "console/console_reply.h"
 #include "store/store_access.h"
 
 /* Subscription groups and jobs on the overview. */
