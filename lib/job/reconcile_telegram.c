@@ -12,6 +12,7 @@
 #include "base/tm.h"
 #include "job/reconcile.h"
 #include "job/reconcile_int.h"
+#include "job/reconcile_telegram.h"
 #include "providers/telegram/telegram.h"
 #include "providers/telegram/telegram_sync.h"
 #include "store/store.h"
