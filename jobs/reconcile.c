@@ -92,8 +92,6 @@
 #include "providers/appstore/appstore_api.h"
 #include "providers/stripe/stripe.h"
 #include "providers/stripe/stripe_sync.h"
-#include "store/store_access.h"
-#include "store/store_jobs.h"
 
 #define LIMIT_DEFAULT 500
 #define DAY_MS        (86400LL * 1000)
