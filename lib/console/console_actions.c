@@ -22,6 +22,8 @@
 #include "core/apply.h"
 #include "core/op.h"
 #include "store/store_access.h"
+#include "store/store_credits.h"
+#include "store/store_rows.h"
 
 /* One action's fields. */
 struct act {

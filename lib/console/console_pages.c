@@ -14,6 +14,7 @@
 #include "console/console_pages.h"
 #include "console/console_reply.h"
 #include "store/store_access.h"
+#include "store/store_rows.h"
 
 /* Subscription groups and jobs on the overview. */
 #define GROUPS_MAX 64

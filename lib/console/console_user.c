@@ -17,6 +17,7 @@
 #include "console/console_reply.h"
 #include "console/console_user.h"
 #include "core/report.h"
+#include "store/store_rows.h"
 
 /* The user document: a user has at most a few KB of it; the bound is the API's. */
 #define DOC_MAX (4 * 1024 * 1024)

@@ -31,6 +31,8 @@
 #include "core/op.h"
 #include "core/provider.h"
 #include "core/sub.h"
+#include "store/store_credits.h"
+#include "store/store_rows.h"
 
 #define REPLAY_DEPTH_MAX 3
 

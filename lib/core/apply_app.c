@@ -18,7 +18,9 @@
 #include "core/ledger.h"
 #include "core/sub.h"
 #include "store/store_access.h"
+#include "store/store_credits.h"
 #include "store/store_orders.h"
+#include "store/store_rows.h"
 
 /* The calendar month of the free allowance. */
 static const struct tm_period month = { 1, 0 };

@@ -20,7 +20,9 @@
 #include "core/ledger.h"
 #include "core/provider.h"
 #include "core/sub.h"
+#include "store/store_credits.h"
 #include "store/store_orders.h"
+#include "store/store_rows.h"
 
 /* ------------------------------------------------------------- payments */
 

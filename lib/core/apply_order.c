@@ -19,7 +19,9 @@
 #include "core/provider.h"
 #include "core/sub.h"
 #include "crypto/crypto.h"
+#include "store/store_credits.h"
 #include "store/store_orders.h"
+#include "store/store_rows.h"
 
 /*
  * The order an event speaks of: by tally's id when the event names one (and

@@ -12,6 +12,8 @@
 #include "base/json.h"
 #include "base/text.h"
 #include "core/apply_outcome.h"
+#include "store/store_credits.h"
+#include "store/store_rows.h"
 
 int
 ap_is_storage_error(enum terr rc)

@@ -16,6 +16,8 @@
 #include "core/ledger.h"
 #include "core/provider.h"
 #include "core/sub.h"
+#include "store/store_credits.h"
+#include "store/store_rows.h"
 
 /* -------------------------------------------------------- subscriptions */
 

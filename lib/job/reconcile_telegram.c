@@ -16,6 +16,7 @@
 #include "providers/telegram/telegram.h"
 #include "providers/telegram/telegram_sync.h"
 #include "store/store.h"
+#include "store/store_rows.h"
 
 /* ----------------------------------------------------------------- telegram */
 
