@@ -38,7 +38,6 @@
 #include "crypto/crypto.h"
 #include "http/httpc.h"
 #include "job/job.h"
-#include "store/store_jobs.h"
 
 #define LIMIT_DEFAULT  1000
 /* Bytes of an error answer kept in last_error. */

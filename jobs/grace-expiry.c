@@ -30,7 +30,6 @@
 #include "core/sub.h"
 #include "crypto/crypto.h"
 #include "job/job.h"
-#include "store/store_jobs.h"
 
 #define LIMIT_DEFAULT 10000
 

@@ -85,12 +85,13 @@
 #include "crypto/crypto.h"
 #include "job/job.h"
 #include "job/reconcile.h"
+#include "job/reconcile_cryptobot.h"
+#include "job/reconcile_razorpay.h"
+#include "job/reconcile_telegram.h"
+#include "job/revenuecat_sync.h"
 #include "providers/appstore/appstore_api.h"
-#include "providers/revenuecat/revenuecat.h"
 #include "providers/stripe/stripe.h"
 #include "providers/stripe/stripe_sync.h"
-#include "store/store_access.h"
-#include "store/store_jobs.h"
 
 #define LIMIT_DEFAULT 500
 #define DAY_MS        (86400LL * 1000)

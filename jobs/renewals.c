@@ -26,7 +26,6 @@
 #include "base/tm.h"
 #include "crypto/crypto.h"
 #include "job/job.h"
-#include "store/store_jobs.h"
 
 #define LIMIT_DEFAULT 10000
 

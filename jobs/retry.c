@@ -16,7 +16,6 @@
 #include "base/text.h"
 #include "core/apply.h"
 #include "job/job.h"
-#include "store/store_jobs.h"
 
 #define LIMIT_DEFAULT 1000
 #define PAGE          64

@@ -12,7 +12,7 @@
 #include "base/buf.h"
 #include "cfg/cfg.h"
 #include "core/op.h"
-#include "store/store.h"
+#include "job/admin.h"
 
 #define OUT_MAX      (16 * 1024 * 1024)
 #define LIST_PAGE    100

@@ -19,7 +19,6 @@
 #include "cli.h"
 #include "console/console.h"
 #include "crypto/crypto.h"
-#include "store/store_console.h"
 
 /* Read one line from fd into out[size] (without its line ending); -1 when too long or unreadable. */
 static int

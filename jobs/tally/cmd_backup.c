@@ -16,7 +16,6 @@
 #include "base/json.h"
 #include "base/tm.h"
 #include "cli.h"
-#include "store/store_backup.h"
 
 int
 cmd_backup(struct cli *c)

@@ -25,7 +25,6 @@
 #include "cli.h"
 #include "core/apply.h"
 #include "providers/telegram/telegram.h"
-#include "store/store_orders.h"
 
 /* The CLI's apply: one operator action in its own transaction. */
 static enum terr

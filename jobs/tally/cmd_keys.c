@@ -15,7 +15,6 @@
 #include "base/text.h"
 #include "base/tm.h"
 #include "cli.h"
-#include "store/store_access.h"
 
 /* An audit row of a key change, in the open transaction. */
 static enum terr

@@ -20,7 +20,6 @@
 #include "base/tm.h"
 #include "cli.h"
 #include "core/rebuild.h"
-#include "store/store_access.h"
 
 #define HISTORY_MAX 2000
 

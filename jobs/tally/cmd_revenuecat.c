@@ -22,7 +22,7 @@
 #include "base/json.h"
 #include "base/tm.h"
 #include "cli.h"
-#include "providers/revenuecat/revenuecat.h"
+#include "job/revenuecat_sync.h"
 
 #define RETRY_WAIT_MAX 10
 #define RETRIES_MAX    2

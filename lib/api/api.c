@@ -15,6 +15,7 @@
 #include "http/httpc.h"
 #include "providers/stripe/stripe_api.h"
 #include "store/store_access.h"
+#include "store/store_rows.h"
 
 /* One request. */
 struct req {

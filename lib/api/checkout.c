@@ -12,8 +12,9 @@
 #include "base/tally_limits.h"
 #include "base/text.h"
 #include "crypto/crypto.h"
-#include "providers/cryptobot/cryptobot.h"
-#include "providers/razorpay/razorpay.h"
+#include "providers/cryptobot/cryptobot_api.h"
+#include "providers/razorpay/razorpay_api.h"
+#include "providers/razorpay/razorpay_sync.h"
 #include "providers/telegram/telegram.h"
 #include "store/store_orders.h"
 

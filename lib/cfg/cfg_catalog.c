@@ -9,8 +9,8 @@
 #include "base/json.h"
 #include "base/money.h"
 #include "base/text.h"
-#include "cfg/cfg.h"
-#include "cfg/cfg_int.h"
+#include "cfg/cfg_catalog.h"
+#include "cfg/cfg_read.h"
 
 /* Providers whose ids may appear under a product's "match". */
 static const char *const providers[] = {
@@ -349,21 +349,5 @@ cfg_parse_trial(struct cfg *c, const cJSON *o, char *why, size_t size)
 	if (t->product[0] == '\0' || t->duration <= 0)
 		return cfg_fail(why, size, "config: trial: needs a product and a duration");
 	t->enabled = 1;
-	return TERR_OK;
-}
-
-enum terr
-cfg_check(const struct cfg *c, char *why, size_t size)
-{
-	const struct product *p;
-
-	if (c->trial.enabled) {
-		if ((p = cfg_product(c, c->trial.product)) == NULL ||
-		    p->kind != PRODUCT_SUBSCRIPTION)
-			return cfg_fail(why, size,
-			    "config: trial.product: %s is not a subscription product of the "
-			    "catalog",
-			    c->trial.product);
-	}
 	return TERR_OK;
 }

@@ -3,8 +3,8 @@
  * docs/console.md): how long a session lasts, and whether its cookie is always
  * marked Secure.
  */
-#include "cfg/cfg.h"
-#include "cfg/cfg_int.h"
+#include "cfg/cfg_console.h"
+#include "cfg/cfg_read.h"
 
 #define MINUTE_MS (60LL * 1000)
 #define HOUR_MS   (60 * MINUTE_MS)

@@ -9,8 +9,8 @@
 
 #include "base/json.h"
 #include "base/text.h"
-#include "cfg/cfg.h"
-#include "cfg/cfg_int.h"
+#include "cfg/cfg_direct.h"
+#include "cfg/cfg_read.h"
 
 #define HOUR_MS (3600LL * 1000)
 #define DAY_MS  (24 * HOUR_MS)

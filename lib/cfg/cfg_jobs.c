@@ -11,8 +11,8 @@
 
 #include "base/json.h"
 #include "base/tm.h"
-#include "cfg/cfg.h"
-#include "cfg/cfg_int.h"
+#include "cfg/cfg_jobs.h"
+#include "cfg/cfg_read.h"
 
 #define DAY_MS (86400LL * 1000)
 

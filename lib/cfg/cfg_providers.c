@@ -7,8 +7,8 @@
 
 #include "base/json.h"
 #include "base/text.h"
-#include "cfg/cfg.h"
-#include "cfg/cfg_int.h"
+#include "cfg/cfg_providers.h"
+#include "cfg/cfg_read.h"
 
 enum terr
 cfg_parse_stripe(struct cfg *c, const cJSON *o, char *why, size_t size)

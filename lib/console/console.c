@@ -1,10 +1,7 @@
 /*
  * The support console's request loop: the path under /admin, the forms,
- * the session gate, and answers. Every answer carries the security headers:
- * a Content-Security-Policy that allows the console's own stylesheet and
- * nothing else (no script at all, no frames, forms only to itself), framing
- * refused, no referrer, no MIME sniffing; http_reply adds Cache-Control:
- * no-store, so no page is kept by a browser or a proxy.
+ * the session gate, and the route's page or action. Answers and their
+ * security headers are console_reply.c's.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,15 +9,12 @@
 
 #include "base/log.h"
 #include "base/text.h"
-#include "console/console_int.h"
-
-#define SECURITY_HEADERS                                                                           \
-	"Content-Security-Policy: default-src 'none'; style-src 'self'; img-src 'self' data:; "    \
-	"form-action 'self'; frame-ancestors 'none'; base-uri 'none'\r\n"                          \
-	"X-Frame-Options: DENY\r\n"                                                                \
-	"X-Content-Type-Options: nosniff\r\n"                                                      \
-	"Referrer-Policy: same-origin\r\n"                                                         \
-	"Cross-Origin-Opener-Policy: same-origin\r\n"
+#include "console/console.h"
+#include "console/console_actions.h"
+#include "console/console_auth.h"
+#include "console/console_pages.h"
+#include "console/console_reply.h"
+#include "console/console_user.h"
 
 enum terr
 console_init(void **state, const struct cfg *c, char *why, size_t whysize)
@@ -49,97 +43,6 @@ console_fini(void *state)
 	free(k);
 }
 
-struct store *
-console_rw(struct creq *q)
-{
-	struct console *k = q->k;
-
-	pthread_mutex_lock(&k->lock);
-	if (k->rw == NULL && store_open(&k->rw, q->c->db_path, STORE_RW) != TERR_OK) {
-		log_msg(LOG_ERROR, "console: cannot open the database for writing", q->c->db_path);
-		k->rw = NULL;
-		pthread_mutex_unlock(&k->lock);
-		return NULL;
-	}
-	return k->rw;
-}
-
-void
-console_rw_done(struct creq *q)
-{
-	pthread_mutex_unlock(&q->k->lock);
-}
-
-const char *
-form_get(const struct form *f, const char *name)
-{
-	size_t i;
-
-	for (i = 0; i < f->n; i++)
-		if (strcmp(f->name[i], name) == 0)
-			return f->value[i];
-	return NULL;
-}
-
-static void
-send_typed(struct creq *q, int status, const char *ctype, const char *body, size_t n)
-{
-	char headers[sizeof(SECURITY_HEADERS) + sizeof(q->headers)];
-
-	snprintf(headers, sizeof(headers), "%s%s", SECURITY_HEADERS, q->headers);
-	http_reply(q->r, status, ctype, headers, body, n);
-}
-
-void
-console_send(struct creq *q, int status)
-{
-	if (q->out.err != TERR_OK) {
-		/* A page past CONSOLE_PAGE_MAX: say so rather than send half of it. */
-		buf_reset(&q->out);
-		buf_puts(&q->out,
-		    "<!doctype html><title>Too large</title><p>This page is too large "
-		    "to show.</p>\n");
-		status = 500;
-	}
-	send_typed(q, status, "text/html; charset=utf-8", buf_cstr(&q->out), q->out.len);
-}
-
-void
-console_redirect(struct creq *q, const char *location)
-{
-	size_t used = strlen(q->headers);
-
-	if ((size_t)snprintf(q->headers + used, sizeof(q->headers) - used, "Location: %s\r\n",
-		location) >= sizeof(q->headers) - used) {
-		q->headers[used] = '\0';
-		console_fail(q, 500, "Cannot redirect",
-		    "The address of the next page is too long.");
-		return;
-	}
-	buf_reset(&q->out);
-	send_typed(q, 303, "text/html; charset=utf-8", "", 0);
-}
-
-void
-console_fail(struct creq *q, int status, const char *title, const char *msg)
-{
-	buf_reset(&q->out);
-	ch_page_begin(q, title);
-	ch_raw(&q->out, "<h1>");
-	ch_text(&q->out, title);
-	ch_raw(&q->out, "</h1>\n<p class=\"msg bad\">");
-	ch_text(&q->out, msg);
-	ch_raw(&q->out, "</p>\n<p><a href=\"/admin\">Back to the overview</a></p>\n");
-	ch_page_end(q);
-	console_send(q, status);
-}
-
-static void
-send_css(struct creq *q)
-{
-	send_typed(q, 200, "text/css; charset=utf-8", console_css, strlen(console_css));
-}
-
 static void
 not_found(struct creq *q)
 {
@@ -155,7 +58,7 @@ static const struct route {
 } routes[] = {
 	{ "", "GET", 0, page_overview, "overview" },
 	{ "/", "GET", 0, page_overview, "overview" },
-	{ "/style.css", "GET", 1, send_css, "style" },
+	{ "/style.css", "GET", 1, console_send_css, "style" },
 	{ "/login", "GET", 1, console_login_page, "login page" },
 	{ "/login", "POST", 1, console_login, "login" },
 	{ "/logout", "POST", 0, console_logout, "logout" },
@@ -266,8 +169,8 @@ console_serve(void *state, struct svc *sv, struct http_req *r)
 		console_fail(&q, 400, "Bad address", "The address's query is malformed.");
 		goto out;
 	}
-	if (rt->fn == send_css) {
-		send_css(&q);
+	if (rt->fn == console_send_css) {
+		console_send_css(&q);
 		goto out;
 	}
 	console_session(&q);

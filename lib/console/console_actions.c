@@ -17,10 +17,13 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "base/tm.h"
-#include "console/console_int.h"
+#include "console/console_actions.h"
+#include "console/console_reply.h"
 #include "core/apply.h"
 #include "core/op.h"
 #include "store/store_access.h"
+#include "store/store_credits.h"
+#include "store/store_rows.h"
 
 /* One action's fields. */
 struct act {

@@ -10,7 +10,8 @@
 #include <string.h>
 
 #include "base/tm.h"
-#include "console/console_int.h"
+#include "console/console_chart.h"
+#include "console/console_html.h"
 
 #define W      960
 #define LEFT   64

@@ -9,8 +9,12 @@
 #include <string.h>
 
 #include "base/text.h"
-#include "console/console_int.h"
+#include "console/console_chart.h"
+#include "console/console_html.h"
+#include "console/console_pages.h"
+#include "console/console_reply.h"
 #include "store/store_access.h"
+#include "store/store_rows.h"
 
 /* Subscription groups and jobs on the overview. */
 #define GROUPS_MAX 64

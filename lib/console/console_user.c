@@ -11,8 +11,13 @@
 
 #include "base/json.h"
 #include "base/text.h"
-#include "console/console_int.h"
+#include "console/console_actions.h"
+#include "console/console_html.h"
+#include "console/console_pages.h"
+#include "console/console_reply.h"
+#include "console/console_user.h"
 #include "core/report.h"
+#include "store/store_rows.h"
 
 /* The user document: a user has at most a few KB of it; the bound is the API's. */
 #define DOC_MAX (4 * 1024 * 1024)

@@ -13,11 +13,14 @@
 #include "base/json.h"
 #include "base/text.h"
 #include "base/tm.h"
-#include "core/apply_int.h"
+#include "core/apply_app.h"
+#include "core/apply_sub.h"
 #include "core/ledger.h"
 #include "core/sub.h"
 #include "store/store_access.h"
+#include "store/store_credits.h"
 #include "store/store_orders.h"
+#include "store/store_rows.h"
 
 /* The calendar month of the free allowance. */
 static const struct tm_period month = { 1, 0 };

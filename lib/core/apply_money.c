@@ -1,7 +1,9 @@
 /*
  * apply: money. Payments deduplicated on their business keys (invariant 2),
- * what they grant, refunds and disputes that take it back, reversals that
- * give it back, and direct credit grants and revokes.
+ * what they grant (a plan's credits, a pack's, the referrer's reward for a
+ * referred user's payment), refunds and disputes that take it back (and the
+ * order a refunded payment paid), reversals that give it back, and direct
+ * credit grants and revokes.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -13,10 +15,14 @@
 #include "base/money.h"
 #include "base/text.h"
 #include "base/tm.h"
-#include "core/apply_int.h"
+#include "core/apply_app.h"
+#include "core/apply_money.h"
 #include "core/ledger.h"
 #include "core/provider.h"
 #include "core/sub.h"
+#include "store/store_credits.h"
+#include "store/store_orders.h"
+#include "store/store_rows.h"
 
 /* ------------------------------------------------------------- payments */
 
@@ -421,4 +427,134 @@ ap_apply_reinstate(struct actx *a, const struct bev *e, struct outcome *o)
 	}
 	o->changed = 1;
 	return ap_finish_sub(a, o, &ss);
+}
+
+enum terr
+ap_grant_pack(struct actx *a, struct outcome *o, const struct product *p, int64_t pay_id,
+    int64_t quantity)
+{
+	struct grant_row g;
+	char object[48], detail[128];
+	enum terr rc;
+
+	if (p->credits <= 0)
+		return TERR_OK;
+	memset(&g, 0, sizeof(g));
+	text_copy(g.user, sizeof(g.user), o->user);
+	g.source = GRANT_PACK;
+	g.pay_id = pay_id;
+	text_copy(g.product, sizeof(g.product), p->id);
+	g.amount = p->credits;
+	/* Several units of a consumable: several times its credits, within the limit. */
+	if (quantity > 1)
+		g.amount =
+		    quantity > CREDITS_MAX / p->credits ? CREDITS_MAX : p->credits * quantity;
+	g.expires_at = p->credits_expire != 0 ? a->now + p->credits_expire : 0;
+	if ((rc = ledger_grant(a->s, &o->op, &g)) != TERR_OK)
+		return rc;
+	o->changed = 1;
+	snprintf(object, sizeof(object), "grant:%lld", (long long)g.id);
+	snprintf(detail, sizeof(detail), "+%lld credits (pack %s)", (long long)g.amount, p->id);
+	return ap_audit(a, o, "credits.grant", object, detail, "");
+}
+
+enum terr
+ap_order_refunded(struct actx *a, int64_t pay_id, struct outcome *o)
+{
+	struct order_row ord;
+	char object[ID_MAX + 8];
+	enum terr rc;
+
+	if ((rc = store_order_of_pay(a->s, pay_id, &ord)) == TERR_NOTFOUND)
+		return TERR_OK;
+	if (rc != TERR_OK)
+		return rc;
+	ord.state = ORDER_REFUNDED;
+	ord.updated_at = a->now;
+	if ((rc = store_order_update(a->s, &ord)) != TERR_OK)
+		return rc;
+	snprintf(object, sizeof(object), "order:%s", ord.id);
+	return ap_audit(a, o, "order.refunded", object, "", "");
+}
+
+/* The referral level of a referrer with n paying referrals. */
+static int64_t
+percent_for(const struct cfg_referrals *r, int64_t n)
+{
+	int64_t percent = 0, best = -1;
+	size_t i;
+
+	for (i = 0; i < r->nlevels; i++)
+		if (n >= r->levels[i].min_referrals && r->levels[i].min_referrals > best) {
+			best = r->levels[i].min_referrals;
+			percent = r->levels[i].percent;
+		}
+	return percent;
+}
+
+enum terr
+ap_referral_reward(struct actx *a, struct outcome *o, int64_t pay_id)
+{
+	const struct cfg_referrals *cr = &a->c->referrals;
+	struct user_row buyer;
+	struct grant_row g[SUB_GRANTS_MAX], ng;
+	struct referral_row rr;
+	int64_t buyers = 0, earned = 0, granted = 0, percent, credits;
+	char object[48], detail[256];
+	size_t n, i;
+	int seen = 0;
+	enum terr rc;
+
+	/*
+	 * A business rule that refuses (no referrer, cap reached) never blocks the
+	 * purchase. Test payments reward only where test events are applied at all.
+	 */
+	if (!cr->enabled)
+		return TERR_OK;
+	if ((rc = store_user_row(a->s, o->user, &buyer)) != TERR_OK)
+		return rc == TERR_NOTFOUND ? TERR_OK : rc;
+	if (buyer.referrer[0] == '\0')
+		return TERR_OK;
+	if ((rc = store_grants_of_pay(a->s, pay_id, g, SUB_GRANTS_MAX, &n)) != TERR_OK)
+		return rc;
+	for (i = 0; i < n; i++)
+		if (g[i].source != GRANT_REFERRAL && strcmp(g[i].user, o->user) == 0)
+			granted += g[i].amount;
+	if ((rc = store_referral_stats(a->s, buyer.referrer, &buyers, &earned)) != TERR_OK ||
+	    (rc = store_referral_has_buyer(a->s, buyer.referrer, o->user, &seen)) != TERR_OK)
+		return rc;
+	/* The level counts paying referrals, this buyer included. */
+	percent = percent_for(cr, seen ? buyers : buyers + 1);
+	credits = granted * percent / 100;
+	if (cr->cap > 0 && earned + credits > cr->cap)
+		credits = cr->cap > earned ? cr->cap - earned : 0;
+	if (percent <= 0)
+		return TERR_OK;
+	memset(&rr, 0, sizeof(rr));
+	text_copy(rr.buyer, sizeof(rr.buyer), o->user);
+	rr.pay_id = pay_id;
+	text_copy(rr.referrer, sizeof(rr.referrer), buyer.referrer);
+	rr.percent = percent;
+	rr.credits = credits;
+	rr.created_at = a->now;
+	if (credits > 0) {
+		memset(&ng, 0, sizeof(ng));
+		text_copy(ng.user, sizeof(ng.user), buyer.referrer);
+		ng.source = GRANT_REFERRAL;
+		ng.pay_id = pay_id; /* a refund of the purchase takes the reward back too */
+		ng.amount = credits;
+		if ((rc = ledger_grant(a->s, &o->op, &ng)) != TERR_OK)
+			return rc;
+		rr.grant_id = ng.id;
+	}
+	rc = store_referral_insert(a->s, &rr);
+	if (rc == TERR_DUP)
+		return TERR_INTERNAL; /* the grant above would be a second reward: roll back */
+	if (rc != TERR_OK)
+		return rc;
+	snprintf(object, sizeof(object), "payment:%lld", (long long)pay_id);
+	snprintf(detail, sizeof(detail), "referrer %.64s earned %lld credits (%lld%% of %lld)%s",
+	    buyer.referrer, (long long)credits, (long long)percent, (long long)granted,
+	    credits == 0 && granted > 0 ? ": cap reached" : "");
+	return ap_audit(a, o, "referral.reward", object, detail, "");
 }

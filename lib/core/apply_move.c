@@ -12,7 +12,10 @@
 #include <string.h>
 
 #include "base/text.h"
-#include "core/apply_int.h"
+#include "core/apply_move.h"
+#include "core/apply_sub.h"
+#include "store/store_credits.h"
+#include "store/store_rows.h"
 
 #define MOVE_BATCH 64
 

@@ -12,10 +12,12 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "base/tm.h"
-#include "core/apply_int.h"
+#include "core/apply_sub.h"
 #include "core/ledger.h"
 #include "core/provider.h"
 #include "core/sub.h"
+#include "store/store_credits.h"
+#include "store/store_rows.h"
 
 /* -------------------------------------------------------- subscriptions */
 

@@ -24,7 +24,9 @@
 #include <string.h>
 
 #include "base/json.h"
-#include "core/apply_int.h"
+#include "core/apply_webhook.h"
+#include "store/store_credits.h"
+#include "store/store_rows.h"
 
 /* Entitlement rows read for one user (active ones are a handful; the rest is history). */
 #define WEBHOOK_ENTS_MAX 128

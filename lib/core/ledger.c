@@ -2,6 +2,7 @@
 
 #include "base/text.h"
 #include "core/ledger.h"
+#include "store/store_credits.h"
 
 #define CHUNK 32
 

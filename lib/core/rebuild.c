@@ -9,6 +9,7 @@
 #include "core/provider.h"
 #include "core/rebuild.h"
 #include "store/store_rebuild.h"
+#include "store/store_rows.h"
 
 /* Inbox rows read per page. */
 #define PAGE 256

@@ -6,6 +6,8 @@
 #include "base/tm.h"
 #include "core/report.h"
 #include "core/sub.h"
+#include "store/store_credits.h"
+#include "store/store_rows.h"
 
 #define LIST_MAX 64
 

@@ -18,6 +18,7 @@
 #include "job/job.h"
 #include "store/store_access.h"
 #include "store/store_jobs.h"
+#include "store/store_rows.h"
 
 /* --------------------------------------------------------------- owner */
 

@@ -41,8 +41,17 @@
 #include "cfg/cfg.h"
 #include "core/apply.h"
 #include "core/op.h"
+/*
+ * The storage a job uses: the connection (store.h), users, links, the
+ * inbox, subscriptions and payments (store_rows.h), the runs of jobs
+ * (store_access.h store_jobs_list), due work and the outbox (store_jobs.h).
+ * The jobs (jobs/) reach storage through this header, never including store/
+ * themselves (DESIGN.md, Layout).
+ */
 #include "store/store.h"
+#include "store/store_access.h"
 #include "store/store_jobs.h"
+#include "store/store_rows.h"
 
 /* A crashed runner's lease lapses after this; a working one renews it a third of the way in. */
 #define JOB_LEASE_TTL_MS (120 * 1000)

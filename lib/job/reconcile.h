@@ -2,7 +2,8 @@
  * tally-reconcile (jobs/reconcile.c): the report lines every provider's
  * reconciliation shares and the walk of stale subscriptions (lib/job/reconcile.c),
  * and the direct providers' passes, one file each (lib/job/reconcile_cryptobot.c,
- * reconcile_razorpay.c, reconcile_telegram.c), each run through the job's
+ * reconcile_razorpay.c, reconcile_telegram.c, each declared in its own header
+ * and calling this file's functions), each run through the job's
  * batches of provider events (job_apply_raw), so that what is applied goes
  * through the webhook's own parser and apply path.
  *
@@ -51,48 +52,5 @@ struct reconcile_stale {
  * run's room under --limit. 0, or -1 (the job failed).
  */
 int reconcile_stale_subs(struct job *j, struct reconcile_stale *st);
-
-/*
- * CryptoBot (CRYPTOBOT_TOKEN): tally's pending cryptobot orders with an
- * invoice, the oldest first; getInvoices by their ids (CB_INVOICES_MAX a
- * call). Paid: applied as the invoice_paid webhook (cryptobot_sync.h).
- * Expired: reported; the grace-expiry job expires the order. Active: in sync.
- */
-void reconcile_cryptobot(struct job *j);
-
-/*
- * Razorpay (razorpay.key_id, RAZORPAY_KEY_SECRET): tally's pending razorpay
- * orders (order_...), the oldest first: GET /v1/orders/{id} and
- * /v1/orders/{id}/payments; each captured payment applied as the order.paid
- * webhook, id "checkout:<payment id>" (the Checkout callback's). Then stale
- * razorpay subscriptions (sub_...): GET /v1/subscriptions/{id}; when
- * Razorpay's status differs, applied as subscription.<status>, id
- * "reconcile:<sub>:<16 hex of SHA-256 of the entity>".
- */
-void reconcile_razorpay(struct job *j);
-
-/* Pages of getStarTransactions read in a run, at most (TG_STAR_PAGE each). */
-#define TG_STAR_PAGES_MAX 50
-
-/*
- * Telegram (TELEGRAM_BOT_TOKEN): tally's pending telegram orders in Stars
- * (XTR); the bot's Star transactions through getStarTransactions, a page of
- * TG_STAR_PAGE at a time, newest first, until past the oldest such order's
- * creation (at most TG_STAR_PAGES_MAX pages). An incoming invoice payment of
- * a user whose invoice_payload names one of the orders is applied as the
- * successful_payment the webhook would have carried (telegram_sync.h: id
- * "stars:<charge id>", the charge the business key), the oldest first; one
- * refunded since (an outgoing transaction with its id) is reported only.
- * Stale telegram subscriptions of a Stars subscription order (ext_id
- * "order:<id>") are read too, the pages then running past the oldest one's
- * period end: an incoming payment naming its order, with a
- * subscription_period, dated after its period start and whose charge has no
- * payment in tally (store_pay_find_key) is a missed renewal, applied the
- * oldest first as the renewal's successful_payment (is_first_recurring
- * false), the same id, through the same path; action "telegram renewal".
- * Orders in other currencies cannot be reconciled (no Bot API method says
- * whether an invoice was paid): counted in the provider line.
- */
-void reconcile_telegram(struct job *j);
 
 #endif

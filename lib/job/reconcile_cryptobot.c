@@ -8,8 +8,9 @@
 #include "base/money.h"
 #include "base/text.h"
 #include "job/reconcile.h"
+#include "job/reconcile_cryptobot.h"
 #include "job/reconcile_int.h"
-#include "providers/cryptobot/cryptobot.h"
+#include "providers/cryptobot/cryptobot_api.h"
 #include "providers/cryptobot/cryptobot_sync.h"
 
 /* ---------------------------------------------------------------- cryptobot */

@@ -11,7 +11,9 @@
 #include "crypto/crypto.h"
 #include "job/reconcile.h"
 #include "job/reconcile_int.h"
-#include "providers/razorpay/razorpay.h"
+#include "job/reconcile_razorpay.h"
+#include "providers/razorpay/razorpay_api.h"
+#include "providers/razorpay/razorpay_sync.h"
 
 /* ----------------------------------------------------------------- razorpay */
 

@@ -13,9 +13,11 @@
 #include "base/tm.h"
 #include "job/reconcile.h"
 #include "job/reconcile_int.h"
+#include "job/reconcile_telegram.h"
 #include "providers/telegram/telegram.h"
 #include "providers/telegram/telegram_sync.h"
 #include "store/store.h"
+#include "store/store_rows.h"
 
 /* ----------------------------------------------------------------- telegram */
 

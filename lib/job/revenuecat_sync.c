@@ -20,7 +20,9 @@
 #include "core/apply.h"
 #include "core/sub.h"
 #include "crypto/crypto.h"
+#include "job/revenuecat_sync.h"
 #include "providers/revenuecat/revenuecat.h"
+#include "store/store_rows.h"
 
 #define SYNC_SUBS_MAX 64
 #define SYNC_ENTS_MAX 64

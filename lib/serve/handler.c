@@ -30,6 +30,7 @@
 #include "serve/handler.h"
 #include "serve/writer.h"
 #include "store/store.h"
+#include "store/store_rows.h"
 
 /* Worker threads per process: one per request in flight between nginx and tally. */
 #define THREADS_DEFAULT   32

@@ -5,6 +5,13 @@
  * write transaction. Statements live in one indexed table (store_sql.c),
  * prepared once per connection and reused.
  *
+ * This header: the rows' types, the connection, transactions and checks
+ * (store.c). The typed functions are declared by the file that defines
+ * them: store_rows.h (users, links, inbox, subscriptions, entitlements,
+ * payments), store_credits.h (grants, ledger, audit, outbox), and
+ * store_orders.h, store_jobs.h, store_access.h, store_console.h,
+ * store_backup.h, store_rebuild.h.
+ *
  * Every function returns TERR_OK, TERR_NOTFOUND (no row), TERR_DUP (a UNIQUE
  * key exists: a result, not a failure), TERR_BUSY (locked past the busy
  * timeout) or TERR_DB (logged once where it happens). A struct store is one
@@ -121,23 +128,6 @@ void store_slot_give(struct store *s, struct store_slot *slot);
 
 /* --- users and links --- */
 
-enum terr store_user_exists(struct store *s, const char *id);
-/* TERR_DUP (nothing written) when the user exists. */
-enum terr store_user_insert(struct store *s, const char *id, int64_t now);
-enum terr store_user_created(struct store *s, const char *id, int64_t *created_at);
-/* The user's row: created_at and merged_into ("" unless merged); either may be NULL. */
-enum terr store_user_get(struct store *s, const char *id, int64_t *created_at,
-    char merged_into[USER_ID_MAX + 1]);
-/* Move from's links and payments to into and record the merge on from. */
-enum terr store_user_merge(struct store *s, const char *from, const char *into);
-
-enum terr store_link_find(struct store *s, const char *provider, const char *kind,
-    const char *ext_id, char user[USER_ID_MAX + 1]);
-enum terr store_link_insert(struct store *s, const char *provider, const char *kind,
-    const char *ext_id, const char *user, int64_t now);
-enum terr store_link_delete(struct store *s, const char *provider, const char *kind,
-    const char *ext_id);
-
 struct link_row {
 	char provider[PROVIDER_MAX];
 	char kind[KIND_MAX];
@@ -145,8 +135,6 @@ struct link_row {
 	char user[USER_ID_MAX + 1];
 	int64_t created_at;
 };
-enum terr store_links_of(struct store *s, const char *user, struct link_row *out, size_t max,
-    size_t *n);
 
 /* --- inbox --- */
 
@@ -158,10 +146,6 @@ enum inbox_state {
 	INBOX_FAILED,
 	INBOX__MAX
 };
-
-const char *inbox_state_str(enum inbox_state st);
-/* -1 when s names no state. */
-int inbox_state_parse(const char *s);
 
 struct inbox_row {
 	int64_t id;
@@ -179,26 +163,6 @@ struct inbox_row {
 	char orphan_id[ID_MAX];
 	int64_t attempts;
 };
-
-enum terr store_inbox_find(struct store *s, const char *provider, const char *event_id,
-    struct inbox_row *out);
-/* Insert r with body; r->id is set. TERR_DUP (nothing written) when (provider, event_id) exists. */
-enum terr store_inbox_insert(struct store *s, struct inbox_row *r, const void *body, size_t n);
-/* Record the outcome: state, reason, user, orphan key, attempts, updated_at. */
-enum terr store_inbox_update(struct store *s, const struct inbox_row *r);
-/* One row and, when body is not NULL, its raw body. */
-enum terr store_inbox_get(struct store *s, int64_t id, struct inbox_row *out, struct buf *body);
-/*
- * Rows after after_id in id order: all (state < 0) or of one state; of one
- * user when user is not NULL.
- */
-enum terr store_inbox_list(struct store *s, int state, const char *user, int64_t after_id,
-    struct inbox_row *out, size_t max, size_t *n);
-/* *any = 1 when some event is orphaned at all (a cheap test before the lookups below). */
-enum terr store_inbox_any_orphan(struct store *s, int *any);
-/* Ids of orphaned events waiting for (provider, kind, id). */
-enum terr store_inbox_orphans(struct store *s, const char *provider, const char *kind,
-    const char *id, int64_t *ids, size_t max, size_t *n);
 
 /* --- subscriptions --- */
 
@@ -224,16 +188,6 @@ struct sub_row {
 	int64_t credits_next_at;  /* the next credit reset inside a longer paid period; 0 = none */
 };
 
-enum terr store_sub_find(struct store *s, const char *provider, const char *ext_id,
-    struct sub_row *out);
-enum terr store_sub_get(struct store *s, int64_t id, struct sub_row *out);
-/* Insert r (id ignored) and set r->id. */
-enum terr store_sub_insert(struct store *s, struct sub_row *r);
-/* Write every field of r to the row r->id (its user too: transfers move it). */
-enum terr store_sub_update(struct store *s, const struct sub_row *r);
-enum terr store_subs_of(struct store *s, const char *user, struct sub_row *out, size_t max,
-    size_t *n);
-
 /* --- entitlements --- */
 
 struct ent_row {
@@ -246,13 +200,6 @@ struct ent_row {
 	int64_t ends_at; /* 0: no end */
 	int64_t updated_at;
 };
-
-/* Insert or update the row (user, name, source). *changed = 1 when anything changed. */
-enum terr store_ent_set(struct store *s, const struct ent_row *r, int *changed);
-enum terr store_ents_of_sub(struct store *s, int64_t sub_id, struct ent_row *out, size_t max,
-    size_t *n);
-enum terr store_ents_of(struct store *s, const char *user, struct ent_row *out, size_t max,
-    size_t *n);
 
 /* --- payments --- */
 
@@ -273,25 +220,7 @@ struct pay_row {
 	int64_t created_at;
 };
 
-const char *pay_state_str(enum pay_state st);
-
-/* The payment a business key belongs to. */
-enum terr store_pay_find_key(struct store *s, const char *provider, const char *key,
-    struct pay_row *out);
-enum terr store_pay_insert(struct store *s, struct pay_row *r);
-/* Attach a key; TERR_DUP when the key already belongs to a payment. */
-enum terr store_pay_key_insert(struct store *s, const char *provider, const char *key,
-    int64_t pay_id);
-enum terr store_pay_set_state(struct store *s, int64_t id, enum pay_state st);
-enum terr store_pay_set_user(struct store *s, int64_t pay_id, const char *user);
-/* Every payment of a subscription to user. */
-enum terr store_pays_move_sub(struct store *s, int64_t sub_id, const char *user);
-/* Credits taken back from the grants of a payment by refunds (a positive number). */
-enum terr store_clawback_of_pay(struct store *s, int64_t pay_id, int64_t *amount);
-
 /* --- credits --- */
-
-const char *grant_source_str(enum grant_source g);
 
 struct grant_row {
 	int64_t id;
@@ -306,31 +235,6 @@ struct grant_row {
 	int64_t created_at;
 };
 
-enum terr store_grant_insert(struct store *s, struct grant_row *r);
-enum terr store_grant_set_remaining(struct store *s, int64_t id, int64_t remaining);
-enum terr store_grant_set_expiry(struct store *s, int64_t id, int64_t expires_at);
-/*
- * Grants of a user with remaining > 0 and not expired at now (expires_at 0
- * or > now), soonest-expiring first, never-expiring last (the order credits
- * are spent in). Pass now = 0 to include expired ones too.
- */
-enum terr store_grants_live(struct store *s, const char *user, int64_t now, struct grant_row *out,
-    size_t max, size_t *n);
-/* Grants with remaining > 0 of a subscription, of a payment. */
-enum terr store_grants_of_sub(struct store *s, int64_t sub_id, struct grant_row *out, size_t max,
-    size_t *n);
-enum terr store_grants_of_pay(struct store *s, int64_t pay_id, struct grant_row *out, size_t max,
-    size_t *n);
-/* Pack grants of a user with remaining > 0. */
-enum terr store_grants_packs(struct store *s, const char *user, struct grant_row *out, size_t max,
-    size_t *n);
-/*
- * Period-bound plan grants (source subscription, trial or free, with an
- * expiry) of a user with remaining > 0: what a new subscription replaces.
- */
-enum terr store_grants_plan(struct store *s, const char *user, struct grant_row *out, size_t max,
-    size_t *n);
-
 struct ledger_row {
 	int64_t id;
 	char user[USER_ID_MAX + 1];
@@ -343,11 +247,6 @@ struct ledger_row {
 	int64_t created_at;
 };
 
-enum terr store_ledger_insert(struct store *s, struct ledger_row *r);
-/* The newest max entries of a user, newest first. */
-enum terr store_ledger_of(struct store *s, const char *user, struct ledger_row *out, size_t max,
-    size_t *n);
-
 /*
  * An entry with what it drew on: the source of its grant and the kind of
  * the payment behind that grant (-1 when none). The user view of the user
@@ -358,14 +257,6 @@ struct ledger_line {
 	enum grant_source source;
 	int pay_kind; /* enum pay_kind, or -1 */
 };
-
-/* The newest max entries of a user with their grant's source, newest first. */
-enum terr store_ledger_lines_of(struct store *s, const char *user, struct ledger_line *out,
-    size_t max, size_t *n);
-
-/* Entries at or after since (ms), after after_id, in id order (exports). */
-enum terr store_ledger_since(struct store *s, int64_t since, int64_t after_id,
-    struct ledger_row *out, size_t max, size_t *n);
 
 /* --- audit and outbox --- */
 
@@ -381,10 +272,6 @@ struct audit_row {
 	int64_t inbox_id;
 };
 
-enum terr store_audit_insert(struct store *s, struct audit_row *r);
-enum terr store_audit_of(struct store *s, const char *user, struct audit_row *out, size_t max,
-    size_t *n);
-
 enum outbox_kind { OUTBOX_WEBHOOK, OUTBOX_NOTIFY, OUTBOX_ALERT };
 
 struct outbox_row {
@@ -398,10 +285,6 @@ struct outbox_row {
 	int64_t created_at;
 };
 
-/* TERR_DUP when a row with the same dedup_key exists (then nothing is written). */
-enum terr store_outbox_insert(struct store *s, struct outbox_row *r);
-enum terr store_outbox_count(struct store *s, const char *kind, const char *topic, int64_t *n);
-
 /* --- checks for tally verify --- */
 
 /*
@@ -410,14 +293,5 @@ enum terr store_outbox_count(struct store *s, const char *kind, const char *topi
  */
 enum terr store_verify(struct store *s,
     void (*cb)(void *arg, const char *check, const char *detail), void *arg, int64_t *violations);
-
-/* Credits a user can spend at now: remaining of unexpired grants. */
-enum terr store_balance_live(struct store *s, const char *user, int64_t now, int64_t *balance);
-/* The newest paid payment of a subscription (0 when none). */
-enum terr store_pay_latest_of_sub(struct store *s, int64_t sub_id, int64_t *pay_id);
-
-/* Sum of ledger entries and of remaining over a user's grants (for tests and verify). */
-enum terr store_balance_sums(struct store *s, const char *user, int64_t *ledger_sum,
-    int64_t *remaining_sum);
 
 #endif

@@ -15,7 +15,10 @@
 
 #include "base/text.h"
 #include "store/store_console.h"
+#include "store/store_credits_int.h"
 #include "store/store_int.h"
+#include "store/store_rows.h"
+#include "store/store_rows_int.h"
 
 #define DAY_MS          ((int64_t)86400 * 1000)
 /* Provider (and kind) pairs walked by one search: far more than tally has. */

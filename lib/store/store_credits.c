@@ -3,6 +3,8 @@
  */
 #include <string.h>
 
+#include "store/store_credits.h"
+#include "store/store_credits_int.h"
 #include "store/store_int.h"
 
 static const char *const grant_sources[GRANT__MAX] = {

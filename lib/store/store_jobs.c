@@ -6,8 +6,11 @@
 #include <string.h>
 
 #include "base/text.h"
+#include "store/store_credits.h"
 #include "store/store_int.h"
 #include "store/store_jobs.h"
+#include "store/store_orders_int.h"
+#include "store/store_rows_int.h"
 
 /*
  * One page of a walk: (?1, ?2) the position, ?3 the last due time, ?4 the

@@ -2,6 +2,7 @@
 
 #include "store/store_int.h"
 #include "store/store_orders.h"
+#include "store/store_orders_int.h"
 
 static const char *const order_states[] = { "pending", "paid", "refunded", "expired", "canceled" };
 

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "store/store_int.h"
+#include "store/store_rows.h"
+#include "store/store_rows_int.h"
 
 static const char *const inbox_states[INBOX__MAX] = {
 	[INBOX_APPLIED] = "applied",

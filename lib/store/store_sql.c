@@ -1,8 +1,10 @@
 /*
  * Every SQL statement of tally, in one table indexed by enum stmt
- * (store_int.h). Parameters are always bound (?N), never formatted in.
+ * (store_sql.h). Parameters are always bound (?N), never formatted in.
  */
-#include "store/store_int.h"
+#include <stddef.h>
+
+#include "store/store_sql.h"
 
 #define INBOX_COLS                                                                                 \
 	"id, provider, event_id, type, live, event_at, received_at, updated_at, state, reason, "   \

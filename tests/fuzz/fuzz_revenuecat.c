@@ -2,6 +2,7 @@
 #include "base/event.h"
 #include "fuzz.h"
 #include "providers/revenuecat/revenuecat.h"
+#include "providers/revenuecat/revenuecat_api.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -16,10 +16,10 @@ const { BIN, ROOT, sleep, waitFor } = require('../lib/harness');
 const C = require('../lib/console');
 
 const TOOLS = process.env.TALLY_TOOLS || path.join(ROOT, 'build', 'release', 'tests');
-const FREE = 5;          // console_int.h LOGIN_FREE_TRIES
-const SLOTS = 2;         // console_int.h LOGIN_SLOTS
-const SLOT_WAIT_S = 5;   // console_int.h LOGIN_SLOT_WAIT_MS / 1000
-const RETRY_S = 5;       // console_int.h LOGIN_SLOT_RETRY_S
+const FREE = 5;          // console_req.h LOGIN_FREE_TRIES
+const SLOTS = 2;         // console_req.h LOGIN_SLOTS
+const SLOT_WAIT_S = 5;   // console_req.h LOGIN_SLOT_WAIT_MS / 1000
+const RETRY_S = 5;       // console_req.h LOGIN_SLOT_RETRY_S
 const MiB = 1024 * 1024;
 // The ASan build's processes carry its shadow memory and allocator on top of what tally uses.
 const ASAN = fs.readFileSync(path.join(BIN, 'tally-console')).includes('__asan_init');

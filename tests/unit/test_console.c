@@ -1,12 +1,14 @@
 /*
- * lib/console/console_html.c and lib/console/console_auth.c: what the support console does
+ * lib/console/console_html.c, console_form.c and console_pw.c: what the support console does
  * with bytes from outside (escaping for HTML, form decoding, a raw body
  * shown exactly) and with passwords (scrypt hashes, their bounded format).
  */
 #include <stdint.h>
 #include <string.h>
 
-#include "console/console_int.h"
+#include "console/console_form.h"
+#include "console/console_html.h"
+#include "console/console_pw.h"
 #include "crypto/crypto.h"
 #include "t.h"
 

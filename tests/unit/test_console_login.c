@@ -1,6 +1,6 @@
 /*
  * What bounds a console login: the scrypt parameters a stored hash may ask
- * for (lib/console/console_auth.c: at most the memory of N = 2^17, r = 8 and the time
+ * for (lib/console/console_pw.c: at most the memory of N = 2^17, r = 8 and the time
  * of N = 2^17, r = 8, p = 1), the parameters of new hashes, and the host's
  * password-check slots (lib/store/store.c store_slot_take: lock files beside the
  * database, exclusive between descriptors of one process and between
@@ -16,7 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "console/console_int.h"
+#include "console/console_pw.h"
 #include "crypto/crypto.h"
 #include "store/store.h"
 #include "t.h"

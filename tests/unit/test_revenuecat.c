@@ -11,6 +11,7 @@
 #include "base/text.h"
 #include "cfg/cfg.h"
 #include "providers/revenuecat/revenuecat.h"
+#include "providers/revenuecat/revenuecat_api.h"
 #include "t.h"
 
 static struct cfg cfg;

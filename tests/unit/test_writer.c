@@ -16,6 +16,7 @@
 #include "cfg/cfg.h"
 #include "serve/writer.h"
 #include "store/store.h"
+#include "store/store_credits.h"
 #include "t.h"
 
 #define THREADS    16

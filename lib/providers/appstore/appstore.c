@@ -1,7 +1,8 @@
 /*
  * Apple App Store notifications (and tally's status envelope) mapped to
  * normalized billing events: appstore.h. Verification to Apple's root is
- * lib/providers/appstore/appstore_verify.c; what the two share is appstore_int.h.
+ * lib/providers/appstore/appstore_verify.c; what it offers this file is
+ * appstore_verify_int.h.
  */
 #include <ctype.h>
 #include <pthread.h>
@@ -19,7 +20,7 @@
 #include "crypto/jose.h"
 #include "crypto/x5c.h"
 #include "providers/appstore/appstore.h"
-#include "providers/appstore/appstore_int.h"
+#include "providers/appstore/appstore_verify_int.h"
 
 /* --- mapping --- */
 

@@ -1,6 +1,6 @@
 /*
- * Apple App Store notifications: verification (appstore.h) and the decoding
- * both verification and mapping use (appstore_int.h). The mapping to
+ * Apple App Store notifications: verification (appstore_verify.h) and the
+ * decoding both verification and mapping use (appstore_verify_int.h). The mapping to
  * normalized events is lib/providers/appstore/appstore.c.
  */
 #include <stdio.h>
@@ -11,8 +11,8 @@
 #include "base/tally_limits.h"
 #include "crypto/jose.h"
 #include "crypto/x5c.h"
-#include "providers/appstore/appstore.h"
-#include "providers/appstore/appstore_int.h"
+#include "providers/appstore/appstore_verify.h"
+#include "providers/appstore/appstore_verify_int.h"
 
 /* Apple Root CA - G3 as shipped in certs/ (build/<tree>/gen/certs.c). */
 extern const unsigned char apple_root_g3[];

@@ -1,7 +1,7 @@
 /*
- * The Crypto Pay API client (cryptobot.h): createInvoice and getInvoices over
- * lib/providers/papi.c. Apart from lib/providers/cryptobot/cryptobot.c so that only the executables that
- * call out link libcurl.
+ * The Crypto Pay API client (cryptobot_api.h): createInvoice and getInvoices
+ * over lib/providers/papi.c. Apart from lib/providers/cryptobot/cryptobot.c so
+ * that only the executables that call out link libcurl.
  */
 #include <stdio.h>
 #include <string.h>
@@ -10,7 +10,7 @@
 #include "base/money.h"
 #include "base/text.h"
 #include "http/httpc.h"
-#include "providers/cryptobot/cryptobot.h"
+#include "providers/cryptobot/cryptobot_api.h"
 #include "providers/papi.h"
 
 /* Crypto Pay's answer: {"ok":true,"result":...} or {"ok":false,"error":{"code","name"}}. */

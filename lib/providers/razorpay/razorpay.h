@@ -1,7 +1,9 @@
 /*
  * Razorpay: webhook signatures, the mapping of Razorpay events to normalized
- * billing events, Checkout's callback signatures and the REST API client
- * (razorpay_api.c). Only these files know Razorpay's wire format.
+ * billing events, Checkout's callback signatures, the REST API client
+ * (razorpay_api.c, razorpay_api.h) and fetched entities as events
+ * (razorpay_sync.c, razorpay_sync.h). Only these files know Razorpay's wire
+ * format.
  *
  * Sources: razorpay/markdown-docs @ab3bda5 webhooks/{validate-test,
  * best-practices,payments,orders,refunds,subscriptions}.md,
@@ -100,59 +102,5 @@ enum terr razorpay_parse(const struct cfg *c, const char *event_id, const char *
  */
 enum terr razorpay_checkout_verify(const struct cfg_razorpay *c, const char *a, const char *b,
     const char *signature);
-
-/* --- REST API (razorpay_api.c), https://api.razorpay.com/v1, Basic key_id:key_secret --- */
-
-/*
- * What Razorpay answered. TERR_OK with out holding the entity's JSON
- * (create and fetch); TERR_CONFIG (no key id or secret); TERR_IO (no
- * answer, a timeout, 429 or 5xx: Razorpay is down, retry later); TERR_AUTH
- * (401); TERR_INVAL (400: Razorpay refused the request, e.g. an unknown id;
- * its description in why); TERR_NOTFOUND (404); TERR_TOOBIG. why never
- * holds a secret.
- */
-
-/* POST /v1/orders {amount, currency, receipt: order_id, notes {tally_order, user_id}}. */
-enum terr razorpay_order_create(const struct cfg *c, const char *order_id, const char *user,
-    int64_t amount, const char *currency, struct buf *out, char *why, size_t whysize);
-/* POST /v1/subscriptions {plan_id, total_count, quantity 1, notes {tally_order, user_id}}. */
-enum terr razorpay_subscription_create(const struct cfg *c, const char *plan_id,
-    const char *order_id, const char *user, struct buf *out, char *why, size_t whysize);
-/* GET /v1/<what>/<id>: what is "orders", "payments" or "subscriptions". */
-enum terr razorpay_fetch(const struct cfg *c, const char *what, const char *id, struct buf *out,
-    char *why, size_t whysize);
-/*
- * GET /v1/orders/<order_id>/payments (api/orders/fetch-payments.md): the
- * collection {"entity":"collection","count":N,"items":[payment...]}; TERR_INVAL
- * when the answer is not one.
- */
-enum terr razorpay_order_payments(const struct cfg *c, const char *order_id, struct buf *out,
-    char *why, size_t whysize);
-
-/* --- fetched entities as events (razorpay_sync.c: the Checkout callback, reconcile) --- */
-
-/*
- * The event Razorpay's webhook of type would have carried, made of fetched
- * entities, into body (reset here): {"entity":"event","id":id,"event":type,
- * "contains":[...],"payload":{"payment":{"entity":payment} (when payment is
- * not NULL), what:{"entity":ent}},"created_at":now}. razorpay_parse reads it
- * (its id is the body's: no X-Razorpay-Event-Id). body->err says if it fit.
- */
-void razorpay_fetched_event(struct buf *body, const char *id, const char *type, const char *payment,
-    const char *what, const char *ent, int64_t now);
-
-/*
- * The i-th item of a collection (razorpay_order_payments' answer) into out
- * (reset here). TERR_OK; TERR_NOTFOUND past the last; TERR_INVAL when it is
- * not a collection; TERR_TOOBIG; TERR_NOMEM.
- */
-enum terr razorpay_collection_item(const char *collection, size_t n, size_t i, struct buf *out);
-
-/*
- * The id (when id is not NULL) and status of a fetched entity ("" when it
- * has none that fits). TERR_OK or TERR_INVAL (not JSON).
- */
-enum terr razorpay_entity_fields(const char *ent, size_t n, char *id, size_t idsize, char *status,
-    size_t size);
 
 #endif

@@ -13,7 +13,7 @@
 #include "base/text.h"
 #include "http/httpc.h"
 #include "providers/papi.h"
-#include "providers/razorpay/razorpay.h"
+#include "providers/razorpay/razorpay_api.h"
 
 /* The answer must be an entity: a JSON object with a string id. */
 static enum terr

@@ -1,6 +1,6 @@
 /*
  * Razorpay entities fetched from its API (the Checkout callback, reconcile)
- * turned into the events its webhooks would have carried (razorpay.h). Field
+ * turned into the events its webhooks would have carried (razorpay_sync.h). Field
  * names cite razorpay/markdown-docs @ab3bda5 webhooks/ and api/orders/.
  */
 #include <stdio.h>
@@ -8,7 +8,7 @@
 
 #include "base/json.h"
 #include "base/text.h"
-#include "providers/razorpay/razorpay.h"
+#include "providers/razorpay/razorpay_sync.h"
 
 void
 razorpay_fetched_event(struct buf *body, const char *id, const char *type, const char *payment,

@@ -5,9 +5,13 @@
  * `tally revenuecat sync`. Only these files know RevenueCat's wire format:
  *
  *   revenuecat.c       authentication and reading an event (what a handler links)
+ *   revenuecat_read.c  the field readers every event type's mapping uses
  *   revenuecat_map.c   what each event type means (the table below)
+ *   revenuecat_ids.c   RevenueCat's stores and product ids in tally's catalog
  *   revenuecat_api.c   GET /v1/subscribers/{app_user_id} over httpc (libcurl)
- *   revenuecat_sync.c  RevenueCat's view of a customer against tally's, as events
+ *                      (revenuecat_api.h)
+ *   lib/job/revenuecat_sync.c  RevenueCat's view of a customer against tally's, as
+ *                      events (it reads storage and applies: job/revenuecat_sync.h)
  *
  * Sources: RevenueCat/docs @bf39a9c docs/integrations/webhooks.md,
  * docs/integrations/webhooks/event-types-and-fields.mdx, event-flows.md,
@@ -62,12 +66,7 @@
 
 #include "base/event.h"
 #include "cfg/cfg.h"
-#include "store/store.h"
-
-/* The link kind under which RevenueCat's app user ids (and aliases) find a tally user. */
-#define RC_LINK_KIND   "app_user_id"
-/* RevenueCat's anonymous ids (SDK "anonymous app user ids"). */
-#define RC_ANON_PREFIX "$RCAnonymousID:"
+#include "providers/revenuecat/revenuecat_ids.h"
 
 /*
  * Check the Authorization header value (NULL when absent) against the
@@ -86,145 +85,5 @@ enum terr revenuecat_verify(const struct cfg_revenuecat *c, const char *header, 
  */
 enum terr revenuecat_parse(const struct cfg *c, const char *body, size_t n, struct bev *e,
     char *why, size_t whysize);
-
-/* The catalog's provider name for a RevenueCat store ("PLAY_STORE" -> "google"), or "". */
-const char *revenuecat_store_provider(const char *store);
-
-/*
- * The catalog product of a RevenueCat product id bought in store: its id
- * under match.<store provider>, else under match.revenuecat; a Google Play
- * "<subscription>:<base plan>" id not listed whole falls back to the
- * subscription id. NULL when the catalog has none.
- */
-const struct product *revenuecat_product(const struct cfg *c, const char *store,
-    const char *product_id);
-
-/* --- REST API v1 (revenuecat_api.c) --- */
-
-#define RC_NAME_MAX      64
-#define RC_SUBS_MAX      64
-#define RC_PURCHASES_MAX 256
-#define RC_ENTS_MAX      64
-
-/* subscriber.subscriptions.<product_id> */
-struct rc_subscription {
-	char product[ID_MAX];
-	char store[PROVIDER_MAX];    /* upper case, as in webhooks: "APP_STORE", "PLAY_STORE" */
-	char txn[ID_MAX];            /* store_transaction_id: the latest transaction */
-	char period_type[16];        /* "normal", "trial", "intro" */
-	int sandbox;                 /* is_sandbox */
-	int64_t purchased;           /* purchase_date: start of the latest period */
-	int64_t expires;             /* expires_date; 0 = none */
-	int64_t grace_expires;       /* grace_period_expires_date; 0 = none */
-	int64_t unsubscribe_at;      /* unsubscribe_detected_at; 0 = none */
-	int64_t billing_issue_at;    /* billing_issues_detected_at; 0 = none */
-	int64_t refunded_at;         /* refunded_at; 0 = none */
-	double price;                /* price.amount, in the currency purchased in */
-	char currency[CURRENCY_MAX]; /* price.currency */
-};
-
-/* One element of subscriber.non_subscriptions.<product_id>[] */
-struct rc_purchase {
-	char product[ID_MAX];
-	char id[ID_MAX];  /* RevenueCat's id of the purchase */
-	char txn[ID_MAX]; /* store_transaction_id ("" when absent: id is used) */
-	char store[PROVIDER_MAX];
-	int sandbox;
-	int64_t purchased;
-	double price;
-	char currency[CURRENCY_MAX];
-};
-
-/* subscriber.entitlements.<id> */
-struct rc_entitlement {
-	char id[RC_NAME_MAX];
-	char product[ID_MAX];
-	int64_t expires; /* 0 = lifetime (expires_date null) */
-	int64_t grace_expires;
-};
-
-/* What RevenueCat knows of one customer, as of request_ms. */
-struct rc_subscriber {
-	int64_t request_ms; /* request_date_ms */
-	int created;        /* 201: RevenueCat created the customer on this request */
-	char original_app_user_id[ID_MAX];
-	struct rc_subscription subs[RC_SUBS_MAX];
-	size_t nsubs;
-	struct rc_purchase purchases[RC_PURCHASES_MAX];
-	size_t npurchases;
-	struct rc_entitlement ents[RC_ENTS_MAX];
-	size_t nents;
-	size_t dropped; /* entries past the bounds above, not read */
-};
-
-/*
- * GET {revenuecat.api_base}/v1/subscribers/{app_user_id} with
- * "Authorization: Bearer REVENUECAT_API_KEY" (the secret key; no X-Platform:
- * this is an informational read). Note that RevenueCat creates a customer it
- * does not know (201). Fills out (large: allocate it). Returns TERR_OK;
- * TERR_CONFIG (no API key); TERR_NOTFOUND (404); TERR_BUSY (429, with
- * *retry_after the seconds of its Retry-After or -1); TERR_AUTH (401, 403);
- * TERR_IO (no answer, timeout, or another status); TERR_INVAL (an answer that
- * is not a subscriber document); TERR_TOOBIG. why says which, never with the
- * key.
- */
-enum terr revenuecat_subscriber(const struct cfg *c, const char *app_user_id,
-    struct rc_subscriber *out, long *retry_after, char *why, size_t whysize);
-
-/* Parse a GET /v1/subscribers response body into out (tests, fuzzing). TERR_INVAL with why. */
-enum terr revenuecat_subscriber_parse(const char *body, size_t n, struct rc_subscriber *out,
-    char *why, size_t whysize);
-
-/* --- sync (revenuecat_sync.c) --- */
-
-#define RC_CHANGES_MAX 96
-#define RC_BODY_MAX    2048
-
-/* One difference between RevenueCat's view and tally's, and the event that mends it. */
-struct rc_change {
-	char what[16];          /* "subscription", "purchase", "entitlement" */
-	char product[ID_MAX];   /* RevenueCat's product id, or the entitlement */
-	char txn[ID_MAX];       /* store transaction id, "" for entitlements */
-	char tally[24];         /* tally's state ("missing" when tally has none) */
-	char revenuecat[24];    /* RevenueCat's state */
-	char event_type[32];    /* the RevenueCat event type applied; "" = reported only */
-	char event_id[ID_MAX];  /* "sync:<user>:<txn>:<what>": a second sync finds it stored */
-	char note[160];         /* why, for people */
-	char body[RC_BODY_MAX]; /* the synthetic event, in RevenueCat's webhook shape */
-	/* After revenuecat_sync_apply: */
-	int done;
-	int duplicate;
-	enum inbox_state state;
-	char reason[REASON_MAX];
-};
-
-struct rc_sync {
-	char user[USER_ID_MAX +
-	    1];        /* the tally user compared (the one named, or who it merged into) */
-	int64_t as_of; /* RevenueCat's request time: every synthetic event's time */
-	struct rc_change changes[RC_CHANGES_MAX];
-	size_t n;
-	size_t dropped; /* differences past RC_CHANGES_MAX (run sync again) */
-};
-
-/*
- * Compare RevenueCat's view rc of app user id user with tally's (read through
- * store, never written) and plan the events that bring tally to RevenueCat's
- * view: missed purchases and renewals, expirations, refunds, cancellations
- * and their reversal, billing issues, packs. Entitlement differences that no
- * event explains are reported only (tally's entitlements follow its catalog).
- * operator_ names who ran it (in each event's reason). Allocate out.
- * Returns only storage errors and TERR_TOOBIG.
- */
-enum terr revenuecat_sync_plan(struct store *s, const struct cfg *c, const char *user,
-    const struct rc_subscriber *rc, const char *operator_, struct rc_sync *out);
-
-/*
- * Apply the planned events in order, through revenuecat_parse and apply (one
- * transaction), recording what became of each in its change. Returns the
- * storage error when nothing was committed.
- */
-enum terr revenuecat_sync_apply(struct store *s, const struct cfg *c, struct rc_sync *plan,
-    int64_t now);
 
 #endif

@@ -13,7 +13,7 @@
 #include "base/tm.h"
 #include "crypto/crypto.h"
 #include "http/httpc.h"
-#include "providers/revenuecat/revenuecat.h"
+#include "providers/revenuecat/revenuecat_api.h"
 
 /* The store as webhooks name it: "app_store" -> "APP_STORE" (cut to fit). */
 static void

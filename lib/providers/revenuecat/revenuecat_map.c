@@ -10,8 +10,8 @@
 #include "base/json.h"
 #include "base/text.h"
 #include "base/tm.h"
-#include "providers/revenuecat/revenuecat.h"
-#include "providers/revenuecat/revenuecat_int.h"
+#include "providers/revenuecat/revenuecat_ids.h"
+#include "providers/revenuecat/revenuecat_map.h"
 
 /* TEMPORARY_ENTITLEMENT_GRANT: "The expiration date ... is always at most 24 hours". */
 #define TEMP_GRANT_MS ((int64_t)24 * 3600 * 1000)

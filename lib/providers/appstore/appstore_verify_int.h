@@ -1,15 +1,16 @@
 /*
- * What lib/providers/appstore/appstore_verify.c (verification) and lib/providers/appstore/appstore.c (mapping)
- * share: the decoded notification and the verifier's insides.
+ * What lib/providers/appstore/appstore_verify.c (verification) offers
+ * lib/providers/appstore/appstore.c (mapping): the decoded notification and
+ * the verifier's insides.
  */
-#ifndef TALLY_APPSTORE_INT_H
-#define TALLY_APPSTORE_INT_H
+#ifndef TALLY_APPSTORE_VERIFY_INT_H
+#define TALLY_APPSTORE_VERIFY_INT_H
 
 #include <stddef.h>
 
 #include "base/json.h"
 #include "crypto/x5c.h"
-#include "providers/appstore/appstore.h"
+#include "providers/appstore/appstore_verify.h"
 
 /* A decoded notification: the payload and the JWS nested in it. */
 struct anote {

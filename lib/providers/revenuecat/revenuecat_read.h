@@ -1,11 +1,12 @@
 /*
- * Private to the RevenueCat event reader (revenuecat.c, revenuecat_map.c):
- * the parse context and the field readers the per-type mappings share
- * (prefix rc_). Every reader marks the event bad (x->bad, why) on a field of
- * the wrong type instead of returning an error.
+ * Private to the RevenueCat event reader (revenuecat_read.c, for
+ * revenuecat_map.c and revenuecat.c): the parse context and the field
+ * readers the per-type mappings share (prefix rc_). Every reader marks the
+ * event bad (x->bad, why) on a field of the wrong type instead of returning
+ * an error.
  */
-#ifndef TALLY_REVENUECAT_INT_H
-#define TALLY_REVENUECAT_INT_H
+#ifndef TALLY_REVENUECAT_READ_H
+#define TALLY_REVENUECAT_READ_H
 
 #include <stddef.h>
 #include <stdint.h>
@@ -44,15 +45,5 @@ void rc_pay_fields(struct rctx *x, const cJSON *ev, enum pay_kind kind);
 int rc_trial(struct rctx *x);
 /* A promotional grant (store or period_type PROMOTIONAL). */
 int rc_promotional(struct rctx *x);
-
-/* revenuecat_map.c: one event type and its mapping. */
-struct rc_type {
-	const char *type; /* NULL: every type not listed (stored, ignored) */
-	void (*map)(struct rctx *, const cJSON *);
-	int users; /* the event names its user with app_user_id and aliases */
-};
-
-/* The mapping of type (never NULL). */
-const struct rc_type *rc_type_of(const char *type);
 
 #endif

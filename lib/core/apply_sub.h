@@ -1,0 +1,34 @@
+/*
+ * apply: subscriptions (apply_sub.c), for apply.c and the aspects above it
+ * (apply_app.c, apply_money.c, apply_move.c, apply_order.c).
+ */
+#ifndef TALLY_APPLY_SUB_H
+#define TALLY_APPLY_SUB_H
+
+#include "core/apply_outcome.h"
+
+#define SUB_GRANTS_MAX 64
+
+/* The subscription an event speaks of, held in memory until written once. */
+struct subst {
+	int have; /* row is valid */
+	int created;
+	int dirty;        /* row differs from the stored one */
+	int stale;        /* the event is older than the stored state (invariant 3) */
+	int plan_changed; /* product differs from the stored one */
+	int granted;      /* a payment of this event granted plan credits */
+	struct sub_row row;
+};
+
+const struct product *ap_product_of(struct actx *a, const struct bev *e, const char *ext,
+    int is_catalog);
+const char *ap_iso(int64_t ms, char out[TM_ISO_SIZE]);
+void ap_sub_detail(char *out, size_t size, const struct sub_row *before,
+    const struct sub_row *after);
+enum terr ap_apply_sub(struct actx *a, const struct bev *e, const struct product *p,
+    struct subst *ss, struct outcome *o);
+enum terr ap_grant_plan(struct actx *a, struct outcome *o, struct subst *ss,
+    const struct product *p, int64_t pay_id, int trial, int replace_all);
+enum terr ap_finish_sub(struct actx *a, struct outcome *o, struct subst *ss);
+
+#endif
