@@ -1,10 +1,12 @@
 /*
  * tally-reconcile (jobs/reconcile.c): the report lines every provider's
  * reconciliation shares and the walk of stale subscriptions (lib/job/reconcile.c),
- * and the direct providers' passes, one file each (lib/job/reconcile_cryptobot.c,
+ * and each provider's pass, one file each (lib/job/reconcile_stripe.c,
+ * reconcile_appstore.c, reconcile_revenuecat.c, reconcile_cryptobot.c,
  * reconcile_razorpay.c, reconcile_telegram.c), each run through the job's
- * batches of provider events (job_apply_raw), so that what is applied goes
- * through the webhook's own parser and apply path.
+ * batches of provider events (job_apply_raw, or for RevenueCat the sync's
+ * own apply), so that what is applied goes through the webhook's own parser
+ * and apply path.
  *
  * Every provider's pass first fetches and checks everything it will use;
  * only then is anything applied: a provider that cannot be reached, refuses
@@ -51,6 +53,44 @@ struct reconcile_stale {
  * run's room under --limit. 0, or -1 (the job failed).
  */
 int reconcile_stale_subs(struct job *j, struct reconcile_stale *st);
+
+/*
+ * When the last successful run of tally-reconcile began (0 when none): the
+ * default window of the passes that read a provider's history starts there.
+ */
+int64_t reconcile_last_ok(struct job *j);
+
+/*
+ * Stripe (STRIPE_API_KEY): the events Stripe kept since the window's start
+ * (--since, else last_ok less an hour, at most 30 days back): every page
+ * fetched first, then those the inbox lacks applied oldest first as their
+ * webhook (same ids, so never twice). Then stale stripe subscriptions:
+ * GET /v1/subscriptions/{id} of each, every one fetched first; when Stripe's
+ * state differs, applied as customer.subscription.updated, id
+ * "reconcile:<sub>:<16 hex of SHA-256 of the subscription>".
+ */
+void reconcile_stripe(struct job *j, int64_t last_ok);
+
+/*
+ * Apple (apple.key_id, issuer_id, APPLE_PRIVATE_KEY): Get Notification
+ * History for the window (as Stripe's, at most 180 days back), every page
+ * fetched and verified first, those the inbox lacks applied; Sandbox too when
+ * apple.sandbox. Then stale apple subscriptions: Get All Subscription
+ * Statuses of each (Sandbox's for a Sandbox one), every answer fetched and
+ * verified first; the item of its original transaction becomes tally's
+ * status envelope (appstore.h) and, when its state differs, is applied as
+ * "status:<original id>:<16 hex of SHA-256>". The "apple" line covers
+ * Production's notifications and every status.
+ */
+void reconcile_apple(struct job *j, int64_t last_ok);
+
+/*
+ * RevenueCat (REVENUECAT_API_KEY): the users of stale revenuecat
+ * subscriptions, oldest first: GET /v1/subscribers/{app_user_id} (the
+ * user's app_user_id link, else the user id) and the differences applied as
+ * `tally revenuecat sync` does (revenuecat_sync_plan, revenuecat_sync_apply).
+ */
+void reconcile_revenuecat(struct job *j);
 
 /*
  * CryptoBot (CRYPTOBOT_TOKEN): tally's pending cryptobot orders with an
