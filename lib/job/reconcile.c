@@ -1,9 +1,9 @@
 /*
- * tally-reconcile's shared parts (reconcile.h): the report lines, the walk of
- * stale subscriptions and of pending orders. Each provider's pass is in a
- * file of its own: reconcile_cryptobot.c, reconcile_razorpay.c,
- * reconcile_telegram.c (the Stripe, Apple and RevenueCat passes are in
- * jobs/reconcile.c).
+ * tally-reconcile's shared parts (reconcile.h): the report lines, the window
+ * of a provider's history, the walk of stale subscriptions and of pending
+ * orders. Each provider's pass is in a file of its own: reconcile_stripe.c,
+ * reconcile_appstore.c, reconcile_revenuecat.c, reconcile_cryptobot.c,
+ * reconcile_razorpay.c, reconcile_telegram.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,7 +13,13 @@
 #include "base/tm.h"
 #include "job/reconcile.h"
 #include "job/reconcile_int.h"
+#include "store/store_access.h"
 #include "store/store_jobs.h"
+
+#define OVERLAP_MS   (3600LL * 1000)
+#define FIRST_WINDOW (3 * RECONCILE_DAY_MS)
+/* Rows of the jobs table read to find reconcile's: one a job, far more than tally has. */
+#define JOB_ROWS_MAX 64
 
 void
 reconcile_say(struct job *j, const struct job_item *it, const char *what)
@@ -73,6 +79,36 @@ reconcile_differs(const struct sub_row *row, const struct bev *e)
 	    (e->sub.period_end != 0 && e->sub.period_end != row->period_end) ||
 	    (e->sub.cancel_at_period_end >= 0 &&
 		e->sub.cancel_at_period_end != row->cancel_at_period_end);
+}
+
+/* ------------------------------------------------------------- the window */
+
+int64_t
+reconcile_last_ok(struct job *j)
+{
+	struct job_row rows[JOB_ROWS_MAX];
+	int64_t last_ok = 0;
+	size_t n = 0, i;
+
+	if (store_jobs_list(j->s, rows, JOB_ROWS_MAX, &n) == TERR_OK)
+		for (i = 0; i < n; i++)
+			if (strcmp(rows[i].name, "reconcile") == 0)
+				last_ok = rows[i].last_success_at;
+	return last_ok;
+}
+
+int64_t
+reconcile_since(struct job *j, int64_t last_ok, int64_t back)
+{
+	const char *s = job_opt(j, "since");
+	int64_t since, d;
+
+	if (s != NULL && tm_parse(s, &since) != TERR_OK && tm_parse_duration(s, &d) == TERR_OK)
+		since = j->now - d;
+	else if (s == NULL)
+		since = last_ok != 0 ? (last_ok < j->now ? last_ok : j->now) - OVERLAP_MS
+				     : j->now - FIRST_WINDOW;
+	return since < j->now - back ? j->now - back : since;
 }
 
 /* ------------------------------------------------------ stale subscriptions */

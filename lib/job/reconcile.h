@@ -1,11 +1,12 @@
 /*
  * tally-reconcile (jobs/reconcile.c): the report lines every provider's
  * reconciliation shares and the walk of stale subscriptions (lib/job/reconcile.c),
- * and the direct providers' passes, one file each (lib/job/reconcile_cryptobot.c,
+ * and each provider's pass, one file each (lib/job/reconcile_stripe.c,
+ * reconcile_appstore.c, reconcile_revenuecat.c, reconcile_cryptobot.c,
  * reconcile_razorpay.c, reconcile_telegram.c, each declared in its own header
- * and calling this file's functions), each run through the job's
- * batches of provider events (job_apply_raw), so that what is applied goes
- * through the webhook's own parser and apply path.
+ * and calling this file's functions), each run through the job's batches of
+ * provider events (job_apply_raw, or for RevenueCat the sync's own apply), so
+ * that what is applied goes through the webhook's own parser and apply path.
  *
  * Every provider's pass first fetches and checks everything it will use;
  * only then is anything applied: a provider that cannot be reached, refuses
@@ -52,5 +53,11 @@ struct reconcile_stale {
  * run's room under --limit. 0, or -1 (the job failed).
  */
 int reconcile_stale_subs(struct job *j, struct reconcile_stale *st);
+
+/*
+ * When the last successful run of tally-reconcile began (0 when none): the
+ * default window of the passes that read a provider's history starts there.
+ */
+int64_t reconcile_last_ok(struct job *j);
 
 #endif

@@ -1,6 +1,6 @@
 /*
- * What the providers' reconciliation passes (lib/reconcile_*.c) share and
- * the job does not need: see reconcile.c.
+ * What the providers' reconciliation passes (lib/job/reconcile_*.c) share
+ * and the job does not need: see reconcile.c.
  */
 #ifndef TALLY_RECONCILE_INT_H
 #define TALLY_RECONCILE_INT_H
@@ -9,6 +9,15 @@
 
 #include "job/job.h"
 #include "store/store_orders.h"
+
+#define RECONCILE_DAY_MS (86400LL * 1000)
+
+/*
+ * The start of the window of a provider's history: --since (a time or an
+ * age), else last_ok (reconcile_last_ok) less an hour, or 3 days back when
+ * there was no successful run; never more than back before now.
+ */
+int64_t reconcile_since(struct job *j, int64_t last_ok, int64_t back);
 
 /* The provider's error line, its reason naming it (who: "Razorpay") when the cause did not. */
 void reconcile_failed(struct job *j, const char *provider, const char *who, const char *why);

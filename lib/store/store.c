@@ -79,8 +79,9 @@ store_stmt_done(sqlite3_stmt *st)
 	sqlite3_clear_bindings(st);
 }
 
-enum terr
-store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
+/* Step st expecting no row, then reset it. */
+static enum terr
+step_done(struct store *s, sqlite3_stmt *st, const char *what)
 {
 	int rc = sqlite3_step(st);
 
@@ -90,24 +91,106 @@ store_step_done(struct store *s, sqlite3_stmt *st, const char *what)
 	return store_err(s, rc, what);
 }
 
-int
-store_bind_text(sqlite3_stmt *st, int i, const char *v)
+static int
+bind_text(sqlite3_stmt *st, int i, const char *v)
 {
 	if (v == NULL)
 		return sqlite3_bind_null(st, i);
 	return sqlite3_bind_text(st, i, v, -1, SQLITE_STATIC);
 }
 
-int
-store_bind_opt(sqlite3_stmt *st, int i, const char *v)
+static int
+bind_one(sqlite3_stmt *st, int i, const struct store_param *p)
 {
-	return store_bind_text(st, i, v != NULL && *v != '\0' ? v : NULL);
+	switch (p->kind) {
+	case SP_KIND_TEXT: return bind_text(st, i, p->text);
+	case SP_KIND_OPT:
+		return bind_text(st, i, p->text != NULL && *p->text != '\0' ? p->text : NULL);
+	case SP_KIND_I64: return sqlite3_bind_int64(st, i, p->v);
+	case SP_KIND_ID:
+		return p->v != 0 ? sqlite3_bind_int64(st, i, p->v) : sqlite3_bind_null(st, i);
+	case SP_KIND_BLOB:
+		return sqlite3_bind_blob64(st, i, p->blob != NULL ? p->blob : "",
+		    (sqlite3_uint64)p->v, SQLITE_STATIC);
+	}
+	return SQLITE_MISUSE;
+}
+
+/* Statement i with p[0..n) bound; NULL (logged) when it cannot be prepared or bound. */
+static sqlite3_stmt *
+bound(struct store *s, enum stmt i, const char *what, const struct store_param *p, size_t n)
+{
+	sqlite3_stmt *st = store_stmt(s, i);
+	size_t k;
+	int rc;
+
+	if (st == NULL)
+		return NULL;
+	for (k = 0; k < n; k++)
+		if ((rc = bind_one(st, (int)k + 1, &p[k])) != SQLITE_OK) {
+			store_err(s, rc, what);
+			store_stmt_done(st);
+			return NULL;
+		}
+	return st;
+}
+
+enum terr
+store_run(struct store *s, enum stmt i, const char *what, const struct store_param *p, size_t n)
+{
+	sqlite3_stmt *st = bound(s, i, what, p, n);
+
+	return st != NULL ? step_done(s, st, what) : TERR_DB;
+}
+
+enum terr
+store_run_changed(struct store *s, enum stmt i, enum terr none, const char *what,
+    const struct store_param *p, size_t n)
+{
+	enum terr rc = store_run(s, i, what, p, n);
+
+	return rc == TERR_OK && sqlite3_changes(s->db) == 0 ? none : rc;
+}
+
+enum terr
+store_run_insert(struct store *s, enum stmt i, int64_t *id, const char *what,
+    const struct store_param *p, size_t n)
+{
+	/*
+	 * ON CONFLICT DO NOTHING: one row changed means inserted, none a
+	 * duplicate. (Not RETURNING: SQLite builds a temporary table for it.)
+	 */
+	enum terr rc = store_run_changed(s, i, TERR_DUP, what, p, n);
+
+	if (rc == TERR_OK && id != NULL)
+		*id = sqlite3_last_insert_rowid(s->db);
+	return rc;
+}
+
+enum terr
+store_run_alone(struct store *s, enum stmt i, enum terr none, const char *what,
+    const struct store_param *p, size_t n)
+{
+	enum terr rc;
+
+	if ((rc = store_begin(s)) != TERR_OK)
+		return rc;
+	rc = store_run_changed(s, i, none, what, p, n);
+	if (rc == TERR_OK && (rc = store_commit(s)) == TERR_OK)
+		return TERR_OK;
+	store_rollback(s);
+	return rc;
 }
 
 int
-store_bind_i64(sqlite3_stmt *st, int i, int64_t v)
+store_name_find(const char *const *names, int n, const char *name)
 {
-	return sqlite3_bind_int64(st, i, v);
+	int i;
+
+	for (i = 0; i < n; i++)
+		if (names[i] != NULL && strcmp(names[i], name) == 0)
+			return i;
+	return -1;
 }
 
 void
@@ -126,15 +209,17 @@ store_col_text(sqlite3_stmt *st, int i, char *out, size_t size)
 	out[n] = '\0';
 }
 
-/* Step st expecting at most one row; read it with fn. */
 enum terr
-store_one_row(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void *), void *out,
-    const char *what)
+store_get(struct store *s, enum stmt i, void (*fn)(sqlite3_stmt *, void *), void *out,
+    const char *what, const struct store_param *p, size_t n)
 {
-	int rc = sqlite3_step(st);
+	sqlite3_stmt *st = bound(s, i, what, p, n);
 	enum terr err = TERR_OK;
+	int rc;
 
-	if (rc == SQLITE_ROW)
+	if (st == NULL)
+		return TERR_DB;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
 		fn(st, out);
 	else if (rc == SQLITE_DONE)
 		err = TERR_NOTFOUND;
@@ -144,24 +229,79 @@ store_one_row(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void
 	return err;
 }
 
-/* Step st reading up to max rows of size sz into out with fn. */
 enum terr
-store_many_rows(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void *), void *out,
-    size_t sz, size_t max, size_t *n, const char *what)
+store_list(struct store *s, enum stmt i, void (*fn)(sqlite3_stmt *, void *), void *out, size_t sz,
+    size_t max, size_t *n, const char *what, const struct store_param *p, size_t np)
 {
-	int rc;
+	sqlite3_stmt *st = bound(s, i, what, p, np);
+	int rc = SQLITE_DONE;
 
 	*n = 0;
+	if (st == NULL)
+		return TERR_DB;
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
 		fn(st, (char *)out + *n * sz);
 		(*n)++;
 	}
-	if (*n < max && rc != SQLITE_DONE) {
-		store_stmt_done(st);
+	store_stmt_done(st);
+	if (*n < max && rc != SQLITE_DONE)
 		return store_err(s, rc, what);
+	return TERR_OK;
+}
+
+enum terr
+store_ints(struct store *s, enum stmt i, int64_t *a, int64_t *b, const char *what,
+    const struct store_param *p, size_t n)
+{
+	sqlite3_stmt *st = bound(s, i, what, p, n);
+	int rc;
+
+	*a = 0;
+	if (b != NULL)
+		*b = 0;
+	if (st == NULL)
+		return TERR_DB;
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*a = sqlite3_column_int64(st, 0);
+		if (b != NULL)
+			*b = sqlite3_column_int64(st, 1);
 	}
 	store_stmt_done(st);
-	return TERR_OK;
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? TERR_OK : store_err(s, rc, what);
+}
+
+enum terr
+store_exists(struct store *s, enum stmt i, int *yes, const char *what, const struct store_param *p,
+    size_t n)
+{
+	sqlite3_stmt *st = bound(s, i, what, p, n);
+	int rc;
+
+	*yes = 0;
+	if (st == NULL)
+		return TERR_DB;
+	rc = sqlite3_step(st);
+	*yes = rc == SQLITE_ROW;
+	store_stmt_done(st);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? TERR_OK : store_err(s, rc, what);
+}
+
+enum terr
+store_each(struct store *s, enum stmt i, enum terr (*fn)(sqlite3_stmt *, void *), void *arg,
+    const char *what, const struct store_param *p, size_t n)
+{
+	sqlite3_stmt *st = bound(s, i, what, p, n);
+	enum terr err = TERR_OK;
+	int rc = SQLITE_DONE;
+
+	if (st == NULL)
+		return TERR_DB;
+	while (err == TERR_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
+		err = fn(st, arg);
+	store_stmt_done(st);
+	if (err != TERR_OK)
+		return err;
+	return rc == SQLITE_DONE ? TERR_OK : store_err(s, rc, what);
 }
 
 static enum terr
@@ -499,11 +639,7 @@ store_migrate(struct store *s, int target, int *from, int *to)
 static enum terr
 run(struct store *s, enum stmt i, const char *what)
 {
-	sqlite3_stmt *st = store_stmt(s, i);
-
-	if (st == NULL)
-		return TERR_DB;
-	return store_step_done(s, st, what);
+	return store_run(s, i, what, NULL, 0);
 }
 
 enum terr

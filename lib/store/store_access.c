@@ -27,94 +27,68 @@ read_key(sqlite3_stmt *st, void *out)
 enum terr
 store_key_insert(struct store *s, const struct key_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_KEY_INSERT);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, r->id);
-	sqlite3_bind_blob(st, 2, r->secret_hash, SHA256_LEN, SQLITE_STATIC);
-	store_bind_text(st, 3, r->name);
-	store_bind_text(st, 4, r->scopes);
-	store_bind_i64(st, 5, r->created_at);
-	store_bind_text(st, 6, r->created_by);
-	return store_step_done(s, st, "key insert");
+	return store_run(s, STMT_KEY_INSERT, "key insert",
+	    STORE_PARAMS(SP_TEXT(r->id), SP_BLOB(r->secret_hash, SHA256_LEN), SP_TEXT(r->name),
+		SP_TEXT(r->scopes), SP_I64(r->created_at), SP_TEXT(r->created_by)));
 }
 
 enum terr
 store_key_get(struct store *s, const char *id, struct key_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_KEY_GET);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, id);
-	return store_one_row(s, st, read_key, out, "key get");
+	return store_get(s, STMT_KEY_GET, read_key, out, "key get", STORE_PARAMS(SP_TEXT(id)));
 }
 
 enum terr
 store_key_revoke(struct store *s, const char *id, int64_t at)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_KEY_REVOKE);
-	enum terr rc;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, id);
-	store_bind_i64(st, 2, at);
-	if ((rc = store_step_done(s, st, "key revoke")) != TERR_OK)
-		return rc;
-	return sqlite3_changes(s->db) == 0 ? TERR_NOTFOUND : TERR_OK;
+	return store_run_changed(s, STMT_KEY_REVOKE, TERR_NOTFOUND, "key revoke",
+	    STORE_PARAMS(SP_TEXT(id), SP_I64(at)));
 }
 
 enum terr
 store_keys_list(struct store *s, struct key_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_KEYS_LIST);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, (int64_t)max);
-	return store_many_rows(s, st, read_key, out, sizeof(*out), max, n, "keys list");
+	return store_list(s, STMT_KEYS_LIST, read_key, out, sizeof(*out), max, n, "keys list",
+	    STORE_PARAMS(SP_I64(max)));
 }
 
 /* --- answers --- */
 
+/* STMT_ANSWER_GET's row: the hash and status into a, the body appended to a->body. */
+struct answer {
+	char *hash;
+	int *status;
+	struct buf *body;
+};
+
+static void
+read_answer(sqlite3_stmt *st, void *out)
+{
+	struct answer *a = out;
+
+	store_col_text(st, 0, a->hash, 72);
+	*a->status = sqlite3_column_int(st, 1);
+	buf_reset(a->body);
+	buf_append(a->body, sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+}
+
 enum terr
 store_answer_get(struct store *s, int64_t inbox_id, char hash[72], int *status, struct buf *body)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_ANSWER_GET);
-	enum terr rc = TERR_NOTFOUND;
-	int r;
+	struct answer a = { hash, status, body };
+	enum terr rc;
 
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, inbox_id);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		store_col_text(st, 0, hash, 72);
-		*status = sqlite3_column_int(st, 1);
-		buf_reset(body);
-		buf_append(body, sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
-		rc = body->err;
-	} else if (r != SQLITE_DONE)
-		rc = store_err(s, r, "answer get");
-	store_stmt_done(st);
-	return rc;
+	rc = store_get(s, STMT_ANSWER_GET, read_answer, &a, "answer get",
+	    STORE_PARAMS(SP_I64(inbox_id)));
+	return rc == TERR_OK ? body->err : rc;
 }
 
 enum terr
 store_answer_insert(struct store *s, int64_t inbox_id, const char *hash, int status,
     const char *body)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_ANSWER_INSERT);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, inbox_id);
-	store_bind_text(st, 2, hash);
-	store_bind_i64(st, 3, status);
-	store_bind_text(st, 4, body);
-	return store_step_done(s, st, "answer insert");
+	return store_run(s, STMT_ANSWER_INSERT, "answer insert",
+	    STORE_PARAMS(SP_I64(inbox_id), SP_TEXT(hash), SP_I64(status), SP_TEXT(body)));
 }
 
 /* --- metrics --- */
@@ -122,62 +96,69 @@ store_answer_insert(struct store *s, int64_t inbox_id, const char *hash, int sta
 enum terr
 store_metric_add(struct store *s, const char *name, const char *labels, int64_t delta)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_METRIC_ADD);
+	return store_run(s, STMT_METRIC_ADD, "metric add",
+	    STORE_PARAMS(SP_TEXT(name), SP_TEXT(labels), SP_I64(delta)));
+}
 
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, labels);
-	store_bind_i64(st, 3, delta);
-	return store_step_done(s, st, "metric add");
+/* Column i as text, "" for NULL. */
+static const char *
+col_str(sqlite3_stmt *st, int i)
+{
+	const char *t = (const char *)sqlite3_column_text(st, i);
+
+	return t != NULL ? t : "";
+}
+
+struct metrics_walk {
+	void (*fn)(void *arg, const char *name, const char *labels, int64_t value);
+	void *arg;
+};
+
+static enum terr
+each_metric(sqlite3_stmt *st, void *arg)
+{
+	struct metrics_walk *w = arg;
+
+	w->fn(w->arg, col_str(st, 0), col_str(st, 1), sqlite3_column_int64(st, 2));
+	return TERR_OK;
 }
 
 enum terr
 store_metrics_each(struct store *s,
     void (*fn)(void *arg, const char *name, const char *labels, int64_t value), void *arg)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_METRICS_ALL);
-	int r;
+	struct metrics_walk w = { fn, arg };
 
-	if (st == NULL)
-		return TERR_DB;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *name = (const char *)sqlite3_column_text(st, 0);
-		const char *labels = (const char *)sqlite3_column_text(st, 1);
-		fn(arg, name != NULL ? name : "", labels != NULL ? labels : "",
-		    sqlite3_column_int64(st, 2));
-	}
-	store_stmt_done(st);
-	return r == SQLITE_DONE ? TERR_OK : store_err(s, r, "metrics");
+	return store_each(s, STMT_METRICS_ALL, each_metric, &w, "metrics", NULL, 0);
 }
 
-static enum terr
-gauge(struct store *s, enum stmt i, const char *name,
-    void (*fn)(void *arg, const char *gauge, const char *a, const char *b, int64_t n), void *arg)
-{
-	sqlite3_stmt *st = store_stmt(s, i);
-	int r;
+struct gauge_walk {
+	void (*fn)(void *arg, const char *gauge, const char *a, const char *b, int64_t n);
+	void *arg;
+	const char *name;
+};
 
-	if (st == NULL)
-		return TERR_DB;
-	while ((r = sqlite3_step(st)) == SQLITE_ROW) {
-		const char *a = (const char *)sqlite3_column_text(st, 0);
-		const char *b = (const char *)sqlite3_column_text(st, 1);
-		fn(arg, name, a != NULL ? a : "", b != NULL ? b : "", sqlite3_column_int64(st, 2));
-	}
-	store_stmt_done(st);
-	return r == SQLITE_DONE ? TERR_OK : store_err(s, r, name);
+static enum terr
+each_gauge(sqlite3_stmt *st, void *arg)
+{
+	struct gauge_walk *w = arg;
+
+	w->fn(w->arg, w->name, col_str(st, 0), col_str(st, 1), sqlite3_column_int64(st, 2));
+	return TERR_OK;
 }
 
 enum terr
 store_gauges(struct store *s,
     void (*fn)(void *arg, const char *gauge, const char *a, const char *b, int64_t n), void *arg)
 {
+	struct gauge_walk w = { fn, arg, "inbox" };
 	enum terr rc;
 
-	if ((rc = gauge(s, STMT_INBOX_ATTENTION_COUNTS, "inbox", fn, arg)) != TERR_OK)
+	if ((rc = store_each(s, STMT_INBOX_ATTENTION_COUNTS, each_gauge, &w, w.name, NULL, 0)) !=
+	    TERR_OK)
 		return rc;
-	return gauge(s, STMT_OUTBOX_STATE_COUNTS, "outbox", fn, arg);
+	w.name = "outbox";
+	return store_each(s, STMT_OUTBOX_STATE_COUNTS, each_gauge, &w, w.name, NULL, 0);
 }
 
 /* --- the outbox --- */
@@ -205,114 +186,46 @@ store_outbox_list(struct store *s, const char *state, int64_t after_id, struct o
     size_t max, size_t *n)
 {
 	int dead = state != NULL && strcmp(state, "dead") == 0;
-	sqlite3_stmt *st = store_stmt(s, dead ? STMT_OUTBOX_DEAD_LIST : STMT_OUTBOX_LIST);
 
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, state);
-	store_bind_i64(st, 2, after_id);
-	store_bind_i64(st, 3, (int64_t)max);
-	return store_many_rows(s, st, read_outbox, out, sizeof(*out), max, n, "outbox list");
+	return store_list(s, dead ? STMT_OUTBOX_DEAD_LIST : STMT_OUTBOX_LIST, read_outbox, out,
+	    sizeof(*out), max, n, "outbox list",
+	    STORE_PARAMS(SP_TEXT(state), SP_I64(after_id), SP_I64(max)));
 }
 
 enum terr
 store_outbox_retry(struct store *s, int64_t id, int64_t now)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_OUTBOX_RETRY);
-	enum terr rc;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, id);
-	store_bind_i64(st, 2, now);
-	if ((rc = store_step_done(s, st, "outbox retry")) != TERR_OK)
-		return rc;
-	return sqlite3_changes(s->db) == 0 ? TERR_NOTFOUND : TERR_OK;
+	return store_run_changed(s, STMT_OUTBOX_RETRY, TERR_NOTFOUND, "outbox retry",
+	    STORE_PARAMS(SP_I64(id), SP_I64(now)));
 }
 
-/* --- job leases --- */
+/* --- job leases: each alone in its own transaction (store_run_alone) --- */
 
 enum terr
 store_job_lease(struct store *s, const char *name, const char *owner, int64_t now, int64_t ttl,
     int *got)
 {
-	sqlite3_stmt *st;
-	enum terr rc;
+	/* Taken when the upsert changed the row; held by another, TERR_CONFLICT: not got. */
+	enum terr rc = store_run_alone(s, STMT_JOB_LEASE, TERR_CONFLICT, "job lease",
+	    STORE_PARAMS(SP_TEXT(name), SP_TEXT(owner), SP_I64(now + ttl), SP_I64(now)));
 
-	*got = 0;
-	if ((rc = store_begin(s)) != TERR_OK)
-		return rc;
-	if ((st = store_stmt(s, STMT_JOB_LEASE)) == NULL) {
-		store_rollback(s);
-		return TERR_DB;
-	}
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, owner);
-	store_bind_i64(st, 3, now + ttl);
-	store_bind_i64(st, 4, now);
-	if ((rc = store_step_done(s, st, "job lease")) != TERR_OK) {
-		store_rollback(s);
-		return rc;
-	}
-	*got = sqlite3_changes(s->db) == 1;
-	if ((rc = store_commit(s)) != TERR_OK) {
-		store_rollback(s);
-		*got = 0;
-	}
-	return rc;
+	*got = rc == TERR_OK;
+	return rc == TERR_CONFLICT ? TERR_OK : rc;
 }
 
 enum terr
 store_job_renew(struct store *s, const char *name, const char *owner, int64_t until)
 {
-	sqlite3_stmt *st;
-	enum terr rc;
-
-	if ((rc = store_begin(s)) != TERR_OK)
-		return rc;
-	if ((st = store_stmt(s, STMT_JOB_RENEW)) == NULL) {
-		store_rollback(s);
-		return TERR_DB;
-	}
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, owner);
-	store_bind_i64(st, 3, until);
-	if ((rc = store_step_done(s, st, "job renew")) == TERR_OK && sqlite3_changes(s->db) == 0)
-		rc = TERR_CONFLICT;
-	if (rc != TERR_OK) {
-		store_rollback(s);
-		return rc;
-	}
-	if ((rc = store_commit(s)) != TERR_OK)
-		store_rollback(s);
-	return rc;
+	return store_run_alone(s, STMT_JOB_RENEW, TERR_CONFLICT, "job renew",
+	    STORE_PARAMS(SP_TEXT(name), SP_TEXT(owner), SP_I64(until)));
 }
 
 enum terr
 store_job_release(struct store *s, const char *name, const char *owner, int64_t now, int ok,
     const char *result)
 {
-	sqlite3_stmt *st;
-	enum terr rc;
-
-	if ((rc = store_begin(s)) != TERR_OK)
-		return rc;
-	if ((st = store_stmt(s, STMT_JOB_RELEASE)) == NULL) {
-		store_rollback(s);
-		return TERR_DB;
-	}
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, owner);
-	store_bind_i64(st, 3, ok);
-	store_bind_i64(st, 4, now);
-	store_bind_text(st, 5, result);
-	if ((rc = store_step_done(s, st, "job release")) != TERR_OK) {
-		store_rollback(s);
-		return rc;
-	}
-	if ((rc = store_commit(s)) != TERR_OK)
-		store_rollback(s);
-	return rc;
+	return store_run_alone(s, STMT_JOB_RELEASE, TERR_OK, "job release",
+	    STORE_PARAMS(SP_TEXT(name), SP_TEXT(owner), SP_I64(ok), SP_I64(now), SP_TEXT(result)));
 }
 
 static void
@@ -331,9 +244,6 @@ read_job(sqlite3_stmt *st, void *out)
 enum terr
 store_jobs_list(struct store *s, struct job_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_JOBS_LIST);
-
-	if (st == NULL)
-		return TERR_DB;
-	return store_many_rows(s, st, read_job, out, sizeof(*out), max, n, "jobs list");
+	return store_list(s, STMT_JOBS_LIST, read_job, out, sizeof(*out), max, n, "jobs list", NULL,
+	    0);
 }

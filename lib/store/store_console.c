@@ -40,47 +40,30 @@ read_admin(sqlite3_stmt *st, void *out)
 enum terr
 store_admin_get(struct store *s, const char *name, struct admin_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_ADMIN_GET);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, name);
-	return store_one_row(s, st, read_admin, out, "admin get");
+	return store_get(s, STMT_ADMIN_GET, read_admin, out, "admin get",
+	    STORE_PARAMS(SP_TEXT(name)));
 }
 
 enum terr
 store_admin_put(struct store *s, const char *name, const char *hash, int64_t now, int create)
 {
-	sqlite3_stmt *st = store_stmt(s, create ? STMT_ADMIN_INSERT : STMT_ADMIN_SET_PASSWORD);
 	enum terr rc;
 
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, hash);
-	store_bind_i64(st, 3, now);
-	if ((rc = store_step_done(s, st, "admin put")) != TERR_OK || create)
+	if (create)
+		return store_run(s, STMT_ADMIN_INSERT, "admin put",
+		    STORE_PARAMS(SP_TEXT(name), SP_TEXT(hash), SP_I64(now)));
+	if ((rc = store_run_changed(s, STMT_ADMIN_SET_PASSWORD, TERR_NOTFOUND, "admin put",
+		 STORE_PARAMS(SP_TEXT(name), SP_TEXT(hash), SP_I64(now)))) != TERR_OK)
 		return rc;
-	if (sqlite3_changes(s->db) == 0)
-		return TERR_NOTFOUND;
 	/* A new password ends the sessions the old one opened. */
-	if ((st = store_stmt(s, STMT_SESSIONS_END_ADMIN)) == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, name);
-	return store_step_done(s, st, "sessions end");
+	return store_run(s, STMT_SESSIONS_END_ADMIN, "sessions end", STORE_PARAMS(SP_TEXT(name)));
 }
 
 enum terr
 store_admin_rehash(struct store *s, const char *name, const char *old, const char *hash)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_ADMIN_REHASH);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, old);
-	store_bind_text(st, 3, hash);
-	return store_step_done(s, st, "admin rehash");
+	return store_run(s, STMT_ADMIN_REHASH, "admin rehash",
+	    STORE_PARAMS(SP_TEXT(name), SP_TEXT(old), SP_TEXT(hash)));
 }
 
 /* --- sessions --- */
@@ -88,16 +71,9 @@ store_admin_rehash(struct store *s, const char *name, const char *old, const cha
 enum terr
 store_session_insert(struct store *s, const struct session_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_SESSION_INSERT);
-
-	if (st == NULL)
-		return TERR_DB;
-	sqlite3_bind_blob(st, 1, r->token_hash, SHA256_LEN, SQLITE_STATIC);
-	store_bind_text(st, 2, r->admin);
-	store_bind_text(st, 3, r->csrf);
-	store_bind_i64(st, 4, r->created_at);
-	store_bind_i64(st, 5, r->expires_at);
-	return store_step_done(s, st, "session insert");
+	return store_run(s, STMT_SESSION_INSERT, "session insert",
+	    STORE_PARAMS(SP_BLOB(r->token_hash, SHA256_LEN), SP_TEXT(r->admin), SP_TEXT(r->csrf),
+		SP_I64(r->created_at), SP_I64(r->expires_at)));
 }
 
 static void
@@ -114,42 +90,22 @@ read_session(sqlite3_stmt *st, void *out)
 enum terr
 store_session_get(struct store *s, const unsigned char hash[SHA256_LEN], struct session_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_SESSION_GET);
-
-	if (st == NULL)
-		return TERR_DB;
 	memcpy(out->token_hash, hash, SHA256_LEN);
-	sqlite3_bind_blob(st, 1, hash, SHA256_LEN, SQLITE_STATIC);
-	return store_one_row(s, st, read_session, out, "session get");
+	return store_get(s, STMT_SESSION_GET, read_session, out, "session get",
+	    STORE_PARAMS(SP_BLOB(hash, SHA256_LEN)));
 }
 
 enum terr
 store_session_delete(struct store *s, const unsigned char hash[SHA256_LEN])
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_SESSION_DELETE);
-
-	if (st == NULL)
-		return TERR_DB;
-	sqlite3_bind_blob(st, 1, hash, SHA256_LEN, SQLITE_STATIC);
-	return store_step_done(s, st, "session delete");
-}
-
-/* A statement of one time parameter and no row. */
-static enum terr
-run_at(struct store *s, enum stmt i, int64_t at, const char *what)
-{
-	sqlite3_stmt *st = store_stmt(s, i);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, at);
-	return store_step_done(s, st, what);
+	return store_run(s, STMT_SESSION_DELETE, "session delete",
+	    STORE_PARAMS(SP_BLOB(hash, SHA256_LEN)));
 }
 
 enum terr
 store_sessions_purge(struct store *s, int64_t now)
 {
-	return run_at(s, STMT_SESSIONS_PURGE, now, "sessions purge");
+	return store_run(s, STMT_SESSIONS_PURGE, "sessions purge", STORE_PARAMS(SP_I64(now)));
 }
 
 /* --- failed logins --- */
@@ -157,49 +113,29 @@ store_sessions_purge(struct store *s, int64_t now)
 enum terr
 store_login_failure_get(struct store *s, const char *who, int64_t *count, int64_t *last_at)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_LOGIN_FAILURE_GET);
-	int rc;
-
-	*count = *last_at = 0;
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, who);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*count = sqlite3_column_int64(st, 0);
-		*last_at = sqlite3_column_int64(st, 1);
-	}
-	store_stmt_done(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? TERR_OK : store_err(s, rc, "login failure");
+	return store_ints(s, STMT_LOGIN_FAILURE_GET, count, last_at, "login failure",
+	    STORE_PARAMS(SP_TEXT(who)));
 }
 
 enum terr
 store_login_failure_add(struct store *s, const char *who, int64_t now, int64_t since)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_LOGIN_FAILURE_ADD);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, who);
-	store_bind_i64(st, 2, now);
-	store_bind_i64(st, 3, since);
-	return store_step_done(s, st, "login failure add");
+	return store_run(s, STMT_LOGIN_FAILURE_ADD, "login failure add",
+	    STORE_PARAMS(SP_TEXT(who), SP_I64(now), SP_I64(since)));
 }
 
 enum terr
 store_login_failure_clear(struct store *s, const char *who)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_LOGIN_FAILURE_CLEAR);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, who);
-	return store_step_done(s, st, "login failure clear");
+	return store_run(s, STMT_LOGIN_FAILURE_CLEAR, "login failure clear",
+	    STORE_PARAMS(SP_TEXT(who)));
 }
 
 enum terr
 store_login_failures_purge(struct store *s, int64_t before)
 {
-	return run_at(s, STMT_LOGIN_FAILURES_PURGE, before, "login failures purge");
+	return store_run(s, STMT_LOGIN_FAILURES_PURGE, "login failures purge",
+	    STORE_PARAMS(SP_I64(before)));
 }
 
 /* --- search --- */
@@ -209,29 +145,32 @@ store_login_failures_purge(struct store *s, int64_t before)
  * a and b: 1 when there is one, 0 at the end, -1 on error. A loose index
  * scan: each step is one index search, however many rows a key has.
  */
+/* A (provider[, kind]) key walked by next_key. */
+struct key_walk {
+	char *a, *b;
+	size_t asize, bsize;
+};
+
+static void
+read_key_walk(sqlite3_stmt *st, void *out)
+{
+	struct key_walk *w = out;
+
+	store_col_text(st, 0, w->a, w->asize);
+	if (w->b != NULL)
+		store_col_text(st, 1, w->b, w->bsize);
+}
+
 static int
 next_key(struct store *s, enum stmt i, char *a, size_t asize, char *b, size_t bsize)
 {
-	sqlite3_stmt *st = store_stmt(s, i);
-	int rc;
+	const struct store_param p[] = { SP_TEXT(a), SP_TEXT(b) };
+	struct key_walk w = { a, b, asize, bsize };
+	enum terr rc;
 
-	if (st == NULL)
-		return -1;
-	store_bind_text(st, 1, a);
-	if (b != NULL)
-		store_bind_text(st, 2, b);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		store_col_text(st, 0, a, asize);
-		if (b != NULL)
-			store_col_text(st, 1, b, bsize);
-	}
-	store_stmt_done(st);
-	if (rc == SQLITE_ROW)
-		return 1;
-	if (rc == SQLITE_DONE)
-		return 0;
-	store_err(s, rc, "console search");
-	return -1;
+	/* ?2 only where the statement has it (b not NULL). */
+	rc = store_get(s, i, read_key_walk, &w, "console search", p, b != NULL ? 2 : 1);
+	return rc == TERR_OK ? 1 : rc == TERR_NOTFOUND ? 0 : -1;
 }
 
 static struct console_hit *
@@ -336,15 +275,8 @@ static enum terr
 rows_of(struct store *s, enum stmt i, const char *a, int64_t b, void (*fn)(sqlite3_stmt *, void *),
     void *out, size_t sz, size_t max, size_t *n, const char *what)
 {
-	sqlite3_stmt *st = store_stmt(s, i);
-
-	*n = 0;
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, a);
-	store_bind_i64(st, 2, b);
-	store_bind_i64(st, 3, (int64_t)max);
-	return store_many_rows(s, st, fn, out, sz, max, n, what);
+	return store_list(s, i, fn, out, sz, max, n, what,
+	    STORE_PARAMS(SP_TEXT(a), SP_I64(b), SP_I64(max)));
 }
 
 enum terr
@@ -383,57 +315,37 @@ store_console_ledger_of_event(struct store *s, const char *user, int64_t inbox_i
 enum terr
 store_console_audit_get(struct store *s, int64_t id, struct audit_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_CONSOLE_AUDIT_GET);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, id);
-	return store_one_row(s, st, store_read_audit, out, "audit get");
+	return store_get(s, STMT_CONSOLE_AUDIT_GET, store_read_audit, out, "audit get",
+	    STORE_PARAMS(SP_I64(id)));
 }
 
 /* --- the overview --- */
+
+struct by_state_walk {
+	void (*fn)(void *arg, const char *provider, const char *state, int live, int64_t n);
+	void *arg;
+};
+
+static enum terr
+each_by_state(sqlite3_stmt *st, void *arg)
+{
+	struct by_state_walk *w = arg;
+	char provider[PROVIDER_MAX], state[24];
+
+	store_col_text(st, 0, provider, sizeof(provider));
+	store_col_text(st, 1, state, sizeof(state));
+	w->fn(w->arg, provider, state, sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3));
+	return TERR_OK;
+}
 
 enum terr
 store_console_subs_by_state(struct store *s,
     void (*fn)(void *arg, const char *provider, const char *state, int live, int64_t n), void *arg)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_CONSOLE_SUBS_BY_STATE);
-	char provider[PROVIDER_MAX], state[24];
-	int rc;
+	struct by_state_walk w = { fn, arg };
 
-	if (st == NULL)
-		return TERR_DB;
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		store_col_text(st, 0, provider, sizeof(provider));
-		store_col_text(st, 1, state, sizeof(state));
-		fn(arg, provider, state, sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3));
-	}
-	store_stmt_done(st);
-	return rc == SQLITE_DONE ? TERR_OK : store_err(s, rc, "subscriptions by state");
-}
-
-/* One integer of statement i bound to (a, b, c); 0 when no row. */
-static enum terr
-one_int(struct store *s, enum stmt i, int64_t a, int64_t b, int64_t c, int64_t *out, int64_t *out2)
-{
-	sqlite3_stmt *st = store_stmt(s, i);
-	int rc;
-
-	*out = 0;
-	if (out2 != NULL)
-		*out2 = 0;
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, a);
-	store_bind_i64(st, 2, b);
-	store_bind_i64(st, 3, c);
-	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		*out = sqlite3_column_int64(st, 0);
-		if (out2 != NULL)
-			*out2 = sqlite3_column_int64(st, 1);
-	}
-	store_stmt_done(st);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? TERR_OK : store_err(s, rc, "console stats");
+	return store_each(s, STMT_CONSOLE_SUBS_BY_STATE, each_by_state, &w,
+	    "subscriptions by state", NULL, 0);
 }
 
 /*
@@ -451,7 +363,8 @@ first_id_at(struct store *s, enum stmt at, int64_t lo, int64_t hi, int64_t t, in
 
 	while (lo < hi) {
 		mid = lo + (hi - lo) / 2;
-		if ((rc = one_int(s, at, mid, 0, 0, &id, &time)) != TERR_OK)
+		if ((rc = store_ints(s, at, &id, &time, "console stats",
+			 STORE_PARAMS(SP_I64(mid)))) != TERR_OK)
 			return rc;
 		if (id == 0 || time >= t)
 			hi = mid;
@@ -464,33 +377,35 @@ first_id_at(struct store *s, enum stmt at, int64_t lo, int64_t hi, int64_t t, in
 
 /* Active subscriptions at the end of each day from a difference array of (d0, d1, n) groups. */
 static enum terr
-active_series(struct store *s, struct console_stats *out)
+each_series(sqlite3_stmt *st, void *arg)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_CONSOLE_SUBS_SERIES);
-	int64_t diff[CONSOLE_DAYS + 1], d0, d1, sum = 0;
-	int rc, i;
+	int64_t *diff = arg, d0, d1;
 
-	if (st == NULL)
-		return TERR_DB;
-	memset(diff, 0, sizeof(diff));
-	store_bind_i64(st, 1, out->day0);
-	store_bind_i64(st, 2, DAY_MS);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		/* Active on days [d0, d1): started before the day ended, ended after it. */
-		d0 = sqlite3_column_int64(st, 0);
-		d1 = sqlite3_column_int64(st, 1);
-		if (d1 < 0 || d1 > CONSOLE_DAYS)
-			d1 = CONSOLE_DAYS;
-		if (d0 < 0)
-			d0 = 0;
-		if (d0 >= d1)
-			continue;
+	/* Active on days [d0, d1): started before the day ended, ended after it. */
+	d0 = sqlite3_column_int64(st, 0);
+	d1 = sqlite3_column_int64(st, 1);
+	if (d1 < 0 || d1 > CONSOLE_DAYS)
+		d1 = CONSOLE_DAYS;
+	if (d0 < 0)
+		d0 = 0;
+	if (d0 < d1) {
 		diff[d0] += sqlite3_column_int64(st, 2);
 		diff[d1] -= sqlite3_column_int64(st, 2);
 	}
-	store_stmt_done(st);
-	if (rc != SQLITE_DONE)
-		return store_err(s, rc, "subscriptions series");
+	return TERR_OK;
+}
+
+static enum terr
+active_series(struct store *s, struct console_stats *out)
+{
+	int64_t diff[CONSOLE_DAYS + 1], sum = 0;
+	enum terr rc;
+	int i;
+
+	memset(diff, 0, sizeof(diff));
+	if ((rc = store_each(s, STMT_CONSOLE_SUBS_SERIES, each_series, diff, "subscriptions series",
+		 STORE_PARAMS(SP_I64(out->day0), SP_I64(DAY_MS)))) != TERR_OK)
+		return rc;
 	for (i = 0; i < CONSOLE_DAYS; i++)
 		out->active[i] = sum += diff[i];
 	return TERR_OK;
@@ -505,7 +420,8 @@ store_console_stats(struct store *s, int64_t now, struct console_stats *out)
 
 	memset(out, 0, sizeof(*out));
 	out->day0 = now - now % DAY_MS - (int64_t)(CONSOLE_DAYS - 1) * DAY_MS;
-	if ((rc = one_int(s, STMT_CONSOLE_INBOX_MAX_ID, 0, 0, 0, &max, NULL)) != TERR_OK)
+	if ((rc = store_ints(s, STMT_CONSOLE_INBOX_MAX_ID, &max, NULL, "console stats", NULL, 0)) !=
+	    TERR_OK)
 		return rc;
 	/* Events per day: ids are dense (never deleted), so a day's count is a difference. */
 	if ((rc = first_id_at(s, STMT_CONSOLE_INBOX_TIME_AT, 1, max + 1, out->day0, &from)) !=
@@ -514,24 +430,25 @@ store_console_stats(struct store *s, int64_t now, struct console_stats *out)
 	for (i = 0; i < CONSOLE_DAYS; i++) {
 		if ((rc = first_id_at(s, STMT_CONSOLE_INBOX_TIME_AT, from, max + 1,
 			 out->day0 + (int64_t)(i + 1) * DAY_MS, &to)) != TERR_OK ||
-		    (rc = one_int(s, STMT_CONSOLE_FAILED_IN, from, to, 0, &out->failed[i], NULL)) !=
-			TERR_OK)
+		    (rc = store_ints(s, STMT_CONSOLE_FAILED_IN, &out->failed[i], NULL,
+			 "console stats", STORE_PARAMS(SP_I64(from), SP_I64(to)))) != TERR_OK)
 			return rc;
 		out->events[i] = to - from;
 		from = to;
 	}
 	if ((rc = first_id_at(s, STMT_CONSOLE_INBOX_TIME_AT, 1, max + 1, now - DAY_MS, &id24)) !=
 		TERR_OK ||
-	    (rc = one_int(s, STMT_CONSOLE_FAILED_IN, id24, max + 1, 0, &out->failed_24h, NULL)) !=
-		TERR_OK)
+	    (rc = store_ints(s, STMT_CONSOLE_FAILED_IN, &out->failed_24h, NULL, "console stats",
+		 STORE_PARAMS(SP_I64(id24), SP_I64(max + 1)))) != TERR_OK)
 		return rc;
 	out->events_24h = max + 1 - id24;
 	/* Credits of the last 24 h: the ledger's rows from the first of them. */
-	if ((rc = one_int(s, STMT_CONSOLE_LEDGER_MAX_ID, 0, 0, 0, &lmax, NULL)) != TERR_OK ||
+	if ((rc = store_ints(s, STMT_CONSOLE_LEDGER_MAX_ID, &lmax, NULL, "console stats", NULL,
+		 0)) != TERR_OK ||
 	    (rc = first_id_at(s, STMT_CONSOLE_LEDGER_TIME_AT, 1, lmax + 1, now - DAY_MS, &lid24)) !=
 		TERR_OK ||
-	    (rc = one_int(s, STMT_CONSOLE_LEDGER_SUMS, lid24, 0, 0, &out->granted_24h,
-		 &out->spent_24h)) != TERR_OK)
+	    (rc = store_ints(s, STMT_CONSOLE_LEDGER_SUMS, &out->granted_24h, &out->spent_24h,
+		 "console stats", STORE_PARAMS(SP_I64(lid24)))) != TERR_OK)
 		return rc;
 	return active_series(s, out);
 }

@@ -28,12 +28,9 @@ grant_source_str(enum grant_source g)
 static enum grant_source
 grant_source_parse(const char *s)
 {
-	int i;
+	int i = store_name_find(grant_sources, GRANT__MAX, s);
 
-	for (i = 0; i < GRANT__MAX; i++)
-		if (strcmp(grant_sources[i], s) == 0)
-			return (enum grant_source)i;
-	return GRANT_ADMIN;
+	return i < 0 ? GRANT_ADMIN : (enum grant_source)i;
 }
 
 static void
@@ -58,113 +55,66 @@ read_grant(sqlite3_stmt *st, void *out)
 enum terr
 store_grant_insert(struct store *s, struct grant_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_GRANT_INSERT);
-	enum terr rc;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, r->user);
-	store_bind_text(st, 2, grant_source_str(r->source));
-	if (r->sub_id != 0)
-		store_bind_i64(st, 3, r->sub_id);
-	if (r->pay_id != 0)
-		store_bind_i64(st, 4, r->pay_id);
-	store_bind_opt(st, 5, r->product);
-	store_bind_i64(st, 6, r->amount);
-	store_bind_i64(st, 7, r->remaining);
-	store_bind_i64(st, 8, r->expires_at);
-	store_bind_i64(st, 9, r->created_at);
-	rc = store_step_done(s, st, "grant insert");
-	if (rc == TERR_OK)
-		r->id = sqlite3_last_insert_rowid(s->db);
-	return rc;
+	return store_run_insert(s, STMT_GRANT_INSERT, &r->id, "grant insert",
+	    STORE_PARAMS(SP_TEXT(r->user), SP_TEXT(grant_source_str(r->source)), SP_ID(r->sub_id),
+		SP_ID(r->pay_id), SP_OPT(r->product), SP_I64(r->amount), SP_I64(r->remaining),
+		SP_I64(r->expires_at), SP_I64(r->created_at)));
 }
 
 enum terr
 store_grant_set_remaining(struct store *s, int64_t id, int64_t remaining)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_GRANT_SET_REMAINING);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, id);
-	store_bind_i64(st, 2, remaining);
-	return store_step_done(s, st, "grant set remaining");
+	return store_run(s, STMT_GRANT_SET_REMAINING, "grant set remaining",
+	    STORE_PARAMS(SP_I64(id), SP_I64(remaining)));
 }
 
 enum terr
 store_grant_set_expiry(struct store *s, int64_t id, int64_t expires_at)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_GRANT_SET_EXPIRY);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, id);
-	store_bind_i64(st, 2, expires_at);
-	return store_step_done(s, st, "grant set expiry");
+	return store_run(s, STMT_GRANT_SET_EXPIRY, "grant set expiry",
+	    STORE_PARAMS(SP_I64(id), SP_I64(expires_at)));
 }
 
 enum terr
 store_grants_live(struct store *s, const char *user, int64_t now, struct grant_row *out, size_t max,
     size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_GRANTS_LIVE);
+	return store_list(s, STMT_GRANTS_LIVE, read_grant, out, sizeof(*out), max, n, "grants live",
+	    STORE_PARAMS(SP_TEXT(user), SP_I64(now), SP_I64(max)));
+}
 
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, user);
-	store_bind_i64(st, 2, now);
-	store_bind_i64(st, 3, (int64_t)max);
-	return store_many_rows(s, st, read_grant, out, sizeof(*out), max, n, "grants live");
+/* The grants of statement i, bound to (p, max). */
+static enum terr
+grants_of(struct store *s, enum stmt i, struct store_param p, struct grant_row *out, size_t max,
+    size_t *n, const char *what)
+{
+	return store_list(s, i, read_grant, out, sizeof(*out), max, n, what,
+	    STORE_PARAMS(p, SP_I64(max)));
 }
 
 enum terr
 store_grants_of_sub(struct store *s, int64_t sub_id, struct grant_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_GRANTS_OF_SUB);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, sub_id);
-	store_bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, read_grant, out, sizeof(*out), max, n,
+	return grants_of(s, STMT_GRANTS_OF_SUB, SP_I64(sub_id), out, max, n,
 	    "grants of subscription");
 }
 
 enum terr
 store_grants_of_pay(struct store *s, int64_t pay_id, struct grant_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_GRANTS_OF_PAY);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, pay_id);
-	store_bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, read_grant, out, sizeof(*out), max, n, "grants of payment");
+	return grants_of(s, STMT_GRANTS_OF_PAY, SP_I64(pay_id), out, max, n, "grants of payment");
 }
 
 enum terr
 store_grants_packs(struct store *s, const char *user, struct grant_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_GRANTS_PACKS);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, user);
-	store_bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, read_grant, out, sizeof(*out), max, n, "pack grants");
+	return grants_of(s, STMT_GRANTS_PACKS, SP_TEXT(user), out, max, n, "pack grants");
 }
 
 enum terr
 store_grants_plan(struct store *s, const char *user, struct grant_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_GRANTS_PLAN);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, user);
-	store_bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, read_grant, out, sizeof(*out), max, n, "plan grants");
+	return grants_of(s, STMT_GRANTS_PLAN, SP_TEXT(user), out, max, n, "plan grants");
 }
 
 void
@@ -186,36 +136,16 @@ store_read_ledger(sqlite3_stmt *st, void *out)
 enum terr
 store_ledger_insert(struct store *s, struct ledger_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_LEDGER_INSERT);
-	enum terr rc;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, r->user);
-	store_bind_i64(st, 2, r->grant_id);
-	store_bind_i64(st, 3, r->amount);
-	store_bind_text(st, 4, r->kind);
-	store_bind_text(st, 5, r->reason);
-	store_bind_text(st, 6, r->actor);
-	if (r->inbox_id != 0)
-		store_bind_i64(st, 7, r->inbox_id);
-	store_bind_i64(st, 8, r->created_at);
-	rc = store_step_done(s, st, "ledger insert");
-	if (rc == TERR_OK)
-		r->id = sqlite3_last_insert_rowid(s->db);
-	return rc;
+	return store_run_insert(s, STMT_LEDGER_INSERT, &r->id, "ledger insert",
+	    STORE_PARAMS(SP_TEXT(r->user), SP_I64(r->grant_id), SP_I64(r->amount), SP_TEXT(r->kind),
+		SP_TEXT(r->reason), SP_TEXT(r->actor), SP_ID(r->inbox_id), SP_I64(r->created_at)));
 }
 
 enum terr
 store_ledger_of(struct store *s, const char *user, struct ledger_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_LEDGER_OF);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, user);
-	store_bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, store_read_ledger, out, sizeof(*out), max, n, "ledger of");
+	return store_list(s, STMT_LEDGER_OF, store_read_ledger, out, sizeof(*out), max, n,
+	    "ledger of", STORE_PARAMS(SP_TEXT(user), SP_I64(max)));
 }
 
 static void
@@ -238,28 +168,16 @@ enum terr
 store_ledger_lines_of(struct store *s, const char *user, struct ledger_line *out, size_t max,
     size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_LEDGER_LINES_OF);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, user);
-	store_bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, read_ledger_line, out, sizeof(*out), max, n,
-	    "ledger lines of");
+	return store_list(s, STMT_LEDGER_LINES_OF, read_ledger_line, out, sizeof(*out), max, n,
+	    "ledger lines of", STORE_PARAMS(SP_TEXT(user), SP_I64(max)));
 }
 
 enum terr
 store_ledger_since(struct store *s, int64_t since, int64_t after_id, struct ledger_row *out,
     size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_LEDGER_SINCE);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, since);
-	store_bind_i64(st, 2, after_id);
-	store_bind_i64(st, 3, (int64_t)max);
-	return store_many_rows(s, st, store_read_ledger, out, sizeof(*out), max, n, "ledger since");
+	return store_list(s, STMT_LEDGER_SINCE, store_read_ledger, out, sizeof(*out), max, n,
+	    "ledger since", STORE_PARAMS(SP_I64(since), SP_I64(after_id), SP_I64(max)));
 }
 
 void
@@ -281,117 +199,56 @@ store_read_audit(sqlite3_stmt *st, void *out)
 enum terr
 store_audit_insert(struct store *s, struct audit_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_AUDIT_INSERT);
-	enum terr rc;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, r->at);
-	store_bind_text(st, 2, r->actor);
-	store_bind_opt(st, 3, r->user);
-	store_bind_text(st, 4, r->action);
-	store_bind_text(st, 5, r->object);
-	store_bind_text(st, 6, r->detail);
-	store_bind_text(st, 7, r->reason);
-	if (r->inbox_id != 0)
-		store_bind_i64(st, 8, r->inbox_id);
-	rc = store_step_done(s, st, "audit insert");
-	if (rc == TERR_OK)
-		r->id = sqlite3_last_insert_rowid(s->db);
-	return rc;
+	return store_run_insert(s, STMT_AUDIT_INSERT, &r->id, "audit insert",
+	    STORE_PARAMS(SP_I64(r->at), SP_TEXT(r->actor), SP_OPT(r->user), SP_TEXT(r->action),
+		SP_TEXT(r->object), SP_TEXT(r->detail), SP_TEXT(r->reason), SP_ID(r->inbox_id)));
 }
 
 enum terr
 store_audit_of(struct store *s, const char *user, struct audit_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_AUDIT_OF);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, user);
-	store_bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, store_read_audit, out, sizeof(*out), max, n, "audit of");
+	return store_list(s, STMT_AUDIT_OF, store_read_audit, out, sizeof(*out), max, n, "audit of",
+	    STORE_PARAMS(SP_TEXT(user), SP_I64(max)));
 }
 
 enum terr
 store_outbox_insert(struct store *s, struct outbox_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_OUTBOX_INSERT);
-	enum terr rc;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, outbox_kinds[r->kind]);
-	store_bind_text(st, 2, r->topic);
-	store_bind_opt(st, 3, r->user);
-	store_bind_text(st, 4, r->dedup_key);
-	store_bind_text(st, 5, r->payload);
-	store_bind_i64(st, 6, r->next_at);
-	store_bind_i64(st, 7, r->created_at);
-	rc = store_step_done(s, st, "outbox insert");
-	if (rc == TERR_OK)
-		r->id = sqlite3_last_insert_rowid(s->db);
-	return rc;
-}
-
-static enum terr
-scalar(struct store *s, sqlite3_stmt *st, int64_t *out, const char *what)
-{
-	int rc = sqlite3_step(st);
-
-	*out = rc == SQLITE_ROW ? sqlite3_column_int64(st, 0) : 0;
-	store_stmt_done(st);
-	return rc == SQLITE_ROW ? TERR_OK : store_err(s, rc, what);
+	return store_run_insert(s, STMT_OUTBOX_INSERT, &r->id, "outbox insert",
+	    STORE_PARAMS(SP_TEXT(outbox_kinds[r->kind]), SP_TEXT(r->topic), SP_OPT(r->user),
+		SP_TEXT(r->dedup_key), SP_TEXT(r->payload), SP_I64(r->next_at),
+		SP_I64(r->created_at)));
 }
 
 enum terr
 store_outbox_count(struct store *s, const char *kind, const char *topic, int64_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_OUTBOX_COUNT);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, kind);
-	store_bind_text(st, 2, topic);
-	return scalar(s, st, n, "outbox count");
+	return store_ints(s, STMT_OUTBOX_COUNT, n, NULL, "outbox count",
+	    STORE_PARAMS(SP_TEXT(kind), SP_TEXT(topic)));
 }
 
 enum terr
 store_balance_sums(struct store *s, const char *user, int64_t *ledger_sum, int64_t *remaining_sum)
 {
-	sqlite3_stmt *st;
 	enum terr rc;
 
-	if ((st = store_stmt(s, STMT_BALANCE_LEDGER)) == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, user);
-	if ((rc = scalar(s, st, ledger_sum, "ledger sum")) != TERR_OK)
+	if ((rc = store_ints(s, STMT_BALANCE_LEDGER, ledger_sum, NULL, "ledger sum",
+		 STORE_PARAMS(SP_TEXT(user)))) != TERR_OK)
 		return rc;
-	if ((st = store_stmt(s, STMT_BALANCE_GRANTS)) == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, user);
-	return scalar(s, st, remaining_sum, "grants sum");
+	return store_ints(s, STMT_BALANCE_GRANTS, remaining_sum, NULL, "grants sum",
+	    STORE_PARAMS(SP_TEXT(user)));
 }
 
 enum terr
 store_balance_live(struct store *s, const char *user, int64_t now, int64_t *balance)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_BALANCE_LIVE);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, user);
-	store_bind_i64(st, 2, now);
-	return scalar(s, st, balance, "live balance");
+	return store_ints(s, STMT_BALANCE_LIVE, balance, NULL, "live balance",
+	    STORE_PARAMS(SP_TEXT(user), SP_I64(now)));
 }
 
 enum terr
 store_pay_latest_of_sub(struct store *s, int64_t sub_id, int64_t *pay_id)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_PAY_LATEST_OF_SUB);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, sub_id);
-	return scalar(s, st, pay_id, "latest payment of subscription");
+	return store_ints(s, STMT_PAY_LATEST_OF_SUB, pay_id, NULL, "latest payment of subscription",
+	    STORE_PARAMS(SP_I64(sub_id)));
 }

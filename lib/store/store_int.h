@@ -32,20 +32,82 @@ void store_stmt_done(sqlite3_stmt *st);
 /* Map a SQLite result code; logs TERR_DB failures with the statement's name. */
 enum terr store_err(struct store *s, int rc, const char *what);
 
-/* Step st expecting no row (INSERT/UPDATE/DELETE), then reset it. */
-enum terr store_step_done(struct store *s, sqlite3_stmt *st, const char *what);
+/*
+ * The parameters of a statement, bound in order as ?1, ?2 ... Written as
+ * STORE_PARAMS(SP_TEXT(user), SP_I64(now)), which stands for the two
+ * arguments (list, count) every function below takes last. Each of them
+ * prepares the statement once per connection (store_stmt), binds, steps and
+ * resets it before it returns; text and blobs are bound without a copy
+ * (SQLITE_STATIC), which is safe for that reason. A statement that cannot be
+ * prepared or bound answers TERR_DB (logged with what).
+ */
+enum store_param_kind {
+	SP_KIND_TEXT, /* text; NULL binds NULL */
+	SP_KIND_OPT,  /* text; NULL or "" binds NULL */
+	SP_KIND_I64,  /* integer */
+	SP_KIND_ID,   /* a row id; 0 (none) binds NULL, as a foreign key wants */
+	SP_KIND_BLOB, /* bytes (blob, v of them); a NULL blob binds an empty one */
+};
 
-/* Step st expecting at most one row, read with fn; TERR_NOTFOUND when none. Resets st. */
-enum terr store_one_row(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void *),
-    void *out, const char *what);
-/* Step st reading up to max rows of size sz into out with fn; *n rows read. Resets st. */
-enum terr store_many_rows(struct store *s, sqlite3_stmt *st, void (*fn)(sqlite3_stmt *, void *),
-    void *out, size_t sz, size_t max, size_t *n, const char *what);
+struct store_param {
+	enum store_param_kind kind;
+	const char *text;
+	const void *blob;
+	int64_t v;
+};
 
-/* Bind helpers: text (NULL binds NULL), text or NULL when empty, int64. */
-int store_bind_text(sqlite3_stmt *st, int i, const char *v);
-int store_bind_opt(sqlite3_stmt *st, int i, const char *v);
-int store_bind_i64(sqlite3_stmt *st, int i, int64_t v);
+#define SP_TEXT(x)    ((struct store_param){ .kind = SP_KIND_TEXT, .text = (x) })
+#define SP_OPT(x)     ((struct store_param){ .kind = SP_KIND_OPT, .text = (x) })
+#define SP_I64(x)     ((struct store_param){ .kind = SP_KIND_I64, .v = (int64_t)(x) })
+#define SP_ID(x)      ((struct store_param){ .kind = SP_KIND_ID, .v = (int64_t)(x) })
+#define SP_BLOB(p, n) ((struct store_param){ .kind = SP_KIND_BLOB, .blob = (p), .v = (int64_t)(n) })
+#define STORE_PARAMS(...)                                                                          \
+	(const struct store_param[]){ __VA_ARGS__ },                                               \
+	    sizeof((const struct store_param[]){ __VA_ARGS__ }) / sizeof(struct store_param)
+
+/* Statement i (INSERT, UPDATE, DELETE) bound and stepped once; TERR_DUP on a UNIQUE key. */
+enum terr store_run(struct store *s, enum stmt i, const char *what, const struct store_param *p,
+    size_t n);
+/* store_run, answering none (TERR_NOTFOUND, TERR_CONFLICT ...) when it changed no row. */
+enum terr store_run_changed(struct store *s, enum stmt i, enum terr none, const char *what,
+    const struct store_param *p, size_t n);
+/*
+ * store_run of an INSERT: *id (may be NULL) is the new row's id; TERR_DUP
+ * when it inserted nothing (a UNIQUE key, or ON CONFLICT DO NOTHING).
+ */
+enum terr store_run_insert(struct store *s, enum stmt i, int64_t *id, const char *what,
+    const struct store_param *p, size_t n);
+/*
+ * store_run_changed alone in a transaction of its own (store_begin ...
+ * store_commit, rolled back on any failure). none TERR_OK: a step that changes no row commits as well.
+ */
+enum terr store_run_alone(struct store *s, enum stmt i, enum terr none, const char *what,
+    const struct store_param *p, size_t n);
+
+/* Statement i bound, its row read with fn into out; TERR_NOTFOUND when none. */
+enum terr store_get(struct store *s, enum stmt i, void (*fn)(sqlite3_stmt *, void *), void *out,
+    const char *what, const struct store_param *p, size_t n);
+/* Statement i bound, up to max rows of sz bytes read with fn into out; *n rows read. */
+enum terr store_list(struct store *s, enum stmt i, void (*fn)(sqlite3_stmt *, void *), void *out,
+    size_t sz, size_t max, size_t *n, const char *what, const struct store_param *p, size_t np);
+/*
+ * Statement i bound, the integers of its first row's columns 0 and 1 into
+ * *a and *b (b may be NULL); both 0 when there is no row, which is no error.
+ */
+enum terr store_ints(struct store *s, enum stmt i, int64_t *a, int64_t *b, const char *what,
+    const struct store_param *p, size_t n);
+/* Statement i bound: *yes 1 when it has a row, else 0. */
+enum terr store_exists(struct store *s, enum stmt i, int *yes, const char *what,
+    const struct store_param *p, size_t n);
+/*
+ * Statement i bound, fn called with each row until none is left; fn's
+ * own failure (not TERR_OK) ends the walk and is answered.
+ */
+enum terr store_each(struct store *s, enum stmt i, enum terr (*fn)(sqlite3_stmt *, void *),
+    void *arg, const char *what, const struct store_param *p, size_t n);
+
+/* The index of name in the table names[0..n) of an enum's names, or -1. */
+int store_name_find(const char *const *names, int n, const char *name);
 
 /* Copy column i as text into out[size] ("" for NULL). */
 void store_col_text(sqlite3_stmt *st, int i, char *out, size_t size);

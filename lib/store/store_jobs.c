@@ -22,20 +22,14 @@ walk_by(struct store *s, enum stmt i, const char *by, struct store_pos *pos, int
     void (*fn)(sqlite3_stmt *, void *), void *out, size_t sz, size_t max, size_t *n, size_t at_off,
     size_t id_off)
 {
-	sqlite3_stmt *st = store_stmt(s, i);
+	const struct store_param p[] = { SP_I64(pos->at), SP_I64(pos->id), SP_I64(until),
+		SP_I64(max), SP_TEXT(by) };
 	const char *last;
 	enum terr rc;
 
-	*n = 0;
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, pos->at);
-	store_bind_i64(st, 2, pos->id);
-	store_bind_i64(st, 3, until);
-	store_bind_i64(st, 4, (int64_t)max);
-	if (by != NULL)
-		store_bind_text(st, 5, by);
-	if ((rc = store_many_rows(s, st, fn, out, sz, max, n, "due work")) != TERR_OK || *n == 0)
+	/* ?5 only where the statement has it (by not NULL). */
+	rc = store_list(s, i, fn, out, sz, max, n, "due work", p, by != NULL ? 5 : 4);
+	if (rc != TERR_OK || *n == 0)
 		return rc;
 	last = (const char *)out + (*n - 1) * sz;
 	memcpy(&pos->at, last + at_off, sizeof(pos->at));
@@ -165,34 +159,40 @@ store_due_outbox(struct store *s, struct store_pos *pos, int64_t until, struct o
 enum terr
 store_due_attention(struct store *s, int64_t after_id, struct inbox_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_DUE_ATTENTION);
-
-	*n = 0;
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, after_id);
-	store_bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, store_read_inbox, out, sizeof(*out), max, n,
-	    "inbox attention");
+	return store_list(s, STMT_DUE_ATTENTION, store_read_inbox, out, sizeof(*out), max, n,
+	    "inbox attention", STORE_PARAMS(SP_I64(after_id), SP_I64(max)));
 }
 
-/*
- * Step st (bound) alone in its own transaction; TERR_CONFLICT when it
- * changed no row. With alert, the row is also inserted (a duplicate alert
- * is no error).
- */
-static enum terr
-step_alone(struct store *s, sqlite3_stmt *st, const char *what, struct outbox_row *alert)
+/* --- each alone in its own transaction; TERR_CONFLICT when it changed no row --- */
+
+enum terr
+store_outbox_claim(struct store *s, int64_t id, int64_t attempts, int64_t retry_at)
+{
+	return store_run_alone(s, STMT_OUTBOX_CLAIM, TERR_CONFLICT, "outbox claim",
+	    STORE_PARAMS(SP_I64(id), SP_I64(attempts), SP_I64(retry_at)));
+}
+
+enum terr
+store_outbox_sent(struct store *s, int64_t id)
+{
+	return store_run_alone(s, STMT_OUTBOX_SENT, TERR_CONFLICT, "outbox sent",
+	    STORE_PARAMS(SP_I64(id)));
+}
+
+enum terr
+store_outbox_failed(struct store *s, int64_t id, const char *error, int64_t retry_at, int dead,
+    struct outbox_row *alert)
 {
 	enum terr rc;
 
-	if ((rc = store_begin(s)) != TERR_OK) {
-		store_stmt_done(st);
+	if ((rc = store_begin(s)) != TERR_OK)
 		return rc;
-	}
-	if ((rc = store_step_done(s, st, what)) == TERR_OK && sqlite3_changes(s->db) == 0)
-		rc = TERR_CONFLICT;
-	if (rc == TERR_OK && alert != NULL && (rc = store_outbox_insert(s, alert)) == TERR_DUP)
+	rc = store_run_changed(s, STMT_OUTBOX_FAILED, TERR_CONFLICT, "outbox failed",
+	    STORE_PARAMS(SP_I64(id), SP_TEXT(dead ? "dead" : "pending"), SP_TEXT(error),
+		SP_I64(retry_at)));
+	/* A dead delivery raises its alert in the same transaction (once: a duplicate is fine). */
+	if (rc == TERR_OK && dead && alert != NULL &&
+	    (rc = store_outbox_insert(s, alert)) == TERR_DUP)
 		rc = TERR_OK;
 	if (rc == TERR_OK && (rc = store_commit(s)) == TERR_OK)
 		return TERR_OK;
@@ -201,56 +201,9 @@ step_alone(struct store *s, sqlite3_stmt *st, const char *what, struct outbox_ro
 }
 
 enum terr
-store_outbox_claim(struct store *s, int64_t id, int64_t attempts, int64_t retry_at)
-{
-	sqlite3_stmt *st = store_stmt(s, STMT_OUTBOX_CLAIM);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, id);
-	store_bind_i64(st, 2, attempts);
-	store_bind_i64(st, 3, retry_at);
-	return step_alone(s, st, "outbox claim", NULL);
-}
-
-enum terr
-store_outbox_sent(struct store *s, int64_t id)
-{
-	sqlite3_stmt *st = store_stmt(s, STMT_OUTBOX_SENT);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, id);
-	return step_alone(s, st, "outbox sent", NULL);
-}
-
-enum terr
-store_outbox_failed(struct store *s, int64_t id, const char *error, int64_t retry_at, int dead,
-    struct outbox_row *alert)
-{
-	sqlite3_stmt *st = store_stmt(s, STMT_OUTBOX_FAILED);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, id);
-	store_bind_text(st, 2, dead ? "dead" : "pending");
-	store_bind_text(st, 3, error);
-	store_bind_i64(st, 4, retry_at);
-	return step_alone(s, st, "outbox failed", dead ? alert : NULL);
-}
-
-enum terr
 store_job_takeover(struct store *s, const char *name, const char *from, const char *to, int64_t now,
     int64_t until)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_JOB_TAKEOVER);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, name);
-	store_bind_text(st, 2, from);
-	store_bind_text(st, 3, to);
-	store_bind_i64(st, 4, until);
-	store_bind_i64(st, 5, now);
-	return step_alone(s, st, "job takeover", NULL);
+	return store_run_alone(s, STMT_JOB_TAKEOVER, TERR_CONFLICT, "job takeover",
+	    STORE_PARAMS(SP_TEXT(name), SP_TEXT(from), SP_TEXT(to), SP_I64(until), SP_I64(now)));
 }

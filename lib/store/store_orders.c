@@ -1,8 +1,6 @@
-#include <string.h>
-
-#include "store/store_int.h"
 #include "store/store_orders.h"
 #include "store/store_orders_int.h"
+#include "store/store_int.h"
 
 static const char *const order_states[] = { "pending", "paid", "refunded", "expired", "canceled" };
 
@@ -15,12 +13,9 @@ order_state_str(enum order_state st)
 static enum order_state
 order_state_parse(const char *s)
 {
-	unsigned i;
+	int i = store_name_find(order_states, ORDER_CANCELED + 1, s);
 
-	for (i = 0; i <= ORDER_CANCELED; i++)
-		if (strcmp(order_states[i], s) == 0)
-			return (enum order_state)i;
-	return ORDER_PENDING;
+	return i < 0 ? ORDER_PENDING : (enum order_state)i;
 }
 
 void
@@ -49,77 +44,42 @@ store_read_order(sqlite3_stmt *st, void *out)
 enum terr
 store_order_insert(struct store *s, const struct order_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_ORDER_INSERT);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, r->id);
-	store_bind_text(st, 2, r->provider);
-	store_bind_text(st, 3, r->user);
-	store_bind_text(st, 4, r->product);
-	store_bind_i64(st, 5, r->amount);
-	store_bind_text(st, 6, r->currency);
-	store_bind_text(st, 7, order_state_str(r->state));
-	store_bind_i64(st, 8, r->live);
-	store_bind_opt(st, 9, r->provider_ref);
-	store_bind_opt(st, 10, r->charge_id);
-	if (r->pay_id != 0)
-		store_bind_i64(st, 11, r->pay_id);
-	store_bind_i64(st, 12, r->expires_at);
-	store_bind_i64(st, 13, r->created_at);
-	store_bind_i64(st, 14, r->updated_at);
-	return store_step_done(s, st, "order insert");
+	return store_run(s, STMT_ORDER_INSERT, "order insert",
+	    STORE_PARAMS(SP_TEXT(r->id), SP_TEXT(r->provider), SP_TEXT(r->user),
+		SP_TEXT(r->product), SP_I64(r->amount), SP_TEXT(r->currency),
+		SP_TEXT(order_state_str(r->state)), SP_I64(r->live), SP_OPT(r->provider_ref),
+		SP_OPT(r->charge_id), SP_ID(r->pay_id), SP_I64(r->expires_at),
+		SP_I64(r->created_at), SP_I64(r->updated_at)));
 }
 
 enum terr
 store_order_get(struct store *s, const char *id, struct order_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_ORDER_GET);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, id);
-	return store_one_row(s, st, store_read_order, out, "order get");
+	return store_get(s, STMT_ORDER_GET, store_read_order, out, "order get",
+	    STORE_PARAMS(SP_TEXT(id)));
 }
 
 enum terr
 store_order_find_ref(struct store *s, const char *provider, const char *ref, struct order_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_ORDER_FIND_REF);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, provider);
-	store_bind_text(st, 2, ref);
-	return store_one_row(s, st, store_read_order, out, "order find ref");
+	return store_get(s, STMT_ORDER_FIND_REF, store_read_order, out, "order find ref",
+	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(ref)));
 }
 
 enum terr
 store_order_update(struct store *s, const struct order_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_ORDER_UPDATE);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, r->id);
-	store_bind_text(st, 2, order_state_str(r->state));
-	store_bind_opt(st, 3, r->provider_ref);
-	store_bind_opt(st, 4, r->charge_id);
-	if (r->pay_id != 0)
-		store_bind_i64(st, 5, r->pay_id);
-	store_bind_i64(st, 6, r->updated_at);
-	return store_step_done(s, st, "order update");
+	return store_run(s, STMT_ORDER_UPDATE, "order update",
+	    STORE_PARAMS(SP_TEXT(r->id), SP_TEXT(order_state_str(r->state)),
+		SP_OPT(r->provider_ref), SP_OPT(r->charge_id), SP_ID(r->pay_id),
+		SP_I64(r->updated_at)));
 }
 
 enum terr
 store_order_of_pay(struct store *s, int64_t pay_id, struct order_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_ORDER_OF_PAY);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, pay_id);
-	return store_one_row(s, st, store_read_order, out, "order of payment");
+	return store_get(s, STMT_ORDER_OF_PAY, store_read_order, out, "order of payment",
+	    STORE_PARAMS(SP_I64(pay_id)));
 }
 
 /* --- users --- */
@@ -141,63 +101,43 @@ read_user(sqlite3_stmt *st, void *out)
 enum terr
 store_user_row(struct store *s, const char *id, struct user_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_USER_ROW);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, id);
-	return store_one_row(s, st, read_user, out, "user row");
+	return store_get(s, STMT_USER_ROW, read_user, out, "user row", STORE_PARAMS(SP_TEXT(id)));
 }
 
-/* Run a "set once" update of a user; TERR_DUP (or dup) when it changed nothing. */
+/* Run a "set once" update of a user to v; dup when it changed nothing. */
 static enum terr
-set_once(struct store *s, enum stmt i, const char *id, const char *text, int64_t v, enum terr dup,
+set_once(struct store *s, enum stmt i, const char *id, struct store_param v, enum terr dup,
     const char *what)
 {
-	sqlite3_stmt *st = store_stmt(s, i);
-	enum terr rc;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, id);
-	if (text != NULL)
-		store_bind_text(st, 2, text);
-	else
-		store_bind_i64(st, 2, v);
-	if ((rc = store_step_done(s, st, what)) != TERR_OK)
-		return rc;
-	return sqlite3_changes(s->db) == 0 ? dup : TERR_OK;
+	return store_run_changed(s, i, dup, what, STORE_PARAMS(SP_TEXT(id), v));
 }
 
 enum terr
 store_user_set_referrer(struct store *s, const char *id, const char *referrer)
 {
-	return set_once(s, STMT_USER_SET_REFERRER, id, referrer, 0, TERR_CONFLICT,
+	return set_once(s, STMT_USER_SET_REFERRER, id, SP_TEXT(referrer), TERR_CONFLICT,
 	    "user set referrer");
 }
 
 enum terr
 store_user_set_registered(struct store *s, const char *id, int64_t at)
 {
-	return set_once(s, STMT_USER_SET_REGISTERED, id, NULL, at, TERR_DUP, "user set registered");
+	return set_once(s, STMT_USER_SET_REGISTERED, id, SP_I64(at), TERR_DUP,
+	    "user set registered");
 }
 
 enum terr
 store_user_set_trial_used(struct store *s, const char *id, int64_t at)
 {
-	return set_once(s, STMT_USER_SET_TRIAL_USED, id, NULL, at, TERR_DUP, "user set trial used");
+	return set_once(s, STMT_USER_SET_TRIAL_USED, id, SP_I64(at), TERR_DUP,
+	    "user set trial used");
 }
 
 enum terr
 store_user_set_free_next(struct store *s, const char *id, int64_t at)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_USER_SET_FREE_NEXT);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, id);
-	store_bind_i64(st, 2, at);
-	return store_step_done(s, st, "user set free next");
+	return store_run(s, STMT_USER_SET_FREE_NEXT, "user set free next",
+	    STORE_PARAMS(SP_TEXT(id), SP_I64(at)));
 }
 
 /* --- referral rewards --- */
@@ -205,52 +145,21 @@ store_user_set_free_next(struct store *s, const char *id, int64_t at)
 enum terr
 store_referral_insert(struct store *s, const struct referral_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_REFERRAL_INSERT);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, r->buyer);
-	store_bind_i64(st, 2, r->pay_id);
-	store_bind_text(st, 3, r->referrer);
-	store_bind_i64(st, 4, r->percent);
-	store_bind_i64(st, 5, r->credits);
-	if (r->grant_id != 0)
-		store_bind_i64(st, 6, r->grant_id);
-	store_bind_i64(st, 7, r->created_at);
-	return store_step_done(s, st, "referral insert");
+	return store_run(s, STMT_REFERRAL_INSERT, "referral insert",
+	    STORE_PARAMS(SP_TEXT(r->buyer), SP_I64(r->pay_id), SP_TEXT(r->referrer),
+		SP_I64(r->percent), SP_I64(r->credits), SP_ID(r->grant_id), SP_I64(r->created_at)));
 }
 
 enum terr
 store_referral_stats(struct store *s, const char *referrer, int64_t *buyers, int64_t *credits)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_REFERRAL_STATS);
-	int r;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, referrer);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		*buyers = sqlite3_column_int64(st, 0);
-		*credits = sqlite3_column_int64(st, 1);
-	}
-	store_stmt_done(st);
-	return r == SQLITE_ROW ? TERR_OK : store_err(s, r, "referral stats");
+	return store_ints(s, STMT_REFERRAL_STATS, buyers, credits, "referral stats",
+	    STORE_PARAMS(SP_TEXT(referrer)));
 }
 
 enum terr
 store_referral_has_buyer(struct store *s, const char *referrer, const char *buyer, int *yes)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_REFERRAL_HAS_BUYER);
-	int r;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, referrer);
-	store_bind_text(st, 2, buyer);
-	r = sqlite3_step(st);
-	*yes = r == SQLITE_ROW;
-	store_stmt_done(st);
-	return r == SQLITE_ROW || r == SQLITE_DONE ? TERR_OK
-						   : store_err(s, r, "referral has buyer");
+	return store_exists(s, STMT_REFERRAL_HAS_BUYER, yes, "referral has buyer",
+	    STORE_PARAMS(SP_TEXT(referrer), SP_TEXT(buyer)));
 }

@@ -17,7 +17,11 @@ static const char *const inbox_states[INBOX__MAX] = {
 	[INBOX_FAILED] = "failed",
 };
 
-static const char *const pay_states[] = { "paid", "refunded", "disputed" };
+static const char *const pay_states[] = {
+	[PAY_PAID] = "paid",
+	[PAY_REFUNDED] = "refunded",
+	[PAY_DISPUTED] = "disputed",
+};
 
 const char *
 inbox_state_str(enum inbox_state st)
@@ -28,12 +32,7 @@ inbox_state_str(enum inbox_state st)
 int
 inbox_state_parse(const char *s)
 {
-	int i;
-
-	for (i = 0; i < INBOX__MAX; i++)
-		if (strcmp(inbox_states[i], s) == 0)
-			return i;
-	return -1;
+	return store_name_find(inbox_states, INBOX__MAX, s);
 }
 
 const char *
@@ -45,37 +44,44 @@ pay_state_str(enum pay_state st)
 static enum pay_state
 pay_state_parse(const char *s)
 {
-	if (strcmp(s, "refunded") == 0)
-		return PAY_REFUNDED;
-	if (strcmp(s, "disputed") == 0)
-		return PAY_DISPUTED;
-	return PAY_PAID;
+	int i = store_name_find(pay_states, PAY_DISPUTED + 1, s);
+
+	return i < 0 ? PAY_PAID : (enum pay_state)i;
 }
 
 /* --- users and links --- */
+
+/* STMT_USER_EXISTS's row. */
+struct user_seen {
+	int64_t created_at;
+	char merged_into[USER_ID_MAX + 1];
+};
+
+static void
+read_user_seen(sqlite3_stmt *st, void *out)
+{
+	struct user_seen *r = out;
+
+	r->created_at = sqlite3_column_int64(st, 0);
+	store_col_text(st, 1, r->merged_into, sizeof(r->merged_into));
+}
 
 enum terr
 store_user_get(struct store *s, const char *id, int64_t *created_at,
     char merged_into[USER_ID_MAX + 1])
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_USER_EXISTS);
-	enum terr rc = TERR_NOTFOUND;
-	int r;
+	struct user_seen u;
+	enum terr rc;
 
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, id);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		if (created_at != NULL)
-			*created_at = sqlite3_column_int64(st, 0);
-		if (merged_into != NULL)
-			store_col_text(st, 1, merged_into, USER_ID_MAX + 1);
-		rc = TERR_OK;
-	} else if (r != SQLITE_DONE)
-		rc = store_err(s, r, "user exists");
-	store_stmt_done(st);
-	return rc;
+	rc = store_get(s, STMT_USER_EXISTS, read_user_seen, &u, "user exists",
+	    STORE_PARAMS(SP_TEXT(id)));
+	if (rc != TERR_OK)
+		return rc;
+	if (created_at != NULL)
+		*created_at = u.created_at;
+	if (merged_into != NULL)
+		memcpy(merged_into, u.merged_into, sizeof(u.merged_into));
+	return TERR_OK;
 }
 
 enum terr
@@ -84,17 +90,11 @@ store_user_created(struct store *s, const char *id, int64_t *created_at)
 	return store_user_get(s, id, created_at, NULL);
 }
 
-/* Bind (a text, b text) to statement i and run it. */
+/* Statement i moving rows of user from to user into. */
 static enum terr
-run2(struct store *s, enum stmt i, const char *a, const char *b, const char *what)
+move(struct store *s, enum stmt i, const char *from, const char *into, const char *what)
 {
-	sqlite3_stmt *st = store_stmt(s, i);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, a);
-	store_bind_text(st, 2, b);
-	return store_step_done(s, st, what);
+	return store_run(s, i, what, STORE_PARAMS(SP_TEXT(from), SP_TEXT(into)));
 }
 
 enum terr
@@ -102,51 +102,31 @@ store_user_merge(struct store *s, const char *from, const char *into)
 {
 	enum terr rc;
 
-	if ((rc = run2(s, STMT_LINKS_MOVE, from, into, "links move")) != TERR_OK ||
-	    (rc = run2(s, STMT_PAYS_MOVE, from, into, "payments move")) != TERR_OK)
+	if ((rc = move(s, STMT_LINKS_MOVE, from, into, "links move")) != TERR_OK ||
+	    (rc = move(s, STMT_PAYS_MOVE, from, into, "payments move")) != TERR_OK)
 		return rc;
-	return run2(s, STMT_USER_MERGE, from, into, "user merge");
+	return move(s, STMT_USER_MERGE, from, into, "user merge");
 }
 
 enum terr
 store_pays_move_sub(struct store *s, int64_t sub_id, const char *user)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_PAYS_MOVE_SUB);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, sub_id);
-	store_bind_text(st, 2, user);
-	return store_step_done(s, st, "payments of subscription move");
+	return store_run(s, STMT_PAYS_MOVE_SUB, "payments of subscription move",
+	    STORE_PARAMS(SP_I64(sub_id), SP_TEXT(user)));
 }
 
 enum terr
 store_pay_set_user(struct store *s, int64_t pay_id, const char *user)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_PAY_SET_USER);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, pay_id);
-	store_bind_text(st, 2, user);
-	return store_step_done(s, st, "payment set user");
+	return store_run(s, STMT_PAY_SET_USER, "payment set user",
+	    STORE_PARAMS(SP_I64(pay_id), SP_TEXT(user)));
 }
 
 enum terr
 store_clawback_of_pay(struct store *s, int64_t pay_id, int64_t *amount)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_CLAWBACK_OF_PAY);
-	int r;
-
-	*amount = 0;
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, pay_id);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW)
-		*amount = sqlite3_column_int64(st, 0);
-	store_stmt_done(st);
-	return r == SQLITE_ROW ? TERR_OK : store_err(s, r, "clawback of payment");
+	return store_ints(s, STMT_CLAWBACK_OF_PAY, amount, NULL, "clawback of payment",
+	    STORE_PARAMS(SP_I64(pay_id)));
 }
 
 enum terr
@@ -158,72 +138,38 @@ store_user_exists(struct store *s, const char *id)
 enum terr
 store_user_insert(struct store *s, const char *id, int64_t now)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_USER_INSERT);
-	enum terr rc;
+	return store_run_insert(s, STMT_USER_INSERT, NULL, "user insert",
+	    STORE_PARAMS(SP_TEXT(id), SP_I64(now)));
+}
 
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, id);
-	store_bind_i64(st, 2, now);
-	if ((rc = store_step_done(s, st, "user insert")) != TERR_OK)
-		return rc;
-	return sqlite3_changes(s->db) == 0 ? TERR_DUP : TERR_OK;
+static void
+read_user_id(sqlite3_stmt *st, void *out)
+{
+	store_col_text(st, 0, out, USER_ID_MAX + 1);
 }
 
 enum terr
 store_link_find(struct store *s, const char *provider, const char *kind, const char *ext_id,
     char user[USER_ID_MAX + 1])
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_LINK_FIND);
-	enum terr rc = TERR_NOTFOUND;
-	int r;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, provider);
-	store_bind_text(st, 2, kind);
-	store_bind_text(st, 3, ext_id);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		store_col_text(st, 0, user, USER_ID_MAX + 1);
-		rc = TERR_OK;
-	} else if (r != SQLITE_DONE)
-		rc = store_err(s, r, "link find");
-	store_stmt_done(st);
-	return rc;
+	return store_get(s, STMT_LINK_FIND, read_user_id, user, "link find",
+	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(kind), SP_TEXT(ext_id)));
 }
 
 enum terr
 store_link_insert(struct store *s, const char *provider, const char *kind, const char *ext_id,
     const char *user, int64_t now)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_LINK_INSERT);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, provider);
-	store_bind_text(st, 2, kind);
-	store_bind_text(st, 3, ext_id);
-	store_bind_text(st, 4, user);
-	store_bind_i64(st, 5, now);
-	return store_step_done(s, st, "link insert");
+	return store_run(s, STMT_LINK_INSERT, "link insert",
+	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(kind), SP_TEXT(ext_id), SP_TEXT(user),
+		SP_I64(now)));
 }
 
 enum terr
 store_link_delete(struct store *s, const char *provider, const char *kind, const char *ext_id)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_LINK_DELETE);
-	enum terr rc;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, provider);
-	store_bind_text(st, 2, kind);
-	store_bind_text(st, 3, ext_id);
-	rc = store_step_done(s, st, "link delete");
-	if (rc == TERR_OK && sqlite3_changes(s->db) == 0)
-		return TERR_NOTFOUND;
-	return rc;
+	return store_run_changed(s, STMT_LINK_DELETE, TERR_NOTFOUND, "link delete",
+	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(kind), SP_TEXT(ext_id)));
 }
 
 static void
@@ -241,13 +187,8 @@ read_link(sqlite3_stmt *st, void *out)
 enum terr
 store_links_of(struct store *s, const char *user, struct link_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_LINKS_OF);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, user);
-	store_bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, read_link, out, sizeof(*out), max, n, "links of");
+	return store_list(s, STMT_LINKS_OF, read_link, out, sizeof(*out), max, n, "links of",
+	    STORE_PARAMS(SP_TEXT(user), SP_I64(max)));
 }
 
 /* --- inbox --- */
@@ -280,129 +221,69 @@ store_read_inbox(sqlite3_stmt *st, void *out)
 enum terr
 store_inbox_find(struct store *s, const char *provider, const char *event_id, struct inbox_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_FIND);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, provider);
-	store_bind_text(st, 2, event_id);
-	return store_one_row(s, st, store_read_inbox, out, "inbox find");
+	return store_get(s, STMT_INBOX_FIND, store_read_inbox, out, "inbox find",
+	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(event_id)));
 }
 
 enum terr
 store_inbox_insert(struct store *s, struct inbox_row *r, const void *body, size_t n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_INSERT);
 	enum terr rc;
-	int step;
 
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, r->provider);
-	store_bind_text(st, 2, r->event_id);
-	store_bind_text(st, 3, r->type);
-	store_bind_i64(st, 4, r->live);
-	store_bind_i64(st, 5, r->event_at);
-	store_bind_i64(st, 6, r->received_at);
-	store_bind_i64(st, 7, r->updated_at);
-	store_bind_text(st, 8, inbox_state_str(r->state));
-	store_bind_text(st, 9, r->reason);
-	store_bind_opt(st, 10, r->user);
-	store_bind_opt(st, 11, r->orphan_kind);
-	store_bind_opt(st, 12, r->orphan_id);
-	store_bind_i64(st, 13, r->attempts);
-	/*
-	 * ON CONFLICT DO NOTHING: one row changed means inserted, none a
-	 * duplicate. (Not RETURNING: SQLite builds a temporary table for it.)
-	 */
-	step = sqlite3_step(st);
-	store_stmt_done(st);
-	if (step != SQLITE_DONE)
-		return store_err(s, step, "inbox insert");
-	if (sqlite3_changes(s->db) == 0)
-		return TERR_DUP;
-	r->id = sqlite3_last_insert_rowid(s->db);
-	if ((st = store_stmt(s, STMT_INBOX_BODY_INSERT)) == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, r->id);
-	sqlite3_bind_blob64(st, 2, body != NULL ? body : "", n, SQLITE_STATIC);
-	rc = store_step_done(s, st, "inbox body insert");
-	return rc;
+	rc = store_run_insert(s, STMT_INBOX_INSERT, &r->id, "inbox insert",
+	    STORE_PARAMS(SP_TEXT(r->provider), SP_TEXT(r->event_id), SP_TEXT(r->type),
+		SP_I64(r->live), SP_I64(r->event_at), SP_I64(r->received_at), SP_I64(r->updated_at),
+		SP_TEXT(inbox_state_str(r->state)), SP_TEXT(r->reason), SP_OPT(r->user),
+		SP_OPT(r->orphan_kind), SP_OPT(r->orphan_id), SP_I64(r->attempts)));
+	if (rc != TERR_OK)
+		return rc;
+	return store_run(s, STMT_INBOX_BODY_INSERT, "inbox body insert",
+	    STORE_PARAMS(SP_I64(r->id), SP_BLOB(body, n)));
 }
 
 enum terr
 store_inbox_any_orphan(struct store *s, int *any)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_ANY_ORPHAN);
-	int step;
-
-	*any = 0;
-	if (st == NULL)
-		return TERR_DB;
-	step = sqlite3_step(st);
-	*any = step == SQLITE_ROW;
-	store_stmt_done(st);
-	return step == SQLITE_ROW || step == SQLITE_DONE ? TERR_OK
-							 : store_err(s, step, "any orphan");
+	return store_exists(s, STMT_INBOX_ANY_ORPHAN, any, "any orphan", NULL, 0);
 }
 
 enum terr
 store_inbox_update(struct store *s, const struct inbox_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_UPDATE);
+	return store_run(s, STMT_INBOX_UPDATE, "inbox update",
+	    STORE_PARAMS(SP_I64(r->id), SP_TEXT(inbox_state_str(r->state)), SP_TEXT(r->reason),
+		SP_OPT(r->user), SP_OPT(r->orphan_kind), SP_OPT(r->orphan_id), SP_I64(r->attempts),
+		SP_I64(r->updated_at)));
+}
 
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, r->id);
-	store_bind_text(st, 2, inbox_state_str(r->state));
-	store_bind_text(st, 3, r->reason);
-	store_bind_opt(st, 4, r->user);
-	store_bind_opt(st, 5, r->orphan_kind);
-	store_bind_opt(st, 6, r->orphan_id);
-	store_bind_i64(st, 7, r->attempts);
-	store_bind_i64(st, 8, r->updated_at);
-	return store_step_done(s, st, "inbox update");
+static void
+read_body(sqlite3_stmt *st, void *out)
+{
+	buf_append(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
 }
 
 enum terr
 store_inbox_get(struct store *s, int64_t id, struct inbox_row *out, struct buf *body)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_GET);
 	enum terr rc;
-	int r;
 
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, id);
-	if ((rc = store_one_row(s, st, store_read_inbox, out, "inbox get")) != TERR_OK ||
-	    body == NULL)
+	rc = store_get(s, STMT_INBOX_GET, store_read_inbox, out, "inbox get",
+	    STORE_PARAMS(SP_I64(id)));
+	if (rc != TERR_OK || body == NULL)
 		return rc;
-	if ((st = store_stmt(s, STMT_INBOX_BODY)) == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, id);
-	r = sqlite3_step(st);
-	if (r == SQLITE_ROW) {
-		buf_append(body, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
-		rc = body->err;
-	} else
-		rc = r == SQLITE_DONE ? TERR_NOTFOUND : store_err(s, r, "inbox body");
-	store_stmt_done(st);
-	return rc;
+	rc = store_get(s, STMT_INBOX_BODY, read_body, body, "inbox body", STORE_PARAMS(SP_I64(id)));
+	return rc == TERR_OK ? body->err : rc;
 }
 
 enum terr
 store_inbox_list(struct store *s, int state, const char *user, int64_t after_id,
     struct inbox_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_LIST);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, after_id);
-	store_bind_text(st, 2, state < 0 ? NULL : inbox_state_str((enum inbox_state)state));
-	store_bind_text(st, 3, user);
-	store_bind_i64(st, 4, (int64_t)max);
-	return store_many_rows(s, st, store_read_inbox, out, sizeof(*out), max, n, "inbox list");
+	return store_list(s, STMT_INBOX_LIST, store_read_inbox, out, sizeof(*out), max, n,
+	    "inbox list",
+	    STORE_PARAMS(SP_I64(after_id),
+		SP_TEXT(state < 0 ? NULL : inbox_state_str((enum inbox_state)state)), SP_TEXT(user),
+		SP_I64(max)));
 }
 
 static void
@@ -415,15 +296,9 @@ enum terr
 store_inbox_orphans(struct store *s, const char *provider, const char *kind, const char *id,
     int64_t *ids, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_INBOX_ORPHANS);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, provider);
-	store_bind_text(st, 2, kind);
-	store_bind_text(st, 3, id);
-	store_bind_i64(st, 4, (int64_t)max);
-	return store_many_rows(s, st, read_id, ids, sizeof(*ids), max, n, "inbox orphans");
+	return store_list(s, STMT_INBOX_ORPHANS, read_id, ids, sizeof(*ids), max, n,
+	    "inbox orphans",
+	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(kind), SP_TEXT(id), SP_I64(max)));
 }
 
 /* --- subscriptions --- */
@@ -459,94 +334,45 @@ store_read_sub(sqlite3_stmt *st, void *out)
 enum terr
 store_sub_find(struct store *s, const char *provider, const char *ext_id, struct sub_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_SUB_FIND);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, provider);
-	store_bind_text(st, 2, ext_id);
-	return store_one_row(s, st, store_read_sub, out, "subscription find");
+	return store_get(s, STMT_SUB_FIND, store_read_sub, out, "subscription find",
+	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(ext_id)));
 }
 
 enum terr
 store_sub_get(struct store *s, int64_t id, struct sub_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_SUB_GET);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, id);
-	return store_one_row(s, st, store_read_sub, out, "subscription get");
+	return store_get(s, STMT_SUB_GET, store_read_sub, out, "subscription get",
+	    STORE_PARAMS(SP_I64(id)));
 }
 
 enum terr
 store_sub_insert(struct store *s, struct sub_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_SUB_INSERT);
-	enum terr rc;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, r->provider);
-	store_bind_text(st, 2, r->ext_id);
-	store_bind_text(st, 3, r->user);
-	store_bind_text(st, 4, r->product);
-	store_bind_text(st, 5, sub_state_str(r->state));
-	store_bind_i64(st, 6, r->live);
-	store_bind_i64(st, 7, r->period_start);
-	store_bind_i64(st, 8, r->period_end);
-	store_bind_i64(st, 9, r->trial_end);
-	store_bind_i64(st, 10, r->grace_until);
-	store_bind_i64(st, 11, r->cancel_at_period_end);
-	store_bind_i64(st, 12, r->credits_through);
-	store_bind_i64(st, 13, r->state_at);
-	store_bind_i64(st, 14, r->state_rank);
-	store_bind_i64(st, 15, r->created_at);
-	store_bind_i64(st, 16, r->updated_at);
-	store_bind_text(st, 17, r->store);
-	store_bind_i64(st, 18, r->credits_next_at);
-	rc = store_step_done(s, st, "subscription insert");
-	if (rc == TERR_OK)
-		r->id = sqlite3_last_insert_rowid(s->db);
-	return rc;
+	return store_run_insert(s, STMT_SUB_INSERT, &r->id, "subscription insert",
+	    STORE_PARAMS(SP_TEXT(r->provider), SP_TEXT(r->ext_id), SP_TEXT(r->user),
+		SP_TEXT(r->product), SP_TEXT(sub_state_str(r->state)), SP_I64(r->live),
+		SP_I64(r->period_start), SP_I64(r->period_end), SP_I64(r->trial_end),
+		SP_I64(r->grace_until), SP_I64(r->cancel_at_period_end), SP_I64(r->credits_through),
+		SP_I64(r->state_at), SP_I64(r->state_rank), SP_I64(r->created_at),
+		SP_I64(r->updated_at), SP_TEXT(r->store), SP_I64(r->credits_next_at)));
 }
 
 enum terr
 store_sub_update(struct store *s, const struct sub_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_SUB_UPDATE);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, r->id);
-	store_bind_text(st, 2, r->product);
-	store_bind_text(st, 3, sub_state_str(r->state));
-	store_bind_i64(st, 4, r->period_start);
-	store_bind_i64(st, 5, r->period_end);
-	store_bind_i64(st, 6, r->trial_end);
-	store_bind_i64(st, 7, r->grace_until);
-	store_bind_i64(st, 8, r->cancel_at_period_end);
-	store_bind_i64(st, 9, r->credits_through);
-	store_bind_i64(st, 10, r->state_at);
-	store_bind_i64(st, 11, r->state_rank);
-	store_bind_i64(st, 12, r->updated_at);
-	store_bind_text(st, 13, r->store);
-	store_bind_text(st, 14, r->user);
-	store_bind_i64(st, 15, r->credits_next_at);
-	return store_step_done(s, st, "subscription update");
+	return store_run(s, STMT_SUB_UPDATE, "subscription update",
+	    STORE_PARAMS(SP_I64(r->id), SP_TEXT(r->product), SP_TEXT(sub_state_str(r->state)),
+		SP_I64(r->period_start), SP_I64(r->period_end), SP_I64(r->trial_end),
+		SP_I64(r->grace_until), SP_I64(r->cancel_at_period_end), SP_I64(r->credits_through),
+		SP_I64(r->state_at), SP_I64(r->state_rank), SP_I64(r->updated_at),
+		SP_TEXT(r->store), SP_TEXT(r->user), SP_I64(r->credits_next_at)));
 }
 
 enum terr
 store_subs_of(struct store *s, const char *user, struct sub_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_SUBS_OF);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, user);
-	store_bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, store_read_sub, out, sizeof(*out), max, n,
-	    "subscriptions of");
+	return store_list(s, STMT_SUBS_OF, store_read_sub, out, sizeof(*out), max, n,
+	    "subscriptions of", STORE_PARAMS(SP_TEXT(user), SP_I64(max)));
 }
 
 /* --- entitlements --- */
@@ -570,69 +396,42 @@ enum terr
 store_ent_set(struct store *s, const struct ent_row *r, int *changed)
 {
 	struct ent_row cur;
-	sqlite3_stmt *st = store_stmt(s, STMT_ENT_GET);
 	enum terr rc;
 
 	*changed = 0;
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, r->user);
-	store_bind_text(st, 2, r->name);
-	store_bind_text(st, 3, r->source);
-	rc = store_one_row(s, st, read_ent, &cur, "entitlement get");
+	rc = store_get(s, STMT_ENT_GET, read_ent, &cur, "entitlement get",
+	    STORE_PARAMS(SP_TEXT(r->user), SP_TEXT(r->name), SP_TEXT(r->source)));
 	if (rc == TERR_NOTFOUND) {
 		if (!r->active)
 			return TERR_OK; /* nothing to switch off */
-		if ((st = store_stmt(s, STMT_ENT_INSERT)) == NULL)
-			return TERR_DB;
-		store_bind_text(st, 1, r->user);
-		store_bind_text(st, 2, r->name);
-		store_bind_text(st, 3, r->source);
-		if (r->sub_id != 0)
-			store_bind_i64(st, 4, r->sub_id);
-		store_bind_i64(st, 5, r->active);
-		store_bind_i64(st, 6, r->ends_at);
-		store_bind_i64(st, 7, r->updated_at);
 		*changed = 1;
-		return store_step_done(s, st, "entitlement insert");
+		return store_run(s, STMT_ENT_INSERT, "entitlement insert",
+		    STORE_PARAMS(SP_TEXT(r->user), SP_TEXT(r->name), SP_TEXT(r->source),
+			SP_ID(r->sub_id), SP_I64(r->active), SP_I64(r->ends_at),
+			SP_I64(r->updated_at)));
 	}
 	if (rc != TERR_OK)
 		return rc;
 	if (cur.active == r->active && cur.ends_at == r->ends_at)
 		return TERR_OK;
-	if ((st = store_stmt(s, STMT_ENT_UPDATE)) == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, cur.id);
-	store_bind_i64(st, 2, r->active);
-	store_bind_i64(st, 3, r->ends_at);
-	store_bind_i64(st, 4, r->updated_at);
 	*changed = 1;
-	return store_step_done(s, st, "entitlement update");
+	return store_run(s, STMT_ENT_UPDATE, "entitlement update",
+	    STORE_PARAMS(SP_I64(cur.id), SP_I64(r->active), SP_I64(r->ends_at),
+		SP_I64(r->updated_at)));
 }
 
 enum terr
 store_ents_of_sub(struct store *s, int64_t sub_id, struct ent_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_ENTS_OF_SUB);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, sub_id);
-	store_bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, read_ent, out, sizeof(*out), max, n,
-	    "entitlements of subscription");
+	return store_list(s, STMT_ENTS_OF_SUB, read_ent, out, sizeof(*out), max, n,
+	    "entitlements of subscription", STORE_PARAMS(SP_I64(sub_id), SP_I64(max)));
 }
 
 enum terr
 store_ents_of(struct store *s, const char *user, struct ent_row *out, size_t max, size_t *n)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_ENTS_OF);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, user);
-	store_bind_i64(st, 2, (int64_t)max);
-	return store_many_rows(s, st, read_ent, out, sizeof(*out), max, n, "entitlements of");
+	return store_list(s, STMT_ENTS_OF, read_ent, out, sizeof(*out), max, n, "entitlements of",
+	    STORE_PARAMS(SP_TEXT(user), SP_I64(max)));
 }
 
 /* --- payments --- */
@@ -662,63 +461,30 @@ read_pay(sqlite3_stmt *st, void *out)
 enum terr
 store_pay_find_key(struct store *s, const char *provider, const char *key, struct pay_row *out)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_PAY_FIND_KEY);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, provider);
-	store_bind_text(st, 2, key);
-	return store_one_row(s, st, read_pay, out, "payment find");
+	return store_get(s, STMT_PAY_FIND_KEY, read_pay, out, "payment find",
+	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(key)));
 }
 
 enum terr
 store_pay_insert(struct store *s, struct pay_row *r)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_PAY_INSERT);
-	enum terr rc;
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, r->provider);
-	store_bind_text(st, 2, r->user);
-	store_bind_opt(st, 3, r->product);
-	if (r->sub_id != 0)
-		store_bind_i64(st, 4, r->sub_id);
-	store_bind_text(st, 5, pay_kind_str(r->kind));
-	store_bind_i64(st, 6, r->amount);
-	store_bind_text(st, 7, r->currency);
-	store_bind_i64(st, 8, r->live);
-	store_bind_text(st, 9, pay_state_str(r->state));
-	if (r->inbox_id != 0)
-		store_bind_i64(st, 10, r->inbox_id);
-	store_bind_i64(st, 11, r->created_at);
-	rc = store_step_done(s, st, "payment insert");
-	if (rc == TERR_OK)
-		r->id = sqlite3_last_insert_rowid(s->db);
-	return rc;
+	return store_run_insert(s, STMT_PAY_INSERT, &r->id, "payment insert",
+	    STORE_PARAMS(SP_TEXT(r->provider), SP_TEXT(r->user), SP_OPT(r->product),
+		SP_ID(r->sub_id), SP_TEXT(pay_kind_str(r->kind)), SP_I64(r->amount),
+		SP_TEXT(r->currency), SP_I64(r->live), SP_TEXT(pay_state_str(r->state)),
+		SP_ID(r->inbox_id), SP_I64(r->created_at)));
 }
 
 enum terr
 store_pay_key_insert(struct store *s, const char *provider, const char *key, int64_t pay_id)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_PAY_KEY_INSERT);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_text(st, 1, provider);
-	store_bind_text(st, 2, key);
-	store_bind_i64(st, 3, pay_id);
-	return store_step_done(s, st, "payment key insert");
+	return store_run(s, STMT_PAY_KEY_INSERT, "payment key insert",
+	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(key), SP_I64(pay_id)));
 }
 
 enum terr
 store_pay_set_state(struct store *s, int64_t id, enum pay_state state)
 {
-	sqlite3_stmt *st = store_stmt(s, STMT_PAY_SET_STATE);
-
-	if (st == NULL)
-		return TERR_DB;
-	store_bind_i64(st, 1, id);
-	store_bind_text(st, 2, pay_state_str(state));
-	return store_step_done(s, st, "payment set state");
+	return store_run(s, STMT_PAY_SET_STATE, "payment set state",
+	    STORE_PARAMS(SP_I64(id), SP_TEXT(pay_state_str(state))));
 }
