@@ -13,53 +13,14 @@
  * 411, 413, and 503 when REVENUECAT_WEBHOOK_AUTH is not set or storage failed
  * (RevenueCat retries 5 times, 5 to 80 minutes apart). It never calls out.
  */
-#include <stdio.h>
-
 #include "base/tally_limits.h"
-#include "providers/revenuecat/revenuecat.h"
 #include "serve/handler.h"
 
-static enum terr
-init(void **state, const struct cfg *c, char *why, size_t whysize)
-{
-	*state = NULL;
-	if (c->revenuecat.auth[0] == '\0') {
-		snprintf(why, whysize, "REVENUECAT_WEBHOOK_AUTH is not set");
-		return TERR_CONFIG;
-	}
-	return TERR_OK;
-}
-
-static int
-intake(void *state, const struct cfg *c, struct http_req *r, int64_t now, struct bev *e,
-    struct intake_err *err)
-{
-	const char *why = NULL;
-	enum terr rc;
-
-	(void)state;
-	(void)now;
-	if ((rc = revenuecat_verify(&c->revenuecat, http_header(r, "Authorization"), &why)) !=
-	    TERR_OK) {
-		err->status = rc == TERR_CONFIG ? 503 : 401;
-		err->code = rc == TERR_CONFIG ? "not_configured" : "bad_authorization";
-		snprintf(err->message, sizeof(err->message), "%s", why);
-		return err->status;
-	}
-	if (revenuecat_parse(c, buf_cstr(&r->body), r->body.len, e, err->message,
-		sizeof(err->message)) != TERR_OK) {
-		err->status = 400;
-		err->code = "malformed_event";
-		return 400;
-	}
-	return 0;
-}
-
+/* Verified, parsed and refused by the "revenuecat" row of the provider table (core/provider.c). */
 static const struct handler revenuecat_handler = {
 	.name = "revenuecat",
+	.provider = "revenuecat",
 	.body_max = BODY_MAX,
-	.init = init,
-	.intake = intake,
 };
 
 int

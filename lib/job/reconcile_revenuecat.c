@@ -9,7 +9,9 @@
 #include "base/text.h"
 #include "job/reconcile.h"
 #include "job/reconcile_revenuecat.h"
+#include "job/revenuecat_sync.h"
 #include "providers/revenuecat/revenuecat.h"
+#include "providers/revenuecat/revenuecat_api.h"
 #include "store/store.h"
 
 /* -------------------------------------------------------------- revenuecat */

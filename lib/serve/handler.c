@@ -26,6 +26,8 @@
 #include "base/tm.h"
 #include "core/apply.h"
 #include "core/metrics.h"
+#include "core/order.h"
+#include "core/provider.h"
 #include "crypto/crypto.h"
 #include "serve/handler.h"
 #include "serve/writer.h"
@@ -44,6 +46,8 @@
 
 struct hctx {
 	const struct handler *h;
+	const struct provider *p; /* a webhook's row */
+	void (*fini)(void *state);
 	struct cfg cfg;
 	void *state;
 	char refuse[256];      /* non-empty: configuration incomplete, refuse everything */
@@ -118,8 +122,14 @@ serve_service(struct hctx *x, struct svc *sv, struct http_req *r, int64_t t0)
 	log_end(&l);
 }
 
+/*
+ * The 200 of a webhook: what became of the stored event e (res), or, with
+ * res NULL, that nothing was stored, and for a pre-checkout question (pc)
+ * whether it was answered and accepted.
+ */
 static void
-reply_result(struct http_req *r, const struct bev *e, const struct apply_result *res)
+reply_ok(struct http_req *r, const struct bev *e, const struct apply_result *res,
+    const struct order_precheck *pc)
 {
 	char storage[1024];
 	struct buf b;
@@ -129,11 +139,18 @@ reply_result(struct http_req *r, const struct bev *e, const struct apply_result 
 	jw_init(&w, &b);
 	jw_obj(&w);
 	jw_kbool(&w, "ok", 1);
-	jw_kstr(&w, "event_id", e->id);
-	jw_kstr(&w, "state", inbox_state_str(res->state));
-	jw_kbool(&w, "duplicate", res->duplicate);
-	jw_kint(&w, "inbox_id", res->inbox_id);
-	jw_kstr(&w, "reason", res->reason);
+	if (res != NULL) {
+		jw_kstr(&w, "event_id", e->id);
+		jw_kstr(&w, "state", inbox_state_str(res->state));
+		jw_kbool(&w, "duplicate", res->duplicate);
+		jw_kint(&w, "inbox_id", res->inbox_id);
+		jw_kstr(&w, "reason", res->reason);
+	} else
+		jw_kbool(&w, "stored", 0);
+	if (pc != NULL) {
+		jw_kbool(&w, "answered", pc->answered);
+		jw_kbool(&w, "accepted", pc->accepted);
+	}
 	jw_end(&w);
 	buf_putc(&b, '\n');
 	if (b.err != TERR_OK) {
@@ -177,16 +194,102 @@ log_request(struct hctx *x, struct http_req *r, const struct bev *e, const struc
 	}
 }
 
+/*
+ * Why a request was not applied: the status, the JSON error's code and the
+ * message of the answer and the log line. An update not stored (status 200)
+ * was answered already: its message is the log line's only.
+ */
+struct refusal {
+	int status;
+	const char *code;
+	char message[256];
+};
+
+static int
+refuse_with(struct refusal *f, int status, const char *code, const char *message)
+{
+	f->status = status;
+	f->code = code;
+	if (message != NULL)
+		snprintf(f->message, sizeof(f->message), "%s", message);
+	return status;
+}
+
+/*
+ * An update the row's classify says is not an event: a pre-checkout
+ * question is answered (core/order.h), anything else acknowledged; nothing
+ * is stored. e is named for the log line only.
+ */
+static int
+unstored(struct hctx *x, struct http_req *r, int64_t now, const struct hook_update *u,
+    struct bev *e, struct svc *sv, struct refusal *f)
+{
+	struct order_precheck pc;
+
+	snprintf(e->type, sizeof(e->type), "%s", u->what);
+	snprintf(e->id, sizeof(e->id), "%s", u->id);
+	if (u->kind != HOOK_PRECHECK) {
+		reply_ok(r, e, NULL, NULL);
+		return refuse_with(f, 200, "not_a_payment", "acknowledged, not stored");
+	}
+	sv->priv = x;
+	order_precheckout(&x->cfg, svc_store(sv), x->p->name, u, now, x->h->answer, &pc);
+	reply_ok(r, e, NULL, &pc);
+	return refuse_with(f, 200, "pre_checkout", pc.note);
+}
+
+/*
+ * Verify r, and parse it into e, by the provider's row. 0 when e is the
+ * event to apply; else the status answered (an update not stored) or to
+ * answer, f filled.
+ */
+static int
+intake(struct hctx *x, struct http_req *r, int64_t now, struct bev *e, struct svc *sv,
+    struct refusal *f)
+{
+	const struct provider *p = x->p;
+	const struct provider_refusal *a;
+	struct hook_req q = { NULL, buf_cstr(&r->body), r->body.len, now };
+	struct hook_update u;
+	const char *why = NULL, *id = NULL;
+	char *msg = f->message;
+	size_t msgsize = sizeof(f->message);
+	enum terr rc;
+
+	if (p->sig_header != NULL)
+		q.sig = http_header(r, p->sig_header);
+	if ((rc = p->verify(x->state, &x->cfg, &q, &why)) != TERR_OK) {
+		a = rc > 0 && rc < TERR__MAX && p->refuse[rc].status != 0 ? &p->refuse[rc]
+									  : &p->refuse_else;
+		return refuse_with(f, a->status, a->code, why != NULL ? why : err_str(rc));
+	}
+	if (p->id_header != NULL && ((id = http_header(r, p->id_header)) == NULL || *id == '\0')) {
+		snprintf(msg, msgsize, "missing %s header", p->id_header);
+		return refuse_with(f, 400, "missing_event_id", NULL);
+	}
+	if (p->classify != NULL) {
+		if (p->classify(q.body, q.n, &u, msg, msgsize) != TERR_OK)
+			return refuse_with(f, 400, p->malformed, NULL);
+		if (u.kind != HOOK_EVENT)
+			return unstored(x, r, now, &u, e, sv, f);
+	}
+	rc = p->parse != NULL ? p->parse(&x->cfg, q.body, q.n, e, msg, msgsize)
+			      : p->parse_id(&x->cfg, id, q.body, q.n, e, msg, msgsize);
+	if (rc != TERR_OK)
+		return refuse_with(f, 400, p->malformed, NULL);
+	return 0;
+}
+
 /* One request: read with limits, verify and parse, apply, answer. */
 static void
 serve_one(struct hctx *x, struct http_req *r, struct bev *e, struct svc *sv)
 {
-	struct intake_err ie;
+	struct refusal f;
 	struct apply_result res;
 	int64_t t0 = tm_now_ms(), now;
 	int status;
 
-	memset(&ie, 0, sizeof(ie));
+	memset(&f, 0, sizeof(f));
 	e->id[0] = '\0';
 	/* Limits before anything reads a header (lib/base/tally_limits.h). */
 	if (!http_headers_fit(r, HEADER_MAX)) {
@@ -224,16 +327,16 @@ serve_one(struct hctx *x, struct http_req *r, struct bev *e, struct svc *sv)
 		return;
 	}
 	now = tm_now_ms();
-	if ((status = x->h->intake(x->state, &x->cfg, r, now, e, &ie)) != 0) {
-		/* Every refusal says why, in the answer and the log line: a handler that did not is named. */
-		if (ie.message[0] == '\0')
-			snprintf(ie.message, sizeof(ie.message),
+	if ((status = intake(x, r, now, e, sv, &f)) != 0) {
+		/* Every refusal says why, in the answer and the log line: a parser that did not is named. */
+		if (f.message[0] == '\0')
+			snprintf(f.message, sizeof(f.message),
 			    "refused without a reason by tally-%s (a bug: please report it)",
 			    x->h->name);
-		if (ie.code == NULL)
-			ie.code = "refused";
-		http_error(r, status, ie.code, ie.message);
-		log_request(x, r, e, NULL, ie.message, t0);
+		/* An update not stored was answered already. */
+		if (r->status == 0)
+			http_error(r, status, f.code != NULL ? f.code : "refused", f.message);
+		log_request(x, r, e, NULL, f.message, t0);
 		return;
 	}
 	if (x->writer != NULL)
@@ -246,7 +349,7 @@ serve_one(struct hctx *x, struct http_req *r, struct bev *e, struct svc *sv)
 		log_request(x, r, e, NULL, err_str(res.err), t0);
 		return;
 	}
-	reply_result(r, e, &res);
+	reply_ok(r, e, &res, NULL);
 	log_request(x, r, e, &res, NULL, t0);
 }
 
@@ -403,6 +506,7 @@ handler_main(const struct handler *h, int argc, char **argv)
 	int i, rc = 1, fcgi;
 	sigset_t sigs;
 	enum terr err;
+	enum terr (*init)(void **state, const struct cfg *c, char *why, size_t whysize);
 
 	/* Before anything is opened: the database and its files are owner-only (store.h). */
 	store_umask();
@@ -435,7 +539,18 @@ handler_main(const struct handler *h, int argc, char **argv)
 		log_msg(LOG_ERROR, "configuration invalid", why);
 		goto out;
 	}
-	if ((err = h->init(&x->state, &x->cfg, why, sizeof(why))) != TERR_OK) {
+	/* A webhook starts and stops as its provider's row says, a service as it says itself. */
+	init = h->init;
+	x->fini = h->fini;
+	if (h->provider != NULL) {
+		if ((x->p = provider_find(h->provider)) == NULL) {
+			log_msg(LOG_ERROR, "no such provider", h->provider);
+			goto out;
+		}
+		init = x->p->init;
+		x->fini = x->p->fini;
+	}
+	if ((err = init(&x->state, &x->cfg, why, sizeof(why))) != TERR_OK) {
 		if (err != TERR_CONFIG) {
 			log_msg(LOG_ERROR, "start failed", why);
 			goto out;
@@ -490,8 +605,8 @@ handler_main(const struct handler *h, int argc, char **argv)
 	rc = serve_fastcgi(x, (int)nthreads, &sigs);
 out:
 	reap_children();
-	if (h->fini != NULL && x->state != NULL)
-		h->fini(x->state);
+	if (x->fini != NULL && x->state != NULL)
+		x->fini(x->state);
 	store_close(x->store);
 	cfg_release(&x->cfg);
 out_free:

@@ -1,15 +1,30 @@
 /*
  * The shape every webhook handler shares (STYLE.md 2; struct svc and svc_*:
  * one running service, the handler's process with its store and config): accept a request
- * (FastCGI, or one CGI request), read it within limits, let the provider's
- * intake verify and parse it into a normalized event, apply it, answer, free
- * the request's memory. A handler's main() is one call:
+ * (FastCGI, or one CGI request), read it within limits, verify it, parse it
+ * into a normalized event, apply it, answer, free the request's memory. How
+ * a provider's request is verified, parsed and refused is its row of the
+ * provider table (core/provider.h), so a webhook handler names its provider
+ * and its main() is one call:
  *
+ *	static const struct handler stripe_handler = {
+ *		.name = "stripe", .provider = "stripe", .body_max = BODY_MAX,
+ *	};
  *	int main(int argc, char **argv) { return handler_main(&stripe_handler, argc, argv); }
  *
  * Answers: 2xx only after the event's transaction committed; 5xx for any
  * failure before that (the provider retries); 4xx for unauthenticated or
- * malformed input, which changes nothing (DESIGN.md invariant 5).
+ * malformed input, which changes nothing (DESIGN.md invariant 5). The
+ * refusals, one rule for every webhook, in this order: 431 (a header past
+ * HEADER_MAX), 405 (not POST), 503 not_configured
+ * (the row's init found no secret), 411, 413, 400 (http_read_body), then
+ * the row's answer to verify's error (refuse, refuse_else; the message is
+ * verify's why), 400 missing_event_id (the row's id_header absent), 400 the
+ * row's malformed code (the body cannot be read; the parser's why), 503
+ * storage_unavailable. A 200 says {"ok":true,"event_id","state",
+ * "duplicate","inbox_id","reason"}, or for an update the row's classify
+ * says is not stored, {"ok":true,"stored":false} with, for a pre-checkout
+ * question, "answered" and "accepted" (core/order.h).
  */
 #ifndef TALLY_HANDLER_H
 #define TALLY_HANDLER_H
@@ -20,36 +35,36 @@
 #include "base/event.h"
 #include "cfg/cfg.h"
 #include "core/apply.h"
+#include "core/order.h"
 #include "http/http.h"
-
-/* Why a request was refused before apply: the status and the JSON error's code and message. */
-struct intake_err {
-	int status;
-	const char *code;
-	char message[256];
-};
 
 struct svc;
 
 struct handler {
-	const char *name; /* the provider: logs, and bin/tally-<name> */
+	const char *name; /* logs, and bin/tally-<name> */
 	size_t body_max;
+	/* A webhook: the provider whose row (core/provider.h) verifies, parses and refuses. */
+	const char *provider;
 	/*
-	 * Once at start, after the configuration loaded. A missing secret is not
-	 * fatal: return TERR_CONFIG with why, and every request is refused with
-	 * 503 and that reason logged (invariant 6: verification never off).
-	 * A handler that calls out (httpc) calls httpc_init() here: it runs
-	 * before any thread starts, and handlers that never call out do not
-	 * load libcurl at all.
+	 * A webhook whose provider asks before it takes the money (HOOK_PRECHECK):
+	 * how it is answered (Telegram: telegram_answer_precheckout). Named here,
+	 * not in the row, so that only the endpoint that calls out links libcurl;
+	 * its main() calls httpc_init() before handler_main, before any thread.
+	 */
+	order_answer_fn answer;
+	/*
+	 * A service's: once at start, after the configuration loaded (a webhook
+	 * runs its row's init and fini instead). A missing secret is not fatal:
+	 * return TERR_CONFIG with why, and every request is refused with 503
+	 * and that reason logged (invariant 6: verification never off). A
+	 * service that calls out (httpc) calls httpc_init() here: it runs
+	 * before any thread starts.
 	 */
 	enum terr (*init)(void **state, const struct cfg *c, char *why, size_t whysize);
 	void (*fini)(void *state);
-	/* Verify r and parse it into e. 0, or an HTTP status with err filled. */
-	int (*intake)(void *state, const struct cfg *c, struct http_req *r, int64_t now,
-	    struct bev *e, struct intake_err *err);
 	/*
 	 * A service (the API, the console) answers every request itself, any
-	 * method and path, instead of intake: it reads through svc_store and
+	 * method and path, instead of a provider's row: it reads through svc_store and
 	 * changes state only through svc_apply (the same group commit).
 	 * The handler's body_max still bounds what http_read_body reads.
 	 */

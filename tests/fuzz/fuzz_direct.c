@@ -4,9 +4,9 @@
  * request_date check, the invoice mapping). The first input byte picks the
  * provider; the rest is "header \n body".
  */
-#include "providers/cryptobot/cryptobot.h"
 #include "base/event.h"
 #include "fuzz.h"
+#include "providers/cryptobot/cryptobot.h"
 #include "providers/razorpay/razorpay.h"
 #include "providers/telegram/telegram.h"
 
@@ -20,11 +20,9 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	static struct bev e;
 	static int ready;
 	struct cfg *c = fuzz_cfg();
-	struct tg_precheckout q;
-	enum tg_update_kind kind;
-	char *text, *body, why[256], what[64];
+	struct hook_update u;
+	char *text, *body, why[256];
 	const char *w;
-	int64_t update_id;
 
 	if (!ready) {
 		text_copy(c->razorpay.secrets[0], SECRET_MAX, "rzp_fuzz_secret");
@@ -47,8 +45,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		(void)razorpay_parse(c, "evt_fuzz", body, strlen(body), &e, why, sizeof(why));
 		break;
 	case 1:
-		if (telegram_classify(body, strlen(body), &kind, &update_id, what, sizeof(what), &q,
-			why, sizeof(why)) == TERR_OK)
+		if (telegram_classify(body, strlen(body), &u, why, sizeof(why)) == TERR_OK)
 			(void)telegram_parse(c, body, strlen(body), &e, why, sizeof(why));
 		break;
 	default:

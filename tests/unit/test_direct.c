@@ -442,10 +442,7 @@ TEST(telegram_operator_refund_body_round_trips)
 	struct bev e;
 	struct buf b;
 	char why[256];
-	enum tg_update_kind kind;
-	struct tg_precheckout q;
-	char what[32];
-	int64_t uid;
+	struct hook_update u;
 
 	base_cfg(&c);
 	buf_init(&b, 4096);
@@ -459,9 +456,7 @@ TEST(telegram_operator_refund_body_round_trips)
 	CHECK_EQ(e.aspects, BEV_REFUND);
 	CHECK_STR(e.refund.keys.k[0], "stxAbc");
 	/* Only tally writes it: the webhook refuses such a body. */
-	CHECK_EQ(telegram_classify(buf_cstr(&b), b.len, &kind, &uid, what, sizeof(what), &q, why,
-		     sizeof(why)),
-	    TERR_INVAL);
+	CHECK_EQ(telegram_classify(buf_cstr(&b), b.len, &u, why, sizeof(why)), TERR_INVAL);
 	buf_release(&b);
 	cfg_release(&c);
 }
@@ -473,32 +468,25 @@ TEST(telegram_classify_kinds)
 	    "\"currency\":\"XTR\",\"total_amount\":250,\"invoice_payload\":\"ord_9\"}}";
 	static const char chat[] = "{\"update_id\":8,\"message\":{\"date\":1,\"text\":\"hi\"}}";
 	static const char noid[] = "{\"message\":{\"date\":1}}";
-	struct tg_precheckout q;
-	enum tg_update_kind kind;
-	char what[32], why[128];
-	int64_t uid;
+	struct hook_update u;
+	char why[128];
 
-	CHECK_EQ(telegram_classify(pre, strlen(pre), &kind, &uid, what, sizeof(what), &q, why,
-		     sizeof(why)),
-	    TERR_OK);
-	CHECK_EQ(kind, TG_PRECHECKOUT);
-	CHECK_EQ(uid, 7);
-	CHECK_STR(q.id, "q1");
-	CHECK_STR(q.from, "42");
-	CHECK_STR(q.payload, "ord_9");
-	CHECK_EQ(q.total_amount, 250);
-	CHECK_EQ(telegram_classify(chat, strlen(chat), &kind, &uid, what, sizeof(what), &q, why,
-		     sizeof(why)),
-	    TERR_OK);
-	CHECK_EQ(kind, TG_OTHER);
-	CHECK_STR(what, "message");
-	CHECK_EQ(telegram_classify(tg_paid, strlen(tg_paid), &kind, &uid, what, sizeof(what), &q,
-		     why, sizeof(why)),
-	    TERR_OK);
-	CHECK_EQ(kind, TG_PAYMENT);
-	CHECK_EQ(telegram_classify(noid, strlen(noid), &kind, &uid, what, sizeof(what), &q, why,
-		     sizeof(why)),
-	    TERR_INVAL);
+	CHECK_EQ(telegram_classify(pre, strlen(pre), &u, why, sizeof(why)), TERR_OK);
+	CHECK_EQ(u.kind, HOOK_PRECHECK);
+	CHECK_STR(u.id, "pre_checkout_query:q1");
+	CHECK_STR(u.what, "pre_checkout_query");
+	CHECK_STR(u.q.id, "q1");
+	CHECK_STR(u.q.from, "42");
+	CHECK_STR(u.q.order, "ord_9");
+	CHECK_STR(u.q.currency, "XTR");
+	CHECK_EQ(u.q.amount, 250);
+	CHECK_EQ(telegram_classify(chat, strlen(chat), &u, why, sizeof(why)), TERR_OK);
+	CHECK_EQ(u.kind, HOOK_OTHER);
+	CHECK_STR(u.what, "message");
+	CHECK_STR(u.id, "update:8");
+	CHECK_EQ(telegram_classify(tg_paid, strlen(tg_paid), &u, why, sizeof(why)), TERR_OK);
+	CHECK_EQ(u.kind, HOOK_EVENT);
+	CHECK_EQ(telegram_classify(noid, strlen(noid), &u, why, sizeof(why)), TERR_INVAL);
 }
 
 /* ------------------------------------------------------------ CryptoBot */

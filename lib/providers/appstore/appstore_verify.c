@@ -353,3 +353,26 @@ appstore_verify(struct appstore_verifier *v, const char *body, size_t n, int64_t
 	cJSON_Delete(root);
 	return rc;
 }
+
+enum terr
+appstore_hook_init(void **state, const struct cfg *c, char *why, size_t whysize)
+{
+	struct appstore_verifier *v = NULL;
+	enum terr rc = appstore_verifier_new(&v, c, why, whysize);
+
+	*state = v;
+	return rc;
+}
+
+void
+appstore_hook_fini(void *state)
+{
+	appstore_verifier_free(state);
+}
+
+enum terr
+appstore_hook_verify(void *state, const struct cfg *c, const struct hook_req *q, const char **why)
+{
+	(void)c;
+	return appstore_verify(state, q->body, q->n, q->now, why);
+}

@@ -12,6 +12,7 @@
 
 #include "base/buf.h"
 #include "cfg/cfg.h"
+#include "providers/hook.h"
 
 /* Apple's marker extensions (PROVIDERS.md 1.2, step 4). */
 #define APPLE_LEAF_OID         "1.2.840.113635.100.6.11.1"
@@ -52,5 +53,15 @@ enum terr appstore_verify_jws(struct appstore_verifier *v, const char *jws, size
 
 /* Chains verified in full and from the cache. */
 void appstore_stats(struct appstore_verifier *v, int64_t *full, int64_t *cached);
+
+/*
+ * The webhook's side for the provider table (hook.h): init is
+ * appstore_verifier_new, fini appstore_verifier_free, verify appstore_verify
+ * of the request's body at its time.
+ */
+enum terr appstore_hook_init(void **state, const struct cfg *c, char *why, size_t whysize);
+void appstore_hook_fini(void *state);
+enum terr appstore_hook_verify(void *state, const struct cfg *c, const struct hook_req *q,
+    const char **why);
 
 #endif

@@ -5,6 +5,7 @@
  * libcurl. Field names cite help.crypt.bot/crypto-pay-api.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/jread.h"
@@ -104,6 +105,32 @@ cryptobot_verify(const struct cryptobot_verifier *v, const char *header, const c
 		return TERR_STALE;
 	}
 	return TERR_OK;
+}
+
+enum terr
+cryptobot_hook_init(void **state, const struct cfg *c, char *why, size_t whysize)
+{
+	struct cryptobot_verifier *v;
+	enum terr rc;
+
+	if ((*state = v = calloc(1, sizeof(*v))) == NULL)
+		return TERR_NOMEM;
+	rc = cryptobot_verifier_init(v, &c->cryptobot);
+	return hook_ready(rc, v->have, "CRYPTOBOT_TOKEN", why, whysize);
+}
+
+void
+cryptobot_hook_fini(void *state)
+{
+	cryptobot_verifier_release(state);
+	free(state);
+}
+
+enum terr
+cryptobot_hook_verify(void *state, const struct cfg *c, const struct hook_req *q, const char **why)
+{
+	(void)c;
+	return cryptobot_verify(state, q->sig, q->body, q->n, q->now, why);
 }
 
 /*

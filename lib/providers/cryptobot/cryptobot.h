@@ -39,6 +39,7 @@
 #include "base/event.h"
 #include "cfg/cfg.h"
 #include "crypto/crypto.h"
+#include "providers/hook.h"
 
 struct cryptobot_verifier {
 	struct hmac_key key;
@@ -58,6 +59,17 @@ void cryptobot_verifier_release(struct cryptobot_verifier *v);
  */
 enum terr cryptobot_verify(const struct cryptobot_verifier *v, const char *header, const char *body,
     size_t n, int64_t now, const char **why);
+
+/*
+ * The webhook's side for the provider table (hook.h): init prepares a
+ * cryptobot_verifier of the configured token (TERR_CONFIG, "CRYPTOBOT_TOKEN is
+ * not set", when none is), fini frees it, verify is cryptobot_verify over the
+ * request's crypto-pay-api-signature and body.
+ */
+enum terr cryptobot_hook_init(void **state, const struct cfg *c, char *why, size_t whysize);
+void cryptobot_hook_fini(void *state);
+enum terr cryptobot_hook_verify(void *state, const struct cfg *c, const struct hook_req *q,
+    const char **why);
 
 /*
  * Map a verified update body into e (bev_init'ed here; e->raw points into

@@ -4,6 +4,7 @@
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/jread.h"
@@ -55,6 +56,32 @@ razorpay_verify(const struct razorpay_verifier *v, const char *header, const cha
 	case 0: *why = "the signature does not match the body"; return TERR_AUTH;
 	default: *why = "signature computation failed"; return TERR_INTERNAL;
 	}
+}
+
+enum terr
+razorpay_hook_init(void **state, const struct cfg *c, char *why, size_t whysize)
+{
+	struct razorpay_verifier *v;
+	enum terr rc;
+
+	if ((*state = v = calloc(1, sizeof(*v))) == NULL)
+		return TERR_NOMEM;
+	rc = razorpay_verifier_init(v, &c->razorpay);
+	return hook_ready(rc, v->n > 0, "RAZORPAY_WEBHOOK_SECRET", why, whysize);
+}
+
+void
+razorpay_hook_fini(void *state)
+{
+	razorpay_verifier_release(state);
+	free(state);
+}
+
+enum terr
+razorpay_hook_verify(void *state, const struct cfg *c, const struct hook_req *q, const char **why)
+{
+	(void)c;
+	return razorpay_verify(state, q->sig, q->body, q->n, why);
 }
 
 enum terr

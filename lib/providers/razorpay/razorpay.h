@@ -60,6 +60,7 @@
 #include "base/event.h"
 #include "cfg/cfg.h"
 #include "crypto/crypto.h"
+#include "providers/hook.h"
 
 /* Keys of the notes tally sets on orders and subscriptions it creates. */
 #define RZP_NOTE_ORDER "tally_order"
@@ -81,6 +82,17 @@ void razorpay_verifier_release(struct razorpay_verifier *v);
  */
 enum terr razorpay_verify(const struct razorpay_verifier *v, const char *header, const char *body,
     size_t n, const char **why);
+
+/*
+ * The webhook's side for the provider table (hook.h): init prepares a
+ * razorpay_verifier of the configured secrets (TERR_CONFIG,
+ * "RAZORPAY_WEBHOOK_SECRET is not set", when none is), fini frees it, verify
+ * is razorpay_verify over the request's X-Razorpay-Signature and body.
+ */
+enum terr razorpay_hook_init(void **state, const struct cfg *c, char *why, size_t whysize);
+void razorpay_hook_fini(void *state);
+enum terr razorpay_hook_verify(void *state, const struct cfg *c, const struct hook_req *q,
+    const char **why);
 
 /*
  * Map a verified event body into e (bev_init'ed here; e->raw points into

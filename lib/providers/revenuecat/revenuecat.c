@@ -36,6 +36,21 @@ revenuecat_verify(const struct cfg_revenuecat *c, const char *header, const char
 	return TERR_OK;
 }
 
+enum terr
+revenuecat_hook_init(void **state, const struct cfg *c, char *why, size_t whysize)
+{
+	*state = NULL;
+	return hook_ready(TERR_OK, c->revenuecat.auth[0] != '\0', "REVENUECAT_WEBHOOK_AUTH", why,
+	    whysize);
+}
+
+enum terr
+revenuecat_hook_verify(void *state, const struct cfg *c, const struct hook_req *q, const char **why)
+{
+	(void)state;
+	return revenuecat_verify(&c->revenuecat, q->sig, why);
+}
+
 /* --- reading an event --- */
 
 static void

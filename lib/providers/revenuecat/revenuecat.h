@@ -66,6 +66,7 @@
 
 #include "base/event.h"
 #include "cfg/cfg.h"
+#include "providers/hook.h"
 #include "providers/revenuecat/revenuecat_ids.h"
 
 /*
@@ -76,6 +77,15 @@
  * ever copied or logged.
  */
 enum terr revenuecat_verify(const struct cfg_revenuecat *c, const char *header, const char **why);
+
+/*
+ * The webhook's side for the provider table (hook.h): no state; init says
+ * TERR_CONFIG, "REVENUECAT_WEBHOOK_AUTH is not set", when it is not;
+ * verify is revenuecat_verify of the request's Authorization.
+ */
+enum terr revenuecat_hook_init(void **state, const struct cfg *c, char *why, size_t whysize);
+enum terr revenuecat_hook_verify(void *state, const struct cfg *c, const struct hook_req *q,
+    const char **why);
 
 /*
  * Map a verified (authenticated) event body into e (bev_init'ed here; e->raw

@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "base/jread.h"
@@ -119,6 +120,32 @@ stripe_verify(const struct stripe_verifier *v, const char *header, const char *b
 		return TERR_STALE;
 	}
 	return TERR_OK;
+}
+
+enum terr
+stripe_hook_init(void **state, const struct cfg *c, char *why, size_t whysize)
+{
+	struct stripe_verifier *v;
+	enum terr rc;
+
+	if ((*state = v = calloc(1, sizeof(*v))) == NULL)
+		return TERR_NOMEM;
+	rc = stripe_verifier_init(v, &c->stripe);
+	return hook_ready(rc, v->n > 0, "STRIPE_WEBHOOK_SECRET", why, whysize);
+}
+
+void
+stripe_hook_fini(void *state)
+{
+	stripe_verifier_release(state);
+	free(state);
+}
+
+enum terr
+stripe_hook_verify(void *state, const struct cfg *c, const struct hook_req *q, const char **why)
+{
+	(void)c;
+	return stripe_verify(state, q->sig, q->body, q->n, q->now, why);
 }
 
 /* --- mapping --- */

@@ -27,6 +27,7 @@
 #include "base/event.h"
 #include "cfg/cfg.h"
 #include "crypto/crypto.h"
+#include "providers/hook.h"
 
 struct stripe_verifier {
 	struct hmac_key keys[SECRETS_MAX];
@@ -46,6 +47,17 @@ void stripe_verifier_release(struct stripe_verifier *v);
  */
 enum terr stripe_verify(const struct stripe_verifier *v, const char *header, const char *body,
     size_t n, int64_t now, const char **why);
+
+/*
+ * The webhook's side for the provider table (hook.h): init prepares a
+ * stripe_verifier of the configured secrets (TERR_CONFIG,
+ * "STRIPE_WEBHOOK_SECRET is not set", when none is), fini frees it, verify is
+ * stripe_verify over the request's Stripe-Signature and body.
+ */
+enum terr stripe_hook_init(void **state, const struct cfg *c, char *why, size_t whysize);
+void stripe_hook_fini(void *state);
+enum terr stripe_hook_verify(void *state, const struct cfg *c, const struct hook_req *q,
+    const char **why);
 
 /*
  * Map a verified event body into e. TERR_INVAL with why when the body is not

@@ -1,7 +1,7 @@
 /*
- * Telegram webhooks: the secret token, the kinds of updates, the mapping of
- * payments (telegram.h has the table) and the pre-checkout check. Field
- * names cite the Bot API 10.1 (telegram-bot-api-spec api.json).
+ * Telegram webhooks: the secret token, the kinds of updates and the mapping
+ * of payments (telegram.h has the table). Field names cite the Bot API 10.1
+ * (telegram-bot-api-spec api.json).
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -9,12 +9,9 @@
 
 #include "base/jread.h"
 #include "base/json.h"
-#include "base/money.h"
 #include "base/text.h"
-#include "base/tm.h"
 #include "crypto/crypto.h"
 #include "providers/telegram/telegram.h"
-#include "store/store_orders.h"
 
 enum terr
 telegram_verify(const struct cfg_telegram *c, const char *header, const char **why)
@@ -37,6 +34,28 @@ telegram_verify(const struct cfg_telegram *c, const char *header, const char **w
 	return TERR_OK;
 }
 
+enum terr
+telegram_hook_init(void **state, const struct cfg *c, char *why, size_t whysize)
+{
+	enum terr rc;
+
+	*state = NULL;
+	rc = hook_ready(TERR_OK, c->telegram.webhook_secret[0] != '\0', "TELEGRAM_WEBHOOK_SECRET",
+	    why, whysize);
+	if (rc != TERR_OK)
+		return rc;
+	/* Without the token no pre-checkout query can be answered: no purchase could finish. */
+	return hook_ready(TERR_OK, c->telegram.bot_token[0] != '\0', "TELEGRAM_BOT_TOKEN", why,
+	    whysize);
+}
+
+enum terr
+telegram_hook_verify(void *state, const struct cfg *c, const struct hook_req *q, const char **why)
+{
+	(void)state;
+	return telegram_verify(&c->telegram, q->sig, why);
+}
+
 /* The update's one optional field (Update: "At most one of the optional parameters"). */
 static const cJSON *
 update_field(const cJSON *root, const char **name)
@@ -53,31 +72,30 @@ update_field(const cJSON *root, const char **name)
 }
 
 static void
-read_precheckout(struct jread *r, const cJSON *q, struct tg_precheckout *out)
+read_precheckout(struct jread *r, const cJSON *q, struct hook_precheck *out)
 {
 	memset(out, 0, sizeof(*out));
 	jr_str(r, q, "id", out->id, sizeof(out->id));
 	jr_id(r, jr_obj(r, q, "from"), "id", out->from, sizeof(out->from));
 	jr_str(r, q, "currency", out->currency, sizeof(out->currency));
-	out->total_amount = jr_int(r, q, "total_amount", 0, (int64_t)1 << 50);
-	jr_str(r, q, "invoice_payload", out->payload, sizeof(out->payload));
+	out->amount = jr_int(r, q, "total_amount", 0, (int64_t)1 << 50);
+	jr_str(r, q, "invoice_payload", out->order, sizeof(out->order));
 	if (!r->bad && (out->id[0] == '\0' || !text_id_valid(out->id, ID_MAX - 1)))
 		jr_bad(r, "pre_checkout_query without id");
 }
 
 enum terr
-telegram_classify(const char *body, size_t n, enum tg_update_kind *kind, int64_t *update_id,
-    char *what, size_t whatsize, struct tg_precheckout *q, char *why, size_t whysize)
+telegram_classify(const char *body, size_t n, struct hook_update *u, char *why, size_t whysize)
 {
 	struct jread r;
 	cJSON *root = NULL;
 	const cJSON *f;
 	const char *jwhy, *name;
+	int64_t update_id;
 
 	jr_init(&r, why, whysize);
-	*kind = TG_OTHER;
-	*update_id = 0;
-	what[0] = '\0';
+	memset(u, 0, sizeof(*u));
+	u->kind = HOOK_OTHER;
 	if (json_parse(body, n, JSON_DEPTH_MAX, &root, &jwhy) != TERR_OK) {
 		snprintf(why, whysize, "%s", jwhy);
 		return TERR_INVAL;
@@ -87,19 +105,21 @@ telegram_classify(const char *body, size_t n, enum tg_update_kind *kind, int64_t
 		jr_bad(&r, "not a Telegram update");
 		goto out;
 	}
-	*update_id = jr_int(&r, root, "update_id", 0, INT64_MAX);
+	update_id = jr_int(&r, root, "update_id", 0, INT64_MAX);
 	if (!r.bad && jget(root, "update_id") == NULL)
 		jr_bad(&r, "update without update_id");
+	snprintf(u->id, sizeof(u->id), "update:%lld", (long long)update_id);
 	f = update_field(root, &name);
-	snprintf(what, whatsize, "%s", name);
+	snprintf(u->what, sizeof(u->what), "%s", name[0] != '\0' ? name : "update");
 	if (r.bad || f == NULL)
 		goto out;
 	if (strcmp(name, "pre_checkout_query") == 0) {
-		*kind = TG_PRECHECKOUT;
-		read_precheckout(&r, f, q);
+		u->kind = HOOK_PRECHECK;
+		read_precheckout(&r, f, &u->q);
+		snprintf(u->id, sizeof(u->id), "pre_checkout_query:%.200s", u->q.id);
 	} else if (strcmp(name, "message") == 0 &&
 	    (jget(f, "successful_payment") != NULL || jget(f, "refunded_payment") != NULL))
-		*kind = TG_PAYMENT;
+		u->kind = HOOK_EVENT;
 out:
 	cJSON_Delete(root);
 	return r.bad ? TERR_INVAL : TERR_OK;
@@ -245,65 +265,6 @@ telegram_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 out:
 	cJSON_Delete(root);
 	return rc;
-}
-
-/* --- pre-checkout --- */
-
-int
-telegram_precheckout_check(struct store *s, const struct tg_precheckout *q, int64_t now, char *msg,
-    size_t msgsize, char *reason, size_t reasonsize)
-{
-	struct order_row ord;
-	char want[MONEY_TEXT_SIZE], got[MONEY_TEXT_SIZE], q1[80], t1[TM_ISO_SIZE], t2[TM_ISO_SIZE];
-	enum terr rc;
-
-	msg[0] = reason[0] = '\0';
-	if (q->payload[0] == '\0' || !text_id_valid(q->payload, ID_MAX - 1) ||
-	    (rc = store_order_get(s, q->payload, &ord)) == TERR_NOTFOUND) {
-		snprintf(msg, msgsize, "This purchase is not known. Please start it again.");
-		text_quote(q1, sizeof(q1), q->payload, 64);
-		snprintf(reason, reasonsize,
-		    "unknown order: the invoice payload %s is no order tally issued", q1);
-		return 0;
-	}
-	if (rc != TERR_OK) {
-		snprintf(msg, msgsize,
-		    "The purchase cannot be checked right now. Please try again.");
-		snprintf(reason, reasonsize, "order %s could not be read: %s", q->payload,
-		    err_str(rc));
-		return -1;
-	}
-	if (strcmp(ord.provider, "telegram") != 0) {
-		snprintf(msg, msgsize, "This purchase is not payable here.");
-		snprintf(reason, reasonsize, "order %s was made for %s, not telegram", ord.id,
-		    ord.provider);
-		return 0;
-	}
-	if (ord.state != ORDER_PENDING) {
-		snprintf(msg, msgsize, "This purchase is already %s.",
-		    ord.state == ORDER_PAID ? "paid" : "closed");
-		snprintf(reason, reasonsize, "order %s is %s, not pending", ord.id,
-		    order_state_str(ord.state));
-		return 0;
-	}
-	if (now > ord.expires_at) {
-		snprintf(msg, msgsize, "This purchase has expired. Please start it again.");
-		tm_iso(ord.expires_at, t1);
-		tm_iso(now, t2);
-		snprintf(reason, reasonsize, "order %s expired at %s (now %s)", ord.id, t1, t2);
-		return 0;
-	}
-	if (q->total_amount != ord.amount || strcmp(q->currency, ord.currency) != 0) {
-		money_text(ord.amount, ord.currency, want, sizeof(want));
-		money_text(q->total_amount, q->currency, got, sizeof(got));
-		snprintf(msg, msgsize,
-		    "The price of this purchase has changed. Please start it again.");
-		snprintf(reason, reasonsize, "order %s is %s, the invoice says %s", ord.id, want,
-		    got);
-		return 0;
-	}
-	snprintf(reason, reasonsize, "order %s pending", ord.id);
-	return 1;
 }
 
 enum terr

@@ -24,7 +24,7 @@
  *                        is_first_recurring (recurring: the same order paid again)
  *   message.refunded_payment  REFUND full of telegram_payment_charge_id
  *   pre_checkout_query   not stored: answered through answerPreCheckoutQuery
- *                        after checking the order (telegram_precheckout_check)
+ *                        once tally has checked the order (HOOK_PRECHECK)
  *   any other update     not stored: a bot's chat messages are not billing events
  *                        (set allowed_updates to ["message", "pre_checkout_query"])
  * The dedup key is "update:<update_id>"; message.from.id is linked to the user
@@ -53,7 +53,7 @@
 #include "base/buf.h"
 #include "base/event.h"
 #include "cfg/cfg.h"
-#include "store/store.h"
+#include "providers/hook.h"
 
 #define TG_LINK_USER              "user"
 /* createInvoiceLink subscription_period: "it must always be 2592000 (30 days)". */
@@ -65,8 +65,6 @@
  */
 #define TG_PRECHECKOUT_TIMEOUT_MS 4000
 #define TG_PRECHECKOUT_CONNECT_MS 2000
-/* A pre-checkout refusal's text for the user (answerPreCheckoutQuery error_message). */
-#define TG_MESSAGE_MAX            200
 
 /*
  * Compare header (X-Telegram-Bot-Api-Secret-Token, NULL when absent) with
@@ -75,28 +73,27 @@
  */
 enum terr telegram_verify(const struct cfg_telegram *c, const char *header, const char **why);
 
-enum tg_update_kind {
-	TG_PAYMENT,     /* successful_payment, refunded_payment: stored and applied */
-	TG_PRECHECKOUT, /* pre_checkout_query: answered, not stored */
-	TG_OTHER,       /* acknowledged, not stored */
-};
-
-struct tg_precheckout {
-	char id[ID_MAX];      /* pre_checkout_query.id */
-	char from[24];        /* from.id */
-	char currency[16];    /* currency */
-	int64_t total_amount; /* total_amount */
-	char payload[ID_MAX]; /* invoice_payload: tally's order id */
-};
+/*
+ * The webhook's side for the provider table (hook.h): no state; init says
+ * TERR_CONFIG when TELEGRAM_WEBHOOK_SECRET is not set, or TELEGRAM_BOT_TOKEN
+ * (without it no pre-checkout query can be answered: no purchase could
+ * finish); verify is telegram_verify of the request's
+ * X-Telegram-Bot-Api-Secret-Token.
+ */
+enum terr telegram_hook_init(void **state, const struct cfg *c, char *why, size_t whysize);
+enum terr telegram_hook_verify(void *state, const struct cfg *c, const struct hook_req *q,
+    const char **why);
 
 /*
- * What an update is: its kind, update_id, the name of its field ("message",
- * "pre_checkout_query", ...) into what, and for a pre-checkout query the
- * query into q. TERR_INVAL with why when the body is not an update (or
- * carries tally_refund or tally_reconcile, which only tally itself writes).
+ * What an update is (hook.h): a payment (HOOK_EVENT: successful_payment,
+ * refunded_payment), a pre_checkout_query (HOOK_PRECHECK, the query in u->q;
+ * u->id "pre_checkout_query:<id>"), or anything else (HOOK_OTHER; u->id
+ * "update:<update_id>"); u->what the name of its field ("message",
+ * "pre_checkout_query", "update" when it has none). TERR_INVAL with why
+ * when the body is not an update (or carries tally_refund or
+ * tally_reconcile, which only tally itself writes).
  */
-enum terr telegram_classify(const char *body, size_t n, enum tg_update_kind *kind,
-    int64_t *update_id, char *what, size_t whatsize, struct tg_precheckout *q, char *why,
+enum terr telegram_classify(const char *body, size_t n, struct hook_update *u, char *why,
     size_t whysize);
 
 /*
@@ -106,17 +103,6 @@ enum terr telegram_classify(const char *body, size_t n, enum tg_update_kind *kin
  */
 enum terr telegram_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, char *why,
     size_t whysize);
-
-/*
- * The pre-checkout check: the payload names an order of tally (read through
- * s, never written), Telegram's, pending, not expired at now, for exactly
- * this total_amount and currency. 1 when it may proceed; 0 with a message
- * for the user in msg (and the reason for the log in reason); -1 when the
- * order could not be read (storage): the query is refused too, the user may
- * retry.
- */
-int telegram_precheckout_check(struct store *s, const struct tg_precheckout *q, int64_t now,
-    char *msg, size_t msgsize, char *reason, size_t reasonsize);
 
 /*
  * The body of an operator's refund of a Stars payment (tally telegram

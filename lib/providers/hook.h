@@ -1,0 +1,65 @@
+/*
+ * What every provider's webhook offers the accept loop (prefix hook_). The
+ * provider table (core/provider.h) names, in each provider's row, the
+ * functions of the provider's folder that take these types:
+ *
+ *	<name>_hook_init    prepare the verifier (the webhook's state) once at start
+ *	<name>_hook_fini    free it
+ *	<name>_hook_verify  authenticate one request (struct hook_req)
+ *	<name>_classify     only for a provider whose updates are not all billing
+ *	                    events (Telegram): what an update is (struct hook_update)
+ *
+ * and lib/serve/handler.c runs them for every request: verify, classify,
+ * parse, apply, answer. Nothing here knows HTTP beyond the header values the
+ * accept loop hands over.
+ */
+#ifndef TALLY_HOOK_H
+#define TALLY_HOOK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "base/err.h"
+#include "base/tally_limits.h"
+
+/* One request as the accept loop read it. */
+struct hook_req {
+	const char
+	    *sig; /* the value of the row's sig_header; NULL when absent or the row has none */
+	const char *body; /* the raw body, exactly as received (verified over these bytes) */
+	size_t n;
+	int64_t now; /* ms */
+};
+
+enum hook_kind {
+	HOOK_EVENT,    /* a billing event: parsed, stored, applied */
+	HOOK_PRECHECK, /* the provider asks whether an order may be paid: answered, not stored */
+	HOOK_OTHER,    /* anything else (a bot's chat message): acknowledged, not stored */
+};
+
+/* A provider's question before it takes the money (Telegram's pre_checkout_query). */
+struct hook_precheck {
+	char id[ID_MAX];    /* the provider's id of the question, for its answer */
+	char from[24];      /* who pays, the provider's user id */
+	char order[ID_MAX]; /* tally's order id, as the provider carried it */
+	char currency[16];
+	int64_t amount; /* in the currency's smallest unit */
+};
+
+/* What a verified update is. */
+struct hook_update {
+	enum hook_kind kind;
+	char id[ID_MAX];        /* for the request's log line when not stored ("update:7") */
+	char what[64];          /* its kind in the provider's words ("pre_checkout_query") */
+	struct hook_precheck q; /* HOOK_PRECHECK */
+};
+
+/*
+ * The end of a provider's hook init, one rule for all: rc is what preparing
+ * its keys returned (not TERR_OK: the start fails, why says it); have says
+ * whether anything to verify with is configured (0: TERR_CONFIG with why
+ * "<env> is not set", and every request is refused 503; invariant 6).
+ */
+enum terr hook_ready(enum terr rc, int have, const char *env, char *why, size_t whysize);
+
+#endif
