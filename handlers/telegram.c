@@ -23,6 +23,7 @@
  * storage failed (Telegram repeats the update).
  */
 #include "providers/telegram/telegram.h"
+#include "providers/telegram/telegram_api.h"
 #include "base/tally_limits.h"
 #include "http/httpc.h"
 #include "serve/handler.h"

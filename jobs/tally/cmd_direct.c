@@ -25,6 +25,7 @@
 #include "cli.h"
 #include "core/apply.h"
 #include "providers/telegram/telegram.h"
+#include "providers/telegram/telegram_api.h"
 
 /* The CLI's apply: one operator action in its own transaction. */
 static enum terr

@@ -16,6 +16,7 @@
 #include "providers/razorpay/razorpay_api.h"
 #include "providers/razorpay/razorpay_sync.h"
 #include "providers/telegram/telegram.h"
+#include "providers/telegram/telegram_api.h"
 #include "store/store_orders.h"
 
 #define DAY_MS (86400LL * 1000)

@@ -15,6 +15,7 @@
 #include "job/reconcile_int.h"
 #include "job/reconcile_telegram.h"
 #include "providers/telegram/telegram.h"
+#include "providers/telegram/telegram_api.h"
 #include "providers/telegram/telegram_sync.h"
 #include "store/store.h"
 #include "store/store_rows.h"

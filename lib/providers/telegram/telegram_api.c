@@ -15,6 +15,7 @@
 #include "http/httpc.h"
 #include "providers/papi.h"
 #include "providers/telegram/telegram.h"
+#include "providers/telegram/telegram_api.h"
 #include "providers/telegram/telegram_sync.h"
 
 /*
