@@ -592,6 +592,19 @@ async function apiUsers(n) {
 
 const sink = new J.Sink();
 const verifier = new Webhook(SECRET);
+
+// A backend verifies a webhook when it arrives: the library's clock check (5 minutes) is made
+// against the moment the sink received it, not the end of a run that may take longer than that
+// on a loaded machine. The signature itself is checked in full.
+function verifiedOnArrival(q) {
+  const now = Date.now;
+  Date.now = () => q.at;
+  try {
+    return verifier.verify(q.body, { 'webhook-id': q.headers['webhook-id'], 'webhook-timestamp': q.headers['webhook-timestamp'], 'webhook-signature': q.headers['webhook-signature'] });
+  } finally {
+    Date.now = now;
+  }
+}
 let spendSeq = 0;
 
 async function spend(user, t) {
@@ -678,7 +691,7 @@ test('a year of 200 users: balances, states, entitlements, notifications and web
   const last = new Map();
   const ids = new Map();
   for (const q of sink.requests.filter((x) => x.path === '/hooks' && x.status !== 503)) {
-    const body = verifier.verify(q.body, { 'webhook-id': q.headers['webhook-id'], 'webhook-timestamp': q.headers['webhook-timestamp'], 'webhook-signature': q.headers['webhook-signature'] });
+    const body = verifiedOnArrival(q);
     ids.set(q.headers['webhook-id'], (ids.get(q.headers['webhook-id']) || 0) + 1);
     last.set(body.data.user_id, body.data);
   }
