@@ -168,13 +168,9 @@ PASSED=0
 FAILED=0
 FAILURES=()
 
-run_test_prog() {
-	local label=$1
-	shift
-	local outf rc=0 p f t0=$SECONDS
-	outf=$(mktemp)
-	"$@" >"$outf" 2>&1 || rc=$?
-	t0=$((SECONDS - t0))
+# Sum one finished test program: its output in $1, exit status $2, seconds $3, label $4.
+count_test_prog() {
+	local outf=$1 rc=$2 secs=$3 label=$4 p f
 	p=$(grep -cE '^ok ' "$outf" || true)
 	f=$(grep -cE '^FAIL ' "$outf" || true)
 	if ((rc != 0 && f == 0)); then
@@ -185,25 +181,84 @@ run_test_prog() {
 	FAILED=$((FAILED + f))
 	if ((f > 0)); then
 		FAILURES+=("$label")
-		log "--- $label: $p passed, $f failed (${t0} s)"
+		log "--- $label: $p passed, $f failed (${secs} s)"
 		grep -E '^FAIL ' "$outf" | sed 's/^/    /' >&2 || true
 		[[ -n ${VERBOSE:-} ]] && cat "$outf" >&2
 		tail -n 30 "$outf" | grep -vE '^(ok|FAIL) ' | sed 's/^/    | /' >&2 || true
 	else
-		log "    $label: $p passed (${t0} s)"
+		log "    $label: $p passed (${secs} s)"
 	fi
+}
+
+run_test_prog() {
+	local label=$1 outf rc=0 t0=$SECONDS
+	shift
+	outf=$(mktemp)
+	"$@" >"$outf" 2>&1 || rc=$?
+	count_test_prog "$outf" "$rc" $((SECONDS - t0)) "$label"
 	rm -f "$outf"
 }
 
-run_suite() {
-	local tree=$1 bindir=$2 unitdir=$3 t
-	for t in "$unitdir"/test_*; do
-		run_test_prog "$tree unit $(basename "$t")" "$t"
+# The integration tests that take longest, started first so none is left
+# running alone at the end (a scheduling hint only: every test runs anyway).
+LONG_TESTS="jobs_year console_throttle deploy faults_providers faults_crash console_browser console_screens console_http"
+
+# Every test program of a tree: "LABEL<TAB>COMMAND..." lines, long ones first.
+list_suite() {
+	local tree=$1 bindir=$2 unitdir=$3 t name
+	for t in $LONG_TESTS; do
+		[[ -f tests/integration/$t.test.js ]] && printf '%s\t%s\n' "$tree $t" \
+			"env TALLY_BIN=$ROOT/$bindir TALLY_TOOLS=$ROOT/$unitdir node tests/integration/$t.test.js"
 	done
 	for t in tests/integration/*.test.js; do
-		run_test_prog "$tree $(basename "$t" .test.js)" env TALLY_BIN="$ROOT/$bindir" \
-			TALLY_TOOLS="$ROOT/$unitdir" node "$t"
+		name=$(basename "$t" .test.js)
+		[[ " $LONG_TESTS " == *" $name "* ]] && continue
+		printf '%s\t%s\n' "$tree $name" "env TALLY_BIN=$ROOT/$bindir TALLY_TOOLS=$ROOT/$unitdir node $t"
 	done
+	for t in "$unitdir"/test_*; do
+		printf '%s\t%s\n' "$tree unit $(basename "$t")" "$t"
+	done
+}
+
+# Run the listed test programs, TEST_JOBS at once (default: one more than the
+# cores; most of a test's time is spent waiting on processes, sockets and
+# fsync, not on a core). Each program has its own temp dirs and ports (listen
+# on port 0), so they do not meet. A line per program as it ends; the sums
+# are the same as one at a time.
+run_pool() {
+	local jobs=${TEST_JOBS:-$(($(nproc) + 1))} dir n=0 label cmd
+	local -A lab=() start=()
+	dir=$(mktemp -d)
+	while IFS=$'\t' read -r label cmd; do
+		while ((${#lab[@]} >= jobs)); do reap_one "$dir"; done
+		n=$((n + 1))
+		printf '%s' "$label" >"$dir/$n.label"
+		(
+			rc=0
+			# shellcheck disable=SC2086 # cmd is a list of words without spaces in them
+			$cmd >"$dir/$n.out" 2>&1 </dev/null || rc=$?
+			echo "$rc" >"$dir/$n.rc.tmp" && mv "$dir/$n.rc.tmp" "$dir/$n.rc"
+		) &
+		lab[$!]=$n
+		start[$!]=$SECONDS
+	done
+	while ((${#lab[@]})); do reap_one "$dir"; done
+	rm -rf "$dir"
+}
+
+# Count every test program of run_pool (its lab and start) that has ended
+# (its .rc file is written last); wait a moment when none has.
+reap_one() {
+	local dir=$1 pid i n=0
+	for pid in "${!lab[@]}"; do
+		i=${lab[$pid]}
+		[[ -f $dir/$i.rc ]] || continue
+		wait "$pid" || true
+		count_test_prog "$dir/$i.out" "$(cat "$dir/$i.rc")" $((SECONDS - start[$pid])) "$(cat "$dir/$i.label")"
+		unset "lab[$pid]"
+		n=$((n + 1))
+	done
+	((n)) || sleep 0.2
 }
 
 cmd_test() {
@@ -215,10 +270,8 @@ cmd_test() {
 		build/asan/tests units
 	export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
 	export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-	log "test: plain build"
-	run_suite plain bin build/release/tests
-	log "test: ASan+UBSan build"
-	run_suite asan build/asan/bin build/asan/tests
+	log "test: plain and ASan+UBSan builds, ${TEST_JOBS:-$(($(nproc) + 1))} test programs at once"
+	run_pool < <(list_suite asan build/asan/bin build/asan/tests; list_suite plain bin build/release/tests)
 	log "test: fuzz targets, ${FUZZ_SECONDS:-5} s each (./build.sh fuzz runs them longer)"
 	build_fuzz
 	run_fuzz "${FUZZ_SECONDS:-5}" || true
