@@ -11,6 +11,8 @@
 #include "base/text.h"
 #include "core/ledger.h"
 #include "store/store.h"
+#include "store/store_credits.h"
+#include "store/store_rows.h"
 #include "t.h"
 #include "t_db.h"
 

@@ -14,8 +14,10 @@
 #include "base/text.h"
 #include "store/store.h"
 #include "store/store_access.h"
+#include "store/store_credits.h"
 #include "store/store_jobs.h"
 #include "store/store_orders.h"
+#include "store/store_rows.h"
 #include "t.h"
 #include "t_db.h"
 

@@ -13,6 +13,8 @@
 #include "core/apply.h"
 #include "core/sub.h"
 #include "store/store.h"
+#include "store/store_credits.h"
+#include "store/store_rows.h"
 #include "t.h"
 #include "t_db.h"
 
