@@ -69,8 +69,8 @@ payable(struct store *s, const char *provider, const struct hook_precheck *q, in
 		money_text(q->amount, q->currency, got, sizeof(got));
 		snprintf(msg, msgsize,
 		    "The price of this purchase has changed. Please start it again.");
-		snprintf(reason, reasonsize, "order %s is %s %s, the invoice says %s %.15s", ord.id,
-		    want, ord.currency, got, q->currency);
+		snprintf(reason, reasonsize, "order %s is %s, the invoice says %s", ord.id, want,
+		    got);
 		return 0;
 	}
 	snprintf(reason, reasonsize, "order %s pending", ord.id);
