@@ -9,10 +9,8 @@
 #ifndef TALLY_API_H
 #define TALLY_API_H
 
+#include "api/api_req.h" /* API_BODY_MAX, the largest request body the API reads */
 #include "serve/handler.h"
-
-/* The largest request body the API reads. */
-#define API_BODY_MAX (16 * 1024)
 
 /* Once at start: state for api_serve (TERR_CONFIG with why: refuse everything). */
 enum terr api_init(void **state, const struct cfg *c, char *why, size_t whysize);
