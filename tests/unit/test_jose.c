@@ -2,9 +2,12 @@
  * lib/crypto/jose.c and base64 of lib/base/text.c: compact JWS splitting, the pinned
  * algorithms, ES256's raw r||s signatures, HS256 in constant time.
  */
+#include <openssl/bio.h>
+#include <openssl/bn.h>
 #include <openssl/ec.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/pem.h>
 #include <stdlib.h>
 
 #include "base/buf.h"
@@ -158,6 +161,101 @@ TEST(load_ec_key_refuses_what_is_not_a_p256_private_key)
 	CHECK(k == NULL);
 }
 
+/* The PEM text of a private key (test helper); free with free(). */
+static char *
+pem_of(void *k)
+{
+	BIO *bio = BIO_new(BIO_s_mem());
+	char *p = NULL, *out = NULL;
+	long n;
+
+	if (bio != NULL && PEM_write_bio_PrivateKey(bio, k, NULL, NULL, 0, NULL, NULL) == 1 &&
+	    (n = BIO_get_mem_data(bio, &p)) > 0 && (out = calloc(1, (size_t)n + 1)) != NULL)
+		memcpy(out, p, (size_t)n);
+	BIO_free(bio);
+	return out;
+}
+
+TEST(rs256_signs_pkcs1_verifies_and_pins_the_algorithm)
+{
+	EVP_PKEY *gen = EVP_RSA_gen(2048), *small = EVP_RSA_gen(1024), *ec = new_key();
+	void *k = NULL, *pub = NULL, *tmp = NULL;
+	char *pem = pem_of(gen), *pem_small = pem_of(small), *pem_ec = pem_of(ec);
+	BIGNUM *n = NULL, *e = NULL;
+	unsigned char nb[512], eb[8], sig[512];
+	int nlen, elen;
+	size_t siglen;
+	struct buf tok, claims;
+	const char *why = NULL;
+	const char msg[] = "header.payload";
+
+	buf_init(&tok, 1 << 16);
+	buf_init(&claims, 1 << 16);
+	CHECK(gen != NULL && small != NULL && ec != NULL && pem && pem_small && pem_ec);
+	CHECK(jose_load_rsa_key(pem, &k) == TERR_OK);
+	CHECK_EQ(jose_rsa_bits(k), 2048);
+	/* 1024 bits and P-256 are not RS256 keys. */
+	CHECK(jose_load_rsa_key(pem_small, &tmp) == TERR_CONFIG && tmp == NULL);
+	CHECK(jose_load_rsa_key(pem_ec, &tmp) == TERR_CONFIG && tmp == NULL);
+	CHECK(jose_load_rsa_key("not a key", &tmp) == TERR_CONFIG && tmp == NULL);
+	/* The public half from its JWK numbers, as a key set gives them. */
+	CHECK(EVP_PKEY_get_bn_param(gen, "n", &n) == 1 && EVP_PKEY_get_bn_param(gen, "e", &e) == 1);
+	nlen = BN_bn2bin(n, nb);
+	elen = BN_bn2bin(e, eb);
+	CHECK(jose_rsa_public(nb, (size_t)nlen, eb, (size_t)elen, &pub) == TERR_OK);
+	CHECK(jose_rsa_public(nb, (size_t)nlen, (const unsigned char *)"\x02", 1, &tmp) ==
+	    TERR_INVAL);
+	CHECK(jose_rsa_public(nb, (size_t)nlen, (const unsigned char *)"\x01", 1, &tmp) ==
+	    TERR_INVAL);
+	CHECK(tmp == NULL);
+
+	CHECK(jose_rs256_sign(k, msg, sizeof(msg) - 1, sig, sizeof(sig), &siglen) == TERR_OK);
+	CHECK_EQ(siglen, 256);
+	CHECK(jose_rs256_sign(k, msg, sizeof(msg) - 1, sig, 255, &siglen) == TERR_TOOBIG);
+	CHECK(
+	    jose_rs256_sign(small, msg, sizeof(msg) - 1, sig, sizeof(sig), &siglen) == TERR_CONFIG);
+	CHECK(jose_rs256_sign(k, msg, sizeof(msg) - 1, sig, sizeof(sig), &siglen) == TERR_OK);
+	CHECK(jose_rs256_verify(pub, msg, sizeof(msg) - 1, sig, siglen) == TERR_OK);
+	CHECK(jose_rs256_verify(pub, "header.payloaX", sizeof(msg) - 1, sig, siglen) == TERR_AUTH);
+	CHECK(jose_rs256_verify(pub, msg, sizeof(msg) - 1, sig, siglen - 1) == TERR_AUTH);
+	CHECK(jose_rs256_verify(ec, msg, sizeof(msg) - 1, sig, siglen) == TERR_AUTH);
+	sig[100] ^= 1;
+	CHECK(jose_rs256_verify(pub, msg, sizeof(msg) - 1, sig, siglen) == TERR_AUTH);
+
+	CHECK(jose_rs256_token(k, "{\"alg\":\"RS256\"}", "{\"sub\":\"u1\"}", &tok) == TERR_OK);
+	CHECK(jose_rs256_verify_token(tok.p, tok.len, pub, &claims, &why) == TERR_OK);
+	CHECK_STR(buf_cstr(&claims), "{\"sub\":\"u1\"}");
+	CHECK(jose_rs256_verify_token(tok.p, tok.len, small, &claims, &why) == TERR_AUTH);
+	CHECK_STR(why, "token key is shorter than 2048 bits");
+	CHECK(jose_rs256_verify_token(tok.p, tok.len, ec, &claims, &why) == TERR_AUTH);
+	CHECK_STR(why, "token key is not an RSA key");
+	/* Signed with the right key, but the header names another alg: refused before any key. */
+	buf_reset(&tok);
+	CHECK(jose_rs256_token(k, "{\"alg\":\"HS256\"}", "{\"sub\":\"u1\"}", &tok) == TERR_OK);
+	CHECK(jose_rs256_verify_token(tok.p, tok.len, pub, &claims, &why) == TERR_AUTH);
+	CHECK_STR(why, "token algorithm is not RS256");
+	buf_reset(&tok);
+	CHECK(jose_rs256_token(k, "{\"alg\":\"none\"}", "{\"sub\":\"u1\"}", &tok) == TERR_OK);
+	CHECK(jose_rs256_verify_token(tok.p, tok.len, pub, &claims, &why) == TERR_AUTH);
+	CHECK_STR(why, "token algorithm is not RS256");
+	buf_reset(&tok);
+	CHECK(jose_rs256_token(k, "{\"alg\":\"ES256\"}", "{\"sub\":\"u1\"}", &tok) == TERR_OK);
+	CHECK(jose_rs256_verify_token(tok.p, tok.len, pub, &claims, &why) == TERR_AUTH);
+	CHECK_STR(why, "token algorithm is not RS256");
+	BN_free(n);
+	BN_free(e);
+	free(pem);
+	free(pem_small);
+	free(pem_ec);
+	jose_key_free(k);
+	jose_key_free(pub);
+	jose_key_free(gen);
+	jose_key_free(small);
+	jose_key_free(ec);
+	buf_release(&tok);
+	buf_release(&claims);
+}
+
 int
 main(void)
 {
@@ -167,5 +265,6 @@ main(void)
 	RUN(es256_token_verifies_with_its_own_key);
 	RUN(hs256_pins_the_algorithm_and_checks_the_mac);
 	RUN(load_ec_key_refuses_what_is_not_a_p256_private_key);
+	RUN(rs256_signs_pkcs1_verifies_and_pins_the_algorithm);
 	return t_done();
 }
