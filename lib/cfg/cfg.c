@@ -41,6 +41,12 @@ cfg_defaults(struct cfg *c)
 	    "https://api.storekit-sandbox.apple.com");
 	text_copy(c->revenuecat.api_base, sizeof(c->revenuecat.api_base),
 	    "https://api.revenuecat.com");
+	text_copy(c->google.certs_url, sizeof(c->google.certs_url),
+	    "https://www.googleapis.com/oauth2/v3/certs");
+	text_copy(c->google.api_base, sizeof(c->google.api_base),
+	    "https://androidpublisher.googleapis.com");
+	text_copy(c->google.token_url, sizeof(c->google.token_url),
+	    "https://oauth2.googleapis.com/token");
 	cfg_direct_defaults(c);
 	cfg_jobs_defaults(c);
 	cfg_console_defaults(c);
@@ -101,6 +107,7 @@ static const struct section {
 	{ "http", cfg_parse_http },
 	{ "apple", cfg_parse_apple },
 	{ "revenuecat", cfg_parse_revenuecat },
+	{ "google", cfg_parse_google },
 	{ "free_tier", cfg_parse_free_tier },
 	{ "trial", cfg_parse_trial },
 	{ "checkout", cfg_parse_checkout },
@@ -333,6 +340,13 @@ cfg_load_env(struct cfg *c, char *why, size_t size)
 	if ((v = getenv("TALLY_CONFIG")) != NULL && *v != '\0' &&
 	    text_copy(c->config_path, sizeof(c->config_path), v) != TERR_OK)
 		return cfg_fail(why, size, "TALLY_CONFIG: path too long");
+	/* A path only: the key file is read (and must be readable) when the API is called. */
+	if ((v = getenv("GOOGLE_SERVICE_ACCOUNT_FILE")) != NULL && *v != '\0' &&
+	    (!text_id_valid(v, sizeof(c->google.sa_file) - 1) ||
+		text_copy(c->google.sa_file, sizeof(c->google.sa_file), v) != TERR_OK))
+		return cfg_fail(why, size,
+		    "GOOGLE_SERVICE_ACCOUNT_FILE: expected a path of at most %zu bytes",
+		    sizeof(c->google.sa_file) - 1);
 
 	if ((rc = check_synchronous(why, size)) != TERR_OK ||
 	    (rc = secret_list("STRIPE_WEBHOOK_SECRET", &stripe_webhook_rule, c->stripe.secrets,

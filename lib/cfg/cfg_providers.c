@@ -148,3 +148,84 @@ cfg_parse_checkout(struct cfg *c, const cJSON *o, char *why, size_t size)
 		return rc;
 	return TERR_OK;
 }
+
+/*
+ * An Android application id (the Play Store's package name): two or more
+ * segments separated by dots, each a letter then letters, digits or '_'.
+ */
+static int
+package_name_valid(const char *s)
+{
+	size_t segments = 0;
+
+	for (;;) {
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+			return 0;
+		while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z') ||
+		    (*s >= '0' && *s <= '9') || *s == '_')
+			s++;
+		segments++;
+		if (*s == '\0')
+			return segments >= 2;
+		if (*s++ != '.')
+			return 0;
+	}
+}
+
+/* local@domain: one '@', both sides non-empty, printable ASCII without spaces, a dot in the domain. */
+static int
+email_valid(const char *s)
+{
+	const char *at = strchr(s, '@'), *p;
+
+	if (at == NULL || at == s || strchr(at + 1, '@') != NULL || strchr(at + 1, '.') == NULL ||
+	    at[1] == '.' || at[1] == '\0' || s[strlen(s) - 1] == '.')
+		return 0;
+	for (p = s; *p != '\0'; p++)
+		if ((unsigned char)*p <= 0x20 || (unsigned char)*p >= 0x7f)
+			return 0;
+	return 1;
+}
+
+enum terr
+cfg_parse_google(struct cfg *c, const cJSON *o, char *why, size_t size)
+{
+	static const char *const keys[] = { "package_name", "push_audience", "push_service_account",
+		"certs_url", "api_base", "token_url", "test_mode", NULL };
+	struct cfg_google *g = &c->google;
+	enum terr rc;
+
+	if ((rc = cfg_section(o, "google", keys, why, size)) != TERR_OK ||
+	    (rc = cfg_get_name(o, "package_name", "google", g->package_name,
+		 sizeof(g->package_name), why, size)) != TERR_OK ||
+	    (rc = cfg_get_text(o, "push_audience", "google", g->push_audience,
+		 sizeof(g->push_audience), why, size)) != TERR_OK ||
+	    (rc = cfg_get_name(o, "push_service_account", "google", g->push_service_account,
+		 sizeof(g->push_service_account), why, size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "certs_url", "google", g->certs_url, sizeof(g->certs_url), why,
+		 size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "api_base", "google", g->api_base, sizeof(g->api_base), why,
+		 size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "token_url", "google", g->token_url, sizeof(g->token_url), why,
+		 size)) != TERR_OK ||
+	    (rc = cfg_get_bool(o, "test_mode", "google", &g->test_mode, why, size)) != TERR_OK)
+		return rc;
+	g->enabled = 1;
+	if (g->package_name[0] == '\0')
+		return cfg_fail(why, size, "config: google.package_name: required");
+	if (!package_name_valid(g->package_name))
+		return cfg_fail(why, size,
+		    "config: google.package_name: expected an application id like "
+		    "com.example.app");
+	if (g->push_audience[0] == '\0')
+		return cfg_fail(why, size,
+		    "config: google.push_audience: required (the push subscription's audience)");
+	if (g->push_service_account[0] == '\0')
+		return cfg_fail(why, size,
+		    "config: google.push_service_account: required (the push subscription's "
+		    "service account)");
+	if (!email_valid(g->push_service_account))
+		return cfg_fail(why, size,
+		    "config: google.push_service_account: expected a service account's email");
+	return TERR_OK;
+}

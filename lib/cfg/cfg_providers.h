@@ -15,6 +15,7 @@ enum terr cfg_parse_stripe(struct cfg *c, const cJSON *o, char *why, size_t size
 enum terr cfg_parse_http(struct cfg *c, const cJSON *o, char *why, size_t size);
 enum terr cfg_parse_apple(struct cfg *c, const cJSON *o, char *why, size_t size);
 enum terr cfg_parse_revenuecat(struct cfg *c, const cJSON *o, char *why, size_t size);
+enum terr cfg_parse_google(struct cfg *c, const cJSON *o, char *why, size_t size);
 enum terr cfg_parse_checkout(struct cfg *c, const cJSON *o, char *why, size_t size);
 
 #endif

@@ -123,6 +123,26 @@ struct cfg_revenuecat {
 	char api_base[URL_MAX]; /* revenuecat.api_base */
 };
 
+/*
+ * Google Play (google; docs/google.md): the app's package, what its Pub/Sub
+ * pushes must carry (their OIDC token's audience and service account),
+ * where Google's keys and APIs are. The service account's key file is a
+ * path from GOOGLE_SERVICE_ACCOUNT_FILE, read when the API is called.
+ */
+#define GOOGLE_CFG_EMAIL_MAX 256 /* an email with its NUL (RFC 5321 4.5.3.1.3) */
+struct cfg_google {
+	int enabled;                         /* the section is present */
+	char package_name[CFG_NAME_MAX * 2]; /* google.package_name */
+	char push_audience[URL_MAX];         /* google.push_audience: the token's aud */
+	char
+	    push_service_account[GOOGLE_CFG_EMAIL_MAX]; /* google.push_service_account: its email */
+	char certs_url[URL_MAX];                        /* google.certs_url: the JWK set */
+	char api_base[URL_MAX];                         /* google.api_base: Android Publisher API */
+	char token_url[URL_MAX];    /* google.token_url: OAuth2 token endpoint */
+	int test_mode;              /* accept license testers' purchases (google.test_mode) */
+	char sa_file[CFG_PATH_MAX]; /* GOOGLE_SERVICE_ACCOUNT_FILE: the key file's path */
+};
+
 /* The free tier (free_tier): what every registered user has without paying. */
 struct cfg_free_tier {
 	int enabled;
@@ -235,6 +255,7 @@ struct cfg {
 	struct cfg_http http;
 	struct cfg_apple apple;
 	struct cfg_revenuecat revenuecat;
+	struct cfg_google google;
 	struct cfg_free_tier free_tier;
 	struct cfg_trial trial;
 	struct cfg_checkout checkout;

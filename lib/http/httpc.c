@@ -16,6 +16,9 @@ httpc_resp_init(struct httpc_resp *r, size_t max)
 {
 	r->status = 0;
 	r->retry_after = -1;
+	r->header_name = NULL;
+	r->header[0] = '\0';
+	r->header_over = 0;
 	buf_init(&r->body, max);
 }
 
@@ -35,6 +38,38 @@ on_body(char *p, size_t size, size_t n, void *arg)
 	return r->body.err == TERR_OK ? size * n : 0;
 }
 
+/* The header the caller asked for (httpc_resp.header_name): p[0..len) is one header line. */
+static void
+keep_header(struct httpc_resp *r, const char *p, size_t len)
+{
+	size_t k = strlen(r->header_name), have = strlen(r->header);
+
+	/* A status line starts a response (an interim 1xx, then the final one): only the last counts. */
+	if (len >= 5 && strncmp(p, "HTTP/", 5) == 0) {
+		r->header[0] = '\0';
+		r->header_over = 0;
+		return;
+	}
+	if (r->header_over || len <= k || strncasecmp(p, r->header_name, k) != 0 || p[k] != ':')
+		return;
+	for (p += k + 1, len -= k + 1; len > 0 && (*p == ' ' || *p == '\t'); p++, len--)
+		;
+	while (len > 0 &&
+	    (p[len - 1] == '\r' || p[len - 1] == '\n' || p[len - 1] == ' ' || p[len - 1] == '\t'))
+		len--;
+	if (have + (have > 0 ? 2 : 0) + len >= sizeof(r->header)) {
+		r->header[0] = '\0';
+		r->header_over = 1;
+		return;
+	}
+	if (have > 0) {
+		memcpy(r->header + have, ", ", 2);
+		have += 2;
+	}
+	memcpy(r->header + have, p, len);
+	r->header[have + len] = '\0';
+}
+
 /* Retry-After as delay-seconds (RFC 9110 10.2.3); an HTTP-date is not read. */
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
@@ -44,6 +79,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 	size_t len = size * n, i, k = sizeof(name) - 1;
 	int64_t v;
 
+	if (r->header_name != NULL)
+		keep_header(r, p, len);
 	if (len > k && strncasecmp(p, name, k) == 0) {
 		while (k < len && p[k] == ' ')
 			k++;
@@ -68,6 +105,8 @@ httpc_do(const struct cfg_http *h, const struct httpc_req *req, struct httpc_res
 
 	r->status = 0;
 	r->retry_after = -1;
+	r->header[0] = '\0';
+	r->header_over = 0;
 	buf_reset(&r->body);
 	if ((curl = curl_easy_init()) == NULL) {
 		snprintf(why, whysize, "curl_easy_init failed");

@@ -26,10 +26,22 @@ struct httpc_req {
 	const char *basic_pass;
 };
 
+/* The longest value of the one response header a caller may ask to keep. */
+#define HTTPC_HEADER_MAX 512
+
 struct httpc_resp {
 	long status;      /* 0 when no response arrived */
 	struct buf body;  /* the response body (httpc_resp_init / _release) */
 	long retry_after; /* seconds from a Retry-After header, -1 when none */
+	/*
+	 * One header to keep, set by the caller after httpc_resp_init (which
+	 * sets NULL: none), e.g. "Cache-Control". Its value lands in header,
+	 * trimmed, repeated fields joined with ", " (RFC 9110 5.3); "" when
+	 * absent, or when the whole value does not fit (header_over set).
+	 */
+	const char *header_name;
+	char header[HTTPC_HEADER_MAX];
+	int header_over;
 };
 
 /* Once per process, before threads (curl_global_init). */

@@ -12,6 +12,7 @@
 
 #include "cfg/cfg.h"
 #include "t.h"
+#include "t_cfg.h"
 
 /* 32 and 31 bytes: RFC 7518 3.2's minimum for HS256 and one short of it. */
 #define JWT_32 "0123456789abcdef0123456789ABCDEF"
@@ -209,29 +210,6 @@ TEST(synchronous_is_full_or_normal)
 }
 
 /* ------------------------------------------------------------ config file */
-
-static enum terr
-load(struct cfg *c, const char *text, char *why, size_t whysize)
-{
-	cfg_defaults(c);
-	why[0] = '\0';
-	return cfg_parse(c, text, strlen(text), why, whysize);
-}
-
-static int
-refused(const char *text, const char *want)
-{
-	struct cfg c;
-	char why[512];
-	enum terr rc = load(&c, text, why, sizeof(why));
-	int ok = rc == TERR_CONFIG && strstr(why, want) != NULL;
-
-	cfg_release(&c);
-	if (!ok)
-		printf("# %s: rc=%d why=\"%s\" (wanted TERR_CONFIG naming \"%s\")\n", text, (int)rc,
-		    why, want);
-	return ok;
-}
 
 static int
 accepted(const char *text)

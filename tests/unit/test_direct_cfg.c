@@ -12,6 +12,7 @@
 
 #include "cfg/cfg.h"
 #include "t.h"
+#include "t_cfg.h"
 
 #define HOUR_MS (3600LL * 1000)
 #define DAY_MS  (24 * HOUR_MS)
@@ -26,30 +27,6 @@ static const char full[] =
     "                             {\"referrals\": 5, \"percent\": 25},\n"
     "                             {\"referrals\": 20, \"percent\": 45}], \"cap\": 5000}\n"
     "}\n";
-
-static enum terr
-load(struct cfg *c, const char *text, char *why, size_t whysize)
-{
-	cfg_defaults(c);
-	why[0] = '\0';
-	return cfg_parse(c, text, strlen(text), why, whysize);
-}
-
-/* 1 when text is refused with TERR_CONFIG naming want. */
-static int
-refused(const char *text, const char *want)
-{
-	struct cfg c;
-	char why[512];
-	enum terr rc = load(&c, text, why, sizeof(why));
-	int ok = rc == TERR_CONFIG && strstr(why, want) != NULL;
-
-	cfg_release(&c);
-	if (!ok)
-		printf("# rc=%d why=\"%s\" (wanted TERR_CONFIG naming \"%s\")\n", (int)rc, why,
-		    want);
-	return ok;
-}
 
 TEST(direct_cfg_defaults)
 {
