@@ -139,9 +139,11 @@ out:
 }
 
 /*
- * Fetch (fetch_mu held, so one at a time) unless need() no longer holds
- * once the lock is ours (another thread just fetched), and hand out the
- * held set.
+ * Fetch with fetch_mu held (one fetch at a time), unless a fetch is no
+ * longer due once that lock is ours (another thread has just fetched), and
+ * hand out the set then held. forced: an unknown kid, due when the last
+ * fetch began GOOGLE_KEYS_REFETCH_MIN ago or more; else due when no fresh
+ * set is held and no failed fetch asks to wait.
  */
 static enum terr
 refresh(struct google_keycache *c, int64_t now, int forced, struct google_keyset **out,
