@@ -203,25 +203,37 @@ run_test_prog() {
 # running alone at the end (a scheduling hint only: every test runs anyway).
 LONG_TESTS="jobs_year console_throttle deploy faults_providers faults_crash console_browser console_screens console_http"
 
-# Every test program of a tree: "LABEL<TAB>COMMAND..." lines, long ones first.
+# Every test program of a tree, long ones first: a line each,
+# "LABEL<TAB>TREE<TAB>BINDIR<TAB>UNITDIR<TAB>PROGRAM" (fields, not a command
+# line, so a checkout path with spaces in it stays one word).
 list_suite() {
-	local tree=$1 bindir=$2 unitdir=$3 t name env
-	env="env TALLY_BIN=$ROOT/$bindir TALLY_TOOLS=$ROOT/$unitdir"
-	# Under ASan+UBSan a process costs about five times more: the simulated
-	# year (jobs_year.test.js, a job process per job per day) runs half a year.
-	[[ $tree == asan ]] && env+=" TALLY_SIM_DAYS=180"
+	local tree=$1 bindir=$2 unitdir=$3 t name
 	for t in $LONG_TESTS; do
-		[[ -f tests/integration/$t.test.js ]] && printf '%s\t%s\n' "$tree $t" \
-			"$env node tests/integration/$t.test.js"
+		[[ -f tests/integration/$t.test.js ]] &&
+			printf '%s\t%s\t%s\t%s\t%s\n' "$tree $t" "$tree" "$bindir" "$unitdir" "tests/integration/$t.test.js"
 	done
 	for t in tests/integration/*.test.js; do
 		name=$(basename "$t" .test.js)
 		[[ " $LONG_TESTS " == *" $name "* ]] && continue
-		printf '%s\t%s\n' "$tree $name" "$env node $t"
+		printf '%s\t%s\t%s\t%s\t%s\n' "$tree $name" "$tree" "$bindir" "$unitdir" "$t"
 	done
 	for t in "$unitdir"/test_*; do
-		printf '%s\t%s\n' "$tree unit $(basename "$t")" "$t"
+		printf '%s\t%s\t%s\t%s\t%s\n' "$tree unit $(basename "$t")" "$tree" "$bindir" "$unitdir" "$t"
 	done
+}
+
+# Run one listed program: TREE BINDIR UNITDIR PROGRAM. An integration test
+# (a .js file) gets the tree's executables and test tools; under ASan+UBSan,
+# where a process costs about five times more, the simulated year
+# (jobs_year.test.js, a job process per job per day) runs half a year.
+run_listed() {
+	local tree=$1 bindir=$2 unitdir=$3 prog=$4 days=
+	[[ $tree == asan ]] && days=180
+	if [[ $prog == *.js ]]; then
+		TALLY_BIN="$ROOT/$bindir" TALLY_TOOLS="$ROOT/$unitdir" TALLY_SIM_DAYS=$days node "$prog"
+	else
+		"$prog"
+	fi
 }
 
 # Run the listed test programs, TEST_JOBS at once (default: one more than the
@@ -230,17 +242,16 @@ list_suite() {
 # on port 0), so they do not meet. A line per program as it ends; the sums
 # are the same as one at a time.
 run_pool() {
-	local jobs=${TEST_JOBS:-$(($(nproc) + 1))} dir n=0 label cmd
+	local jobs=${TEST_JOBS:-$(($(nproc) + 1))} dir n=0 label tree bindir unitdir prog
 	local -A lab=() start=()
 	dir=$(mktemp -d)
-	while IFS=$'\t' read -r label cmd; do
+	while IFS=$'\t' read -r label tree bindir unitdir prog; do
 		while ((${#lab[@]} >= jobs)); do reap_one "$dir"; done
 		n=$((n + 1))
 		printf '%s' "$label" >"$dir/$n.label"
 		(
 			rc=0
-			# shellcheck disable=SC2086 # cmd is a list of words without spaces in them
-			$cmd >"$dir/$n.out" 2>&1 </dev/null || rc=$?
+			run_listed "$tree" "$bindir" "$unitdir" "$prog" >"$dir/$n.out" 2>&1 </dev/null || rc=$?
 			echo "$rc" >"$dir/$n.rc.tmp" && mv "$dir/$n.rc.tmp" "$dir/$n.rc"
 		) &
 		lab[$!]=$n

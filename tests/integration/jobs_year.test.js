@@ -37,6 +37,7 @@ const GRACE = 7 * DAY; // policy.grace_period
 // ASan+UBSan build: build.sh sets TALLY_SIM_DAYS for it). Every user starts within the first 20
 // days and every rule the year checks comes round within the half.
 const DAYS = Number(process.env.TALLY_SIM_DAYS || 365);
+if (!Number.isInteger(DAYS) || DAYS < 60 || DAYS > 365) throw new Error(`TALLY_SIM_DAYS: expected 60 to 365 days, got ${process.env.TALLY_SIM_DAYS}`);
 const RC_PRO = 'com.tally.pro.monthly';
 const RC_PACK = 'com.tally.credits500';
 const RC_AUTH = `Bearer whk_${crypto.randomBytes(12).toString('hex')}`;
