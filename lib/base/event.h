@@ -108,6 +108,7 @@ enum {
 	BEV_ALLOWANCE = 1 << 19,
 	BEV_EXPIRE = 1 << 20,
 	BEV_BUY = 1 << 21,
+	BEV_TASK = 1 << 22, /* work owed to the provider once the event commits (struct bev_task) */
 };
 
 struct bev_link {
@@ -130,6 +131,12 @@ struct bev_sub {
 	int64_t grace_until;      /* end of access while past_due; 0 = policy default */
 	int cancel_at_period_end; /* -1 not said, 0, 1 */
 	char store[PROVIDER_MAX]; /* where it was bought, when the provider says ("PLAY_STORE") */
+	/*
+	 * The provider's id of a subscription this one supersedes (Google Play's
+	 * linkedPurchaseToken: an upgrade, downgrade or resubscribe): it ends
+	 * as of this event, and its user is this one's when the event names none.
+	 */
+	char replaces[ID_MAX];
 };
 
 struct bev_pay {
@@ -194,6 +201,21 @@ struct bev_order {
 	int canceled; /* BEV_ORDER_NEW of an existing order: it was never made at the provider */
 };
 
+/*
+ * BEV_TASK: work tally owes the provider once the event has committed
+ * (Google Play's acknowledge and consume; later the stores' refund
+ * answers). Stored in the event's own transaction, keyed (provider, kind,
+ * key) so that a duplicate event adds nothing; tried right after the
+ * commit, then retried with backoff by the tasks job until done, and
+ * alerted well before deadline.
+ */
+struct bev_task {
+	char kind[KIND_MAX]; /* "google_ack_sub", "google_ack_product", "google_consume" */
+	char key[ID_MAX];    /* what it is about: the purchase token */
+	char arg[ID_MAX];    /* what the call needs besides: the product id */
+	int64_t deadline;    /* ms: after this the provider no longer takes it; 0 none */
+};
+
 /* tally's own events: what the API, the operator or a job did (op.h). */
 struct bev_act {
 	int64_t sub_id;       /* BEV_SUBSET, BEV_RESET, BEV_BUY renewals: tally's subscription id */
@@ -239,6 +261,7 @@ struct bev {
 	char notice_key[ID_MAX];    /* BEV_NOTICE: dedup of the notice when not the event itself */
 	struct bev_order order;
 	struct bev_act act;
+	struct bev_task task;
 
 	char note[REASON_MAX];   /* why nothing applies (no aspects), or context */
 	char actor[ACTOR_MAX];   /* audit "who" for operator/job events; provider:id otherwise */
