@@ -15,6 +15,7 @@
 #include "cfg/cfg_console.h"
 #include "cfg/cfg_direct.h"
 #include "cfg/cfg_jobs.h"
+#include "cfg/cfg_metrics.h"
 #include "cfg/cfg_providers.h"
 #include "cfg/cfg_read.h"
 #include "crypto/crypto.h"
@@ -73,6 +74,9 @@ cfg_release(struct cfg *c)
 	free(c->products);
 	c->products = NULL;
 	c->nproducts = 0;
+	free(c->metrics.rates);
+	c->metrics.rates = NULL;
+	c->metrics.nrates = 0;
 }
 
 /* Checks across sections, once all are read: products named by free_tier, trial ... */
@@ -118,6 +122,7 @@ static const struct section {
 	{ "reminders", cfg_parse_reminders },
 	{ "deliver", cfg_parse_deliver },
 	{ "console", cfg_parse_console },
+	{ "metrics", cfg_parse_metrics },
 	{ "products", cfg_parse_products },
 };
 

@@ -46,6 +46,11 @@ struct outcome {
 	char code[32]; /* a refusal's code (apply_result.code) */
 	char actor[ACTOR_MAX];
 	struct ledger_op op;
+	/*
+	 * The event's time for the metrics: its own (inbox.event_at), else when it
+	 * arrived; the rollups' triggers take payments and ledger entries at the same.
+	 */
+	int64_t at;
 };
 
 int ap_is_storage_error(enum terr rc);

@@ -27,6 +27,80 @@
 #define LEDGER_COLS "id, user_id, grant_id, amount, kind, reason, actor, inbox_id, created_at"
 #define AUDIT_COLS  "id, at, actor, user_id, action, object, detail, reason, inbox_id"
 
+/* The figures of kpi_daily, in enum kpi_col's order (store_kpi.h). */
+#define KPI_COLS                                                                                   \
+	"mrr, paying, trials, new_subs, trial_starts, conversions, converted, churn_voluntary, "   \
+	"churn_billing, reactivations, payments, revenue, refunds, refunded, credits_granted, "    \
+	"credits_spent, credits_expired, credits_revoked"
+#define KPI_SUMS                                                                                   \
+	"SUM(mrr) AS mrr, SUM(paying) AS paying, SUM(trials) AS trials, SUM(new_subs) AS "         \
+	"new_subs, SUM(trial_starts) AS trial_starts, SUM(conversions) AS conversions, "           \
+	"SUM(converted) AS converted, SUM(churn_voluntary) AS churn_voluntary, "                   \
+	"SUM(churn_billing) AS churn_billing, SUM(reactivations) AS reactivations, "               \
+	"SUM(payments) AS payments, SUM(revenue) AS revenue, SUM(refunds) AS refunds, "            \
+	"SUM(refunded) AS refunded, SUM(credits_granted) AS credits_granted, "                     \
+	"SUM(credits_spent) AS credits_spent, SUM(credits_expired) AS credits_expired, "           \
+	"SUM(credits_revoked) AS credits_revoked"
+/* A row of figures that are all zero says nothing (a change and its undoing on one day). */
+#define KPI_NONZERO                                                                                \
+	"(mrr != 0 OR paying != 0 OR trials != 0 OR new_subs != 0 OR trial_starts != 0 OR "        \
+	"conversions != 0 OR converted != 0 OR churn_voluntary != 0 OR churn_billing != 0 OR "     \
+	"reactivations != 0 OR payments != 0 OR revenue != 0 OR refunds != 0 OR refunded != 0 OR " \
+	"credits_granted != 0 OR credits_spent != 0 OR credits_expired != 0 OR "                   \
+	"credits_revoked != 0)"
+/* The time of the event of inbox row X (its own time, else when it arrived), as the triggers take it. */
+#define KPI_EVENT_TIME(X)                                                                          \
+	"(SELECT CASE WHEN i.event_at > 0 THEN i.event_at ELSE i.received_at END FROM inbox i "    \
+	"WHERE i.id = " X ")"
+/*
+ * kpi_daily as the sums of its four histories (migrations/0006_metrics.sql):
+ * what the triggers added row by row, computed again at once. tally verify
+ * compares the two; tally rebuild --metrics writes this.
+ */
+#define KPI_RECOMPUTED                                                                             \
+	"SELECT live, day, provider, product_id, currency, " KPI_SUMS " FROM ("                    \
+	"SELECT live, at / 86400000 AS day, provider, product_id, currency, mrr, paying, trials, " \
+	"new_subs, trial_starts, conversions, converted, churn_voluntary, churn_billing, "         \
+	"reactivations, 0 AS payments, 0 AS revenue, 0 AS refunds, 0 AS refunded, "                \
+	"0 AS credits_granted, 0 AS credits_spent, 0 AS credits_expired, 0 AS credits_revoked "    \
+	"FROM sub_history "                                                                        \
+	"UNION ALL SELECT p.live, IFNULL(" KPI_EVENT_TIME(                                         \
+	    "p.inbox_id") ", p.created_at) / "                                                     \
+			  "86400000, p.provider, IFNULL(p.product_id, ''), upper(p.currency), 0, " \
+			  "0, 0, 0, 0, 0, 0, "                                                     \
+			  "0, 0, 0, p.amount > 0, p.amount, 0, 0, 0, 0, 0, 0 FROM payments p "     \
+			  "UNION ALL SELECT p.live, r.at / 86400000, p.provider, "                 \
+			  "IFNULL(p.product_id, ''), "                                             \
+			  "upper(p.currency), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, r.count, "       \
+			  "r.amount, 0, 0, 0, 0 "                                                  \
+			  "FROM refunds r JOIN payments p ON p.id = r.payment_id "                 \
+			  "UNION ALL SELECT IFNULL(s.live, IFNULL(p.live, 1)), "                   \
+			  "IFNULL(" KPI_EVENT_TIME(                                                \
+			      "l.inbox_id") ", l.created_at) / 86400000, IFNULL(s.provider, "      \
+					    "IFNULL(p.provider, '')), "                            \
+					    "IFNULL(g.product_id, ''), '', 0, 0, 0, 0, 0, 0, 0, "  \
+					    "0, 0, 0, 0, 0, 0, 0, "                                \
+					    "CASE WHEN l.kind = 'grant' THEN l.amount ELSE 0 "     \
+					    "END, "                                                \
+					    "CASE WHEN l.kind = 'spend' THEN -l.amount ELSE 0 "    \
+					    "END, "                                                \
+					    "CASE WHEN l.kind = 'expire' OR l.kind = 'reset' "     \
+					    "THEN -l.amount ELSE 0 END, "                          \
+					    "CASE WHEN l.kind = 'revoke' OR l.kind = 'clawback' "  \
+					    "THEN -l.amount ELSE 0 END "                           \
+					    "FROM ledger l JOIN grants g ON g.id = l.grant_id "    \
+					    "LEFT JOIN subscriptions s "                           \
+					    "ON s.id = g.subscription_id LEFT JOIN payments p ON " \
+					    "p.id = g.payment_id) "                                \
+					    "GROUP BY live, day, provider, product_id, currency"
+/* The optional filters of a rollup read: ?4 provider, ?5 product, ?6 currency (and no currency). */
+#define KPI_FILTER                                                                                 \
+	"(?4 IS NULL OR provider = ?4) AND (?5 IS NULL OR product_id = ?5) AND "                   \
+	"(?6 IS NULL OR currency = ?6 OR currency = '')"
+#define KPI_SUB_COLS_SQL                                                                           \
+	"subscription_id, status, state, product_id, currency, mrr, amount, amount_currency, "     \
+	"months, period_ms, amount_at, trial_at, trial_product, paid, churned, at"
+
 /*
  * A page of a walk through due work (store_jobs.c): rows of TABLE meeting
  * COND (the partial index's own condition) after position (?1, ?2) in (KEY,
@@ -365,6 +439,45 @@ const char *const store_sql[STMT__MAX] = {
 	    "IFNULL(-SUM(CASE WHEN kind = 'spend' THEN amount ELSE 0 END), 0) FROM ledger "
 	    "WHERE id >= ?1",
 
+	/* store_kpi.c */
+	[STMT_KPI_SUB_GET] = "SELECT " KPI_SUB_COLS_SQL " FROM kpi_subs WHERE subscription_id = ?1",
+	[STMT_KPI_SUB_PUT] =
+	    "INSERT INTO kpi_subs (" KPI_SUB_COLS_SQL ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	    "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT (subscription_id) DO UPDATE SET "
+	    "status = excluded.status, state = excluded.state, product_id = excluded.product_id, "
+	    "currency = excluded.currency, mrr = excluded.mrr, amount = excluded.amount, "
+	    "amount_currency = excluded.amount_currency, months = excluded.months, "
+	    "period_ms = excluded.period_ms, amount_at = excluded.amount_at, "
+	    "trial_at = excluded.trial_at, trial_product = excluded.trial_product, "
+	    "paid = excluded.paid, churned = excluded.churned, at = excluded.at",
+	[STMT_SUB_HISTORY_INSERT] =
+	    "INSERT INTO sub_history (subscription_id, at, live, provider, product_id, currency, "
+	    "status, mrr, paying, trials, new_subs, trial_starts, conversions, converted, "
+	    "churn_voluntary, churn_billing, reactivations, inbox_id) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	[STMT_REFUND_INSERT] =
+	    "INSERT INTO refunds (payment_id, at, kind, amount, count, inbox_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_REFUND_SUMS] =
+	    "SELECT IFNULL(SUM(amount), 0), IFNULL((SELECT amount FROM refunds WHERE "
+	    "payment_id = ?1 AND (kind = 'full' OR kind = 'dispute') ORDER BY id DESC LIMIT 1), 0) "
+	    "FROM refunds WHERE payment_id = ?1",
+	[STMT_KPI_DAYS] =
+	    "SELECT day, provider, product_id, currency, " KPI_COLS " FROM kpi_daily "
+	    "WHERE live = ?1 AND day >= ?2 AND day <= ?3 AND " KPI_FILTER " ORDER BY day",
+	/* ?3 is not used: the filter's parameters are ?4 to ?6, as in STMT_KPI_DAYS. */
+	[STMT_KPI_BEFORE] =
+	    "SELECT -1, provider, product_id, currency, SUM(mrr), SUM(paying), SUM(trials) "
+	    "FROM kpi_daily WHERE live = ?1 AND day < ?2 AND " KPI_FILTER
+	    " GROUP BY provider, product_id, currency",
+	[STMT_KPI_NOW] = "SELECT provider, currency, SUM(mrr), SUM(paying), SUM(trials) "
+			 "FROM kpi_daily WHERE live = 1 AND day <= ?1 GROUP BY provider, currency",
+	[STMT_KPI_CLEAR] = "DELETE FROM kpi_daily",
+	[STMT_KPI_RECOMPUTE] =
+	    "INSERT INTO kpi_daily (live, day, provider, product_id, currency, " KPI_COLS
+	    ") " KPI_RECOMPUTED,
+	[STMT_KPI_COUNT] = "SELECT count(*) FROM kpi_daily",
+
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",
@@ -410,6 +523,38 @@ const struct store_check store_checks[] = {
 	{ "orphan_has_key",
 	    "SELECT 'inbox ' || id || ' is orphaned without a key to resolve it' FROM inbox "
 	    "WHERE state = 'orphaned' AND (orphan_kind IS NULL OR orphan_id IS NULL)" },
+	{ "kpi_rollups_equal_history",
+	    "WITH r AS (" KPI_RECOMPUTED "), d AS (SELECT live, day, provider, product_id, "
+	    "currency, " KPI_COLS " FROM kpi_daily) SELECT date(day * 86400, 'unixepoch') || ' ' "
+	    "|| CASE live WHEN 1 THEN 'live' ELSE 'test' END || ' ' || provider || '/' || "
+	    "product_id || '/' || currency || ': ' || side || ' ' || mrr || ',' || paying || ',' "
+	    "|| trials || ',' || new_subs || ',' || trial_starts || ',' || conversions || ',' || "
+	    "converted || ',' || churn_voluntary || ',' || churn_billing || ',' || reactivations "
+	    "|| ',' || payments || ',' || revenue || ',' || refunds || ',' || refunded || ',' || "
+	    "credits_granted || ',' || credits_spent || ',' || credits_expired || ',' || "
+	    "credits_revoked || ' (" KPI_COLS ")' FROM (SELECT 'the rollup holds' AS side, * "
+	    "FROM (SELECT * FROM d EXCEPT SELECT * FROM r) WHERE " KPI_NONZERO " UNION ALL "
+	    "SELECT 'its history sums to', * FROM (SELECT * FROM r EXCEPT SELECT * FROM d) "
+	    "WHERE " KPI_NONZERO ") ORDER BY day, provider, product_id, currency, side DESC" },
+	{ "kpi_subs_equal_history",
+	    "SELECT 'subscription ' || k.subscription_id || ' counts as ' || k.status || ' (mrr ' "
+	    "|| k.mrr || ') but its history sums to mrr ' || IFNULL(h.m, 0) || ', paying ' || "
+	    "IFNULL(h.p, 0) || ', trials ' || IFNULL(h.t, 0) FROM kpi_subs k LEFT JOIN (SELECT "
+	    "subscription_id, SUM(mrr) AS m, SUM(paying) AS p, SUM(trials) AS t FROM sub_history "
+	    "GROUP BY subscription_id) h ON h.subscription_id = k.subscription_id WHERE "
+	    "IFNULL(h.m, 0) != CASE WHEN k.status = 'paying' THEN k.mrr ELSE 0 END OR "
+	    "IFNULL(h.p, 0) != (k.status = 'paying') OR IFNULL(h.t, 0) != (k.status = 'trial') "
+	    "UNION ALL SELECT 'subscription ' || h.subscription_id || ' has a history but no "
+	    "standing in kpi_subs' FROM (SELECT DISTINCT subscription_id FROM sub_history) h "
+	    "WHERE NOT EXISTS (SELECT 1 FROM kpi_subs k WHERE k.subscription_id = "
+	    "h.subscription_id)" },
+	{ "kpi_subs_follow_subscription",
+	    "SELECT 'subscription ' || s.id || ' is ' || s.state || ' (' || s.product_id || ') "
+	    "but counts as ' || k.status || ' (' || k.product_id || ')' FROM kpi_subs k JOIN "
+	    "subscriptions s ON s.id = k.subscription_id WHERE k.product_id != s.product_id OR "
+	    "CASE WHEN s.state = 'trialing' THEN k.status != 'trial' WHEN s.state = 'active' OR "
+	    "s.state = 'canceled' OR s.state = 'past_due' THEN k.status != 'paying' AND "
+	    "k.status != 'free' ELSE k.status != 'none' END" },
 	{ "foreign_keys",
 	    "SELECT 'table ' || \"table\" || ' row ' || IFNULL(rowid, '?') || ' references a "
 	    "missing ' "
