@@ -91,7 +91,10 @@ static const char usage_text[] =
     "  outbox list [--state pending|sent|dead] [--limit N] [--json]\n"
     "  outbox retry ID\n"
     "  export ledger --since TIME\n"
-    "  rebuild [--into PATH] [--keep] [--json]\n"
+    "  rebuild [--into PATH] [--keep] [--json] | rebuild --metrics\n"
+    "  metrics [--from DATE] [--to DATE] [--by day|week|month] [--provider NAME]\n"
+    "          [--product ID] [--currency CODE] [--group provider|product|provider,product]\n"
+    "          [--test] [--json | --csv]\n"
     "  keys create --name NAME --scopes read,spend,admin [--json]\n"
     "  keys list [--json]\n"
     "  keys revoke KEY_ID [--reason TEXT]\n"
@@ -202,7 +205,7 @@ static int
 is_flag(const char *a)
 {
 	static const char *const flags[] = { "--dry-run", "--force", "--sandbox", "--history",
-		"--only-failures", "--keep", NULL };
+		"--only-failures", "--keep", "--test", "--csv", "--metrics", NULL };
 	size_t i;
 
 	for (i = 0; flags[i] != NULL; i++)
@@ -304,6 +307,7 @@ static const struct command {
 	{ "outbox", "retry", cmd_outbox_retry },
 	{ "export", "ledger", cmd_export_ledger },
 	{ "rebuild", NULL, cmd_rebuild },
+	{ "metrics", NULL, cmd_metrics },
 	{ "keys", "create", cmd_keys_create },
 	{ "keys", "list", cmd_keys_list },
 	{ "keys", "revoke", cmd_keys_revoke },

@@ -205,24 +205,25 @@ ap_kpi_sub(struct actx *a, struct outcome *o, const struct sub_row *row,
 }
 
 enum terr
-ap_kpi_refund(struct actx *a, struct outcome *o, const struct pay_row *pr, enum refund_kind kind,
-    int64_t amount)
+ap_kpi_refund(struct actx *a, struct outcome *o, const struct pay_row *pr,
+    const struct bev_refund *rf)
 {
-	int64_t all = 0, whole = 0;
+	int64_t all = 0, whole = 0, amount = rf->amount;
 	enum terr rc;
 
-	if (kind != REFUND_PARTIAL) {
-		/* The rest of the payment: earlier partial refunds already counted their part. */
-		if ((rc = store_refund_sums(a->s, pr->id, &all, &whole)) != TERR_OK)
-			return rc;
+	if ((rc = store_refund_sums(a->s, pr->id, &all, &whole)) != TERR_OK)
+		return rc;
+	/* Full: the rest of the payment (earlier partial refunds counted their part). */
+	if (rf->kind != REFUND_PARTIAL)
 		amount = pr->amount - all;
-	}
+	else if (rf->cumulative)
+		amount = rf->amount - all;
 	if (amount < 0)
 		amount = 0;
 	return store_refund_insert(a->s, pr->id, o->at,
-	    kind == REFUND_PARTIAL       ? "partial"
-		: kind == REFUND_DISPUTE ? "dispute"
-					 : "full",
+	    rf->kind == REFUND_PARTIAL       ? "partial"
+		: rf->kind == REFUND_DISPUTE ? "dispute"
+					     : "full",
 	    amount, 1, o->op.inbox_id);
 }
 

@@ -40,11 +40,12 @@ enum terr ap_kpi_sub(struct actx *a, struct outcome *o, const struct sub_row *ro
     const struct kpi_pending *k);
 
 /*
- * A refund of payment pr: partial (amount as the provider said), full or a
- * dispute (what the payment's earlier refunds left of it); a refunds row.
+ * A refund of payment pr (rf: as the event said): partial (its amount; when
+ * rf->cumulative, what it adds to what earlier refunds of pr counted), full
+ * or a dispute (what earlier refunds left of the payment); a refunds row.
  */
 enum terr ap_kpi_refund(struct actx *a, struct outcome *o, const struct pay_row *pr,
-    enum refund_kind kind, int64_t amount);
+    const struct bev_refund *rf);
 /* pr's latest full refund or dispute undone (a reversal): a refunds row taking it back. */
 enum terr ap_kpi_reversal(struct actx *a, struct outcome *o, const struct pay_row *pr);
 

@@ -243,7 +243,7 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 		ap_note(o, "%s", detail);
 		if ((rc = ap_audit(a, o, "payment.partial_refund", object, detail, "")) !=
 			TERR_OK ||
-		    (rc = ap_kpi_refund(a, o, &pr, REFUND_PARTIAL, e->refund.amount)) != TERR_OK)
+		    (rc = ap_kpi_refund(a, o, &pr, &e->refund)) != TERR_OK)
 			return rc;
 		return alert(a, e, o, "payment.partial_refund", detail);
 	}
@@ -256,7 +256,7 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 		return rc;
 	if ((rc = store_pay_set_state(a->s, pr.id,
 		 e->refund.kind == REFUND_DISPUTE ? PAY_DISPUTED : PAY_REFUNDED)) != TERR_OK ||
-	    (rc = ap_kpi_refund(a, o, &pr, e->refund.kind, 0)) != TERR_OK ||
+	    (rc = ap_kpi_refund(a, o, &pr, &e->refund)) != TERR_OK ||
 	    (rc = ap_order_refunded(a, pr.id, o)) != TERR_OK)
 		return rc;
 	/* Claw back what the payment granted and is still unspent. */

@@ -650,6 +650,12 @@ kpi_arr(const struct kpi_row *r)
 	return r->v[KPI_MRR] * 12;
 }
 
+enum terr
+kpi_rebuild(struct store *s, int64_t *rows)
+{
+	return store_kpi_recompute(s, rows);
+}
+
 /* ---------------------------------------------------------------- outputs */
 
 static const char *
@@ -990,15 +996,22 @@ kpi_text(struct buf *b, const struct kpi_query *q, const struct kpi_report *r)
 		}
 	for (k = 0; k < TCOLS; k++)
 		if (shown(q, k))
-			buf_printf(b, k < T_FIG ? "%-*s  " : "%*s  ", (int)width[k],
-			    k < T_FIG ? heads[k] : figs[k - T_FIG].head);
+			buf_printf(b,
+			    k == 0          ? "%-*s"
+				: k < T_FIG ? "  %-*s"
+					    : "  %*s",
+			    (int)width[k], k < T_FIG ? heads[k] : figs[k - T_FIG].head);
 	buf_puts(b, "\n");
 	for (i = 0; i < r->nrows; i++) {
 		for (k = 0; k < TCOLS; k++) {
 			if (!shown(q, k))
 				continue;
 			cell(q, &r->rows[i], k, c);
-			buf_printf(b, k < T_FIG ? "%-*s  " : "%*s  ", (int)width[k], c);
+			buf_printf(b,
+			    k == 0          ? "%-*s"
+				: k < T_FIG ? "  %-*s"
+					    : "  %*s",
+			    (int)width[k], c);
 		}
 		buf_puts(b, "\n");
 	}

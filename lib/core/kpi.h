@@ -155,6 +155,12 @@ void kpi_csv(struct buf *b, const struct kpi_query *q, const struct kpi_report *
 /* As a table for people: money with money_text (control characters left to the caller). */
 void kpi_text(struct buf *b, const struct kpi_query *q, const struct kpi_report *r);
 
+/*
+ * tally rebuild --metrics: the rollups computed again from their histories
+ * (store_kpi_recompute), in a transaction of their own; *rows after.
+ */
+enum terr kpi_rebuild(struct store *s, int64_t *rows);
+
 /* --- the console's overview --- */
 
 /*
