@@ -99,15 +99,15 @@ kadd(struct kctx *k, int currency, const char *key, int64_t a, int64_t b)
 	k->v[i][1] += b;
 }
 
-static void
-kpi_line(void *arg, const char *provider, const char *currency, int64_t mrr, int64_t paying,
-    int64_t trials)
+static enum terr
+kpi_line(void *arg, const struct kpi_day *d)
 {
 	struct kctx *k = arg;
 
-	if (currency[0] != '\0')
-		kadd(k, 1, currency, mrr, 0);
-	kadd(k, 0, provider, paying, trials);
+	if (d->currency[0] != '\0')
+		kadd(k, 1, d->currency, d->v[KPI_MRR], 0);
+	kadd(k, 0, d->provider, d->v[KPI_PAYING], d->v[KPI_TRIALS]);
+	return TERR_OK;
 }
 
 /* tally_mrr_minor_units{currency}, tally_subscriptions_paying{provider}, ..._trialing{provider}. */
@@ -123,7 +123,7 @@ kpi_gauges(struct store *s, int64_t now, struct buf *b)
 
 	if ((k = calloc(1, sizeof(*k))) == NULL)
 		return TERR_NOMEM;
-	if ((rc = store_kpi_now(s, now / DAY_MS_KPI, kpi_line, k)) != TERR_OK) {
+	if ((rc = kpi_stocks(s, 1, now / DAY_MS_KPI, NULL, NULL, NULL, kpi_line, k)) != TERR_OK) {
 		free(k);
 		return rc;
 	}

@@ -515,6 +515,47 @@ row_cmp(const void *a, const void *b)
 	return strcmp(x->currency, y->currency);
 }
 
+struct negate {
+	enum terr (*fn)(void *arg, const struct kpi_day *row);
+	void *arg;
+};
+
+/* A row of days after the one asked for: taken from the levels. */
+static enum terr
+on_negated(void *arg, const struct kpi_day *d)
+{
+	struct negate *n = arg;
+	struct kpi_day m = *d;
+	int c;
+
+	for (c = 0; c < KPI_STOCKS; c++)
+		m.v[c] = -m.v[c];
+	return n->fn(n->arg, &m);
+}
+
+enum terr
+kpi_stocks(struct store *s, int live, int64_t day, const char *provider, const char *product,
+    const char *currency, enum terr (*fn)(void *arg, const struct kpi_day *row), void *arg)
+{
+	struct negate n = { fn, arg };
+	int64_t first = 0, last = -1;
+	enum terr rc;
+
+	if ((rc = store_kpi_span(s, live, &first, &last)) != TERR_OK)
+		return rc;
+	if (last < first || day < first)
+		return TERR_OK; /* nothing, or nothing yet */
+	/* The rollups' rows spread over their days: read the fewer. */
+	if (last - day < day - first) {
+		if ((rc = store_kpi_levels(s, live, provider, product, currency, fn, arg)) !=
+		    TERR_OK)
+			return rc;
+		return store_kpi_after(s, live, day + 1, provider, product, currency, on_negated,
+		    &n);
+	}
+	return store_kpi_before(s, live, day + 1, provider, product, currency, fn, arg);
+}
+
 /* v of currency `from` in the reporting currency `to` at rate r, rounded half away from zero. */
 static int
 convert(int64_t v, const char *from, const char *to, const struct cfg_rate *r, int64_t *out)
@@ -611,7 +652,7 @@ run_query(struct store *s, const struct cfg *c, const struct kpi_query *q, enum 
 	set_period(&r, q->from);
 	if (c != NULL)
 		text_copy(out->reporting, sizeof(out->reporting), c->metrics.currency);
-	if ((rc = store_kpi_before(s, !q->test, q->from, q->provider, q->product, q->currency,
+	if ((rc = kpi_stocks(s, !q->test, q->from - 1, q->provider, q->product, q->currency,
 		 on_before, &r)) != TERR_OK ||
 	    (rc = store_kpi_days(s, !q->test, q->from, q->to, q->provider, q->product, q->currency,
 		 on_day, &r)) != TERR_OK)

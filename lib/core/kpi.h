@@ -95,7 +95,7 @@ enum terr kpi_query_finish(struct kpi_query *q, char *why, size_t whysize);
 /* The longest range a report covers (ten years of days). */
 #define KPI_DAYS_MAX 3660
 /* The most rows a report holds (periods times groups). */
-#define KPI_ROWS_MAX 200000
+#define KPI_ROWS_MAX 50000
 
 /* One period of one group: stocks as of its last day, flows summed over it. */
 struct kpi_row {
@@ -139,6 +139,17 @@ struct kpi_report {
 enum terr kpi_run(struct store *s, const struct cfg *c, const struct kpi_query *q,
     struct kpi_report *out);
 void kpi_report_release(struct kpi_report *r);
+
+/*
+ * The stocks (MRR, paying, trials) as of the end of day `day`, one side
+ * (live 1, test 0), narrowed as store_kpi_days: fn(arg, row) with rows of
+ * day -1 whose sum by (provider, product, currency) are they. From whichever
+ * end of the rollups is nearer: the days up to it, or the levels now less
+ * the days after it.
+ */
+enum terr kpi_stocks(struct store *s, int live, int64_t day, const char *provider,
+    const char *product, const char *currency,
+    enum terr (*fn)(void *arg, const struct kpi_day *row), void *arg);
 
 /* ARR of a row: 12 times its MRR. */
 int64_t kpi_arr(const struct kpi_row *r);

@@ -173,34 +173,32 @@ store_kpi_before(struct store *s, int live, int64_t before, const char *provider
 		SP_OPT(currency)));
 }
 
-struct now_walk {
-	void (*fn)(void *arg, const char *provider, const char *currency, int64_t mrr,
-	    int64_t paying, int64_t trials);
-	void *arg;
-};
-
-static enum terr
-each_now(sqlite3_stmt *st, void *arg)
+enum terr
+store_kpi_span(struct store *s, int live, int64_t *first, int64_t *last)
 {
-	struct now_walk *w = arg;
-	char provider[PROVIDER_MAX], currency[CURRENCY_MAX];
-
-	store_col_text(st, 0, provider, sizeof(provider));
-	store_col_text(st, 1, currency, sizeof(currency));
-	w->fn(w->arg, provider, currency, sqlite3_column_int64(st, 2), sqlite3_column_int64(st, 3),
-	    sqlite3_column_int64(st, 4));
-	return TERR_OK;
+	return store_ints(s, STMT_KPI_SPAN, first, last, "kpi span", STORE_PARAMS(SP_I64(live)));
 }
 
 enum terr
-store_kpi_now(struct store *s, int64_t day,
-    void (*fn)(void *arg, const char *provider, const char *currency, int64_t mrr, int64_t paying,
-	int64_t trials),
-    void *arg)
+store_kpi_levels(struct store *s, int live, const char *provider, const char *product,
+    const char *currency, enum terr (*fn)(void *arg, const struct kpi_day *row), void *arg)
 {
-	struct now_walk w = { fn, arg };
+	struct day_walk w = { fn, arg, KPI_STOCKS };
 
-	return store_each(s, STMT_KPI_NOW, each_now, &w, "kpi now", STORE_PARAMS(SP_I64(day)));
+	return store_each(s, STMT_KPI_LEVELS, each_day, &w, "kpi levels",
+	    STORE_PARAMS(SP_I64(live), SP_I64(0), SP_I64(0), SP_OPT(provider), SP_OPT(product),
+		SP_OPT(currency)));
+}
+
+enum terr
+store_kpi_after(struct store *s, int live, int64_t from, const char *provider, const char *product,
+    const char *currency, enum terr (*fn)(void *arg, const struct kpi_day *row), void *arg)
+{
+	struct day_walk w = { fn, arg, KPI_STOCKS };
+
+	return store_each(s, STMT_KPI_AFTER, each_day, &w, "kpi after",
+	    STORE_PARAMS(SP_I64(live), SP_I64(from), SP_I64(0), SP_OPT(provider), SP_OPT(product),
+		SP_OPT(currency)));
 }
 
 enum terr
@@ -213,6 +211,8 @@ store_kpi_recompute(struct store *s, int64_t *rows)
 		return rc;
 	if ((rc = store_run(s, STMT_KPI_CLEAR, "kpi clear", NULL, 0)) == TERR_OK &&
 	    (rc = store_run(s, STMT_KPI_RECOMPUTE, "kpi recompute", NULL, 0)) == TERR_OK &&
+	    (rc = store_run(s, STMT_KPI_LEVELS_CLEAR, "kpi levels clear", NULL, 0)) == TERR_OK &&
+	    (rc = store_run(s, STMT_KPI_LEVELS_RECOMPUTE, "kpi levels", NULL, 0)) == TERR_OK &&
 	    (rc = store_ints(s, STMT_KPI_COUNT, rows, NULL, "kpi count", NULL, 0)) == TERR_OK &&
 	    (rc = store_commit(s)) == TERR_OK)
 		return TERR_OK;

@@ -130,24 +130,33 @@ struct kpi_day {
 enum terr store_kpi_days(struct store *s, int live, int64_t from, int64_t to, const char *provider,
     const char *product, const char *currency,
     enum terr (*fn)(void *arg, const struct kpi_day *row), void *arg);
-/* The stocks as of the end of day `before - 1`: one row per (provider, product, currency), day -1. */
+/*
+ * The stocks' differences of every day before `before`, in no order (day -1,
+ * figures past KPI_STOCKS zero): their sum by (provider, product, currency)
+ * is the stocks as of the end of day before - 1. Filters as store_kpi_days.
+ */
 enum terr store_kpi_before(struct store *s, int live, int64_t before, const char *provider,
     const char *product, const char *currency,
     enum terr (*fn)(void *arg, const struct kpi_day *row), void *arg);
 
+/* The first and last day of the rollups of one side (first > last when there are none). */
+enum terr store_kpi_span(struct store *s, int live, int64_t *first, int64_t *last);
 /*
- * The live stocks as of the end of day `day`, by provider and currency (for
- * the Prometheus gauges): fn(arg, provider, currency, mrr, paying, trials).
+ * The stocks summed over every day (kpi_levels): what they are after the
+ * latest event, one row per (provider, product, currency), day -1; filters
+ * as store_kpi_days.
  */
-enum terr store_kpi_now(struct store *s, int64_t day,
-    void (*fn)(void *arg, const char *provider, const char *currency, int64_t mrr, int64_t paying,
-	int64_t trials),
-    void *arg);
+enum terr store_kpi_levels(struct store *s, int live, const char *provider, const char *product,
+    const char *currency, enum terr (*fn)(void *arg, const struct kpi_day *row), void *arg);
+/* As store_kpi_before, the days from `from` on. */
+enum terr store_kpi_after(struct store *s, int live, int64_t from, const char *provider,
+    const char *product, const char *currency,
+    enum terr (*fn)(void *arg, const struct kpi_day *row), void *arg);
 
 /*
  * tally rebuild --metrics: kpi_daily computed again from sub_history,
- * payments, refunds and the ledger, in a transaction of its own. *rows: the
- * rows it holds after.
+ * payments, refunds and the ledger, and kpi_levels from it, in a transaction
+ * of its own. *rows: the rows kpi_daily holds after.
  */
 enum terr store_kpi_recompute(struct store *s, int64_t *rows);
 

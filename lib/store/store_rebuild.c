@@ -94,6 +94,10 @@ static const struct spec {
 	    "reactivations||','||payments||','||revenue||','||refunds||','||refunded||','||"
 	    "credits_granted||','||credits_spent||','||credits_expired||','||credits_revoked",
 	    "%s.kpi_daily" },
+	{ "kpi_levels",
+	    "quote(live)||','||quote(provider)||','||quote(product_id)||','||quote(currency)||','||"
+	    "mrr||','||paying||','||trials",
+	    "%s.kpi_levels" },
 	/* API keys are made outside the event history: their audit rows are not rebuilt. */
 	{ "audit", "quote(actor)||','||quote(user_id)||','||quote(action)",
 	    "%s.audit WHERE object NOT LIKE 'api\\_key:%' ESCAPE '\\'" },

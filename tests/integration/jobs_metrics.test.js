@@ -978,6 +978,8 @@ test('tally verify: a rollup edited by hand no longer equals its history; rebuil
   const found = v.doc.violations.filter((x) => x.check === 'kpi_rollups_equal_history');
   assert.strictEqual(found.length, 4, JSON.stringify(v.doc)); // each edited row, from both sides
   assert.ok(found.some((x) => / live apple\/pro_yearly\/JPY: | live apple\/pro_monthly\/JPY: /.test(x.detail)), JSON.stringify(found));
+  env.sql("UPDATE kpi_levels SET trials = trials + 1 WHERE (live, provider, product_id, currency) = (SELECT live, provider, product_id, currency FROM kpi_levels WHERE live = 1 LIMIT 1)");
+  assert.ok(env.verify().doc.violations.some((x) => x.check === 'kpi_levels_equal_rollups'));
   env.sql("UPDATE kpi_subs SET status = 'none', mrr = 0 WHERE status = 'paying' AND rowid = (SELECT min(rowid) FROM kpi_subs WHERE status = 'paying')");
   assert.ok(env.verify().doc.violations.some((x) => x.check === 'kpi_subs_equal_history'));
   assert.ok(env.verify().doc.violations.some((x) => x.check === 'kpi_subs_follow_subscription'));
