@@ -4,14 +4,19 @@
  * a cohort's rate, the report's options (the CLI's and the API's), and the
  * config section of the reporting currency and its dated rates.
  */
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/text.h"
 #include "cfg/cfg.h"
 #include "cfg/cfg_metrics.h"
 #include "core/kpi.h"
+#include "store/store_kpi.h"
+#include "store/store_rows.h"
 #include "t.h"
+#include "t_db.h"
 
 #define DAY  (86400LL * 1000)
 /* 2026-01-01T00:00:00Z */
@@ -264,6 +269,226 @@ TEST(bad_rates_refused_naming_the_key)
 	CHECK(refused("{\"metrics\":{\"currency\":\"USD\",\"rate\":{}}}", "metrics"));
 }
 
+/* ------------------------------------------------- reports over a history made by hand */
+
+/* Day D0 + d at 10:00 UTC (2026-01-01 + d). */
+#define D0    (JAN1 / DAY)
+#define AT(d) (JAN1 + (d)*DAY + 10 * 3600 * 1000LL)
+
+static int64_t
+sub(struct store *s, const char *user, const char *provider, const char *product)
+{
+	struct sub_row r;
+
+	memset(&r, 0, sizeof(r));
+	store_user_insert(s, user, JAN1);
+	text_copy(r.provider, sizeof(r.provider), provider);
+	text_copy(r.ext_id, sizeof(r.ext_id), user);
+	text_copy(r.user, sizeof(r.user), user);
+	text_copy(r.product, sizeof(r.product), product);
+	r.state = SUB_ACTIVE;
+	r.live = 1;
+	r.state_at = r.created_at = r.updated_at = JAN1;
+	return store_sub_insert(s, &r) == TERR_OK ? r.id : 0;
+}
+
+/* One history row: figures given as (column, value) pairs ending with -1. */
+static enum terr
+hist(struct store *s, int64_t id, int64_t at, const char *provider, const char *product,
+    const char *currency, ...)
+{
+	struct sub_history_row h;
+	va_list ap;
+	int c;
+
+	memset(&h, 0, sizeof(h));
+	h.sub_id = id;
+	h.at = at;
+	h.live = 1;
+	text_copy(h.provider, sizeof(h.provider), provider);
+	text_copy(h.product, sizeof(h.product), product);
+	text_copy(h.currency, sizeof(h.currency), currency);
+	va_start(ap, currency);
+	while ((c = va_arg(ap, int)) >= 0)
+		h.v[c] = va_arg(ap, int64_t);
+	va_end(ap);
+	return store_sub_history_insert(s, &h);
+}
+
+static enum terr
+pay(struct store *s, const char *user, int64_t sub_id, int64_t at, int64_t amount,
+    const char *currency)
+{
+	struct pay_row p;
+
+	memset(&p, 0, sizeof(p));
+	text_copy(p.provider, sizeof(p.provider), "stripe");
+	text_copy(p.user, sizeof(p.user), user);
+	text_copy(p.product, sizeof(p.product), "pro");
+	p.sub_id = sub_id;
+	p.kind = PAY_RENEWAL;
+	p.amount = amount;
+	text_copy(p.currency, sizeof(p.currency), currency);
+	p.live = 1;
+	p.created_at = at;
+	return store_pay_insert(s, &p);
+}
+
+/* The row of report r for day `day` and currency, or NULL. */
+static const struct kpi_row *
+row_of(const struct kpi_report *r, int64_t day, const char *currency)
+{
+	size_t i;
+
+	for (i = 0; i < r->nrows; i++)
+		if (r->rows[i].start <= day && r->rows[i].end >= day &&
+		    strcmp(r->rows[i].currency, currency) == 0)
+			return &r->rows[i];
+	return NULL;
+}
+
+/*
+ * Stripe: A pays 10.00 USD a month from day 0 and churns (billing) on day 20;
+ * B pays 20.00 USD from day 3. App Store: T begins a trial on day 1 and
+ * converts on day 8 at 1200 JPY. Revenue: A's payment on day 0.
+ */
+static struct store *
+history(struct t_db *d)
+{
+	struct store *s = t_db_open(d);
+	int64_t a, b, t;
+
+	if (s == NULL || (a = sub(s, "a", "stripe", "pro")) == 0 ||
+	    (b = sub(s, "b", "stripe", "pro")) == 0 || (t = sub(s, "t", "apple", "pro")) == 0)
+		return NULL;
+	if (hist(s, a, AT(0), "stripe", "pro", "USD", KPI_MRR, (int64_t)1000, KPI_PAYING,
+		(int64_t)1, KPI_NEW, (int64_t)1, -1) != TERR_OK ||
+	    hist(s, a, AT(20), "stripe", "pro", "USD", KPI_MRR, (int64_t)-1000, KPI_PAYING,
+		(int64_t)-1, KPI_CHURN_BILLING, (int64_t)1, -1) != TERR_OK ||
+	    hist(s, b, AT(3), "stripe", "pro", "USD", KPI_MRR, (int64_t)2000, KPI_PAYING,
+		(int64_t)1, KPI_NEW, (int64_t)1, -1) != TERR_OK ||
+	    hist(s, t, AT(1), "apple", "pro", "", KPI_TRIALS, (int64_t)1, KPI_TRIAL_STARTS,
+		(int64_t)1, -1) != TERR_OK ||
+	    hist(s, t, AT(8), "apple", "pro", "", KPI_TRIALS, (int64_t)-1, KPI_CONVERSIONS,
+		(int64_t)1, -1) != TERR_OK ||
+	    hist(s, t, AT(1), "apple", "pro", "", KPI_CONVERTED, (int64_t)1, -1) != TERR_OK ||
+	    hist(s, t, AT(8), "apple", "pro", "JPY", KPI_MRR, (int64_t)1200, KPI_PAYING, (int64_t)1,
+		KPI_NEW, (int64_t)1, -1) != TERR_OK ||
+	    pay(s, "a", a, AT(0), 1000, "usd") != TERR_OK)
+		return NULL;
+	return s;
+}
+
+TEST(a_report_carries_stocks_into_its_periods_from_either_end)
+{
+	struct t_db d;
+	struct store *s = history(&d);
+	struct kpi_query q;
+	struct kpi_report early, late, week;
+	const struct kpi_row *r;
+	struct cfg c;
+	char why[128];
+
+	CHECK(s != NULL);
+	cfg_defaults(&c);
+	/* From the start (the days before it: none), and from day 25 (the levels less the days after). */
+	kpi_query_init(&q, AT(29));
+	q.from = D0;
+	CHECK_EQ(kpi_run(s, &c, &q, &early), TERR_OK);
+	kpi_query_init(&q, AT(29));
+	q.from = D0 + 25;
+	CHECK_EQ(kpi_run(s, &c, &q, &late), TERR_OK);
+	CHECK((r = row_of(&early, D0 + 25, "USD")) != NULL);
+	CHECK_EQ(r->v[KPI_MRR], 2000);
+	CHECK_EQ(r->v[KPI_PAYING], 1);
+	CHECK((r = row_of(&late, D0 + 25, "USD")) != NULL);
+	CHECK_EQ(r->v[KPI_MRR], 2000);
+	CHECK((r = row_of(&late, D0 + 29, "JPY")) != NULL);
+	CHECK_EQ(r->v[KPI_MRR], 1200);
+	CHECK_EQ(kpi_arr(r), 14400);
+	kpi_report_release(&late);
+	/* From day 5: the days before it, summed. */
+	kpi_query_init(&q, AT(29));
+	q.from = D0 + 5;
+	CHECK_EQ(kpi_run(s, &c, &q, &late), TERR_OK);
+	CHECK((r = row_of(&late, D0 + 5, "USD")) != NULL);
+	CHECK_EQ(r->v[KPI_MRR], 3000);
+	CHECK_EQ(r->v[KPI_PAYING], 2);
+	CHECK_EQ(r->v[KPI_NEW], 0);
+	CHECK((r = row_of(&late, D0 + 5, "")) != NULL);
+	CHECK_EQ(r->v[KPI_TRIALS], 1);
+	CHECK((r = row_of(&early, D0, "USD")) != NULL);
+	CHECK_EQ(r->v[KPI_REVENUE], 1000);
+	CHECK_EQ(r->v[KPI_PAYMENTS], 1);
+	CHECK((r = row_of(&early, D0 + 5, "")) != NULL);
+	CHECK_EQ(r->v[KPI_TRIALS], 1);
+	CHECK(row_of(&early, D0 + 9, "") == NULL); /* nothing of no currency that day */
+	/* ISO weeks: 2026-01-01 is a Thursday, its week clipped to the query's first day. */
+	kpi_query_init(&q, AT(29));
+	q.from = D0;
+	CHECK_EQ(kpi_query_set(&q, "by", "week", why, sizeof(why)), TERR_OK);
+	CHECK_EQ(kpi_run(s, &c, &q, &week), TERR_OK);
+	CHECK((r = row_of(&week, D0, "USD")) != NULL);
+	CHECK_EQ(r->start, D0);
+	CHECK_EQ(r->end, D0 + 3); /* Sunday 2026-01-04 */
+	CHECK_EQ(r->v[KPI_NEW], 2);
+	CHECK_EQ(r->v[KPI_MRR], 3000);
+	CHECK((r = row_of(&week, D0 + 18, "USD")) != NULL); /* the week of the 19th to the 25th */
+	CHECK_EQ(r->start, D0 + 18);
+	CHECK_EQ(r->v[KPI_CHURN_BILLING], 1);
+	CHECK_EQ(r->v[KPI_MRR], 2000);
+	kpi_report_release(&early);
+	kpi_report_release(&late);
+	kpi_report_release(&week);
+	cfg_release(&c);
+	t_db_drop(&d);
+}
+
+TEST(the_overview_gives_the_consoles_series_and_tables)
+{
+	struct t_db d;
+	struct store *s = history(&d);
+	struct kpi_overview o;
+	const struct kpi_row *r;
+	struct cfg c;
+	size_t i;
+
+	CHECK(s != NULL);
+	cfg_defaults(&c);
+	CHECK_EQ(kpi_overview(s, &c, AT(29), 30, &o), TERR_OK);
+	CHECK_EQ(o.from, D0);
+	CHECK_EQ(o.to, D0 + 29);
+	/* The MRR chart: a row a day and currency. */
+	CHECK((r = row_of(&o.mrr, D0 + 10, "USD")) != NULL);
+	CHECK_EQ(r->v[KPI_MRR], 3000);
+	CHECK((r = row_of(&o.mrr, D0 + 29, "JPY")) != NULL);
+	CHECK_EQ(r->v[KPI_MRR], 1200);
+	/* Active and trials: every currency together. */
+	CHECK((r = row_of(&o.subs, D0 + 5, "")) != NULL);
+	CHECK_EQ(r->v[KPI_PAYING], 2);
+	CHECK_EQ(r->v[KPI_TRIALS], 1);
+	CHECK((r = row_of(&o.subs, D0 + 29, "")) != NULL);
+	CHECK_EQ(r->v[KPI_PAYING], 2);
+	CHECK_EQ(r->v[KPI_TRIALS], 0);
+	/* Per product: stocks at the end, movements over the range. */
+	for (i = 0; i < o.products.nrows; i++)
+		CHECK(o.products.rows[i].start == D0 && o.products.rows[i].end == D0 + 29);
+	CHECK((r = row_of(&o.products, D0, "USD")) != NULL);
+	CHECK_STR(r->provider, "stripe");
+	CHECK_STR(r->product, "pro");
+	CHECK_EQ(r->v[KPI_MRR], 2000);
+	CHECK_EQ(r->v[KPI_NEW], 2);
+	CHECK_EQ(r->v[KPI_CHURN_BILLING], 1);
+	/* The cohorts: January's one trial, converted. */
+	CHECK((r = row_of(&o.cohorts, D0, "")) != NULL);
+	CHECK_EQ(r->v[KPI_TRIAL_STARTS], 1);
+	CHECK_EQ(r->v[KPI_CONVERTED], 1);
+	CHECK_EQ(kpi_rate_bp(r->v[KPI_CONVERTED], r->v[KPI_TRIAL_STARTS]), 10000);
+	kpi_overview_release(&o);
+	cfg_release(&c);
+	t_db_drop(&d);
+}
+
 int
 main(void)
 {
@@ -275,5 +500,7 @@ main(void)
 	RUN(default_ranges_by_day_week_and_month);
 	RUN(rates_read_in_force_from_their_day);
 	RUN(bad_rates_refused_naming_the_key);
+	RUN(a_report_carries_stocks_into_its_periods_from_either_end);
+	RUN(the_overview_gives_the_consoles_series_and_tables);
 	return t_done();
 }
