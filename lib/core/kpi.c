@@ -660,7 +660,8 @@ run_query(struct store *s, const struct cfg *c, const struct kpi_query *q, enum 
 	while (r.start <= q->to)
 		if ((rc = flush(&r)) != TERR_OK)
 			goto out;
-	qsort(out->rows, out->nrows, sizeof(*out->rows), row_cmp);
+	if (out->nrows > 0)
+		qsort(out->rows, out->nrows, sizeof(*out->rows), row_cmp);
 	if (out->reporting[0] != '\0')
 		rc = totals(c, out);
 out:

@@ -5,8 +5,9 @@
 # payments and a grant each; the triggers of migrations/0006 roll them up as
 # the write path's rows would be), then each kind of question is timed:
 # `tally metrics` by day, week and month, grouped and filtered, as text, JSON
-# and CSV; GET /v1/metrics and GET /metrics through tally-api as CGI; and the
-# console's overview (its three reports). Prints the wall time of each, best
+# and CSV; GET /v1/metrics and GET /metrics through tally-api as CGI; and in
+# process (tests/bench/metrics_micro.c) the console's overview and three
+# years of each period. Prints the wall time of each, best
 # of METRICS_RUNS (3), with the process start; tally verify once (it reads
 # everything). The shapes are spread on purpose: 5 providers, 8 products,
 # 5 currencies, every combination sold every day, the worst case for the
@@ -188,12 +189,17 @@ row "tally metrics --by day, 1 year, --provider apple --product plan_3 --currenc
 row "GET /v1/metrics?by=month&group=provider,product (3 years)" "-" \
 	cgi /v1/metrics "by=month&from=$from3y&to=$to&group=provider%2Cproduct"
 row "GET /metrics (Prometheus, with the revenue gauges)" "-" cgi /metrics ""
-overview() {
-	bin/tally metrics --json >/dev/null &&
-		bin/tally metrics --from "$(date -u -d "@$(((today - 29) * 86400))" +%F)" --to "$to" --by month --group provider,product --json >/dev/null &&
-		bin/tally metrics --by month --json >/dev/null
-}
-row "the console's overview (its three reports, as three processes)" "-" overview
 if [[ ${METRICS_VERIFY:-1} == 1 ]]; then
 	RUNS=1 row "tally verify (every check, the rollups recomputed)" "-" bin/tally verify
 fi
+# In process: the console's overview (kpi_overview, its four reports) and three years of each
+# period, without a process's start (tests/bench/metrics_micro.c).
+mkdir -p build/bench
+if [[ ! -x build/bench/metrics_micro || tests/bench/metrics_micro.c -nt build/bench/metrics_micro ||
+	lib/libtally.a -nt build/bench/metrics_micro ]]; then
+	gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Ilib $(pkg-config --cflags libcjson) \
+		tests/bench/metrics_micro.c -o build/bench/metrics_micro lib/libtally.a \
+		$(pkg-config --libs libcjson sqlite3 libcurl openssl) -lfcgi -lpthread -lm
+fi
+echo
+echo "in process, best of $RUNS: $(build/bench/metrics_micro "$db" "$TALLY_CONFIG" "$RUNS")"
