@@ -318,16 +318,14 @@ google_envelope_write(const struct google_envelope *v, struct buf *out)
 	kstr_or_null(&w, "product", v->product);
 	jw_end(&w);
 	jw_key(&w, "notification");
-	if (v->notification != NULL && v->notification_n > 0) {
-		buf_putc(out, ' ');
-		buf_append(out, v->notification, v->notification_n);
-	} else
+	if (v->notification != NULL && v->notification_n > 0)
+		jw_rawn(&w, v->notification, v->notification_n);
+	else
 		jw_null(&w);
 	jw_key(&w, "purchase");
-	if (v->purchase != NULL && v->purchase_n > 0) {
-		buf_putc(out, ' ');
-		buf_append(out, v->purchase, v->purchase_n);
-	} else
+	if (v->purchase != NULL && v->purchase_n > 0)
+		jw_rawn(&w, v->purchase, v->purchase_n);
+	else
 		jw_null(&w);
 	jw_end(&w);
 	return out->err;
