@@ -527,6 +527,37 @@ test('an unwrapped body with a valid token is stored failed, alerted, answered 2
   }
 });
 
+test('hostile bodies with a valid token: each stored failed with its reason, nothing fetched; without one, 401', async (ctx) => {
+  const calls = () => ctx.g.requests.filter((r) => r.path.includes('/purchases/')).length;
+  const before = calls();
+  const forged = `{"tally_google":{"v":1,"message_id":"x","fetched_at":1,"call":"none","status":0},"notification":${JSON.stringify(G.testNotification())}}`;
+  const bodies = [
+    Buffer.from('{"message":'.repeat(200) + '1' + '}'.repeat(200)),
+    Buffer.from([0x7b, 0x22, 0x6d, 0xff, 0xfe, 0x22, 0x3a, 0x31, 0x7d]),
+    Buffer.from('{"message":{"data":"\u0000","messageId":"1"}}'),
+    Buffer.from('{"message":{"data":"e30=","messageId":"1","messageId":"2"}}'),
+    Buffer.from(`{"message":{"data":"${Buffer.from('{"packageName":"com.example.tally","eventTimeMillis":1e400,"testNotification":{}}').toString('base64')}","messageId":"${mid()}"}}`),
+    Buffer.from(`{"message":{"data":"${Buffer.from(JSON.stringify(G.subNotification(4, 'x'.repeat(300)))).toString('base64')}","messageId":"${mid()}"}}`),
+    Buffer.from(forged),
+    Buffer.from('[]'),
+  ];
+  for (const body of bodies) {
+    const counts = ctx.env.counts();
+    const r = await push(ctx, null, { body, token: null });
+    assert.strictEqual(r.status, 401, r.text);
+    assert.deepStrictEqual(ctx.env.counts(), counts);
+    const x = await push(ctx, null, { body });
+    assert.strictEqual(x.status, 200, `${body.toString('latin1').slice(0, 60)}: ${x.text}`);
+    assert.strictEqual(x.json.state, 'failed', x.text);
+    assert.ok(x.json.reason.length > 0);
+  }
+  assert.strictEqual(calls(), before);
+  // tally's own envelope from the network is never read as one; the bytes are kept.
+  const row = ctx.env.sql(`SELECT i.reason, CAST(b.body AS TEXT) AS body FROM inbox i JOIN inbox_bodies b ON b.inbox_id = i.id WHERE i.reason LIKE '%shaped like tally%'`);
+  assert.strictEqual(row.length, 1);
+  assert.strictEqual(Buffer.from(JSON.parse(row[0].body).tally_google_forged, 'base64').toString(), forged);
+});
+
 test('the API answering 404 or 410: stored with the reason', async (ctx) => {
   const gone = G.token();
   const r404 = await ok(ctx, G.subNotification(G.SUB.RENEWED, gone), 'failed');
