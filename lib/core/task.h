@@ -88,12 +88,12 @@ const struct task_kind *task_kind(const char *kind);
 
 /* What became of one try (task_run.h). */
 enum task_result {
-	TASK_R_DONE,     /* the provider took it (or had it already) */
-	TASK_R_RETRY,    /* failed; tried again at next_at */
-	TASK_R_BLOCKED,  /* refused for tally's credentials or a permission; tried again at next_at */
+	TASK_R_DONE,    /* the provider took it (or had it already) */
+	TASK_R_RETRY,   /* failed; tried again at next_at */
+	TASK_R_BLOCKED, /* refused for tally's credentials or a permission; tried again at next_at */
 	TASK_R_GIVEN_UP, /* refused for good */
 	TASK_R_LATE,     /* its deadline passed: given up without a try */
-	TASK_R_TAKEN,    /* not tried here: no longer due or pending, or another runner claimed it */
+	TASK_R_TAKEN, /* not tried here: no longer due or pending, or another runner claimed it */
 	TASK_R__MAX
 };
 

@@ -40,8 +40,8 @@ static struct google_api *
 google_client(struct task_clients *cl, enum terr *rc, char *why, size_t whysize)
 {
 	if (cl->google == NULL && cl->google_err == TERR_OK) {
-		cl->google_err = google_api_new(cl->cfg, &cl->google, cl->google_why,
-		    sizeof(cl->google_why));
+		cl->google_err =
+		    google_api_new(cl->cfg, &cl->google, cl->google_why, sizeof(cl->google_why));
 		if (cl->google_err == TERR_OK)
 			cl->google_owned = 1;
 		else
@@ -175,12 +175,15 @@ log_try(const struct task_row *t, const struct task_outcome *o)
 {
 	struct logline l;
 
+	if (o->result == TASK_R_TAKEN)
+		return; /* nothing happened here */
 	log_begin(&l,
-	    o->result == TASK_R_DONE ? LOG_INFO
-		: o->result == TASK_R_RETRY || o->result == TASK_R_TAKEN ? LOG_WARN
-									   : LOG_ERROR,
+	    o->result == TASK_R_DONE        ? LOG_INFO
+		: o->result == TASK_R_RETRY ? LOG_WARN
+					    : LOG_ERROR,
 	    "task");
 	log_int(&l, "task_id", t->id);
+	log_str(&l, "provider", t->provider);
 	log_str(&l, "kind", t->kind);
 	log_str(&l, "result", task_result_str(o->result));
 	log_int(&l, "attempts", o->attempts);
@@ -203,7 +206,8 @@ expire(struct store *s, const struct task_row *t, int64_t now, struct task_outco
 	rc = store_task_expire(s, t->id, t->attempts, now, out->why, &a.row);
 	if (rc == TERR_CONFLICT) {
 		out->result = TASK_R_TAKEN;
-		text_copy(out->why, sizeof(out->why), "another runner has it");
+		text_copy(out->why, sizeof(out->why),
+		    "no longer pending, or another runner has it");
 		return TERR_OK;
 	}
 	if (rc != TERR_OK)
@@ -236,12 +240,8 @@ judge(const struct task_row *t, enum terr rc, int already, const char *why, int6
 		alert_of_task(a, t, "task.given_up", "given_up", out->why, now);
 		return &a->row;
 	case TERR_AUTH:
-	case TERR_CONFIG:
-		out->result = TASK_R_BLOCKED;
-		break;
-	default:
-		out->result = TASK_R_RETRY;
-		break;
+	case TERR_CONFIG: out->result = TASK_R_BLOCKED; break;
+	default: out->result = TASK_R_RETRY; break;
 	}
 	end->state = TASK_PENDING;
 	end->due_at = out->next_at = task_next_try(out->attempts, now, t->deadline);

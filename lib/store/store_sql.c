@@ -27,7 +27,7 @@
 #define LEDGER_COLS "id, user_id, grant_id, amount, kind, reason, actor, inbox_id, created_at"
 #define AUDIT_COLS  "id, at, actor, user_id, action, object, detail, reason, inbox_id"
 #define TASK_COLS                                                                                  \
-	"id, provider, kind, key, arg, user_id, inbox_id, deadline, near_at, created_at, due_at, "  \
+	"id, provider, kind, key, arg, user_id, inbox_id, deadline, near_at, created_at, due_at, " \
 	"attempts, state, last_error, last_try_at, done_at, near_alerted_at, late_alerted_at"
 
 /*

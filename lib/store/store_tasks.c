@@ -70,8 +70,7 @@ store_task_find(struct store *s, const char *provider, const char *kind, const c
 }
 
 enum terr
-store_tasks_of_inbox(struct store *s, int64_t inbox_id, struct task_row *out, size_t max,
-    size_t *n)
+store_tasks_of_inbox(struct store *s, int64_t inbox_id, struct task_row *out, size_t max, size_t *n)
 {
 	return store_list(s, STMT_TASKS_OF_INBOX, read_task, out, sizeof(*out), max, n,
 	    "tasks of inbox", STORE_PARAMS(SP_I64(inbox_id), SP_I64(max)));

@@ -30,9 +30,7 @@ google_task_done_in(enum google_task op, const char *body, size_t n)
 	case GOOGLE_TASK_ACK_PRODUCT:
 		done = jint(root, "acknowledgementState", &v) == 1 && v == 1;
 		break;
-	case GOOGLE_TASK_CONSUME:
-		done = jint(root, "consumptionState", &v) == 1 && v == 1;
-		break;
+	case GOOGLE_TASK_CONSUME: done = jint(root, "consumptionState", &v) == 1 && v == 1; break;
 	}
 out:
 	cJSON_Delete(root);
@@ -53,7 +51,8 @@ done_already(struct google_api *g, enum google_task op, const char *token, const
 		rc = google_sub_get(g, token, &doc, why, sizeof(why));
 	else
 		rc = google_product_get(g, product, token, &doc, why, sizeof(why));
-	done = rc == TERR_OK && doc.err == TERR_OK && google_task_done_in(op, buf_cstr(&doc), doc.len);
+	done =
+	    rc == TERR_OK && doc.err == TERR_OK && google_task_done_in(op, buf_cstr(&doc), doc.len);
 	buf_release(&doc);
 	return done;
 }
@@ -69,18 +68,14 @@ google_task_run(struct google_api *g, enum google_task op, const char *token, co
 	if (whysize > 0)
 		why[0] = '\0';
 	switch (op) {
-	case GOOGLE_TASK_ACK_SUB:
-		rc = google_sub_ack(g, product, token, why, whysize);
-		break;
+	case GOOGLE_TASK_ACK_SUB: rc = google_sub_ack(g, product, token, why, whysize); break;
 	case GOOGLE_TASK_ACK_PRODUCT:
 		rc = google_product_ack(g, product, token, why, whysize);
 		break;
 	case GOOGLE_TASK_CONSUME:
 		rc = google_product_consume(g, product, token, why, whysize);
 		break;
-	default:
-		snprintf(why, whysize, "unknown Google task %d", (int)op);
-		return TERR_INTERNAL;
+	default: snprintf(why, whysize, "unknown Google task %d", (int)op); return TERR_INTERNAL;
 	}
 	if ((rc == TERR_INVAL || rc == TERR_NOTFOUND || rc == TERR_STALE) &&
 	    done_already(g, op, token, product)) {
