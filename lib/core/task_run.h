@@ -71,9 +71,9 @@ enum terr task_alert_near(struct store *s, const struct task_row *t, int64_t now
 /*
  * What a handler (or an API route) calls right after the transaction that
  * applied inbox row inbox_id committed (apply_result.inbox_id, err TERR_OK):
- * try at once the tasks that event made that are still pending (a
- * duplicate delivery's event made none; one another runner holds is left to
- * it). s is a read-write connection of the calling thread, outside any
+ * try at once the tasks that event made that are still pending and due (a
+ * redelivery, answered as a duplicate, names the first delivery's row: its
+ * tasks are tried again when due; one another runner holds is left to it). s is a read-write connection of the calling thread, outside any
  * transaction; now the wall clock. The request's answer does not depend on
  * it: a task that fails here waits in the tasks table for the tasks job.
  * *tried (may be NULL) counts the tries made. TERR_OK, or a storage error
