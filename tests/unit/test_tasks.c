@@ -17,6 +17,7 @@
 #include "store/store.h"
 #include "store/store_access.h"
 #include "store/store_credits.h"
+#include "store/store_rebuild.h"
 #include "store/store_rows.h"
 #include "store/store_tasks.h"
 #include "t.h"
@@ -424,6 +425,49 @@ TEST(apply_a_task_tally_cannot_do_fails_the_event_and_grants_nothing)
 	t_db_drop(&d);
 }
 
+static void
+count_diff(void *arg, const char *table, const char *only_in, const char *row)
+{
+	(void)only_in;
+	(void)row;
+	if (strcmp(table, "tasks") == 0 || strcmp(table, "outbox") == 0)
+		(*(int *)arg)++;
+}
+
+/* What rebuild compares of tasks: what is owed, not how far its tries got. */
+TEST(rebuild_compares_what_is_owed_not_the_tries_nor_their_alerts)
+{
+	struct t_db live, rebuilt;
+	struct store *s = t_db_open(&live), *r = t_db_open(&rebuilt);
+	struct task_row t, u;
+	struct outbox_row a;
+	struct task_end done = { TASK_DONE, 0, "", NOW, 0 };
+	int64_t ndiff = -1;
+	int seen = 0;
+
+	CHECK(s != NULL && r != NULL);
+	task_of(&t, "google_ack_sub", TOKEN, NOW + 3 * DAY);
+	u = t;
+	CHECK_EQ(store_task_insert(s, &t), TERR_OK);
+	CHECK_EQ(store_task_insert(r, &u), TERR_OK);
+	/* Live: tried, done, alerted; rebuilt: owed and never tried. */
+	alert_row(&a, "task.blocked", "alert:task:blocked:google:2023-11-14");
+	CHECK_EQ(store_task_claim(s, t.id, 0, NOW, NOW + MIN), TERR_OK);
+	CHECK_EQ(store_task_finish(s, t.id, 1, &done, &a), TERR_OK);
+	store_close(r);
+	rebuilt.s = NULL;
+	CHECK_EQ(store_diff(s, rebuilt.path, 10, count_diff, &seen, &ndiff), TERR_OK);
+	CHECK_EQ(ndiff, 0);
+	/* A task no event owed (or one lost) is a difference. */
+	task_of(&t, "google_consume", TOKEN, NOW + 3 * DAY);
+	CHECK_EQ(store_task_insert(s, &t), TERR_OK);
+	CHECK_EQ(store_diff(s, rebuilt.path, 10, count_diff, &seen, &ndiff), TERR_OK);
+	CHECK_EQ(ndiff, 1);
+	CHECK_EQ(seen, 1);
+	t_db_drop(&rebuilt);
+	t_db_drop(&live);
+}
+
 /* ------------------------------------------------- tries without a call */
 
 TEST(try_past_the_deadline_gives_up_without_a_call_and_alerts_once)
@@ -599,6 +643,7 @@ main(void)
 	RUN(apply_writes_the_task_with_the_event_once);
 	RUN(apply_an_event_that_does_not_apply_owes_nothing);
 	RUN(apply_a_task_tally_cannot_do_fails_the_event_and_grants_nothing);
+	RUN(rebuild_compares_what_is_owed_not_the_tries_nor_their_alerts);
 	RUN(try_past_the_deadline_gives_up_without_a_call_and_alerts_once);
 	RUN(try_a_task_not_due_is_left_alone);
 	RUN(try_a_kind_without_executor_is_given_up_and_alerted);
