@@ -54,6 +54,22 @@ google_client(struct task_clients *cl, enum terr *rc, char *why, size_t whysize)
 	return cl->google;
 }
 
+void
+task_clients_open(struct task_clients *cl)
+{
+	char why[REASON_MAX];
+	enum terr rc;
+
+	if (cl->cfg->google.enabled)
+		google_client(cl, &rc, why, sizeof(why));
+	else if (cl->google == NULL && cl->google_err == TERR_OK) {
+		/* Decided now too: a thread must never make it later. */
+		cl->google_err = TERR_CONFIG;
+		text_copy(cl->google_why, sizeof(cl->google_why),
+		    "the configuration has no google section");
+	}
+}
+
 /* ----------------------------------------------------------- executors */
 
 /* Do t; TERR_OK when done (*already: the provider had it done before), else its error, with why. */

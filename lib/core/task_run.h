@@ -30,8 +30,9 @@ struct google_api;
  * The API clients the tries call, one per provider that has tasks. A field
  * left NULL is made on first use from cfg (and freed by
  * task_clients_release); one set by the caller is shared and never freed
- * here: a handler whose threads share one client sets it, since making a
- * client on first use is for one thread at a time.
+ * here. Making a client on first use is for one thread at a time: threads
+ * that share one struct call task_clients_open first (under a lock of
+ * their own), and only read it after (each client is thread-safe).
  */
 struct task_clients {
 	const struct cfg *cfg;
@@ -42,6 +43,12 @@ struct task_clients {
 };
 
 void task_clients_init(struct task_clients *cl, const struct cfg *c);
+/*
+ * Make now every client whose provider is configured (cfg's google
+ * section), so no try makes one later; one that cannot be made is
+ * remembered, and every task of its provider is then blocked with why.
+ */
+void task_clients_open(struct task_clients *cl);
 void task_clients_release(struct task_clients *cl);
 
 struct task_outcome {

@@ -5,27 +5,30 @@
  * runs. Apart from handler.c because it calls out: only the executables
  * that call it link the providers' API clients.
  *
- *	svc_apply(sv, e, &res);
+ *	svc_apply(sv, e, &res);   (or the webhook path's writer_apply)
  *	... the answer is decided by res alone ...
- *	svc_tasks(sv, &state->tasks, &res);
+ *	svc_tasks(sv, &res);
  */
 #ifndef TALLY_SVC_TASKS_H
 #define TALLY_SVC_TASKS_H
 
 #include "core/apply.h"
-#include "core/task_run.h"
 #include "serve/handler.h"
 
 /*
- * After svc_apply (or writer_apply) committed res (res->err TERR_OK and an
- * inbox row; nothing is done otherwise): try the tasks that event made
- * (task_run_event), on this thread's read-write connection (sv->rw, opened
- * on first use and closed by the accept loop). cl holds the API clients:
- * made at the handler's init and shared by its threads (set cl->google to
- * the client the handler made; task_run.h). Outcomes are recorded with the
- * task and logged; none of them changes the request's answer (a task that
- * fails waits for the tasks job), so nothing is returned.
+ * After res committed (res->err TERR_OK and an inbox row; nothing is done
+ * otherwise): try the tasks that event made, and a redelivery's the tasks
+ * its first delivery made when due (core/task_run.h task_run_event), on
+ * this thread's own read-write connection (sv->rw, opened on first use,
+ * closed by the accept loop) with the process's API clients (made once, by
+ * the first thread that needs them, from sv->cfg, and shared by every
+ * thread after). Safe from any number of threads. Outcomes are recorded
+ * with each task and logged; none changes the request's answer (a task
+ * that fails waits for the tasks job), so nothing is returned.
  */
-void svc_tasks(struct svc *sv, struct task_clients *cl, const struct apply_result *res);
+void svc_tasks(struct svc *sv, const struct apply_result *res);
+
+/* Free the process's API clients (at its end; harmless when none were made). */
+void svc_tasks_release(void);
 
 #endif

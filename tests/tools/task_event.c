@@ -33,7 +33,6 @@ main(int argc, char **argv)
 {
 	struct cfg c;
 	struct store *s = NULL;
-	struct task_clients cl;
 	struct apply_result res;
 	struct svc sv;
 	struct bev *e = NULL;
@@ -77,12 +76,11 @@ main(int argc, char **argv)
 	if (apply_batch(s, &c, e, 1, &res, tm_now_ms()) != TERR_OK)
 		goto out;
 	if (try) {
-		/* As a handler's thread: its own read-write connection, the clients of its init. */
+		/* As a handler's thread: its own read-write connection, the process's clients. */
 		memset(&sv, 0, sizeof(sv));
 		sv.cfg = &c;
-		task_clients_init(&cl, &c);
-		svc_tasks(&sv, &cl, &res);
-		task_clients_release(&cl);
+		svc_tasks(&sv, &res);
+		svc_tasks_release();
 		store_close(sv.rw);
 	}
 	buf_init_fixed(&b, storage, sizeof(storage));

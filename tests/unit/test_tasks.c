@@ -5,6 +5,7 @@
  * once, and tries that end without reaching a provider (no executor, the
  * deadline passed, no credentials).
  */
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +15,7 @@
 #include "core/apply.h"
 #include "core/task.h"
 #include "core/task_run.h"
+#include "serve/svc_tasks.h"
 #include "store/store.h"
 #include "store/store_access.h"
 #include "store/store_credits.h"
@@ -618,6 +620,74 @@ TEST(run_event_tries_only_the_tasks_that_event_made)
 	t_db_drop(&d);
 }
 
+/* One handler thread: its own svc, the tasks of its own event. */
+struct handler_thread {
+	pthread_t id;
+	struct cfg *cfg;
+	int64_t inbox_id;
+};
+
+static void *
+handler_thread(void *arg)
+{
+	struct handler_thread *h = arg;
+	struct apply_result res;
+	struct svc sv;
+
+	memset(&sv, 0, sizeof(sv));
+	memset(&res, 0, sizeof(res));
+	sv.cfg = h->cfg;
+	res.inbox_id = h->inbox_id;
+	svc_tasks(&sv, &res);
+	store_close(sv.rw);
+	return NULL;
+}
+
+TEST(svc_tasks_from_many_threads_share_one_set_of_clients)
+{
+	struct t_db d;
+	struct store *s = t_db_open(&d);
+	struct handler_thread th[6];
+	struct cfg c = cfg;
+	struct task_row t, out;
+	struct inbox_row row;
+	size_t i;
+
+	CHECK(s != NULL);
+	text_copy(c.db_path, sizeof(c.db_path), d.path);
+	for (i = 0; i < 6; i++) {
+		char id[16], key[16];
+		snprintf(id, sizeof(id), "m%zu", i);
+		snprintf(key, sizeof(key), "tok_t%zu", i);
+		memset(&row, 0, sizeof(row));
+		text_copy(row.provider, sizeof(row.provider), "google");
+		text_copy(row.event_id, sizeof(row.event_id), id);
+		row.received_at = row.updated_at = NOW;
+		CHECK_EQ(store_inbox_insert(s, &row, "{}", 2), TERR_OK);
+		task_of(&t, "google_ack_sub", key, 0);
+		t.inbox_id = row.id;
+		t.due_at = 0;
+		CHECK_EQ(store_task_insert(s, &t), TERR_OK);
+		th[i].cfg = &c;
+		th[i].inbox_id = row.id;
+	}
+	for (i = 0; i < 6; i++)
+		CHECK(pthread_create(&th[i].id, NULL, handler_thread, &th[i]) == 0);
+	for (i = 0; i < 6; i++)
+		pthread_join(th[i].id, NULL);
+	/* Each thread tried its own event's task once; no google section: blocked, alerted once. */
+	for (i = 0; i < 6; i++) {
+		char key[16];
+		snprintf(key, sizeof(key), "tok_t%zu", i);
+		CHECK_EQ(store_task_find(s, "google", "google_ack_sub", key, &out), TERR_OK);
+		CHECK_EQ(out.attempts, 1);
+		CHECK(strstr(out.last_error, "no google section") != NULL);
+	}
+	CHECK_EQ(alerts(s, "task.blocked"), 1);
+	svc_tasks_release();
+	t_db_drop(&d);
+}
+
 int
 main(void)
 {
@@ -649,6 +719,7 @@ main(void)
 	RUN(try_a_kind_without_executor_is_given_up_and_alerted);
 	RUN(try_without_google_credentials_is_blocked_retried_and_alerted_once_a_day);
 	RUN(run_event_tries_only_the_tasks_that_event_made);
+	RUN(svc_tasks_from_many_threads_share_one_set_of_clients);
 	cfg_release(&cfg);
 	return t_done();
 }
