@@ -78,7 +78,7 @@ try_one(struct job *j, const void *row, void *arg)
 
 	j->done++;
 	subject_of(t, subject, sizeof(subject));
-	it = (struct job_item){ .action = "task", .subject = subject, .user = t->user };
+	it = (struct job_item){ .action = "try", .subject = subject, .user = t->user };
 	if (j->dry_run) {
 		int late = t->deadline != 0 && j->now >= t->deadline;
 		it.result = late ? "would give up" : "would try";
