@@ -237,6 +237,36 @@ test('free trial: trialing with the trial credits', async (ctx) => {
   assert.strictEqual(ctx.env.sql(`SELECT amount FROM payments WHERE user_id = '${u}'`)[0].amount, 0);
 });
 
+test('owed to Google: acknowledged (a pack consumed) right after the commit, once', async (ctx) => {
+  const u = user('g_ack');
+  const token = G.token();
+  ctx.g.setSubscription(token, G.subV2({ account: u, ack: false }));
+  const messageId = mid();
+  await ok(ctx, G.subNotification(G.SUB.PURCHASED, token), 'applied', { messageId });
+  assert.deepStrictEqual(ctx.g.acks.filter((a) => a.token === token).map((a) => [a.kind, a.productId]), [['subscription', 'pro_monthly']]);
+  const task = ctx.env.sql(`SELECT kind, arg, state, deadline FROM tasks WHERE key = '${token}'`);
+  assert.strictEqual(task.length, 1);
+  assert.strictEqual(task[0].kind, 'google_ack_sub');
+  assert.strictEqual(task[0].state, 'done');
+  // The redelivery and another notification of the purchase owe nothing more.
+  await push(ctx, G.subNotification(G.SUB.PURCHASED, token), { messageId });
+  await ok(ctx, G.subNotification(G.SUB.RENEWED, token));
+  assert.strictEqual(ctx.g.acks.filter((a) => a.token === token).length, 1);
+  assert.strictEqual(ctx.env.sql(`SELECT count(*) AS n FROM tasks WHERE key = '${token}'`)[0].n, 1);
+  // A pack: consumed, so that it can be bought again.
+  const p = G.token();
+  ctx.g.setProduct('credits_500', p, G.productPurchase({ token: p, account: u, ack: false }));
+  await ok(ctx, G.productNotification(G.ONE_TIME.PURCHASED, p, 'credits_500'));
+  assert.strictEqual(ctx.g.consumes.filter((c) => c.token === p).length, 1);
+  assert.strictEqual(ctx.env.sql(`SELECT kind, state FROM tasks WHERE key = '${p}'`)[0].state, 'done');
+  // Google refusing the acknowledgement for now: left to the tasks job, the purchase applied.
+  const t2 = G.token();
+  ctx.g.setSubscription(t2, G.subV2({ account: u, ack: false }));
+  ctx.g.failNext(/:acknowledge$/, 503);
+  await ok(ctx, G.subNotification(G.SUB.PURCHASED, t2));
+  assert.strictEqual(ctx.env.sql(`SELECT state FROM tasks WHERE key = '${t2}'`)[0].state, 'pending');
+});
+
 // --- duplicates and order ---
 
 test('duplicates: one messageId twice is one API call and one grant', async (ctx) => {
