@@ -633,6 +633,17 @@ test('not configured: every push refused 503', async (ctx) => {
   }
 });
 
+test('rebuild: every stored push, replayed from its envelope without Google, equals the live database', async (ctx) => {
+  const calls = ctx.g.requests.length;
+  const r = ctx.env.tally(['rebuild', '--json']);
+  const doc = JSON.parse(r.stdout);
+  assert.deepStrictEqual(doc.differences, [], JSON.stringify(doc.differences, null, 1));
+  assert.strictEqual(doc.identical, true);
+  assert.ok(doc.events >= 60, `${doc.events} events`);
+  assert.strictEqual(ctx.g.requests.length, calls, 'nothing asked of Google');
+  verifyOk(ctx.env);
+});
+
 run({
   before: async () => {
     const g = await new FakeGoogle({ packageName: PKG }).start();
