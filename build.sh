@@ -14,7 +14,8 @@ ROOT=$(pwd)
 
 APT_PACKAGES=(gcc make pkg-config libc6-dev libsqlite3-dev libfcgi-dev libcurl4-openssl-dev
 	libssl-dev libcjson-dev nginx sqlite3 wrk curl nodejs npm clang libclang-rt-14-dev chromium
-	chromium-driver lighttpd apache2 libapache2-mod-fcgid caddy cron shellcheck systemd procps)
+	chromium-driver lighttpd apache2 libapache2-mod-fcgid caddy cron shellcheck systemd procps
+	postgresql libpq-dev)
 
 HANDLERS=(stripe appstore revenuecat api razorpay telegram cryptobot console)
 JOBS=(renewals reminders grace-expiry deliver reconcile retry tasks)
@@ -60,7 +61,7 @@ cmd_deps() {
 }
 
 # ----------------------------------------------------------------- build
-PKGS="sqlite3 libcurl libcjson libcrypto"
+PKGS="sqlite3 libpq libcurl libcjson libcrypto"
 WARN="-Wall -Wextra -Werror -Wshadow -Wformat=2 -Wvla -Wstrict-prototypes -Wmissing-prototypes -Wno-missing-field-initializers"
 ASAN_CFLAGS="-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer"
 BASE_CFLAGS="-std=c11 -D_GNU_SOURCE -g -fno-strict-aliasing -fstack-protector-strong $WARN"
@@ -114,7 +115,7 @@ gen_certs() {
 	replace_if_changed "$out"
 }
 
-# Refuse unbounded or unchecked C calls (STYLE.md 9) and SQLite outside lib/store/.
+# Refuse unbounded or unchecked C calls (STYLE.md 9), and SQLite or libpq outside lib/store/.
 check_source() {
 	local bad
 	bad=$(grep -nE '\b(sprintf|vsprintf|strcpy|strcat|atoi|atol|atoll|sscanf|strtok|gets|system)\s*\(' \
@@ -128,6 +129,12 @@ check_source() {
 		grep -vE '^lib/store/' || true)
 	if [[ -n $bad ]]; then
 		log "build: SQLite used outside lib/store/: $bad"
+		return 1
+	fi
+	bad=$(grep -lE 'libpq-fe\.h|\bPQ[a-z]+[A-Za-z]*\s*\(' lib/*/*.[ch] lib/*/*/*.[ch] handlers/*.c jobs/*.c jobs/*/*.[ch] 2>/dev/null |
+		grep -vE '^lib/store/' || true)
+	if [[ -n $bad ]]; then
+		log "build: libpq used outside lib/store/: $bad"
 		return 1
 	fi
 }
@@ -203,6 +210,10 @@ run_test_prog() {
 # running alone at the end (a scheduling hint only: every test runs anyway).
 LONG_TESTS="jobs_year console_throttle deploy faults_providers faults_crash console_browser console_screens console_http"
 
+# Unit tests that need a PostgreSQL server: tests/integration/pg.test.js runs
+# them against the one server it starts (tests/tools/pg.js), not on their own.
+SERVER_UNITS="test_pg"
+
 # Every test program of a tree, long ones first: a line each,
 # "LABEL<TAB>TREE<TAB>BINDIR<TAB>UNITDIR<TAB>PROGRAM" (fields, not a command
 # line, so a checkout path with spaces in it stays one word).
@@ -218,6 +229,7 @@ list_suite() {
 		printf '%s\t%s\t%s\t%s\t%s\n' "$tree $name" "$tree" "$bindir" "$unitdir" "$t"
 	done
 	for t in "$unitdir"/test_*; do
+		[[ " $SERVER_UNITS " == *" $(basename "$t") "* ]] && continue
 		printf '%s\t%s\t%s\t%s\t%s\n' "$tree unit $(basename "$t")" "$tree" "$bindir" "$unitdir" "$t"
 	done
 }
