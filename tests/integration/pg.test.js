@@ -127,6 +127,222 @@ test('pg.js exec runs a program with TALLY_DB naming a fresh database, then stop
   assert.strictEqual(usage.status, 2);
 });
 
+// ---------------------------------------------------------------- the schema
+// Both catalogs read into one shape: per table its columns (name, type,
+// not null, default, generated id), unique keys, foreign keys and checks,
+// and the named indexes (table, columns, unique, partial condition).
+// Expressions are compared with case, spaces, parentheses and PostgreSQL's
+// casts ('x'::text) taken out.
+const norm = (e) => (e || '').toLowerCase().replace(/::[a-z_]+(\[\])?/g, '').replace(/[()\s]/g, '');
+
+const TALLY_BIN = process.env.TALLY_BIN || path.join(ROOT, 'bin');
+
+// The whole catalog of a SQLite file in one sqlite3 run: tables, columns, foreign keys, indexes.
+const SQLITE_CATALOG = `SELECT json_object(
+  'tables', (SELECT json_group_array(json_object('name', name, 'sql', sql)) FROM sqlite_schema
+    WHERE type = 'table' AND name NOT LIKE 'sqlite_%' AND name <> 'schema_migrations'),
+  'cols', (SELECT json_group_array(json_object('tbl', tbl, 'name', name, 'type', type, 'nn', nn, 'dflt', dflt, 'pk', pk)) FROM
+    (SELECT m.name AS tbl, p.name, p.type, p."notnull" AS nn, p.dflt_value AS dflt, p.pk FROM sqlite_schema m
+     JOIN pragma_table_info(m.name) p WHERE m.type = 'table' ORDER BY m.name, p.cid)),
+  'fks', (SELECT json_group_array(json_object('tbl', tbl, 'id', id, 'ref', ref, 'col', col, 'refcol', refcol)) FROM
+    (SELECT m.name AS tbl, f.id, f."table" AS ref, f."from" AS col, f."to" AS refcol FROM sqlite_schema m
+     JOIN pragma_foreign_key_list(m.name) f WHERE m.type = 'table' ORDER BY m.name, f.id, f.seq)),
+  'idx', (SELECT json_group_array(json_object('tbl', m.name, 'name', il.name, 'uniq', il."unique", 'origin', il.origin,
+      'cols', (SELECT json_group_array(name) FROM (SELECT name FROM pragma_index_info(il.name) ORDER BY seqno)), 'sql', s.sql))
+    FROM sqlite_schema m JOIN pragma_index_list(m.name) il LEFT JOIN sqlite_schema s ON s.type = 'index' AND s.name = il.name
+    WHERE m.type = 'table'))`;
+
+// JSON that SQLite may hand over as text (a subtype lost through a subquery).
+const jsonVal = (v) => (typeof v === 'string' ? JSON.parse(v) : v);
+
+function sqliteCatalog(db) {
+  const r = spawnSync('sqlite3', [db, SQLITE_CATALOG], { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`sqlite3: ${r.stderr}`);
+  const c = JSON.parse(r.stdout);
+  for (const k of Object.keys(c)) c[k] = jsonVal(c[k]);
+  for (const i of c.idx) i.cols = jsonVal(i.cols);
+  return c;
+}
+
+// The CHECK (...) expressions of a CREATE TABLE text, each with its parentheses balanced.
+function checksOf(sql) {
+  const out = [];
+  const re = /\bCHECK\s*\(/gi;
+  let m;
+  while ((m = re.exec(sql))) {
+    let depth = 1;
+    let i = m.index + m[0].length;
+    const from = i;
+    for (; i < sql.length && depth > 0; i++) {
+      if (sql[i] === '(') depth++;
+      else if (sql[i] === ')') depth--;
+    }
+    out.push(norm(sql.slice(from, i - 1)));
+  }
+  return out.sort();
+}
+
+function emptyTable() {
+  return { columns: [], keys: new Set(), fks: [], checks: [] };
+}
+
+function finish(model) {
+  for (const t of Object.values(model.tables)) {
+    t.keys = [...t.keys].sort();
+    t.fks.sort();
+    t.checks.sort();
+  }
+  return model;
+}
+
+const SQLITE_TYPES = { INTEGER: 'bigint', TEXT: 'text', BLOB: 'bytea' };
+
+function sqliteModel(db) {
+  const model = { tables: {}, indexes: {} };
+  const cat = sqliteCatalog(db);
+  for (const { name, sql } of cat.tables) {
+    const t = (model.tables[name] = emptyTable());
+    const cols = cat.cols.filter((c) => c.tbl === name);
+    const fks = cat.fks.filter((f) => f.tbl === name);
+    const fkCols = new Set(fks.map((f) => f.col));
+    const pk = cols.filter((c) => c.pk > 0).sort((a, b) => a.pk - b.pk).map((c) => c.name);
+    const rowid = !/WITHOUT\s+ROWID/i.test(sql);
+    for (const c of cols) {
+      // SQLite assigns a rowid alias (INTEGER PRIMARY KEY alone) when the insert gives none,
+      // unless it is borrowed from a parent row (a foreign key too): tally gives those.
+      const generated = rowid && pk.length === 1 && pk[0] === c.name && c.type === 'INTEGER' && !fkCols.has(c.name);
+      t.columns.push({ name: c.name, type: SQLITE_TYPES[c.type] || `? ${c.type}`, notnull: c.nn === 1 || c.pk > 0,
+        default: generated ? 'generated' : norm(c.dflt) });
+    }
+    if (pk.length) t.keys.add(JSON.stringify(pk));
+    const byId = new Map();
+    for (const f of fks) {
+      if (!byId.has(f.id)) byId.set(f.id, { cols: [], ref: f.ref, refcols: [] });
+      byId.get(f.id).cols.push(f.col);
+      byId.get(f.id).refcols.push(f.refcol);
+    }
+    for (const f of byId.values()) t.fks.push(`${f.cols}->${f.ref}(${f.refcols})`);
+    t.checks = checksOf(sql);
+    for (const i of cat.idx.filter((x) => x.tbl === name)) {
+      if (i.origin !== 'c') {
+        if (i.uniq) t.keys.add(JSON.stringify(i.cols));
+        continue;
+      }
+      const where = /\bWHERE\b([\s\S]*)$/i.exec(i.sql || '');
+      model.indexes[i.name] = { table: name, cols: i.cols, unique: i.uniq === 1, where: where ? norm(where[1]) : '' };
+    }
+  }
+  return finish(model);
+}
+
+function pgModel(srv, db) {
+  const attnames = (rel, keys) => `(SELECT json_agg(a.attname ORDER BY k.n) FROM unnest(${keys}) WITH ORDINALITY k(att, n)
+    JOIN pg_attribute a ON a.attrelid = ${rel} AND a.attnum = k.att)`;
+  const agg = (sql) => `(SELECT coalesce(json_agg(r), '[]') FROM (${sql}) r)`;
+  // One psql run: its columns, constraints and indexes.
+  const cat = JSON.parse(srv.psql(db, `SELECT json_build_object(
+    'cols', ${agg(`SELECT c.relname AS tbl, a.attname AS name, format_type(a.atttypid, NULL) AS type, a.attnotnull AS nn,
+      pg_get_expr(d.adbin, d.adrelid) AS dflt, a.attidentity <> '' AS ident FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
+      LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
+      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname <> 'schema_migrations'
+      AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum`)},
+    'cons', ${agg(`SELECT c.conrelid::regclass::text AS tbl, c.contype AS type, ${attnames('c.conrelid', 'c.conkey')} AS cols,
+      c.confrelid::regclass::text AS ref, ${attnames('c.confrelid', 'c.confkey')} AS refcols, pg_get_constraintdef(c.oid) AS def
+      FROM pg_constraint c WHERE c.connamespace = 'public'::regnamespace AND c.conrelid::regclass::text <> 'schema_migrations'`)},
+    'idx', ${agg(`SELECT t.relname AS tbl, i.relname AS name, x.indisunique AS uniq, ${attnames('x.indrelid', 'x.indkey::int2[]')} AS cols,
+      pg_get_expr(x.indpred, x.indrelid) AS pred, EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) AS backs
+      FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
+      WHERE t.relnamespace = 'public'::regnamespace AND t.relname <> 'schema_migrations'`)})`));
+  const { cols, cons, idx } = cat;
+  const model = { tables: {}, indexes: {} };
+  for (const c of cols) {
+    const t = model.tables[c.tbl] || (model.tables[c.tbl] = emptyTable());
+    t.columns.push({ name: c.name, type: c.type, notnull: c.nn, default: c.ident ? 'generated' : norm(c.dflt) });
+  }
+  for (const c of cons) {
+    const t = model.tables[c.tbl];
+    if (c.type === 'p' || c.type === 'u') t.keys.add(JSON.stringify(c.cols));
+    else if (c.type === 'f') t.fks.push(`${c.cols}->${c.ref}(${c.refcols})`);
+    else if (c.type === 'c') t.checks.push(norm(c.def.replace(/^CHECK\s*/i, '')));
+    else t.checks.push(`? constraint ${c.type}`);
+  }
+  for (const i of idx) {
+    if (i.backs) continue; // a key's own index: compared as the key
+    model.indexes[i.name] = { table: i.tbl, cols: i.cols, unique: i.uniq, where: norm(i.pred) };
+  }
+  return finish(model);
+}
+
+// The files of a migrations folder: [{ version, name, file }] in version order.
+function migrationFiles(dir) {
+  return fs.readdirSync(dir).filter((f) => /^\d{4}_.*\.sql$/.test(f)).sort()
+    .map((f) => ({ version: Number(f.slice(0, 4)), name: f.replace(/\.sql$/, ''), file: path.join(dir, f) }));
+}
+
+const SQLITE_MIGRATIONS = migrationFiles(path.join(ROOT, 'migrations'));
+const PG_MIGRATIONS = migrationFiles(path.join(ROOT, 'migrations', 'pg'));
+
+// Apply PostgreSQL migration files with psql, all of them in one transaction (-1).
+function pgApply(srv, db, files) {
+  return srv.psql(db, '', { args: ['-1', ...files.flatMap((m) => ['-f', m.file])] });
+}
+
+test('migrations/pg: a file for each SQLite migration, same versions and names, in order', async () => {
+  assert.ok(PG_MIGRATIONS.length >= 4, `${PG_MIGRATIONS.length} PostgreSQL migrations`);
+  // The SQLite ones may run ahead while their dialect is written; never the other way, never a gap.
+  assert.deepStrictEqual(PG_MIGRATIONS.map((m) => m.name), SQLITE_MIGRATIONS.slice(0, PG_MIGRATIONS.length).map((m) => m.name));
+  PG_MIGRATIONS.forEach((m, i) => assert.strictEqual(m.version, i + 1));
+  if (PG_MIGRATIONS.length < SQLITE_MIGRATIONS.length) {
+    console.log(`note: no PostgreSQL dialect yet of ${SQLITE_MIGRATIONS.slice(PG_MIGRATIONS.length).map((m) => m.name).join(', ')}`);
+  }
+  for (const m of PG_MIGRATIONS) {
+    const head = fs.readFileSync(m.file, 'utf8').split('\n')[0];
+    assert.match(head, /^-- tally schema, version \d+.*PostgreSQL/, `${m.name} says what it is on its first line`);
+  }
+});
+
+test('each PostgreSQL migration on the previous version gives SQLite\'s tables, columns, keys, checks and indexes', async (srv) => {
+  const db = srv.createDb();
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-pgschema-'));
+  try {
+    const file = path.join(dir, 'tally.db');
+    for (const m of PG_MIGRATIONS) {
+      pgApply(srv, db, [m]);
+      const r = spawnSync(path.join(TALLY_BIN, 'tally'), ['migrate', '--to', String(m.version)],
+        { encoding: 'utf8', env: { PATH: process.env.PATH, TALLY_DB: file, ASAN_OPTIONS: process.env.ASAN_OPTIONS || '' } });
+      assert.strictEqual(r.status, 0, `tally migrate --to ${m.version}: ${r.stderr}`);
+      const want = sqliteModel(file);
+      const got = pgModel(srv, db);
+      assert.ok(Object.keys(want.tables).length > 0);
+      assert.deepStrictEqual(Object.keys(got.tables).sort(), Object.keys(want.tables).sort(), `tables at version ${m.version}`);
+      for (const t of Object.keys(want.tables)) assert.deepStrictEqual(got.tables[t], want.tables[t], `table ${t} at version ${m.version}`);
+      assert.deepStrictEqual(got.indexes, want.indexes, `indexes at version ${m.version}`);
+    }
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test('all PostgreSQL migrations from empty in one transaction: the same schema as one by one', async (srv) => {
+  const one = srv.createDb();
+  const all = srv.createDb();
+  for (const m of PG_MIGRATIONS) pgApply(srv, one, [m]);
+  pgApply(srv, all, PG_MIGRATIONS);
+  const a = pgModel(srv, all);
+  assert.ok(a.tables.grants && a.indexes.grants_expiry);
+  assert.deepStrictEqual(a, pgModel(srv, one));
+  // The checks hold: an enum's unknown value and a negative remainder are refused.
+  srv.psql(all, "INSERT INTO users (id, created_at) VALUES ('u', 1)");
+  assert.throws(() => srv.psql(all, "INSERT INTO grants (user_id, source, amount, remaining, created_at) VALUES ('u', 'gift', 1, 1, 1)"),
+    /grants_source_check/);
+  assert.throws(() => srv.psql(all, "INSERT INTO grants (user_id, source, amount, remaining, created_at) VALUES ('u', 'referral', 1, -1, 1)"),
+    /grants_check|check constraint/);
+  // (A refused insert has used up its identity value: ids have gaps, as SQLite's do not.)
+  assert.match(srv.psql(all, "INSERT INTO grants (user_id, source, amount, remaining, created_at) VALUES ('u', 'referral', 2, 1, 1) RETURNING id"), /^\d+$/);
+  assert.throws(() => srv.psql(all, "INSERT INTO links (provider, kind, ext_id, user_id, created_at) VALUES ('p', 'k', 'e', 'nobody', 1)"),
+    /foreign key/);
+});
+
 // Last: the server of this file stops by its PID and leaves no process and no directory.
 test('stop: the postmaster and every backend gone, the directory removed', async (srv) => {
   const db = srv.createDb();
