@@ -79,51 +79,82 @@ test('a crash of the server (immediate shutdown) keeps what was committed', asyn
   assert.match(srv.log(), /database system was interrupted|not properly shut down/);
 });
 
-test('a test process that dies by SIGKILL takes its server with it', async () => {
-  const script = `const pg = require(${JSON.stringify(path.join(ROOT, 'tests/tools/pg.js'))});
+// Three test processes of their own, each with its own server, started with
+// this file's server (before) so that their starts overlap with its tests.
+const PG_JS = path.join(ROOT, 'tests', 'tools', 'pg.js');
+
+// A node process that starts a server, prints its processes and directory, then does end.
+function ownServer(end) {
+  const script = `const pg = require(${JSON.stringify(PG_JS)});
     pg.start().then((s) => { s.psql('postgres', 'SELECT 1');
-      process.stdout.write(JSON.stringify({ procs: s.processes(), dir: s.dir }) + '\\n');
-      process.kill(process.pid, 'SIGKILL'); });`;
-  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
-  let out = '';
-  child.stdout.on('data', (d) => { out += d; });
-  const { sig } = await new Promise((r) => child.on('exit', (code, s) => r({ code, sig: s })));
-  assert.strictEqual(sig, 'SIGKILL');
-  const { procs, dir } = JSON.parse(out);
-  assert.ok(procs.length >= 2, `postmaster and its workers: ${procs}`);
+      process.stdout.write(JSON.stringify({ procs: s.processes(), dir: s.dir }) + '\\n'); ${end} });`;
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('close', (code, sig) => resolve({ code, sig, out, err }));
+  });
+}
+
+function execRun() {
+  const script = `process.stdout.write(JSON.stringify({ db: process.env.TALLY_DB, sock: process.env.TALLY_PG_SOCKET_URI,
+    pid: Number(require('fs').readFileSync(process.env.TALLY_PG_SOCKET + '/../data/postmaster.pid', 'utf8').split('\\n')[0]) }));
+    process.exit(3);`;
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [PG_JS, 'exec', '--', process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('close', (code, sig) => resolve({ code, sig, out, err }));
+  });
+}
+
+function startOthers() {
+  return {
+    killed: ownServer("process.kill(process.pid, 'SIGKILL');"),
+    thrown: ownServer("throw new Error('boom');"),
+    exec: execRun(),
+  };
+}
+
+async function gone(procs) {
   const end = Date.now() + 10000;
   while (procs.some(pg.alive) && Date.now() < end) await sleep(20);
-  assert.deepStrictEqual(procs.filter(pg.alive), []);
+  return procs.filter(pg.alive);
+}
+
+test('a test process that dies by SIGKILL takes its server with it', async (srv) => {
+  const r = await srv.others.killed;
+  assert.strictEqual(r.sig, 'SIGKILL', r.err);
+  const { procs, dir } = JSON.parse(r.out);
+  assert.ok(procs.length >= 2, `postmaster and its workers: ${procs}`);
+  assert.deepStrictEqual(await gone(procs), []);
   // Its directory stays (no one was left to remove it) until the next start sweeps it.
   assert.ok(fs.existsSync(dir));
   pg.sweep(path.dirname(dir));
   assert.ok(!fs.existsSync(dir), `${dir} not swept`);
 });
 
-test('an uncaught exception in the test process stops its server too', async () => {
-  const script = `const pg = require(${JSON.stringify(path.join(ROOT, 'tests/tools/pg.js'))});
-    pg.start().then((s) => { process.stdout.write(JSON.stringify({ procs: s.processes(), dir: s.dir }) + '\\n');
-      throw new Error('boom'); });`;
-  const r = spawnSync(process.execPath, ['-e', script], { encoding: 'utf8' });
-  assert.notStrictEqual(r.status, 0);
-  assert.match(r.stderr, /boom/);
-  const { procs, dir } = JSON.parse(r.stdout);
+test('an uncaught exception in the test process stops its server too', async (srv) => {
+  const r = await srv.others.thrown;
+  assert.notStrictEqual(r.code, 0);
+  assert.match(r.err, /boom/);
+  const { procs, dir } = JSON.parse(r.out);
   assert.deepStrictEqual(procs.filter(pg.alive), []);
   assert.ok(!fs.existsSync(dir), `${dir} left behind`);
 });
 
-test('pg.js exec runs a program with TALLY_DB naming a fresh database, then stops the server', async () => {
-  const script = `process.stdout.write(JSON.stringify({ db: process.env.TALLY_DB, sock: process.env.TALLY_PG_SOCKET_URI,
-    pid: Number(require('fs').readFileSync(process.env.TALLY_PG_SOCKET + '/../data/postmaster.pid', 'utf8').split('\\n')[0]) }));
-    process.exit(3);`;
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'tests/tools/pg.js'), 'exec', '--', process.execPath, '-e', script],
-    { encoding: 'utf8' });
-  assert.strictEqual(r.status, 3, r.stderr);
-  const j = JSON.parse(r.stdout);
+test('pg.js exec runs a program with TALLY_DB naming a fresh database, then stops the server', async (srv) => {
+  const r = await srv.others.exec;
+  assert.strictEqual(r.code, 3, r.err);
+  const j = JSON.parse(r.out);
   assert.match(j.db, /^postgresql:\/\/tally:[0-9a-f]+@127\.0\.0\.1:\d+\/tally$/);
   assert.match(j.sock, /^postgresql:\/\/tally@\/tally\?host=/);
   assert.ok(j.pid > 0 && !pg.alive(j.pid));
-  const usage = spawnSync(process.execPath, [path.join(ROOT, 'tests/tools/pg.js'), 'exec'], { encoding: 'utf8' });
+  const usage = spawnSync(process.execPath, [PG_JS, 'exec'], { encoding: 'utf8' });
   assert.strictEqual(usage.status, 2);
 });
 
@@ -235,24 +266,26 @@ function sqliteModel(db) {
   return finish(model);
 }
 
-function pgModel(srv, db) {
+function pgModel(srv, db, schema = 'public') {
   const attnames = (rel, keys) => `(SELECT json_agg(a.attname ORDER BY k.n) FROM unnest(${keys}) WITH ORDINALITY k(att, n)
     JOIN pg_attribute a ON a.attrelid = ${rel} AND a.attnum = k.att)`;
   const agg = (sql) => `(SELECT coalesce(json_agg(r), '[]') FROM (${sql}) r)`;
+  const ns = `'${schema}'::regnamespace`;
+  const rel = (oid) => `(SELECT relname FROM pg_class WHERE oid = ${oid})`;
   // One psql run: its columns, constraints and indexes.
   const cat = JSON.parse(srv.psql(db, `SELECT json_build_object(
     'cols', ${agg(`SELECT c.relname AS tbl, a.attname AS name, format_type(a.atttypid, NULL) AS type, a.attnotnull AS nn,
       pg_get_expr(d.adbin, d.adrelid) AS dflt, a.attidentity <> '' AS ident FROM pg_attribute a JOIN pg_class c ON c.oid = a.attrelid
       LEFT JOIN pg_attrdef d ON d.adrelid = a.attrelid AND d.adnum = a.attnum
-      WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname <> 'schema_migrations'
+      WHERE c.relnamespace = ${ns} AND c.relkind = 'r' AND c.relname <> 'schema_migrations'
       AND a.attnum > 0 AND NOT a.attisdropped ORDER BY c.relname, a.attnum`)},
-    'cons', ${agg(`SELECT c.conrelid::regclass::text AS tbl, c.contype AS type, ${attnames('c.conrelid', 'c.conkey')} AS cols,
-      c.confrelid::regclass::text AS ref, ${attnames('c.confrelid', 'c.confkey')} AS refcols, pg_get_constraintdef(c.oid) AS def
-      FROM pg_constraint c WHERE c.connamespace = 'public'::regnamespace AND c.conrelid::regclass::text <> 'schema_migrations'`)},
+    'cons', ${agg(`SELECT ${rel('c.conrelid')} AS tbl, c.contype AS type, ${attnames('c.conrelid', 'c.conkey')} AS cols,
+      ${rel('c.confrelid')} AS ref, ${attnames('c.confrelid', 'c.confkey')} AS refcols, pg_get_constraintdef(c.oid) AS def
+      FROM pg_constraint c WHERE c.connamespace = ${ns} AND ${rel('c.conrelid')} <> 'schema_migrations'`)},
     'idx', ${agg(`SELECT t.relname AS tbl, i.relname AS name, x.indisunique AS uniq, ${attnames('x.indrelid', 'x.indkey::int2[]')} AS cols,
       pg_get_expr(x.indpred, x.indrelid) AS pred, EXISTS (SELECT 1 FROM pg_constraint c WHERE c.conindid = x.indexrelid) AS backs
       FROM pg_index x JOIN pg_class i ON i.oid = x.indexrelid JOIN pg_class t ON t.oid = x.indrelid
-      WHERE t.relnamespace = 'public'::regnamespace AND t.relname <> 'schema_migrations'`)})`));
+      WHERE t.relnamespace = ${ns} AND t.relname <> 'schema_migrations'`)})`));
   const { cols, cons, idx } = cat;
   const model = { tables: {}, indexes: {} };
   for (const c of cols) {
@@ -343,6 +376,48 @@ test('all PostgreSQL migrations from empty in one transaction: the same schema a
     /foreign key/);
 });
 
+// ---------------------------------------------------------------- lib/store/pg.c
+const TALLY_TOOLS = process.env.TALLY_TOOLS || path.join(ROOT, 'build', 'release', 'tests');
+let unitDb = null;
+
+// The C unit test needs a server: it runs here, on this file's (build.sh's list_suite leaves it out).
+// Its "ok NAME" and "FAIL NAME" lines are passed on as this file's, so the runner counts each.
+test('test_pg, the unit test of lib/store/pg.c, passes against this server', async (srv) => {
+  unitDb = srv.createDb('unit');
+  const prog = path.join(TALLY_TOOLS, 'test_pg');
+  assert.ok(fs.existsSync(prog), `${prog} is not built`);
+  const r = await new Promise((resolve) => {
+    const p = spawn(prog, [], { env: { ...process.env, ...srv.env(unitDb) }, stdio: ['ignore', 'pipe', 'pipe'] });
+    let out = '';
+    let err = '';
+    p.stdout.on('data', (d) => { out += d; });
+    p.stderr.on('data', (d) => { err += d; });
+    p.on('close', (code, sig) => resolve({ code, sig, out, err }));
+  });
+  const lines = r.out.split('\n').filter((l) => /^(ok|FAIL) /.test(l));
+  for (const l of lines) console.log(l);
+  const failed = lines.filter((l) => l.startsWith('FAIL '));
+  assert.deepStrictEqual(failed, [], r.err.split('\n').slice(-20).join('\n'));
+  assert.strictEqual(r.code, 0, `test_pg exited ${r.code} ${r.sig || ''}: ${r.err.split('\n').slice(-20).join('\n')}`);
+  assert.ok(lines.length >= 20, `${lines.length} results from test_pg`);
+  // Nothing it logged holds the server's password.
+  assert.ok(!r.err.includes(srv.password) && !r.out.includes(srv.password));
+});
+
+test('pg_migrate (C) makes the schema the files make, and records each version as SQLite does', async (srv) => {
+  assert.ok(unitDb, 'test_pg ran');
+  const files = srv.createDb();
+  pgApply(srv, files, PG_MIGRATIONS);
+  // test_pg migrated the schema m_empty of its database from empty.
+  assert.deepStrictEqual(pgModel(srv, unitDb, 'm_empty'), pgModel(srv, files));
+  assert.strictEqual(srv.psql(unitDb, "SELECT string_agg(version || ' ' || name, ',' ORDER BY version) FROM m_empty.schema_migrations"),
+    PG_MIGRATIONS.map((m) => `${m.version} ${m.name}`).join(','));
+  // The same columns as SQLite's schema_migrations (store.c).
+  assert.strictEqual(srv.psql(unitDb, `SELECT string_agg(attname || ' ' || format_type(atttypid, NULL) || ' ' || attnotnull, ',' ORDER BY attnum)
+    FROM pg_attribute WHERE attrelid = 'm_empty.schema_migrations'::regclass AND attnum > 0`),
+  'version bigint true,name text true,applied_at bigint true');
+});
+
 // Last: the server of this file stops by its PID and leaves no process and no directory.
 test('stop: the postmaster and every backend gone, the directory removed', async (srv) => {
   const db = srv.createDb();
@@ -360,7 +435,12 @@ test('stop: the postmaster and every backend gone, the directory removed', async
 });
 
 run({
-  before: () => pg.start(),
+  before: async () => {
+    const others = startOthers();
+    const srv = await pg.start();
+    srv.others = others;
+    return srv;
+  },
   after: async (srv) => {
     if (srv && pg.alive(srv.pid)) await srv.stop();
   },
