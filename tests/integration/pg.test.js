@@ -79,44 +79,38 @@ test('a crash of the server (immediate shutdown) keeps what was committed', asyn
   assert.match(srv.log(), /database system was interrupted|not properly shut down/);
 });
 
-// Three test processes of their own, each with its own server, started with
-// this file's server (before) so that their starts overlap with its tests.
+// Two test processes of their own, each with its own server, started with
+// this file's server (before) so that their starts overlap with its tests:
+// pg.js exec running a program that kills pg.js by SIGKILL, and a test that
+// throws.
 const PG_JS = path.join(ROOT, 'tests', 'tools', 'pg.js');
 
-// A node process that starts a server, prints its processes and directory, then does end.
-function ownServer(end) {
-  const script = `const pg = require(${JSON.stringify(PG_JS)});
-    pg.start().then((s) => { s.psql('postgres', 'SELECT 1');
-      process.stdout.write(JSON.stringify({ procs: s.processes(), dir: s.dir }) + '\\n'); ${end} });`;
+// Run argv, its stdout and stderr kept: { code, sig, out, err }.
+function collect(argv) {
   return new Promise((resolve) => {
-    const p = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const p = spawn(argv[0], argv.slice(1), { stdio: ['ignore', 'pipe', 'pipe'] });
     let out = '';
     let err = '';
     p.stdout.on('data', (d) => { out += d; });
     p.stderr.on('data', (d) => { err += d; });
-    p.on('close', (code, sig) => resolve({ code, sig, out, err }));
-  });
-}
-
-function execRun() {
-  const script = `process.stdout.write(JSON.stringify({ db: process.env.TALLY_DB, sock: process.env.TALLY_PG_SOCKET_URI,
-    pid: Number(require('fs').readFileSync(process.env.TALLY_PG_SOCKET + '/../data/postmaster.pid', 'utf8').split('\\n')[0]) }));
-    process.exit(3);`;
-  return new Promise((resolve) => {
-    const p = spawn(process.execPath, [PG_JS, 'exec', '--', process.execPath, '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
-    let out = '';
-    let err = '';
-    p.stdout.on('data', (d) => { out += d; });
-    p.stderr.on('data', (d) => { err += d; });
-    p.on('close', (code, sig) => resolve({ code, sig, out, err }));
+    p.on('close', (code, sig) => resolve({ code, sig, out, err, pid: p.pid }));
   });
 }
 
 function startOthers() {
+  // Under pg.js exec: what it was given, its server's processes, then SIGKILL to pg.js.
+  const killer = `const pg = require(${JSON.stringify(PG_JS)}); const fs = require('fs');
+    const dir = require('path').dirname(process.env.TALLY_PG_SOCKET);
+    const pid = Number(fs.readFileSync(dir + '/data/postmaster.pid', 'utf8').split('\\n')[0]);
+    process.stdout.write(JSON.stringify({ db: process.env.TALLY_DB, sock: process.env.TALLY_PG_SOCKET_URI,
+      procs: [pid, ...pg.childrenOf(pid)], dir, pg: process.ppid }) + '\\n');
+    process.kill(process.ppid, 'SIGKILL');`;
+  const thrower = `const pg = require(${JSON.stringify(PG_JS)});
+    pg.start().then((s) => { s.psql('postgres', 'SELECT 1');
+      process.stdout.write(JSON.stringify({ procs: s.processes(), dir: s.dir }) + '\\n'); throw new Error('boom'); });`;
   return {
-    killed: ownServer("process.kill(process.pid, 'SIGKILL');"),
-    thrown: ownServer("throw new Error('boom');"),
-    exec: execRun(),
+    killed: collect([process.execPath, PG_JS, 'exec', '--', process.execPath, '-e', killer]),
+    thrown: collect([process.execPath, '-e', thrower]),
   };
 }
 
@@ -126,16 +120,21 @@ async function gone(procs) {
   return procs.filter(pg.alive);
 }
 
-test('a test process that dies by SIGKILL takes its server with it', async (srv) => {
+test('pg.js exec gives a program TALLY_DB; killed by SIGKILL, it takes its server with it', async (srv) => {
   const r = await srv.others.killed;
   assert.strictEqual(r.sig, 'SIGKILL', r.err);
-  const { procs, dir } = JSON.parse(r.out);
-  assert.ok(procs.length >= 2, `postmaster and its workers: ${procs}`);
-  assert.deepStrictEqual(await gone(procs), []);
+  const j = JSON.parse(r.out);
+  assert.strictEqual(j.pg, r.pid);
+  assert.match(j.db, /^postgresql:\/\/tally:[0-9a-f]+@127\.0\.0\.1:\d+\/tally$/);
+  assert.match(j.sock, /^postgresql:\/\/tally@\/tally\?host=/);
+  assert.ok(j.procs.length >= 2, `postmaster and its workers: ${j.procs}`);
+  assert.deepStrictEqual(await gone(j.procs), []);
   // Its directory stays (no one was left to remove it) until the next start sweeps it.
-  assert.ok(fs.existsSync(dir));
-  pg.sweep(path.dirname(dir));
-  assert.ok(!fs.existsSync(dir), `${dir} not swept`);
+  assert.ok(fs.existsSync(j.dir));
+  pg.sweep(path.dirname(j.dir));
+  assert.ok(!fs.existsSync(j.dir), `${j.dir} not swept`);
+  const usage = spawnSync(process.execPath, [PG_JS, 'exec'], { encoding: 'utf8' });
+  assert.strictEqual(usage.status, 2);
 });
 
 test('an uncaught exception in the test process stops its server too', async (srv) => {
@@ -145,17 +144,6 @@ test('an uncaught exception in the test process stops its server too', async (sr
   const { procs, dir } = JSON.parse(r.out);
   assert.deepStrictEqual(procs.filter(pg.alive), []);
   assert.ok(!fs.existsSync(dir), `${dir} left behind`);
-});
-
-test('pg.js exec runs a program with TALLY_DB naming a fresh database, then stops the server', async (srv) => {
-  const r = await srv.others.exec;
-  assert.strictEqual(r.code, 3, r.err);
-  const j = JSON.parse(r.out);
-  assert.match(j.db, /^postgresql:\/\/tally:[0-9a-f]+@127\.0\.0\.1:\d+\/tally$/);
-  assert.match(j.sock, /^postgresql:\/\/tally@\/tally\?host=/);
-  assert.ok(j.pid > 0 && !pg.alive(j.pid));
-  const usage = spawnSync(process.execPath, [PG_JS, 'exec'], { encoding: 'utf8' });
-  assert.strictEqual(usage.status, 2);
 });
 
 // ---------------------------------------------------------------- the schema
@@ -334,8 +322,12 @@ test('migrations/pg: a file for each SQLite migration, same versions and names, 
   }
 });
 
+let stepDb = null; // migrated one version at a time
+let allDb = null; // migrated in one transaction
+
 test('each PostgreSQL migration on the previous version gives SQLite\'s tables, columns, keys, checks and indexes', async (srv) => {
   const db = srv.createDb();
+  stepDb = db;
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'tally-pgschema-'));
   try {
     const file = path.join(dir, 'tally.db');
@@ -357,13 +349,13 @@ test('each PostgreSQL migration on the previous version gives SQLite\'s tables, 
 });
 
 test('all PostgreSQL migrations from empty in one transaction: the same schema as one by one', async (srv) => {
-  const one = srv.createDb();
+  assert.ok(stepDb, 'the one-by-one test ran');
   const all = srv.createDb();
-  for (const m of PG_MIGRATIONS) pgApply(srv, one, [m]);
+  allDb = all;
   pgApply(srv, all, PG_MIGRATIONS);
   const a = pgModel(srv, all);
   assert.ok(a.tables.grants && a.indexes.grants_expiry);
-  assert.deepStrictEqual(a, pgModel(srv, one));
+  assert.deepStrictEqual(a, pgModel(srv, stepDb));
   // The checks hold: an enum's unknown value and a negative remainder are refused.
   srv.psql(all, "INSERT INTO users (id, created_at) VALUES ('u', 1)");
   assert.throws(() => srv.psql(all, "INSERT INTO grants (user_id, source, amount, remaining, created_at) VALUES ('u', 'gift', 1, 1, 1)"),
@@ -405,11 +397,9 @@ test('test_pg, the unit test of lib/store/pg.c, passes against this server', asy
 });
 
 test('pg_migrate (C) makes the schema the files make, and records each version as SQLite does', async (srv) => {
-  assert.ok(unitDb, 'test_pg ran');
-  const files = srv.createDb();
-  pgApply(srv, files, PG_MIGRATIONS);
+  assert.ok(unitDb && allDb, 'test_pg and the files\' migrations ran');
   // test_pg migrated the schema m_empty of its database from empty.
-  assert.deepStrictEqual(pgModel(srv, unitDb, 'm_empty'), pgModel(srv, files));
+  assert.deepStrictEqual(pgModel(srv, unitDb, 'm_empty'), pgModel(srv, allDb));
   assert.strictEqual(srv.psql(unitDb, "SELECT string_agg(version || ' ' || name, ',' ORDER BY version) FROM m_empty.schema_migrations"),
     PG_MIGRATIONS.map((m) => `${m.version} ${m.name}`).join(','));
   // The same columns as SQLite's schema_migrations (store.c).
