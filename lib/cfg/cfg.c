@@ -338,6 +338,17 @@ cfg_load_env(struct cfg *c, char *why, size_t size)
 	if ((v = getenv("TALLY_DB")) != NULL && *v != '\0' &&
 	    text_copy(c->db_path, sizeof(c->db_path), v) != TERR_OK)
 		return cfg_fail(why, size, "TALLY_DB: path too long");
+	/*
+	 * A PostgreSQL URI holding a password may come from a file instead
+	 * (TALLY_DB_FILE), as every secret may; the store tells a URI from a path.
+	 */
+	if ((v = getenv("TALLY_DB_FILE")) != NULL && *v != '\0') {
+		char uri[CFG_PATH_MAX];
+		if ((rc = cfg_secret("TALLY_DB", uri, sizeof(uri), why, size)) != TERR_OK)
+			return rc;
+		text_copy(c->db_path, sizeof(c->db_path), uri);
+		crypto_wipe(uri, sizeof(uri));
+	}
 	if ((v = getenv("TALLY_CONFIG")) != NULL && *v != '\0' &&
 	    text_copy(c->config_path, sizeof(c->config_path), v) != TERR_OK)
 		return cfg_fail(why, size, "TALLY_CONFIG: path too long");

@@ -15,11 +15,6 @@
 #include "store/pg.h"
 #include "store/store_sql.h"
 
-/* Type oids (PostgreSQL's src/include/catalog/pg_type.dat), which libpq-fe.h does not define. */
-#define OID_BYTEA 17
-#define OID_INT8  20
-#define OID_TEXT  25
-
 /* The advisory lock of migrations: "tally" in ASCII, a key no other lock of tally's uses. */
 #define MIGRATE_LOCK "499850701945"
 
@@ -493,14 +488,14 @@ pg_exec(struct pg_db *db, int slot, const char *sql, const char *what, const str
 		switch (q->kind) {
 		case SP_KIND_TEXT:
 		case SP_KIND_OPT:
-			types[k] = OID_TEXT;
+			types[k] = PG_OID_TEXT;
 			vals[k] = q->kind == SP_KIND_OPT && q->text != NULL && *q->text == '\0'
 			    ? NULL
 			    : q->text;
 			break;
 		case SP_KIND_I64:
 		case SP_KIND_ID:
-			types[k] = OID_INT8;
+			types[k] = PG_OID_INT8;
 			snprintf(nums[k], sizeof(nums[k]), "%lld", (long long)q->v);
 			vals[k] = q->kind == SP_KIND_ID && q->v == 0 ? NULL : nums[k];
 			break;
@@ -510,7 +505,7 @@ pg_exec(struct pg_db *db, int slot, const char *sql, const char *what, const str
 				return TERR_TOOBIG;
 			}
 			/* Binary: the bytes as they are, no escaping. */
-			types[k] = OID_BYTEA;
+			types[k] = PG_OID_BYTEA;
 			fmts[k] = 1;
 			vals[k] = q->blob != NULL ? q->blob : "";
 			lens[k] = q->blob != NULL ? (int)q->v : 0;

@@ -42,6 +42,11 @@
 
 struct pg_db;
 
+/* Type oids (PostgreSQL's src/include/catalog/pg_type.dat), which libpq-fe.h does not define. */
+#define PG_OID_BYTEA 17
+#define PG_OID_INT8  20
+#define PG_OID_TEXT  25
+
 /* 1 when s names a PostgreSQL database (a postgresql:// or postgres:// URI), else 0. */
 int pg_is_uri(const char *s);
 

@@ -111,6 +111,8 @@ void store_wal_watch(struct store *s, void (*cb)(void *arg, int pages), void *ar
  * by an exclusive flock(2) on a descriptor of its own: two open(2)s are two
  * open file descriptions, which exclude each other even in one process, and
  * a process that dies lets go of its slot with its descriptors.
+ * PostgreSQL: session advisory locks (key of kind, slot number) on the
+ * store's connection, n for every host of the database together.
  *
  * take tries every slot, then again every STORE_SLOT_POLL_MS, for at most
  * wait_ms: TERR_OK with *slot held (give it back with store_slot_give),
@@ -120,7 +122,8 @@ void store_wal_watch(struct store *s, void (*cb)(void *arg, int pages), void *ar
  */
 #define STORE_SLOT_POLL_MS 20
 struct store_slot {
-	int fd; /* the held lock file; -1 when none */
+	int fd;  /* the held lock file; -1 when none (PostgreSQL: the slot's number) */
+	int key; /* PostgreSQL: the first key of its advisory lock */
 };
 enum terr store_slot_take(struct store *s, const char *kind, int n, int64_t wait_ms,
     struct store_slot *slot);

@@ -27,14 +27,14 @@
 /* --- admins --- */
 
 static void
-read_admin(sqlite3_stmt *st, void *out)
+read_admin(const struct store_row *row, void *out)
 {
 	struct admin_row *r = out;
 
-	store_col_text(st, 0, r->name, sizeof(r->name));
-	store_col_text(st, 1, r->password_hash, sizeof(r->password_hash));
-	r->created_at = sqlite3_column_int64(st, 2);
-	r->updated_at = sqlite3_column_int64(st, 3);
+	store_col_text(row, 0, r->name, sizeof(r->name));
+	store_col_text(row, 1, r->password_hash, sizeof(r->password_hash));
+	r->created_at = store_col_i64(row, 2);
+	r->updated_at = store_col_i64(row, 3);
 }
 
 enum terr
@@ -77,14 +77,14 @@ store_session_insert(struct store *s, const struct session_row *r)
 }
 
 static void
-read_session(sqlite3_stmt *st, void *out)
+read_session(const struct store_row *row, void *out)
 {
 	struct session_row *r = out;
 
-	store_col_text(st, 0, r->admin, sizeof(r->admin));
-	store_col_text(st, 1, r->csrf, sizeof(r->csrf));
-	r->created_at = sqlite3_column_int64(st, 2);
-	r->expires_at = sqlite3_column_int64(st, 3);
+	store_col_text(row, 0, r->admin, sizeof(r->admin));
+	store_col_text(row, 1, r->csrf, sizeof(r->csrf));
+	r->created_at = store_col_i64(row, 2);
+	r->expires_at = store_col_i64(row, 3);
 }
 
 enum terr
@@ -152,13 +152,13 @@ struct key_walk {
 };
 
 static void
-read_key_walk(sqlite3_stmt *st, void *out)
+read_key_walk(const struct store_row *row, void *out)
 {
 	struct key_walk *w = out;
 
-	store_col_text(st, 0, w->a, w->asize);
+	store_col_text(row, 0, w->a, w->asize);
 	if (w->b != NULL)
-		store_col_text(st, 1, w->b, w->bsize);
+		store_col_text(row, 1, w->b, w->bsize);
 }
 
 static int
@@ -272,8 +272,8 @@ store_console_search(struct store *s, const char *q, struct console_hit *out, si
 
 /* Rows of statement i bound to (text a, int b, max). */
 static enum terr
-rows_of(struct store *s, enum stmt i, const char *a, int64_t b, void (*fn)(sqlite3_stmt *, void *),
-    void *out, size_t sz, size_t max, size_t *n, const char *what)
+rows_of(struct store *s, enum stmt i, const char *a, int64_t b, store_read_fn fn, void *out,
+    size_t sz, size_t max, size_t *n, const char *what)
 {
 	return store_list(s, i, fn, out, sz, max, n, what,
 	    STORE_PARAMS(SP_TEXT(a), SP_I64(b), SP_I64(max)));
@@ -327,14 +327,14 @@ struct by_state_walk {
 };
 
 static enum terr
-each_by_state(sqlite3_stmt *st, void *arg)
+each_by_state(const struct store_row *row, void *arg)
 {
 	struct by_state_walk *w = arg;
 	char provider[PROVIDER_MAX], state[24];
 
-	store_col_text(st, 0, provider, sizeof(provider));
-	store_col_text(st, 1, state, sizeof(state));
-	w->fn(w->arg, provider, state, sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3));
+	store_col_text(row, 0, provider, sizeof(provider));
+	store_col_text(row, 1, state, sizeof(state));
+	w->fn(w->arg, provider, state, (int)store_col_i64(row, 2), store_col_i64(row, 3));
 	return TERR_OK;
 }
 
@@ -377,20 +377,20 @@ first_id_at(struct store *s, enum stmt at, int64_t lo, int64_t hi, int64_t t, in
 
 /* Active subscriptions at the end of each day from a difference array of (d0, d1, n) groups. */
 static enum terr
-each_series(sqlite3_stmt *st, void *arg)
+each_series(const struct store_row *row, void *arg)
 {
 	int64_t *diff = arg, d0, d1;
 
 	/* Active on days [d0, d1): started before the day ended, ended after it. */
-	d0 = sqlite3_column_int64(st, 0);
-	d1 = sqlite3_column_int64(st, 1);
+	d0 = store_col_i64(row, 0);
+	d1 = store_col_i64(row, 1);
 	if (d1 < 0 || d1 > CONSOLE_DAYS)
 		d1 = CONSOLE_DAYS;
 	if (d0 < 0)
 		d0 = 0;
 	if (d0 < d1) {
-		diff[d0] += sqlite3_column_int64(st, 2);
-		diff[d1] -= sqlite3_column_int64(st, 2);
+		diff[d0] += store_col_i64(row, 2);
+		diff[d1] -= store_col_i64(row, 2);
 	}
 	return TERR_OK;
 }

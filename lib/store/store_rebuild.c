@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "store/store_int.h"
 #include "store/store_rebuild.h"
 
@@ -150,6 +151,11 @@ store_diff(struct store *s, const char *path, size_t max_rows,
 	enum terr rc;
 
 	*ndiff = 0;
+	if (s->pg != NULL) {
+		/* ATTACH is SQLite's: comparing with a rebuild on PostgreSQL is still to be done. */
+		log_msg(LOG_ERROR, "tally rebuild cannot compare a PostgreSQL database yet", NULL);
+		return TERR_CONFIG;
+	}
 	if ((rc = exec_bound(s, "ATTACH DATABASE ?1 AS rebuilt", path, "attach")) != TERR_OK)
 		return rc;
 	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {

@@ -166,11 +166,19 @@ enum stmt {
 
 /* The SQL of each statement, indexed by enum stmt (store_sql.c). */
 extern const char *const store_sql[STMT__MAX];
+/*
+ * The statements whose text must differ on PostgreSQL (NULL everywhere
+ * else: store_sql's serves both). The dialects' differences live here and
+ * in store.c (RETURNING id), nowhere else.
+ */
+extern const char *const store_sql_pg[STMT__MAX];
 
 /* Consistency checks run by tally verify: name and a query whose rows are violations. */
 struct store_check {
 	const char *name;
 	const char *sql; /* each row: one TEXT column describing the violation */
+	/* PostgreSQL's text: NULL when sql serves, "" when the check has no meaning there */
+	const char *sql_pg;
 };
 extern const struct store_check store_checks[];
 

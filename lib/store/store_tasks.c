@@ -18,32 +18,32 @@ task_state_str(enum task_state st)
 }
 
 static void
-read_task(sqlite3_stmt *st, void *out)
+read_task(const struct store_row *row, void *out)
 {
 	struct task_row *r = out;
 	char state[16];
 	int i;
 
-	r->id = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, r->provider, sizeof(r->provider));
-	store_col_text(st, 2, r->kind, sizeof(r->kind));
-	store_col_text(st, 3, r->key, sizeof(r->key));
-	store_col_text(st, 4, r->arg, sizeof(r->arg));
-	store_col_text(st, 5, r->user, sizeof(r->user));
-	r->inbox_id = sqlite3_column_int64(st, 6);
-	r->deadline = sqlite3_column_int64(st, 7);
-	r->near_at = sqlite3_column_int64(st, 8);
-	r->created_at = sqlite3_column_int64(st, 9);
-	r->due_at = sqlite3_column_int64(st, 10);
-	r->attempts = sqlite3_column_int64(st, 11);
-	store_col_text(st, 12, state, sizeof(state));
+	r->id = store_col_i64(row, 0);
+	store_col_text(row, 1, r->provider, sizeof(r->provider));
+	store_col_text(row, 2, r->kind, sizeof(r->kind));
+	store_col_text(row, 3, r->key, sizeof(r->key));
+	store_col_text(row, 4, r->arg, sizeof(r->arg));
+	store_col_text(row, 5, r->user, sizeof(r->user));
+	r->inbox_id = store_col_i64(row, 6);
+	r->deadline = store_col_i64(row, 7);
+	r->near_at = store_col_i64(row, 8);
+	r->created_at = store_col_i64(row, 9);
+	r->due_at = store_col_i64(row, 10);
+	r->attempts = store_col_i64(row, 11);
+	store_col_text(row, 12, state, sizeof(state));
 	i = store_name_find(task_states, TASK__MAX, state);
 	r->state = i < 0 ? TASK_PENDING : (enum task_state)i;
-	store_col_text(st, 13, r->last_error, sizeof(r->last_error));
-	r->last_try_at = sqlite3_column_int64(st, 14);
-	r->done_at = sqlite3_column_int64(st, 15);
-	r->near_alerted_at = sqlite3_column_int64(st, 16);
-	r->late_alerted_at = sqlite3_column_int64(st, 17);
+	store_col_text(row, 13, r->last_error, sizeof(r->last_error));
+	r->last_try_at = store_col_i64(row, 14);
+	r->done_at = store_col_i64(row, 15);
+	r->near_alerted_at = store_col_i64(row, 16);
+	r->late_alerted_at = store_col_i64(row, 17);
 }
 
 enum terr
