@@ -552,6 +552,30 @@ pg_exec(struct pg_db *db, int slot, const char *sql, const char *what, const str
 	return TERR_OK;
 }
 
+enum terr
+pg_prepare(struct pg_db *db, int slot, const char *sql, const char *what)
+{
+	PGresult *res;
+	const char *text;
+	char *own = NULL, name[16];
+	enum terr rc = TERR_OK;
+
+	if (slot < 0 || slot >= STMT__MAX)
+		return TERR_INTERNAL;
+	if ((rc = ready(db)) != TERR_OK)
+		return rc;
+	if ((text = rewritten(db, slot, sql, what, &own)) == NULL)
+		return TERR_DB;
+	snprintf(name, sizeof(name), "s%d", slot);
+	res = PQprepare(db->conn, name, text, 0, NULL);
+	if (res == NULL || PQresultStatus(res) != PGRES_COMMAND_OK)
+		rc = failed(db, res, what);
+	else
+		db->slot[slot].gen = db->gen;
+	PQclear(res);
+	return rc;
+}
+
 void
 pg_rows_free(struct pg_rows *rows)
 {

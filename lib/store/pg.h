@@ -134,6 +134,12 @@ struct pg_rows {
 enum terr pg_exec(struct pg_db *db, int slot, const char *sql, const char *what,
     const struct store_param *p, size_t n, struct pg_rows *rows);
 void pg_rows_free(struct pg_rows *rows);
+/*
+ * Prepare sql under slot as pg_exec would, without running it, its
+ * parameters' types left to the server to infer: TERR_OK when PostgreSQL
+ * accepts the statement (for the test that every statement prepares).
+ */
+enum terr pg_prepare(struct pg_db *db, int slot, const char *sql, const char *what);
 
 /* Column col of row as an integer (0 for NULL or out of range; t/f of a boolean as 1/0). */
 int64_t pg_col_i64(const struct pg_rows *rows, int row, int col);

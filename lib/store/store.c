@@ -170,14 +170,39 @@ pg_sql_setup(void)
 }
 
 /* Statement i run on PostgreSQL; rows (may be NULL) as pg_exec's, freed by the caller. */
+static pthread_once_t pg_sql_once = PTHREAD_ONCE_INIT;
+
 static enum terr
 pg_run(struct store *s, enum stmt i, const char *what, const struct store_param *p, size_t n,
     struct pg_rows *rows)
 {
-	static pthread_once_t once = PTHREAD_ONCE_INIT;
-
-	pthread_once(&once, pg_sql_setup);
+	pthread_once(&pg_sql_once, pg_sql_setup);
 	return pg_exec(s->pg, (int)i, pg_sql[i], what, p, n, rows);
+}
+
+enum terr
+store_prepare_all(struct store *s, int *failed)
+{
+	char what[32];
+	int i, bad;
+
+	*failed = 0;
+	pthread_once(&pg_sql_once, pg_sql_setup);
+	for (i = 0; i < STMT__MAX; i++) {
+		snprintf(what, sizeof(what), "statement %d", i);
+		if (s->pg != NULL)
+			bad = pg_prepare(s->pg, i, pg_sql[i], what) != TERR_OK;
+		else
+			bad = store_stmt(s, (enum stmt)i) == NULL;
+		if (bad) {
+			struct logline l;
+			log_begin(&l, LOG_ERROR, "statement refused");
+			log_int(&l, "stmt", i);
+			log_end(&l);
+			(*failed)++;
+		}
+	}
+	return TERR_OK;
 }
 
 enum terr

@@ -28,7 +28,7 @@ read_key(const struct store_row *row, void *out)
 enum terr
 store_key_insert(struct store *s, const struct key_row *r)
 {
-	return store_run(s, STMT_KEY_INSERT, "key insert",
+	return store_run_insert(s, STMT_KEY_INSERT, NULL, "key insert",
 	    STORE_PARAMS(SP_TEXT(r->id), SP_BLOB(r->secret_hash, SHA256_LEN), SP_TEXT(r->name),
 		SP_TEXT(r->scopes), SP_I64(r->created_at), SP_TEXT(r->created_by)));
 }
@@ -88,7 +88,7 @@ enum terr
 store_answer_insert(struct store *s, int64_t inbox_id, const char *hash, int status,
     const char *body)
 {
-	return store_run(s, STMT_ANSWER_INSERT, "answer insert",
+	return store_run_insert(s, STMT_ANSWER_INSERT, NULL, "answer insert",
 	    STORE_PARAMS(SP_I64(inbox_id), SP_TEXT(hash), SP_I64(status), SP_TEXT(body)));
 }
 

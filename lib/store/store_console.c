@@ -50,7 +50,7 @@ store_admin_put(struct store *s, const char *name, const char *hash, int64_t now
 	enum terr rc;
 
 	if (create)
-		return store_run(s, STMT_ADMIN_INSERT, "admin put",
+		return store_run_insert(s, STMT_ADMIN_INSERT, NULL, "admin put",
 		    STORE_PARAMS(SP_TEXT(name), SP_TEXT(hash), SP_I64(now)));
 	if ((rc = store_run_changed(s, STMT_ADMIN_SET_PASSWORD, TERR_NOTFOUND, "admin put",
 		 STORE_PARAMS(SP_TEXT(name), SP_TEXT(hash), SP_I64(now)))) != TERR_OK)
@@ -71,7 +71,7 @@ store_admin_rehash(struct store *s, const char *name, const char *old, const cha
 enum terr
 store_session_insert(struct store *s, const struct session_row *r)
 {
-	return store_run(s, STMT_SESSION_INSERT, "session insert",
+	return store_run_insert(s, STMT_SESSION_INSERT, NULL, "session insert",
 	    STORE_PARAMS(SP_BLOB(r->token_hash, SHA256_LEN), SP_TEXT(r->admin), SP_TEXT(r->csrf),
 		SP_I64(r->created_at), SP_I64(r->expires_at)));
 }

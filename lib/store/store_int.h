@@ -119,6 +119,13 @@ enum terr store_exists(struct store *s, enum stmt i, int *yes, const char *what,
 enum terr store_each(struct store *s, enum stmt i, store_each_fn fn, void *arg, const char *what,
     const struct store_param *p, size_t n);
 
+/*
+ * Prepare every statement of enum stmt in this engine's text, without
+ * running any: *failed those the engine refuses (each logged with its
+ * number). For the test that both dialects' tables are whole.
+ */
+enum terr store_prepare_all(struct store *s, int *failed);
+
 /* The index of name in the table names[0..n) of an enum's names, or -1. */
 int store_name_find(const char *const *names, int n, const char *name);
 

@@ -44,7 +44,7 @@ store_read_order(const struct store_row *row, void *out)
 enum terr
 store_order_insert(struct store *s, const struct order_row *r)
 {
-	return store_run(s, STMT_ORDER_INSERT, "order insert",
+	return store_run_insert(s, STMT_ORDER_INSERT, NULL, "order insert",
 	    STORE_PARAMS(SP_TEXT(r->id), SP_TEXT(r->provider), SP_TEXT(r->user),
 		SP_TEXT(r->product), SP_I64(r->amount), SP_TEXT(r->currency),
 		SP_TEXT(order_state_str(r->state)), SP_I64(r->live), SP_OPT(r->provider_ref),
@@ -145,7 +145,7 @@ store_user_set_free_next(struct store *s, const char *id, int64_t at)
 enum terr
 store_referral_insert(struct store *s, const struct referral_row *r)
 {
-	return store_run(s, STMT_REFERRAL_INSERT, "referral insert",
+	return store_run_insert(s, STMT_REFERRAL_INSERT, NULL, "referral insert",
 	    STORE_PARAMS(SP_TEXT(r->buyer), SP_I64(r->pay_id), SP_TEXT(r->referrer),
 		SP_I64(r->percent), SP_I64(r->credits), SP_ID(r->grant_id), SP_I64(r->created_at)));
 }

@@ -160,7 +160,7 @@ enum terr
 store_link_insert(struct store *s, const char *provider, const char *kind, const char *ext_id,
     const char *user, int64_t now)
 {
-	return store_run(s, STMT_LINK_INSERT, "link insert",
+	return store_run_insert(s, STMT_LINK_INSERT, NULL, "link insert",
 	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(kind), SP_TEXT(ext_id), SP_TEXT(user),
 		SP_I64(now)));
 }
@@ -237,7 +237,7 @@ store_inbox_insert(struct store *s, struct inbox_row *r, const void *body, size_
 		SP_OPT(r->orphan_kind), SP_OPT(r->orphan_id), SP_I64(r->attempts)));
 	if (rc != TERR_OK)
 		return rc;
-	return store_run(s, STMT_INBOX_BODY_INSERT, "inbox body insert",
+	return store_run_insert(s, STMT_INBOX_BODY_INSERT, NULL, "inbox body insert",
 	    STORE_PARAMS(SP_I64(r->id), SP_BLOB(body, n)));
 }
 
@@ -405,7 +405,7 @@ store_ent_set(struct store *s, const struct ent_row *r, int *changed)
 		if (!r->active)
 			return TERR_OK; /* nothing to switch off */
 		*changed = 1;
-		return store_run(s, STMT_ENT_INSERT, "entitlement insert",
+		return store_run_insert(s, STMT_ENT_INSERT, NULL, "entitlement insert",
 		    STORE_PARAMS(SP_TEXT(r->user), SP_TEXT(r->name), SP_TEXT(r->source),
 			SP_ID(r->sub_id), SP_I64(r->active), SP_I64(r->ends_at),
 			SP_I64(r->updated_at)));
@@ -478,7 +478,7 @@ store_pay_insert(struct store *s, struct pay_row *r)
 enum terr
 store_pay_key_insert(struct store *s, const char *provider, const char *key, int64_t pay_id)
 {
-	return store_run(s, STMT_PAY_KEY_INSERT, "payment key insert",
+	return store_run_insert(s, STMT_PAY_KEY_INSERT, NULL, "payment key insert",
 	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(key), SP_I64(pay_id)));
 }
 

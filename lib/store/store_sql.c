@@ -40,9 +40,26 @@
 #define WALK(COLS, TABLE, COND, KEY, ID)                                                           \
 	"SELECT * FROM (SELECT " COLS ", " KEY " AS walk_k, " ID " AS walk_i FROM " TABLE          \
 	" WHERE " COND " AND " KEY " = ?1 AND " ID " > ?2 AND " KEY " <= ?3 ORDER BY " ID          \
-	" LIMIT ?4) UNION ALL SELECT * FROM (SELECT " COLS ", " KEY " AS walk_k, " ID              \
+	" LIMIT ?4) AS walk_a UNION ALL SELECT * FROM (SELECT " COLS ", " KEY " AS walk_k, " ID    \
 	" AS walk_i FROM " TABLE " WHERE " COND " AND " KEY " > ?1 AND " KEY                       \
-	" <= ?3 ORDER BY " KEY ", " ID " LIMIT ?4) ORDER BY walk_k, walk_i LIMIT ?4"
+	" <= ?3 ORDER BY " KEY ", " ID " LIMIT ?4) AS walk_b ORDER BY walk_k, walk_i LIMIT ?4"
+
+/*
+ * Two statements take the larger of two values: SQLite's two-argument
+ * max(), PostgreSQL's GREATEST (its max() is the aggregate alone).
+ */
+#define TASK_FINISH(MAX2)                                                                          \
+	"UPDATE tasks SET state = ?3, due_at = ?4, last_error = ?5, done_at = ?6, "                \
+	"late_alerted_at = " MAX2 "(late_alerted_at, ?7) "                                         \
+	"WHERE id = ?1 AND attempts = ?2 AND state = 'pending'"
+/* Per subscription: the day it began (d0) and the day it lost access (d1; -1: has it). */
+#define SUBS_SERIES(MAX2)                                                                          \
+	"SELECT d0, d1, count(*) FROM (SELECT (" MAX2 "(created_at, ?1) - ?1) / ?2 AS d0, "        \
+	"-1 AS d1 FROM subscriptions WHERE state = 'trialing' OR state = 'active' "                \
+	"OR state = 'past_due' OR state = 'canceled' UNION ALL "                                   \
+	"SELECT (" MAX2 "(created_at, ?1) - ?1) / ?2, (updated_at - ?1) / ?2 FROM subscriptions "  \
+	"WHERE (state = 'paused' OR state = 'expired' OR state = 'revoked' OR "                    \
+	"state = 'refunded') AND updated_at >= ?1 + ?2) AS series GROUP BY d0, d1"
 
 const char *const store_sql[STMT__MAX] = {
 	[STMT_USER_EXISTS] = "SELECT created_at, merged_into FROM users WHERE id = ?1",
@@ -52,7 +69,7 @@ const char *const store_sql[STMT__MAX] = {
 	[STMT_PAYS_MOVE_SUB] = "UPDATE payments SET user_id = ?2 WHERE subscription_id = ?1",
 	[STMT_PAY_SET_USER] = "UPDATE payments SET user_id = ?2 WHERE id = ?1",
 	[STMT_CLAWBACK_OF_PAY] =
-	    "SELECT IFNULL(-SUM(l.amount), 0) FROM ledger l JOIN grants g "
+	    "SELECT COALESCE(-SUM(l.amount), 0) FROM ledger l JOIN grants g "
 	    "ON g.id = l.grant_id WHERE g.payment_id = ?1 AND l.kind = 'clawback'",
 	[STMT_USER_INSERT] = "INSERT INTO users (id, created_at) VALUES (?1, ?2) "
 			     "ON CONFLICT (id) DO NOTHING",
@@ -60,7 +77,8 @@ const char *const store_sql[STMT__MAX] = {
 	[STMT_LINK_FIND] =
 	    "SELECT user_id FROM links WHERE provider = ?1 AND kind = ?2 AND ext_id = ?3",
 	[STMT_LINK_INSERT] = "INSERT INTO links (provider, kind, ext_id, user_id, created_at) "
-			     "VALUES (?1, ?2, ?3, ?4, ?5)",
+			     "VALUES (?1, ?2, ?3, ?4, ?5) "
+			     "ON CONFLICT DO NOTHING",
 	[STMT_LINK_DELETE] = "DELETE FROM links WHERE provider = ?1 AND kind = ?2 AND ext_id = ?3",
 	[STMT_LINKS_OF] = "SELECT provider, kind, ext_id, user_id, created_at FROM links "
 			  "WHERE user_id = ?1 ORDER BY provider, kind, ext_id LIMIT ?2",
@@ -72,7 +90,8 @@ const char *const store_sql[STMT__MAX] = {
 			      "orphan_id, attempts) "
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13) "
 			      "ON CONFLICT (provider, event_id) DO NOTHING",
-	[STMT_INBOX_BODY_INSERT] = "INSERT INTO inbox_bodies (inbox_id, body) VALUES (?1, ?2)",
+	[STMT_INBOX_BODY_INSERT] = "INSERT INTO inbox_bodies (inbox_id, body) VALUES (?1, ?2) "
+				   "ON CONFLICT DO NOTHING",
 	[STMT_INBOX_ANY_ORPHAN] = "SELECT 1 FROM inbox WHERE state = 'orphaned' LIMIT 1",
 	[STMT_INBOX_UPDATE] = "UPDATE inbox SET state = ?2, reason = ?3, user_id = ?4, "
 			      "orphan_kind = ?5, orphan_id = ?6, attempts = ?7, updated_at = ?8 "
@@ -80,7 +99,8 @@ const char *const store_sql[STMT__MAX] = {
 	[STMT_INBOX_GET] = "SELECT " INBOX_COLS " FROM inbox WHERE id = ?1",
 	[STMT_INBOX_BODY] = "SELECT body FROM inbox_bodies WHERE inbox_id = ?1",
 	[STMT_INBOX_LIST] = "SELECT " INBOX_COLS " FROM inbox WHERE id > ?1 "
-			    "AND (?2 IS NULL OR state = ?2) AND (?3 IS NULL OR user_id = ?3) "
+			    "AND (CAST(?2 AS TEXT) IS NULL OR state = ?2) "
+			    "AND (CAST(?3 AS TEXT) IS NULL OR user_id = ?3) "
 			    "ORDER BY id LIMIT ?4",
 	[STMT_INBOX_ORPHANS] = "SELECT id FROM inbox WHERE state = 'orphaned' AND provider = ?1 "
 			       "AND orphan_kind = ?2 AND orphan_id = ?3 ORDER BY id LIMIT ?4",
@@ -93,7 +113,8 @@ const char *const store_sql[STMT__MAX] = {
 	    "state, live, period_start, period_end, trial_end, grace_until, "
 	    "cancel_at_period_end, credits_through, state_at, state_rank, "
 	    "created_at, updated_at, store, credits_next_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, "
-	    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	    "?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18) "
+	    "ON CONFLICT DO NOTHING",
 	[STMT_SUB_UPDATE] = "UPDATE subscriptions SET product_id = ?2, state = ?3, "
 			    "period_start = ?4, period_end = ?5, trial_end = ?6, grace_until = ?7, "
 			    "cancel_at_period_end = ?8, credits_through = ?9, state_at = ?10, "
@@ -105,7 +126,8 @@ const char *const store_sql[STMT__MAX] = {
 	[STMT_ENT_GET] = "SELECT " ENT_COLS " FROM entitlements WHERE user_id = ?1 AND name = ?2 "
 			 "AND source = ?3",
 	[STMT_ENT_INSERT] = "INSERT INTO entitlements (user_id, name, source, subscription_id, "
-			    "active, ends_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+			    "active, ends_at, updated_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+			    "ON CONFLICT DO NOTHING",
 	[STMT_ENT_UPDATE] = "UPDATE entitlements SET active = ?2, ends_at = ?3, updated_at = ?4 "
 			    "WHERE id = ?1",
 	[STMT_ENTS_OF_SUB] = "SELECT " ENT_COLS " FROM entitlements WHERE subscription_id = ?1 "
@@ -117,14 +139,17 @@ const char *const store_sql[STMT__MAX] = {
 			      "ON p.id = k.payment_id WHERE k.provider = ?1 AND k.key = ?2",
 	[STMT_PAY_INSERT] = "INSERT INTO payments (provider, user_id, product_id, subscription_id, "
 			    "kind, amount, currency, live, state, inbox_id, created_at) "
-			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+			    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+			    "ON CONFLICT DO NOTHING",
 	[STMT_PAY_KEY_INSERT] = "INSERT INTO payment_keys (provider, key, payment_id) "
-				"VALUES (?1, ?2, ?3)",
+				"VALUES (?1, ?2, ?3) "
+				"ON CONFLICT DO NOTHING",
 	[STMT_PAY_SET_STATE] = "UPDATE payments SET state = ?2 WHERE id = ?1",
 
 	[STMT_GRANT_INSERT] = "INSERT INTO grants (user_id, source, subscription_id, payment_id, "
 			      "product_id, amount, remaining, expires_at, created_at) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9) "
+			      "ON CONFLICT DO NOTHING",
 	[STMT_GRANT_SET_REMAINING] = "UPDATE grants SET remaining = ?2 WHERE id = ?1",
 	[STMT_GRANT_SET_EXPIRY] = "UPDATE grants SET expires_at = ?2 WHERE id = ?1",
 	[STMT_GRANTS_LIVE] = "SELECT " GRANT_COLS " FROM grants WHERE user_id = ?1 "
@@ -144,7 +169,8 @@ const char *const store_sql[STMT__MAX] = {
 
 	[STMT_LEDGER_INSERT] =
 	    "INSERT INTO ledger (user_id, grant_id, amount, kind, reason, actor, "
-	    "inbox_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+	    "inbox_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+	    "ON CONFLICT DO NOTHING",
 	[STMT_LEDGER_OF] = "SELECT " LEDGER_COLS " FROM ledger WHERE user_id = ?1 "
 			   "ORDER BY id DESC LIMIT ?2",
 	/* Each grant and payment by its primary key: 20 lookups, whatever the history. */
@@ -155,18 +181,21 @@ const char *const store_sql[STMT__MAX] = {
 	    "p.id = g.payment_id WHERE l.user_id = ?1 ORDER BY l.id DESC LIMIT ?2",
 
 	[STMT_AUDIT_INSERT] = "INSERT INTO audit (at, actor, user_id, action, object, detail, "
-			      "reason, inbox_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
+			      "reason, inbox_id) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8) "
+			      "ON CONFLICT DO NOTHING",
 	[STMT_AUDIT_OF] = "SELECT " AUDIT_COLS " FROM audit WHERE user_id = ?1 "
 			  "ORDER BY id DESC LIMIT ?2",
 
 	[STMT_OUTBOX_INSERT] = "INSERT INTO outbox (kind, topic, user_id, dedup_key, payload, "
-			       "next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[STMT_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE (?1 IS NULL OR kind = ?1) "
-			      "AND (?2 IS NULL OR topic = ?2)",
+			       "next_at, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+			       "ON CONFLICT DO NOTHING",
+	[STMT_OUTBOX_COUNT] = "SELECT count(*) FROM outbox WHERE "
+			      "(CAST(?1 AS TEXT) IS NULL OR kind = ?1) "
+			      "AND (CAST(?2 AS TEXT) IS NULL OR topic = ?2)",
 
-	[STMT_BALANCE_LEDGER] = "SELECT IFNULL(SUM(amount), 0) FROM ledger WHERE user_id = ?1",
-	[STMT_BALANCE_GRANTS] = "SELECT IFNULL(SUM(remaining), 0) FROM grants WHERE user_id = ?1",
-	[STMT_BALANCE_LIVE] = "SELECT IFNULL(SUM(remaining), 0) FROM grants WHERE user_id = ?1 "
+	[STMT_BALANCE_LEDGER] = "SELECT COALESCE(SUM(amount), 0) FROM ledger WHERE user_id = ?1",
+	[STMT_BALANCE_GRANTS] = "SELECT COALESCE(SUM(remaining), 0) FROM grants WHERE user_id = ?1",
+	[STMT_BALANCE_LIVE] = "SELECT COALESCE(SUM(remaining), 0) FROM grants WHERE user_id = ?1 "
 			      "AND remaining > 0 AND (expires_at = 0 OR expires_at > ?2)",
 	[STMT_PAY_LATEST_OF_SUB] = "SELECT max(id) FROM payments WHERE subscription_id = ?1 "
 				   "AND state = 'paid'",
@@ -174,7 +203,8 @@ const char *const store_sql[STMT__MAX] = {
 	[STMT_ORDER_INSERT] =
 	    "INSERT INTO orders (id, provider, user_id, product_id, amount, currency, state, live, "
 	    "provider_ref, charge_id, payment_id, expires_at, created_at, updated_at) "
-	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14)",
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14) "
+	    "ON CONFLICT DO NOTHING",
 	[STMT_ORDER_GET] = "SELECT " ORDER_COLS " FROM orders WHERE id = ?1",
 	[STMT_ORDER_FIND_REF] =
 	    "SELECT " ORDER_COLS " FROM orders WHERE provider = ?1 AND provider_ref = ?2",
@@ -193,23 +223,26 @@ const char *const store_sql[STMT__MAX] = {
 	[STMT_USER_SET_FREE_NEXT] = "UPDATE users SET free_next_at = ?2 WHERE id = ?1",
 	[STMT_REFERRAL_INSERT] =
 	    "INSERT INTO referral_rewards (buyer_id, payment_id, referrer_id, percent, credits, "
-	    "grant_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
-	[STMT_REFERRAL_STATS] = "SELECT count(DISTINCT buyer_id), IFNULL(SUM(credits), 0) "
+	    "grant_id, created_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7) "
+	    "ON CONFLICT DO NOTHING",
+	[STMT_REFERRAL_STATS] = "SELECT count(DISTINCT buyer_id), COALESCE(SUM(credits), 0) "
 				"FROM referral_rewards WHERE referrer_id = ?1",
 	[STMT_REFERRAL_HAS_BUYER] =
 	    "SELECT 1 FROM referral_rewards WHERE referrer_id = ?1 AND buyer_id = ?2 LIMIT 1",
 
 	[STMT_KEY_INSERT] = "INSERT INTO api_keys (id, secret_hash, name, scopes, created_at, "
-			    "created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+			    "created_by) VALUES (?1, ?2, ?3, ?4, ?5, ?6) "
+			    "ON CONFLICT DO NOTHING",
 	[STMT_KEY_GET] = "SELECT " KEY_COLS " FROM api_keys WHERE id = ?1",
 	[STMT_KEY_REVOKE] = "UPDATE api_keys SET revoked_at = ?2 WHERE id = ?1 AND revoked_at = 0",
 	[STMT_KEYS_LIST] = "SELECT " KEY_COLS " FROM api_keys ORDER BY created_at, id LIMIT ?1",
 	[STMT_ANSWER_GET] = "SELECT request_hash, status, body FROM answers WHERE inbox_id = ?1",
 	[STMT_ANSWER_INSERT] = "INSERT INTO answers (inbox_id, request_hash, status, body) "
-			       "VALUES (?1, ?2, ?3, ?4)",
+			       "VALUES (?1, ?2, ?3, ?4) "
+			       "ON CONFLICT DO NOTHING",
 	[STMT_METRIC_ADD] =
 	    "INSERT INTO metrics (name, labels, value) VALUES (?1, ?2, ?3) "
-	    "ON CONFLICT (name, labels) DO UPDATE SET value = value + excluded.value",
+	    "ON CONFLICT (name, labels) DO UPDATE SET value = metrics.value + excluded.value",
 	[STMT_METRICS_ALL] = "SELECT name, labels, value FROM metrics ORDER BY name, labels",
 	[STMT_JOB_LEASE] =
 	    "INSERT INTO jobs (name, lease_owner, lease_until, last_started_at) "
@@ -219,7 +252,7 @@ const char *const store_sql[STMT__MAX] = {
 	    "WHERE jobs.lease_until <= ?4 OR jobs.lease_owner = ?2",
 	[STMT_JOB_RENEW] = "UPDATE jobs SET lease_until = ?3 WHERE name = ?1 AND lease_owner = ?2",
 	[STMT_JOB_RELEASE] = "UPDATE jobs SET lease_owner = '', lease_until = 0, last_success_at = "
-			     "CASE WHEN ?3 THEN ?4 ELSE last_success_at END, last_result = ?5 "
+			     "CASE WHEN ?3 != 0 THEN ?4 ELSE last_success_at END, last_result = ?5 "
 			     "WHERE name = ?1 AND lease_owner = ?2",
 	[STMT_JOBS_LIST] = "SELECT name, lease_owner, lease_until, last_started_at, "
 			   "last_success_at, last_result FROM jobs ORDER BY name",
@@ -232,12 +265,12 @@ const char *const store_sql[STMT__MAX] = {
 	    "UNION ALL SELECT kind, 'dead', count(*) FROM outbox WHERE state = 'dead' GROUP BY "
 	    "kind",
 	[STMT_OUTBOX_LIST] =
-	    "SELECT id, kind, topic, IFNULL(user_id, ''), dedup_key, payload, state, attempts, "
+	    "SELECT id, kind, topic, COALESCE(user_id, ''), dedup_key, payload, state, attempts, "
 	    "next_at, last_error, created_at FROM outbox WHERE id > ?2 AND "
-	    "(?1 IS NULL OR state = ?1) ORDER BY id LIMIT ?3",
+	    "(CAST(?1 AS TEXT) IS NULL OR state = ?1) ORDER BY id LIMIT ?3",
 	/* The same for the dead rows alone, written out so that outbox_dead serves it. */
 	[STMT_OUTBOX_DEAD_LIST] =
-	    "SELECT id, kind, topic, IFNULL(user_id, ''), dedup_key, payload, state, attempts, "
+	    "SELECT id, kind, topic, COALESCE(user_id, ''), dedup_key, payload, state, attempts, "
 	    "next_at, last_error, created_at FROM outbox WHERE id > ?2 AND state = 'dead' AND "
 	    "?1 = 'dead' ORDER BY id LIMIT ?3",
 	[STMT_OUTBOX_RETRY] =
@@ -312,9 +345,7 @@ const char *const store_sql[STMT__MAX] = {
 	[STMT_TASK_CLAIM] =
 	    "UPDATE tasks SET attempts = attempts + 1, due_at = ?4, last_try_at = ?3 "
 	    "WHERE id = ?1 AND state = 'pending' AND attempts = ?2 AND due_at <= ?3",
-	[STMT_TASK_FINISH] = "UPDATE tasks SET state = ?3, due_at = ?4, last_error = ?5, "
-			     "done_at = ?6, late_alerted_at = max(late_alerted_at, ?7) "
-			     "WHERE id = ?1 AND attempts = ?2 AND state = 'pending'",
+	[STMT_TASK_FINISH] = TASK_FINISH("max"),
 	[STMT_TASK_EXPIRE] = "UPDATE tasks SET state = 'given_up', last_error = ?4, done_at = ?3, "
 			     "late_alerted_at = ?3 WHERE id = ?1 AND attempts = ?2 AND "
 			     "state = 'pending' AND due_at <= ?3",
@@ -334,7 +365,8 @@ const char *const store_sql[STMT__MAX] = {
 	[STMT_ADMIN_GET] =
 	    "SELECT name, password_hash, created_at, updated_at FROM admins WHERE name = ?1",
 	[STMT_ADMIN_INSERT] = "INSERT INTO admins (name, password_hash, created_at, updated_at) "
-			      "VALUES (?1, ?2, ?3, ?3)",
+			      "VALUES (?1, ?2, ?3, ?3) "
+			      "ON CONFLICT DO NOTHING",
 	[STMT_ADMIN_SET_PASSWORD] =
 	    "UPDATE admins SET password_hash = ?2, updated_at = ?3 WHERE name = ?1",
 	/* Only the hash that was checked: a password set meanwhile stays. */
@@ -342,7 +374,8 @@ const char *const store_sql[STMT__MAX] = {
 	    "UPDATE admins SET password_hash = ?3 WHERE name = ?1 AND password_hash = ?2",
 	[STMT_SESSIONS_END_ADMIN] = "DELETE FROM sessions WHERE admin = ?1",
 	[STMT_SESSION_INSERT] = "INSERT INTO sessions (token_hash, admin, csrf, created_at, "
-				"expires_at) VALUES (?1, ?2, ?3, ?4, ?5)",
+				"expires_at) VALUES (?1, ?2, ?3, ?4, ?5) "
+				"ON CONFLICT DO NOTHING",
 	[STMT_SESSION_GET] =
 	    "SELECT admin, csrf, created_at, expires_at FROM sessions WHERE token_hash = ?1",
 	[STMT_SESSION_DELETE] = "DELETE FROM sessions WHERE token_hash = ?1",
@@ -357,8 +390,8 @@ const char *const store_sql[STMT__MAX] = {
 	/* Two seeks: the next kind of this provider, else the first of the next provider. */
 	[STMT_CONSOLE_NEXT_LINK_KIND] =
 	    "SELECT * FROM (SELECT provider, kind FROM links WHERE provider = ?1 AND kind > ?2 "
-	    "ORDER BY kind LIMIT 1) UNION ALL SELECT * FROM (SELECT provider, kind FROM links "
-	    "WHERE provider > ?1 ORDER BY provider, kind LIMIT 1) LIMIT 1",
+	    "ORDER BY kind LIMIT 1) AS a UNION ALL SELECT * FROM (SELECT provider, kind FROM links "
+	    "WHERE provider > ?1 ORDER BY provider, kind LIMIT 1) AS b LIMIT 1",
 	[STMT_CONSOLE_NEXT_SUB_PROVIDER] =
 	    "SELECT provider FROM subscriptions WHERE provider > ?1 ORDER BY provider LIMIT 1",
 	[STMT_CONSOLE_NEXT_PAY_PROVIDER] =
@@ -380,26 +413,19 @@ const char *const store_sql[STMT__MAX] = {
 	    "SELECT provider, state, live, count(*) FROM subscriptions WHERE state = 'trialing' "
 	    "OR state = 'active' OR state = 'past_due' OR state = 'canceled' "
 	    "GROUP BY provider, state, live ORDER BY provider, state, live DESC",
-	/* Per subscription: the day it began (d0) and the day it lost access (d1; -1: has it). */
-	[STMT_CONSOLE_SUBS_SERIES] =
-	    "SELECT d0, d1, count(*) FROM (SELECT (max(created_at, ?1) - ?1) / ?2 AS d0, "
-	    "-1 AS d1 FROM subscriptions WHERE state = 'trialing' OR state = 'active' "
-	    "OR state = 'past_due' OR state = 'canceled' UNION ALL "
-	    "SELECT (max(created_at, ?1) - ?1) / ?2, (updated_at - ?1) / ?2 FROM subscriptions "
-	    "WHERE (state = 'paused' OR state = 'expired' OR state = 'revoked' OR "
-	    "state = 'refunded') AND updated_at >= ?1 + ?2) GROUP BY d0, d1",
-	[STMT_CONSOLE_INBOX_MAX_ID] = "SELECT IFNULL(max(id), 0) FROM inbox",
+	[STMT_CONSOLE_SUBS_SERIES] = SUBS_SERIES("max"),
+	[STMT_CONSOLE_INBOX_MAX_ID] = "SELECT COALESCE(max(id), 0) FROM inbox",
 	[STMT_CONSOLE_INBOX_TIME_AT] =
 	    "SELECT id, received_at FROM inbox WHERE id >= ?1 ORDER BY id LIMIT 1",
 	[STMT_CONSOLE_FAILED_IN] =
 	    "SELECT count(*) FROM inbox WHERE (state = 'orphaned' OR state = 'unknown_product' "
 	    "OR state = 'failed') AND state = 'failed' AND id >= ?1 AND id < ?2",
-	[STMT_CONSOLE_LEDGER_MAX_ID] = "SELECT IFNULL(max(id), 0) FROM ledger",
+	[STMT_CONSOLE_LEDGER_MAX_ID] = "SELECT COALESCE(max(id), 0) FROM ledger",
 	[STMT_CONSOLE_LEDGER_TIME_AT] =
 	    "SELECT id, created_at FROM ledger WHERE id >= ?1 ORDER BY id LIMIT 1",
 	[STMT_CONSOLE_LEDGER_SUMS] =
-	    "SELECT IFNULL(SUM(CASE WHEN kind = 'grant' THEN amount ELSE 0 END), 0), "
-	    "IFNULL(-SUM(CASE WHEN kind = 'spend' THEN amount ELSE 0 END), 0) FROM ledger "
+	    "SELECT COALESCE(SUM(CASE WHEN kind = 'grant' THEN amount ELSE 0 END), 0), "
+	    "COALESCE(-SUM(CASE WHEN kind = 'spend' THEN amount ELSE 0 END), 0) FROM ledger "
 	    "WHERE id >= ?1",
 
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
@@ -413,14 +439,28 @@ const char *const store_sql[STMT__MAX] = {
 const char *const store_sql_pg[STMT__MAX] = {
 	/* The writers' lock is the server's: a plain BEGIN (pg.c's, READ COMMITTED). */
 	[STMT_BEGIN] = "BEGIN",
+	[STMT_TASK_FINISH] = TASK_FINISH("GREATEST"),
+	/*
+	 * users and orders have no rowid on PostgreSQL (their key is text): the
+	 * walks break ties of one due time by the id's hash instead. Two ids
+	 * hashing alike at one due time, cut by a page's end, leave the second
+	 * to the job's next run. (A text position is the next step's.)
+	 */
+	[STMT_DUE_FREE] = WALK("hashtext(id)::bigint AS rowid, id, free_next_at", "users",
+	    "free_next_at > 0 AND merged_into IS NULL", "free_next_at", "hashtext(id)::bigint"),
+	[STMT_DUE_ORDERS] = WALK(ORDER_COLS ", hashtext(id)::bigint", "orders", "state = 'pending'",
+	    "expires_at", "hashtext(id)::bigint"),
+	[STMT_PENDING_ORDERS] = WALK(ORDER_COLS ", hashtext(id)::bigint", "orders",
+	    "state = 'pending' AND provider = ?5", "expires_at", "hashtext(id)::bigint"),
+	[STMT_CONSOLE_SUBS_SERIES] = SUBS_SERIES("GREATEST"),
 };
 
 const struct store_check store_checks[] = {
 	{ "grant_equals_ledger",
 	    "SELECT 'grant ' || g.id || ' of user ' || g.user_id || ': remaining ' || g.remaining "
-	    "|| ' but its ledger entries sum to ' || IFNULL(l.total, 0) "
+	    "|| ' but its ledger entries sum to ' || COALESCE(l.total, 0) "
 	    "FROM grants g LEFT JOIN (SELECT grant_id, SUM(amount) AS total FROM ledger "
-	    "GROUP BY grant_id) l ON l.grant_id = g.id WHERE g.remaining != IFNULL(l.total, 0)" },
+	    "GROUP BY grant_id) l ON l.grant_id = g.id WHERE g.remaining != COALESCE(l.total, 0)" },
 	{ "grant_has_one_grant_entry",
 	    "SELECT 'grant ' || g.id || ': ' || count(l.id) || ' grant entries for amount ' || "
 	    "g.amount "
@@ -454,7 +494,7 @@ const struct store_check store_checks[] = {
 	    "WHERE state = 'orphaned' AND (orphan_kind IS NULL OR orphan_id IS NULL)" },
 	{
 	    "foreign_keys",
-	    "SELECT 'table ' || \"table\" || ' row ' || IFNULL(rowid, '?') || ' references a "
+	    "SELECT 'table ' || \"table\" || ' row ' || COALESCE(rowid, '?') || ' references a "
 	    "missing ' "
 	    "|| parent FROM pragma_foreign_key_check",
 	    /*

@@ -43,6 +43,10 @@ const jobAsync = (env, name, args, opts) => spawnJob(env, name, args, opts).done
 
 // Run SQL statements against the test database (seeding fixtures).
 function seed(env, sql) {
+  if (env.pg) {
+    env.pg.psql(env.pgDb, `BEGIN;\n${sql}\nCOMMIT;\n`);
+    return;
+  }
   execFileSync('sqlite3', [env.db], { input: `PRAGMA foreign_keys = ON;\nBEGIN;\n${sql}\nCOMMIT;\n` });
 }
 

@@ -21,6 +21,7 @@
 
 #include "base/tally_limits.h"
 #include "store/pg.h"
+#include "store/store_int.h"
 #include "t.h"
 
 /* The server's URIs as pg.js gives them; copied at start (some tests change the environment). */
@@ -413,6 +414,48 @@ tables_in(struct pg_db *db, const char *schema)
 	    "'schema_migrations'",
 	    schema);
 	return one_int(db, sql);
+}
+
+/*
+ * Every statement of store_sql.c (or its PostgreSQL text, store_sql_pg) is
+ * accepted by PostgreSQL on the newest schema, and by SQLite as before:
+ * the dialects' tables are whole.
+ */
+TEST(store_every_statement_prepares_on_both_engines)
+{
+	struct pg_db *admin = connect_or_null(uri);
+	struct store *s = NULL;
+	char u[PG_URI_MAX], path[300];
+	int from, to, failed = -1;
+
+	CHECK(admin != NULL);
+	CHECK_EQ(run(admin, "CREATE SCHEMA m_stmts"), TERR_OK);
+	pg_close(admin);
+	uri_in_schema("m_stmts", u, sizeof(u));
+	CHECK_EQ(store_open(&s, u, STORE_MIGRATE), TERR_OK);
+	CHECK_EQ(store_migrate(s, 0, &from, &to), TERR_OK);
+	CHECK_EQ(to, store_schema_latest());
+	CHECK_EQ(store_prepare_all(s, &failed), TERR_OK);
+	CHECK_EQ(failed, 0);
+	store_close(s);
+	/* The schema current, a store opens for writing without migrating. */
+	CHECK_EQ(store_open(&s, u, STORE_RW), TERR_OK);
+	store_close(s);
+
+	snprintf(path, sizeof(path), "%s/stmts.db", tmpdir);
+	CHECK_EQ(store_open(&s, path, STORE_MIGRATE), TERR_OK);
+	CHECK_EQ(store_migrate(s, 0, &from, &to), TERR_OK);
+	failed = -1;
+	CHECK_EQ(store_prepare_all(s, &failed), TERR_OK);
+	CHECK_EQ(failed, 0);
+	store_close(s);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/stmts.db-wal", tmpdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/stmts.db-shm", tmpdir);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/stmts.db.lock", tmpdir);
+	unlink(path);
 }
 
 TEST(pg_migrate_from_empty_applies_every_version_once_and_records_each)
@@ -985,6 +1028,7 @@ main(void)
 	RUN(pg_migrate_refuses_a_database_newer_than_the_build_and_changes_nothing);
 	RUN(pg_migrate_a_failing_version_leaves_the_database_as_it_was);
 	RUN(pg_migrate_in_two_processes_at_once_applies_each_version_once);
+	RUN(store_every_statement_prepares_on_both_engines);
 	RUN(pg_exec_binds_every_kind_of_parameter_and_reads_each_column_back);
 	RUN(pg_exec_counts_changed_rows_and_prepares_each_slot_once_per_connection);
 	RUN(pg_exec_answers_dup_on_a_unique_key_and_db_on_other_constraints);
