@@ -243,7 +243,7 @@ class Env {
       }
       return JSON.parse(this.pg.psql(this.pgDb, `SELECT coalesce(json_agg(q), '[]'::json) FROM (${q}) q`));
     }
-    const out = execFileSync('sqlite3', ['-json', this.db, query], { encoding: 'utf8' });
+    const out = execFileSync('sqlite3', ['-cmd', '.timeout 10000', '-json', this.db, query], { encoding: 'utf8' });
     return out.trim() === '' ? [] : JSON.parse(out);
   }
 

@@ -47,7 +47,7 @@ function seed(env, sql) {
     env.pg.psql(env.pgDb, `BEGIN;\n${sql}\nCOMMIT;\n`);
     return;
   }
-  execFileSync('sqlite3', [env.db], { input: `PRAGMA foreign_keys = ON;\nBEGIN;\n${sql}\nCOMMIT;\n` });
+  execFileSync('sqlite3', ['-cmd', '.timeout 10000', env.db], { input: `PRAGMA foreign_keys = ON;\nBEGIN;\n${sql}\nCOMMIT;\n` });
 }
 
 // n users "<prefix>0".."<prefix>n-1" with an active subscription each (provider, product,
