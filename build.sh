@@ -225,6 +225,13 @@ LONG_TESTS="jobs_year console_throttle deploy faults_providers faults_crash cons
 # them against the one server it starts (tests/tools/pg.js), not on their own.
 SERVER_UNITS="test_pg"
 
+# Integration tests that run on PostgreSQL too (TALLY_TEST_ENGINE=pg: each
+# Env a database of one server per test process, tests/tools/pg.js), on the
+# plain tree only, labelled "NAME[pg]". NAME:REGEX runs the tests of NAME
+# whose names REGEX matches (TEST_ONLY): group_commit's crash test is the
+# next step's.
+PG_TESTS="stripe_lifecycle appstore_lifecycle api_users jobs_renewals group_commit:^concurrent"
+
 # Every test program of a tree, long ones first: a line each,
 # "LABEL<TAB>TREE<TAB>BINDIR<TAB>UNITDIR<TAB>PROGRAM" (fields, not a command
 # line, so a checkout path with spaces in it stays one word).
@@ -234,6 +241,13 @@ list_suite() {
 		[[ -f tests/integration/$t.test.js ]] &&
 			printf '%s\t%s\t%s\t%s\t%s\n' "$tree $t" "$tree" "$bindir" "$unitdir" "tests/integration/$t.test.js"
 	done
+	if [[ $tree == plain ]]; then
+		for t in $PG_TESTS; do
+			name=${t%%:*}
+			printf '%s\t%s\t%s\t%s\t%s\n' "$tree $name[pg]" "$tree" "$bindir" "$unitdir" \
+				"pg|${t#"$name"}|tests/integration/$name.test.js"
+		done
+	fi
 	for t in tests/integration/*.test.js; do
 		name=$(basename "$t" .test.js)
 		[[ " $LONG_TESTS " == *" $name "* ]] && continue
@@ -252,7 +266,13 @@ list_suite() {
 run_listed() {
 	local tree=$1 bindir=$2 unitdir=$3 prog=$4 days=
 	[[ $tree == asan ]] && days=180
-	if [[ $prog == *.js ]]; then
+	if [[ $prog == pg\|* ]]; then
+		# "pg|[:REGEX]|FILE" (list_suite's PG_TESTS): FILE on PostgreSQL.
+		local only=${prog#pg|}
+		only=${only%%|*}
+		TALLY_TEST_ENGINE=pg TEST_ONLY=${only#:} TALLY_BIN="$ROOT/$bindir" TALLY_TOOLS="$ROOT/$unitdir" \
+			node "${prog##*|}"
+	elif [[ $prog == *.js ]]; then
 		TALLY_BIN="$ROOT/$bindir" TALLY_TOOLS="$ROOT/$unitdir" TALLY_SIM_DAYS=$days node "$prog"
 	else
 		"$prog"
