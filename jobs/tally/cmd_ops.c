@@ -383,6 +383,9 @@ cmd_rebuild(struct cli *c)
 
 	if (c->npos != 0)
 		return cli_usage();
+	if (store_is_postgres(c->cfg.db_path))
+		return cli_fail(
+		    "tally rebuild compares through a SQLite file: not yet on PostgreSQL", NULL);
 	if (cli_open(c, STORE_RO) != 0)
 		return 1;
 	if (into != NULL)

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/tally_limits.h"
 #include "base/text.h"
 #include "base/tm.h"
 #include "cli.h"
@@ -161,12 +162,13 @@ cli_operator(const struct cli *c)
 int
 cli_open(struct cli *c, enum store_mode mode)
 {
-	char why[512];
+	char why[512], db[PG_URI_MAX];
 
 	if (cfg_load(&c->cfg, why, sizeof(why)) != TERR_OK)
 		return cli_fail("configuration invalid", why);
+	store_db_shown(c->cfg.db_path, db, sizeof(db));
 	if (store_open(&c->s, c->cfg.db_path, mode) != TERR_OK)
-		return cli_fail("cannot open the database", c->cfg.db_path);
+		return cli_fail("cannot open the database", db);
 	return 0;
 }
 

@@ -83,7 +83,9 @@ svc_store(struct svc *s)
 	if (x->store != NULL) /* CGI: the one connection */
 		return s->ro = x->store;
 	if (store_open(&s->ro, x->cfg.db_path, STORE_RO) != TERR_OK) {
-		log_msg(LOG_ERROR, "cannot open the database for reading", x->cfg.db_path);
+		char db[PG_URI_MAX];
+		store_db_shown(x->cfg.db_path, db, sizeof(db));
+		log_msg(LOG_ERROR, "cannot open the database for reading", db);
 		s->ro = NULL;
 	}
 	return s->ro;
@@ -521,7 +523,9 @@ serve_fastcgi(struct hctx *x, int nthreads, const sigset_t *sigs)
 	if ((wk = calloc((size_t)nthreads, sizeof(*wk))) == NULL)
 		return 1;
 	if (writer_start(&x->writer, &x->cfg) != TERR_OK) {
-		log_msg(LOG_ERROR, "cannot start the writer", x->cfg.db_path);
+		char db[PG_URI_MAX];
+		store_db_shown(x->cfg.db_path, db, sizeof(db));
+		log_msg(LOG_ERROR, "cannot start the writer", db);
 		free(wk);
 		return 1;
 	}
@@ -541,10 +545,12 @@ serve_fastcgi(struct hctx *x, int nthreads, const sigset_t *sigs)
 	pthread_attr_destroy(&attr);
 	if (started == nthreads) {
 		struct logline l;
+		char db[PG_URI_MAX];
+		store_db_shown(x->cfg.db_path, db, sizeof(db));
 		log_begin(&l, LOG_INFO, "started");
 		log_str(&l, "mode", "fastcgi");
 		log_int(&l, "threads", nthreads);
-		log_str(&l, "db", x->cfg.db_path);
+		log_str(&l, "db", db);
 		log_end(&l);
 		while (sigwait(sigs, &sig) != 0)
 			;

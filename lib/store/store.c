@@ -26,6 +26,21 @@ store_schema_latest(void)
 	return tally_nmigrations > 0 ? tally_migrations[tally_nmigrations - 1].version : 0;
 }
 
+int
+store_is_postgres(const char *db)
+{
+	return pg_is_uri(db);
+}
+
+void
+store_db_shown(const char *db, char *out, size_t size)
+{
+	if (pg_is_uri(db))
+		pg_redact(db, out, size);
+	else
+		text_copy(out, size, db);
+}
+
 void
 store_umask(void)
 {

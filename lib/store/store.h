@@ -54,7 +54,18 @@ int store_schema_latest(void);
 void store_umask(void);
 
 /*
- * Open path. On success *out is the connection (close with store_close).
+ * 1 when db (TALLY_DB, the config's db_path) names a PostgreSQL database (a
+ * postgresql:// or postgres:// URI), 0 for a SQLite file's path.
+ */
+int store_is_postgres(const char *db);
+/*
+ * db as a log line or a message may show it, into out[size]: a URI with
+ * its passwords replaced by "***", a path as it is.
+ */
+void store_db_shown(const char *db, char *out, size_t size);
+
+/*
+ * Open path (a SQLite file; a PostgreSQL URI: docs/postgresql.md). On success *out is the connection (close with store_close).
  * TERR_SCHEMA when mode is not STORE_MIGRATE and the database is not at
  * store_schema_latest(): run `tally migrate`.
  */
