@@ -144,10 +144,10 @@ struct cfg_google {
 	    push_service_account[GOOGLE_CFG_EMAIL_MAX]; /* google.push_service_account: its email */
 	char certs_url[URL_MAX];                        /* google.certs_url: the JWK set */
 	char api_base[URL_MAX];                         /* google.api_base: Android Publisher API */
-	char token_url[URL_MAX];    /* google.token_url: OAuth2 token endpoint */
-	int test_mode;              /* accept license testers' purchases (google.test_mode) */
-	char sa_file[CFG_PATH_MAX]; /* GOOGLE_SERVICE_ACCOUNT_FILE: the key file's path */
-	enum google_identity identity;  /* google.identity */
+	char token_url[URL_MAX];       /* google.token_url: OAuth2 token endpoint */
+	int test_mode;                 /* accept license testers' purchases (google.test_mode) */
+	char sa_file[CFG_PATH_MAX];    /* GOOGLE_SERVICE_ACCOUNT_FILE: the key file's path */
+	enum google_identity identity; /* google.identity */
 	char identity_key[SECRET_MAX]; /* GOOGLE_IDENTITY_KEY(_FILE): the HMAC's key (hmac) */
 };
 

@@ -99,7 +99,8 @@ ap_apply_sub(struct actx *a, const struct bev *e, const struct product *p, struc
 		/* Replaced before it was heard of (the new one's event came first): born ended. */
 		if (ss->replaced && st != SUB_NONE) {
 			st = SUB_EXPIRED;
-			ap_note(o, "subscription %s %s was replaced by a newer one: recorded as expired",
+			ap_note(o,
+			    "subscription %s %s was replaced by a newer one: recorded as expired",
 			    e->provider, e->sub.id);
 		}
 		if (p == NULL || st == SUB_NONE) {
@@ -435,7 +436,9 @@ ap_apply_replaces(struct actx *a, const struct bev *e, struct outcome *o)
 	known = rc == TERR_OK;
 	/* Only a subscription of the same user: an event never ends another's. */
 	if (known && strcmp(ss.row.user, o->user) != 0) {
-		ap_note(o, "subscription %s %s, which this one replaces, belongs to user %s: left as it is",
+		ap_note(o,
+		    "subscription %s %s, which this one replaces, belongs to user %s: left as it "
+		    "is",
 		    e->provider, old, ss.row.user);
 		return TERR_OK;
 	}
@@ -455,7 +458,8 @@ ap_apply_replaces(struct actx *a, const struct bev *e, struct outcome *o)
 		return TERR_OK;
 	}
 	if (!known) {
-		ap_note(o, "replaces subscription %s %s, not known yet: it will be recorded as expired",
+		ap_note(o,
+		    "replaces subscription %s %s, not known yet: it will be recorded as expired",
 		    e->provider, old);
 		return TERR_OK;
 	}

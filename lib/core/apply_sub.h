@@ -7,7 +7,7 @@
 
 #include "core/apply_outcome.h"
 
-#define SUB_GRANTS_MAX 64
+#define SUB_GRANTS_MAX    64
 /*
  * The link that marks a subscription another replaced (bev_sub.replaces):
  * (provider, this kind, its id) -> its user. Written when the replacing

@@ -72,8 +72,8 @@ struct hook_update {
 struct hook_calls {
 	enum terr (*init)(void **state, const struct cfg *c, char *why, size_t whysize);
 	void (*fini)(void *state);
-	enum terr (*verify)(void *state, const struct cfg *c, const struct hook_req *q,
-	    const char **why);
+	enum terr (
+	    *verify)(void *state, const struct cfg *c, const struct hook_req *q, const char **why);
 	enum terr (*prepare)(void *state, const struct cfg *c, const struct hook_req *q,
 	    const char *id, struct buf *out, char *why, size_t whysize);
 };

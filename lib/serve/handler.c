@@ -49,8 +49,8 @@ struct hctx {
 	const struct provider *p; /* a webhook's row */
 	void (*fini)(void *state);
 	/* A webhook's: the row's, or those its handler names (struct hook_calls). */
-	enum terr (*verify)(void *state, const struct cfg *c, const struct hook_req *q,
-	    const char **why);
+	enum terr (
+	    *verify)(void *state, const struct cfg *c, const struct hook_req *q, const char **why);
 	enum terr (*prepare)(void *state, const struct cfg *c, const struct hook_req *q,
 	    const char *id, struct buf *out, char *why, size_t whysize);
 	struct cfg cfg;
@@ -251,8 +251,8 @@ unstored(struct hctx *x, struct http_req *r, int64_t now, const struct hook_upda
  * the body to parse; else the status answered or to answer, f filled.
  */
 static int
-prepare(struct hctx *x, struct http_req *r, const struct hook_req *q, struct bev *e,
-    struct svc *sv, struct buf *out, struct refusal *f)
+prepare(struct hctx *x, struct http_req *r, const struct hook_req *q, struct bev *e, struct svc *sv,
+    struct buf *out, struct refusal *f)
 {
 	const struct provider *p = x->p;
 	struct apply_result res;

@@ -18,15 +18,15 @@
 #include "providers/google/google_push.h"
 #include "t.h"
 
-#define PKG     "com.example.tally"
-#define TOKEN   "tok_1.AO-J1Oabc"
-#define T0      1700000000000LL /* 2023-11-14T22:13:20Z: startTime */
-#define T0_ISO  "2023-11-14T22:13:20.000Z"
-#define EXP     (T0 + 30LL * 86400 * 1000)
-#define EXP_ISO "2023-12-14T22:13:20.000Z"
-#define FETCHED (T0 + 1000)
+#define PKG      "com.example.tally"
+#define TOKEN    "tok_1.AO-J1Oabc"
+#define T0       1700000000000LL /* 2023-11-14T22:13:20Z: startTime */
+#define T0_ISO   "2023-11-14T22:13:20.000Z"
+#define EXP      (T0 + 30LL * 86400 * 1000)
+#define EXP_ISO  "2023-12-14T22:13:20.000Z"
+#define FETCHED  (T0 + 1000)
 #define NOTIFIED 1700000000500LL
-#define DAY     (86400LL * 1000)
+#define DAY      (86400LL * 1000)
 
 static const char catalog[] =
     "{\"google\":{\"package_name\":\"" PKG "\",\"push_audience\":\"https://b.example/g\","
@@ -269,7 +269,8 @@ TEST(google_sub_every_code_applies_the_fetched_state)
 		{ 18, "SUBSCRIPTION_CANCELLATION_SCHEDULED" },
 		{ 19, "SUBSCRIPTION_PRICE_CHANGE_UPDATED" },
 		{ 20, "SUBSCRIPTION_PENDING_PURCHASE_CANCELED" },
-		{ 22, "SUBSCRIPTION_PRICE_STEP_UP_CONSENT_UPDATED" }, { 21, "SUBSCRIPTION_NOTIFICATION_21" } };
+		{ 22, "SUBSCRIPTION_PRICE_STEP_UP_CONSENT_UPDATED" },
+		{ 21, "SUBSCRIPTION_NOTIFICATION_21" } };
 	char doc[4096], type[128];
 	size_t i;
 
@@ -612,7 +613,8 @@ TEST(google_notification_refusals)
 		memset(tok, 'a', 260);
 		tok[260] = '\0';
 		snprintf(member, sizeof(member),
-		    "\"subscriptionNotification\":{\"notificationType\":4,\"purchaseToken\":\"%s\"}",
+		    "\"subscriptionNotification\":{\"notificationType\":4,\"purchaseToken\":\"%"
+		    "s\"}",
 		    tok);
 		CHECK_EQ(note_event(member), TERR_OK);
 		CHECK(strstr(ev.refusal, "purchaseToken") != NULL);
@@ -658,8 +660,8 @@ TEST(google_purchase_fetched_without_a_notification)
 
 TEST(google_parse_of_an_unreadable_push_fails_it_with_the_reason)
 {
-	static const char unwrapped[] = "{\"version\":\"1.0\",\"packageName\":\"" PKG
-					"\",\"testNotification\":{}}";
+	static const char unwrapped[] =
+	    "{\"version\":\"1.0\",\"packageName\":\"" PKG "\",\"testNotification\":{}}";
 	static const char badb64[] = "{\"message\":{\"data\":\"!!!\",\"messageId\":\"77\"},"
 				     "\"subscription\":\"s\"}";
 	char h[8];
@@ -690,9 +692,10 @@ TEST(google_parse_of_an_unreadable_push_fails_it_with_the_reason)
 
 TEST(google_envelope_of_another_version_is_refused)
 {
-	static const char env[] = "{\"tally_google\":{\"v\":2,\"message_id\":\"m\",\"fetched_at\":1,"
-				  "\"call\":\"none\",\"status\":0},\"notification\":null,"
-				  "\"purchase\":null}";
+	static const char env[] =
+	    "{\"tally_google\":{\"v\":2,\"message_id\":\"m\",\"fetched_at\":1,"
+	    "\"call\":\"none\",\"status\":0},\"notification\":null,"
+	    "\"purchase\":null}";
 
 	CHECK_EQ(google_parse(&cfg, env, strlen(env), &ev, why, sizeof(why)), TERR_OK);
 	CHECK_STR(ev.id, "m");

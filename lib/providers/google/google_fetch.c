@@ -41,7 +41,8 @@ google_fetch(struct google_api *api, enum google_call call, const char *product,
 	}
 	if (json_parse(answer->p, answer->len, JSON_DEPTH_MAX - 1, &root, &jwhy) != TERR_OK ||
 	    !cJSON_IsObject(root)) {
-		snprintf(why, whysize, "Google Play answered 200 with a body that is not a JSON object");
+		snprintf(why, whysize,
+		    "Google Play answered 200 with a body that is not a JSON object");
 		rc = TERR_IO;
 	}
 	cJSON_Delete(root);

@@ -34,8 +34,8 @@ enum terr google_fetch(struct google_api *api, enum google_call call, const char
  * call for a voided purchase, a refund review or a test), its id id, into
  * out. google_fetch's errors.
  */
-enum terr google_envelope_push(struct google_api *api, const struct google_push *p,
-    const char *id, int64_t now, struct buf *out, char *why, size_t whysize);
+enum terr google_envelope_push(struct google_api *api, const struct google_push *p, const char *id,
+    int64_t now, struct buf *out, char *why, size_t whysize);
 
 /*
  * The envelope of a purchase fetched now without a notification (the app
@@ -47,7 +47,7 @@ enum terr google_envelope_push(struct google_api *api, const struct google_push 
  * for a token or product that is not an id tally keeps.
  */
 enum terr google_envelope_purchase(struct google_api *api, enum google_call call,
-    const char *product, const char *token, const char *id, int64_t now, struct buf *out,
-    char *why, size_t whysize);
+    const char *product, const char *token, const char *id, int64_t now, struct buf *out, char *why,
+    size_t whysize);
 
 #endif

@@ -41,8 +41,8 @@ enum terr google_hook_verify(void *state, const struct cfg *c, const struct hook
  * the body as it came. The fetch's errors (TERR_AUTH, TERR_IO, ...) with
  * why: nothing is stored.
  */
-enum terr google_prepare(void *state, const struct cfg *c, const struct hook_req *q,
-    const char *id, struct buf *out, char *why, size_t whysize);
+enum terr google_prepare(void *state, const struct cfg *c, const struct hook_req *q, const char *id,
+    struct buf *out, char *why, size_t whysize);
 
 /* The four above, for the endpoint's handler (serve/handler.h .calls). */
 extern const struct hook_calls google_hook_calls;

@@ -32,8 +32,7 @@ struct gmap {
 };
 
 /* Add to e's note ("; " between parts), bounded. */
-static void
-note(struct gmap *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void note(struct gmap *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void
 note(struct gmap *x, const char *fmt, ...)
 {
@@ -51,8 +50,7 @@ note(struct gmap *x, const char *fmt, ...)
 }
 
 /* What cannot be applied: the event is stored failed with why (the first reason wins). */
-static void
-refuse(struct gmap *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void refuse(struct gmap *x, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 static void
 refuse(struct gmap *x, const char *fmt, ...)
 {
@@ -504,7 +502,8 @@ map_product(struct gmap *x)
 		return;
 	}
 	if (state == 2) {
-		note(x, "one-time purchase of %s pending: nothing granted until it is paid", product);
+		note(x, "one-time purchase of %s pending: nothing granted until it is paid",
+		    product);
 		return;
 	}
 	e->aspects |= BEV_PAY;
@@ -518,7 +517,8 @@ map_product(struct gmap *x)
 		return;
 	}
 	text_copy(e->pay.product, sizeof(e->pay.product), product);
-	e->pay.quantity = jget(p, "quantity") != NULL ? jr_int(&x->r, p, "quantity", 1, 1000000) : 1;
+	e->pay.quantity =
+	    jget(p, "quantity") != NULL ? jr_int(&x->r, p, "quantity", 1, 1000000) : 1;
 	e->pay.period_start = bought;
 	product_task(x, product, bought);
 }
@@ -535,7 +535,8 @@ map_voided(struct gmap *x)
 	set_type(x, n->refund_type == 2 ? "PARTIAL" : "FULL");
 	bev_key(&e->refund.keys, n->order);
 	/* A one-time product's payment is keyed by its token too (map_product). */
-	if (n->product_type == 2 && text_key(tkey, sizeof(tkey), "token", n->token, NULL) == TERR_OK)
+	if (n->product_type == 2 &&
+	    text_key(tkey, sizeof(tkey), "token", n->token, NULL) == TERR_OK)
 		bev_key(&e->refund.keys, tkey);
 	if (e->refund.keys.n == 0) {
 		note(x, "voided purchase without orderId: no payment to find");

@@ -69,7 +69,7 @@
 #define GOOGLE_LINK_ACCOUNT "google_account" /* obfuscatedExternalAccountId */
 #define GOOGLE_LINK_TOKEN   "purchase_token"
 /* A purchase must be acknowledged this long after it was bought, or Google refunds it (7.5). */
-#define GOOGLE_ACK_DAYS 3
+#define GOOGLE_ACK_DAYS     3
 
 /*
  * Map the envelope root (parsed; e bev_init'ed by the caller, raw set) into

@@ -92,8 +92,9 @@ google_note_read(const cJSON *o, const char *package, struct google_note *n, str
 	}
 	switch (n->kind) {
 	case GOOGLE_NOTE_NONE:
-		jr_bad(r, "no notification tally knows (subscription, one-time product, voided "
-			  "purchase, pending refund review, test)");
+		jr_bad(r,
+		    "no notification tally knows (subscription, one-time product, voided "
+		    "purchase, pending refund review, test)");
 		break;
 	case GOOGLE_NOTE_SUB:
 	case GOOGLE_NOTE_PRODUCT:

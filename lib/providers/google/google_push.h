@@ -34,16 +34,16 @@
 #include "base/tally_limits.h"
 #include "cfg/cfg.h"
 
-#define GOOGLE_ENVELOPE_V 1
+#define GOOGLE_ENVELOPE_V     1
 /* An RFC 3339 time as Google writes it (nanoseconds at most), with its NUL. */
-#define GOOGLE_TIME_MAX   40
+#define GOOGLE_TIME_MAX       40
 /*
  * A DeveloperNotification is a few hundred bytes; a push whose data decodes
  * to more is not read. With an API answer (GOOGLE_ANSWER_MAX) an envelope
  * stays within BODY_MAX, what a replay reads back from the inbox.
  */
-#define GOOGLE_NOTE_MAX     (64 * 1024)
-#define GOOGLE_ENVELOPE_MAX BODY_MAX
+#define GOOGLE_NOTE_MAX       (64 * 1024)
+#define GOOGLE_ENVELOPE_MAX   BODY_MAX
 /* The prefix of the id of a push whose messageId cannot be read. */
 #define GOOGLE_PUSH_ID_PREFIX "push:"
 
@@ -67,13 +67,13 @@ enum google_call {
 /* A DeveloperNotification read (PROVIDERS.md 7.3). */
 struct google_note {
 	enum google_note_kind kind;
-	int64_t code;          /* subscription, one-time: notificationType */
-	int64_t event_ms;      /* eventTimeMillis (a JSON string or number) */
-	char token[ID_MAX];    /* purchaseToken; "" for a refund review */
-	char sku[ID_MAX];      /* one-time: the product id */
-	char order[ID_MAX];    /* voided, refund review: orderId ("" when absent) */
-	int64_t product_type;  /* voided: 1 subscription, 2 one-time product */
-	int64_t refund_type;   /* voided: 1 full, 2 quantity-based partial */
+	int64_t code;         /* subscription, one-time: notificationType */
+	int64_t event_ms;     /* eventTimeMillis (a JSON string or number) */
+	char token[ID_MAX];   /* purchaseToken; "" for a refund review */
+	char sku[ID_MAX];     /* one-time: the product id */
+	char order[ID_MAX];   /* voided, refund review: orderId ("" when absent) */
+	int64_t product_type; /* voided: 1 subscription, 2 one-time product */
+	int64_t refund_type;  /* voided: 1 full, 2 quantity-based partial */
 };
 
 /*
@@ -83,8 +83,7 @@ struct google_note {
  * ids tally can key on (at most ID_MAX - 1 bytes of text). Marks r bad with
  * the reason otherwise (an unknown member: "no notification tally knows").
  */
-void google_note_read(const cJSON *o, const char *package, struct google_note *n,
-    struct jread *r);
+void google_note_read(const cJSON *o, const char *package, struct google_note *n, struct jread *r);
 
 /* The call that reads the truth behind n: subscriptionsv2, products, or none. */
 enum google_call google_note_call(const struct google_note *n);
@@ -136,7 +135,7 @@ struct google_envelope {
 	const char *product;
 	const char *notification; /* JSON text, written as it is: the caller parsed it */
 	size_t notification_n;
-	const char *purchase;     /* JSON text, written as it is: the caller parsed it */
+	const char *purchase; /* JSON text, written as it is: the caller parsed it */
 	size_t purchase_n;
 };
 
