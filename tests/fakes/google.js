@@ -18,7 +18,9 @@
 // Two RSA-2048 keys are made at construction: the service account's (its key file from
 // serviceAccountJson()) and Google's push-signing key (tokens from signPush()).
 // Controllable: failNext(regex, status, times, body) for the next answers of matching requests
-// (status 0: the connection is dropped, no answer), tokenTtl (the access tokens' expires_in),
+// (status 0: the connection is dropped mid-answer, a few bytes of its body sent: no answer a client
+// can use; not before any byte, which a client that keeps connections takes for a stale kept-alive
+// connection and sends the request again, as libcurl does for tally's GETs), tokenTtl (the access tokens' expires_in),
 // expireTokens() (every issued access token refused from now on), certsMaxAge, delayMs,
 // tokenDelayMs (the token endpoint only), voidedPageSize (the largest page it answers).
 // autoSubscription (the benchmark): subscriptionsv2.get of a token it does not hold answers a
@@ -195,7 +197,10 @@ class FakeGoogle extends FakeServer {
     const f = this.failures.find((x) => x.times > 0 && x.match.test(req.url));
     if (f) {
       f.times--;
-      if (f.status === 0) return req.socket.destroy();
+      if (f.status === 0) {
+        req.socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 512\r\n\r\n{"kind":');
+        return req.socket.destroy();
+      }
       if (typeof f.body === 'string') {
         res.writeHead(f.status, { 'Content-Type': 'application/json' });
         return res.end(f.body);
