@@ -7,8 +7,10 @@
  * token against Google's published keys (fetched from google.certs_url,
  * cached by their max-age, refetched at most every 30 s for an unknown kid,
  * never per request) and reads the purchase a push names from the Android
- * Publisher API before storing (providers/google/google.h), so it names
- * those calls itself (google_hook_calls) and starts libcurl.
+ * Publisher API before storing (providers/google/google.h), and tries at
+ * once what a committed purchase owes Google (acknowledge, consume:
+ * serve/svc_tasks.h; the tasks job retries), so it names those calls
+ * itself (google_hook_calls, svc_tasks) and starts libcurl.
  *
  * Environment: GOOGLE_SERVICE_ACCOUNT_FILE (the key file, read when the API
  * is called), GOOGLE_IDENTITY_KEY(_FILE) under google.identity hmac;
@@ -28,6 +30,7 @@
 #include "http/httpc.h"
 #include "providers/google/google_hook.h"
 #include "serve/handler.h"
+#include "serve/svc_tasks.h"
 
 /* Parsed and refused by the "google" row of the provider table; verified and read by these calls. */
 static const struct handler google_handler = {
@@ -35,6 +38,9 @@ static const struct handler google_handler = {
 	.provider = "google",
 	.body_max = BODY_MAX,
 	.calls = &google_hook_calls,
+	/* What a purchase owes Google (acknowledge, consume), tried as soon as it is committed. */
+	.after_commit = svc_tasks,
+	.after_commit_release = svc_tasks_release,
 };
 
 int

@@ -243,6 +243,18 @@ unstored(struct hctx *x, struct http_req *r, int64_t now, const struct hook_upda
 	return refuse_with(f, 200, "pre_checkout", pc.note);
 }
 
+/* The handler's work after an event is in the inbox (handler.h after_commit). */
+static void
+after_commit(struct hctx *x, struct svc *sv, const struct apply_result *res, int64_t now)
+{
+	if (x->h->after_commit == NULL)
+		return;
+	sv->cfg = &x->cfg;
+	sv->priv = x;
+	sv->now = now;
+	x->h->after_commit(sv, res);
+}
+
 /*
  * The row's step before parse (provider.h event_id, prepare): a request
  * whose event is stored already is answered 200 duplicate from the inbox,
@@ -272,6 +284,8 @@ prepare(struct hctx *x, struct http_req *r, const struct hook_req *q, struct bev
 		text_copy(e->id, sizeof(e->id), id);
 		text_copy(e->type, sizeof(e->type), row.type);
 		reply_ok(r, e, &res, NULL);
+		/* A redelivery tries again what its first delivery owes, when due. */
+		after_commit(x, sv, &res, q->now);
 		return refuse_with(f, 200, "duplicate", "duplicate: answered from the inbox");
 	}
 	if (x->prepare(x->state, &x->cfg, q, id, out, f->message, sizeof(f->message)) != TERR_OK) {
@@ -405,6 +419,7 @@ serve_one(struct hctx *x, struct http_req *r, struct bev *e, struct svc *sv)
 	}
 	reply_ok(r, e, &res, NULL);
 	log_request(x, r, e, &res, NULL, t0);
+	after_commit(x, sv, &res, now);
 out:
 	buf_release(&stored);
 }
@@ -541,6 +556,7 @@ serve_fastcgi(struct hctx *x, int nthreads, const sigset_t *sigs)
 	for (i = 0; i < started; i++) {
 		pthread_join(wk[i].thread, NULL);
 		store_close(wk[i].svc.ro);
+		store_close(wk[i].svc.rw);
 		http_req_release(&wk[i].r);
 		json_arena_release(&wk[i].arena);
 		FCGX_Free(&wk[i].req, 1);
@@ -659,6 +675,7 @@ handler_main(const struct handler *h, int argc, char **argv)
 		http_req_init(&r, NULL, h->body_max);
 		memset(&sv, 0, sizeof(sv));
 		serve_one(x, &r, e, &sv);
+		store_close(sv.rw);
 		rc = r.status >= 500 ? 1 : 0;
 		http_req_release(&r);
 		free(e);
@@ -675,6 +692,8 @@ handler_main(const struct handler *h, int argc, char **argv)
 	rc = serve_fastcgi(x, (int)nthreads, &sigs);
 out:
 	reap_children();
+	if (h->after_commit_release != NULL)
+		h->after_commit_release();
 	if (x->fini != NULL && x->state != NULL)
 		x->fini(x->state);
 	store_close(x->store);

@@ -63,6 +63,15 @@ struct handler {
 	 */
 	const struct hook_calls *calls;
 	/*
+	 * A webhook whose events may owe the provider work once committed
+	 * (Google Play's acknowledge and consume: serve/svc_tasks.h): called for
+	 * each request whose event is in the inbox (committed now, or a
+	 * duplicate), once its answer is written; its release at the process's
+	 * end. Named here for the same reason: they call out.
+	 */
+	void (*after_commit)(struct svc *sv, const struct apply_result *res);
+	void (*after_commit_release)(void);
+	/*
 	 * A service's: once at start, after the configuration loaded (a webhook
 	 * runs its row's init and fini instead). A missing secret is not fatal:
 	 * return TERR_CONFIG with why, and every request is refused with 503
@@ -86,6 +95,7 @@ struct svc {
 	const struct cfg *cfg;
 	int64_t now;      /* when the request was taken */
 	struct store *ro; /* this thread's read connection (svc_store) */
+	struct store *rw; /* this thread's connection for its tasks (svc_tasks.h), or NULL */
 	void *priv;       /* the handler's own */
 	char label[64];   /* the route, for logs and metrics; set by the service */
 };

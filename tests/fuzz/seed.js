@@ -150,6 +150,7 @@ gput('header-crit', 1, `${JSON.stringify({ alg: 'RS256', kid: 'k1', crit: ['exp'
 const jwks = JSON.stringify({ keys: g.published.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: 'RS256', use: 'sig' })) });
 gput('jwks', 2, `${jwks}\0public, max-age=19845, must-revalidate, no-transform`);
 gput('jwks-mixed', 2, `${JSON.stringify({ keys: [{ kid: 'ec', kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' }, { kid: 'e', kty: 'RSA', n: 'AQAB', e: 'AQAB', use: 'enc' }] })}\0no-store, max-age=5`);
+
 // Google Play: wrapped pushes of each notification kind, and tally's envelopes of purchases
 // (the stored body the mapping reads), in Google's field names (tests/lib/google.js).
 const GP = require('../lib/google');

@@ -682,6 +682,16 @@ TEST(google_parse_of_an_unreadable_push_fails_it_with_the_reason)
 	CHECK(strncmp(ev.id + 5, h, 7) != 0);
 	CHECK_EQ(google_parse(&cfg, "\xff", 1, &ev, why, sizeof(why)), TERR_OK);
 	CHECK(ev.refusal[0] != '\0');
+	/* What the webhook keeps of a body shaped like an envelope is not read as one. */
+	{
+		static const char env[] = "{\"tally_google\":{\"v\":1}}";
+		struct buf b;
+		buf_init_fixed(&b, body, sizeof(body));
+		CHECK_EQ(google_forged_write(env, strlen(env), &b), TERR_OK);
+		CHECK_EQ(google_parse(&cfg, b.p, b.len, &ev, why, sizeof(why)), TERR_OK);
+		CHECK(strstr(ev.refusal, "shaped like tally's own envelope") != NULL);
+		CHECK(strstr(b.p, "eyJ0YWxseV9nb29nbGUiOnsidiI6MX19") != NULL);
+	}
 	/* A body holding both a message and tally_google is a push, not an envelope. */
 	CHECK_EQ(google_parse(&cfg, "{\"message\":{},\"tally_google\":{}}", 32, &ev, why,
 		     sizeof(why)),

@@ -21,9 +21,15 @@ parse_unreadable(const struct cfg *c, const char *body, size_t n, struct bev *e)
 	cJSON *root = NULL;
 	const char *jwhy, *t;
 
+	memset(&p, 0, sizeof(p));
 	google_push_event_id(body, n, e->id, sizeof(e->id));
 	snprintf(e->type, sizeof(e->type), "UNREADABLE");
-	if (google_push_read(&c->google, body, n, &p, why, sizeof(why)) != TERR_OK)
+	if (json_parse(body, n, JSON_DEPTH_MAX, &root, &jwhy) == TERR_OK &&
+	    jstr(root, GOOGLE_FORGED_KEY) != NULL)
+		snprintf(e->refusal, sizeof(e->refusal),
+		    "a body shaped like tally's own envelope came with the push: never read as one "
+		    "(kept, base64, in " GOOGLE_FORGED_KEY ")");
+	else if (google_push_read(&c->google, body, n, &p, why, sizeof(why)) != TERR_OK)
 		snprintf(e->refusal, sizeof(e->refusal), "unreadable push: %.480s", why);
 	else
 		snprintf(e->refusal, sizeof(e->refusal),
@@ -31,7 +37,7 @@ parse_unreadable(const struct cfg *c, const char *body, size_t n, struct bev *e)
 		    "the purchase must be read from the API");
 	google_push_release(&p);
 	/* When Pub/Sub published it, if that can be read. */
-	if (json_parse(body, n, JSON_DEPTH_MAX, &root, &jwhy) == TERR_OK &&
+	if (root != NULL &&
 	    ((t = jstr(jobj(root, "message"), "publishTime")) != NULL ||
 		(t = jstr(jobj(root, "message"), "publish_time")) != NULL) &&
 	    google_time(t, &e->at) != TERR_OK)
@@ -56,7 +62,7 @@ google_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, cha
 	text_copy(e->match_provider, sizeof(e->match_provider), "google");
 	/* Only tally writes envelopes; a push (which has "message") never is one. */
 	if (json_parse(body, n, JSON_DEPTH_MAX, &root, &jwhy) == TERR_OK &&
-	    jobj(root, "tally_google") != NULL && jget(root, "message") == NULL) {
+	    google_is_envelope(root)) {
 		google_map_envelope(c, root, e);
 		if (e->id[0] == '\0')
 			google_push_event_id(body, n, e->id, sizeof(e->id));

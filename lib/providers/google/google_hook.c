@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "base/json.h"
 #include "base/log.h"
 #include "providers/google/google_api.h"
 #include "providers/google/google_fetch.h"
@@ -98,6 +99,20 @@ google_hook_verify(void *state, const struct cfg *c, const struct hook_req *q, c
 	return rc;
 }
 
+/* A body that google_parse would read as tally's envelope (google_forged_write). */
+static int
+forged(const char *body, size_t n)
+{
+	cJSON *root = NULL;
+	const char *jwhy;
+	int yes;
+
+	yes = json_parse(body, n, JSON_DEPTH_MAX, &root, &jwhy) == TERR_OK &&
+	    google_is_envelope(root);
+	cJSON_Delete(root);
+	return yes;
+}
+
 enum terr
 google_prepare(void *state, const struct cfg *c, const struct hook_req *q, const char *id,
     struct buf *out, char *why, size_t whysize)
@@ -110,6 +125,8 @@ google_prepare(void *state, const struct cfg *c, const struct hook_req *q, const
 	if (google_push_read(&c->google, q->body, q->n, &p, why, whysize) != TERR_OK) {
 		/* Authentic but unreadable: kept as it came, failed with the reason (google_parse). */
 		google_push_release(&p);
+		if (forged(q->body, q->n))
+			return google_forged_write(q->body, q->n, out);
 		buf_append(out, q->body, q->n);
 		return out->err;
 	}

@@ -282,6 +282,27 @@ google_time(const char *s, int64_t *ms)
 
 /* --- the envelope --- */
 
+int
+google_is_envelope(const cJSON *root)
+{
+	return jobj(root, "tally_google") != NULL && jget(root, "message") == NULL;
+}
+
+enum terr
+google_forged_write(const char *body, size_t n, struct buf *out)
+{
+	size_t keep = n < GOOGLE_FORGED_KEEP ? n : GOOGLE_FORGED_KEEP,
+	       room = (keep + 2) / 3 * 4 + 1;
+	char *p;
+
+	buf_puts(out, "{\"message\":{},\"" GOOGLE_FORGED_KEY "\":\"");
+	if ((p = buf_reserve(out, room)) == NULL)
+		return out->err;
+	buf_commit(out, text_b64enc((const unsigned char *)body, keep, 0, p, room));
+	buf_puts(out, "\"}");
+	return out->err;
+}
+
 static const char *
 call_name(enum google_call call)
 {

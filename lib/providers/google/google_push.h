@@ -142,4 +142,21 @@ struct google_envelope {
 /* Append the envelope v to out; out's error (TERR_TOOBIG past its max). */
 enum terr google_envelope_write(const struct google_envelope *v, struct buf *out);
 
+/*
+ * 1 when root (a parsed body) is read as tally's envelope: it holds
+ * "tally_google" and no "message" (a push always has one).
+ */
+int google_is_envelope(const cJSON *root);
+
+/*
+ * A body from the network shaped like tally's envelope (only a forgery is:
+ * Pub/Sub never sends one) is never stored as one: it is kept as
+ * {"message": {}, GOOGLE_FORGED_KEY: "<base64 of at most GOOGLE_FORGED_KEEP
+ * of its bytes>"}, which google_parse reads as a push that cannot be read.
+ * Appended to out; out's error.
+ */
+#define GOOGLE_FORGED_KEY  "tally_google_forged"
+#define GOOGLE_FORGED_KEEP (BODY_MAX / 2)
+enum terr google_forged_write(const char *body, size_t n, struct buf *out);
+
 #endif
