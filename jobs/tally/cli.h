@@ -74,6 +74,7 @@ int cmd_events_show(struct cli *c);
 int cmd_events_replay(struct cli *c);
 int cmd_apple_status(struct cli *c);
 int cmd_apple_missed(struct cli *c);
+int cmd_google_status(struct cli *c);
 int cmd_revenuecat_sync(struct cli *c);
 int cmd_checkout(struct cli *c);
 int cmd_orders_show(struct cli *c);

@@ -80,6 +80,7 @@ static const char usage_text[] =
     "  apple status ORIGINAL_TRANSACTION_ID [--history] [--sandbox] [--json]\n"
     "  apple missed --since TIME|AGE [--until TIME] [--only-failures] [--sandbox]\n"
     "               [--dry-run] [--json]\n"
+    "  google status PURCHASE_TOKEN [--product ID] [--json]\n"
     "  revenuecat sync USER [--dry-run] [--json] [--operator NAME]\n"
     "  checkout USER PROVIDER PRODUCT [--json] [--operator NAME]\n"
     "  orders show ORDER_ID [--json]\n"
@@ -116,6 +117,7 @@ static const char help_text[] =
     "  TALLY_SYNCHRONOUS        full (default) or normal\n"
     "secrets of the commands that call a provider (each may be NAME_FILE, a file holding it):\n"
     "  APPLE_PRIVATE_KEY        apple status, apple missed (and apple.key_id, apple.issuer_id)\n"
+    "  GOOGLE_SERVICE_ACCOUNT_FILE  google status (the google section)\n"
     "  REVENUECAT_API_KEY       revenuecat sync\n"
     "  RAZORPAY_KEY_SECRET      checkout USER razorpay, razorpay verify (and razorpay.key_id)\n"
     "  TELEGRAM_BOT_TOKEN       checkout USER telegram, telegram refund\n"
@@ -295,6 +297,7 @@ static const struct command {
 	{ "events", "replay", cmd_events_replay },
 	{ "apple", "status", cmd_apple_status },
 	{ "apple", "missed", cmd_apple_missed },
+	{ "google", "status", cmd_google_status },
 	{ "revenuecat", "sync", cmd_revenuecat_sync },
 	{ "checkout", NULL, cmd_checkout },
 	{ "orders", "show", cmd_orders_show },

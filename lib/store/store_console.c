@@ -11,6 +11,7 @@
  * (~0.6 s per million subscriptions) unless an index on
  * subscriptions(state, updated_at, created_at, provider, live) exists.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "base/text.h"
@@ -233,11 +234,96 @@ search_by_provider(struct store *s, const char *q, enum console_hit_kind kind,
 	return TERR_OK;
 }
 
+/* A payment found by a range of its keys: its id and user. */
+struct key_hit {
+	int64_t id;
+	char user[USER_ID_MAX + 1];
+};
+
+static void
+read_key_hit(const struct store_row *row, void *out)
+{
+	struct key_hit *h = out;
+
+	h->id = store_col_i64(row, 0);
+	store_col_text(row, 1, h->user, sizeof(h->user));
+}
+
+/* The length of q's order id without a "..N" suffix (digits only), or 0 when it has none. */
+static size_t
+order_base_len(const char *q)
+{
+	const char *dots = strstr(q, ".."), *p;
+
+	if (dots == NULL || dots == q || dots[2] == '\0')
+		return 0;
+	for (p = dots + 2; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return (size_t)(dots - q);
+}
+
+/*
+ * Google Play's order ids (PROVIDERS.md 7.5): a subscription's first order
+ * "GPA.1234-5678-9012-34567", its renewals the same id and "..N". An order
+ * id that names no payment itself leads to the payment of its family: the
+ * first order of a renewal's id ("GPA.x..3" -> "GPA.x"), else a renewal of
+ * the order ("GPA.x" -> "GPA.x..0", the first in key order: one key range
+ * seek per provider of payments). At most one hit a provider.
+ */
+static enum terr
+search_order_family(struct store *s, const char *q, struct console_hit *out, size_t max, size_t *n)
+{
+	char provider[PROVIDER_MAX] = "", lo[ID_MAX + 2], hi[ID_MAX + 2];
+	size_t base = order_base_len(q);
+	struct console_hit *h;
+	struct pay_row p;
+	struct key_hit kh;
+	enum terr rc;
+	int k, r;
+
+	if (base == 0)
+		base = strlen(q);
+	if (base + 3 > sizeof(lo))
+		return TERR_OK;
+	/* [base.., base./): every key that is the base and "..", '/' following '.' in bytes. */
+	snprintf(lo, sizeof(lo), "%.*s..", (int)base, q);
+	snprintf(hi, sizeof(hi), "%.*s./", (int)base, q);
+	for (k = 0; k < SEARCH_KEYS_MAX; k++) {
+		if ((r = next_key(s, STMT_CONSOLE_NEXT_PAY_PROVIDER, provider, sizeof(provider),
+			 NULL, 0)) <= 0)
+			return r < 0 ? TERR_DB : TERR_OK;
+		rc = TERR_NOTFOUND;
+		if (q[base] != '\0') {
+			/* A renewal's id: its first order, the base itself. */
+			lo[base] = '\0';
+			rc = store_pay_find_key(s, provider, lo, &p);
+			lo[base] = '.';
+			if (rc == TERR_OK) {
+				kh.id = p.id;
+				text_copy(kh.user, sizeof(kh.user), p.user);
+			}
+		}
+		if (rc == TERR_NOTFOUND)
+			rc = store_get(s, STMT_CONSOLE_PAY_KEY_RANGE, read_key_hit, &kh,
+			    "console order search",
+			    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(lo), SP_TEXT(hi)));
+		if (rc == TERR_OK && (h = hit(out, max, n, HIT_PAYMENT, provider)) != NULL) {
+			text_copy(h->user, sizeof(h->user), kh.user);
+			text_copy(h->what, sizeof(h->what), "same order");
+			h->id = kh.id;
+		} else if (rc != TERR_OK && rc != TERR_NOTFOUND)
+			return rc;
+	}
+	return TERR_OK;
+}
+
 enum terr
 store_console_search(struct store *s, const char *q, struct console_hit *out, size_t max, size_t *n)
 {
 	char provider[PROVIDER_MAX] = "", kind[KIND_MAX] = "", user[USER_ID_MAX + 1];
 	struct console_hit *h;
+	size_t before;
 	enum terr rc;
 	int k, r;
 
@@ -262,8 +348,13 @@ store_console_search(struct store *s, const char *q, struct console_hit *out, si
 		} else if (rc != TERR_OK && rc != TERR_NOTFOUND)
 			return rc;
 	}
-	if ((rc = search_by_provider(s, q, HIT_SUBSCRIPTION, out, max, n)) != TERR_OK ||
-	    (rc = search_by_provider(s, q, HIT_PAYMENT, out, max, n)) != TERR_OK)
+	if ((rc = search_by_provider(s, q, HIT_SUBSCRIPTION, out, max, n)) != TERR_OK)
+		return rc;
+	before = *n;
+	if ((rc = search_by_provider(s, q, HIT_PAYMENT, out, max, n)) != TERR_OK)
+		return rc;
+	/* No payment has this key: one of its order's family may (Google Play's "..N"). */
+	if (*n == before && (rc = search_order_family(s, q, out, max, n)) != TERR_OK)
 		return rc;
 	return search_by_provider(s, q, HIT_EVENT, out, max, n);
 }

@@ -398,6 +398,10 @@ const char *const store_sql[STMT__MAX] = {
 	    "SELECT provider FROM payment_keys WHERE provider > ?1 ORDER BY provider LIMIT 1",
 	[STMT_CONSOLE_NEXT_INBOX_PROVIDER] =
 	    "SELECT provider FROM inbox WHERE provider > ?1 ORDER BY provider LIMIT 1",
+	/* One seek of the primary key (provider, key): the first key in [?2, ?3). */
+	[STMT_CONSOLE_PAY_KEY_RANGE] = "SELECT p.id, p.user_id FROM payment_keys k JOIN "
+				       "payments p ON p.id = k.payment_id WHERE k.provider = ?1 "
+				       "AND k.key >= ?2 AND k.key < ?3 ORDER BY k.key LIMIT 1",
 	[STMT_CONSOLE_USER_EVENTS] = "SELECT " INBOX_COLS " FROM inbox WHERE user_id = ?1 "
 				     "AND id < ?2 ORDER BY id DESC LIMIT ?3",
 	[STMT_CONSOLE_ATTENTION] =

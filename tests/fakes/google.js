@@ -18,9 +18,16 @@
 // Two RSA-2048 keys are made at construction: the service account's (its key file from
 // serviceAccountJson()) and Google's push-signing key (tokens from signPush()).
 // Controllable: failNext(regex, status, times, body) for the next answers of matching requests
-// (status 0: the connection is dropped, no answer), tokenTtl (the access tokens' expires_in),
+// (status 0: the connection is dropped mid-answer, a few bytes of its body sent: no answer a client
+// can use; not before any byte, which a client that keeps connections takes for a stale kept-alive
+// connection and sends the request again, as libcurl does for tally's GETs), tokenTtl (the access tokens' expires_in),
 // expireTokens() (every issued access token refused from now on), certsMaxAge, delayMs,
 // tokenDelayMs (the token endpoint only), voidedPageSize (the largest page it answers).
+// autoSubscription (the benchmark): subscriptionsv2.get of a token it does not hold answers a
+// generated ACTIVE subscription instead of 404: true (tests/lib/google.js subV2 of pro_monthly,
+// its order id and obfuscatedExternalAccountId derived from the token: the account is the
+// token's part before its first '.'), or a function (token) -> the document. Nothing is kept:
+// the same token gets the same document while the clock stays in one second.
 const crypto = require('crypto');
 const { FakeServer } = require('./base');
 
@@ -87,6 +94,7 @@ class FakeGoogle extends FakeServer {
     this.failures = [];             // { match, status, times, body }
     this.delayMs = 0;
     this.tokenDelayMs = 0;
+    this.autoSubscription = false;
   }
 
   get certsUrl() { return `${this.url}/oauth2/v3/certs`; }
@@ -189,7 +197,10 @@ class FakeGoogle extends FakeServer {
     const f = this.failures.find((x) => x.times > 0 && x.match.test(req.url));
     if (f) {
       f.times--;
-      if (f.status === 0) return req.socket.destroy();
+      if (f.status === 0) {
+        req.socket.write('HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 512\r\n\r\n{"kind":');
+        return req.socket.destroy();
+      }
       if (typeof f.body === 'string') {
         res.writeHead(f.status, { 'Content-Type': 'application/json' });
         return res.end(f.body);
@@ -294,9 +305,23 @@ class FakeGoogle extends FakeServer {
   }
 
   getSubscription(res, token) {
-    const doc = this.subscriptions.get(token);
+    const doc = this.subscriptions.get(token) || (this.autoSubscription ? this.generated(token) : null);
     if (!doc) return this.error(res, 404);
     return this.send(res, 200, doc);
+  }
+
+  // autoSubscription's document for token (see the top of this file).
+  generated(token) {
+    if (typeof this.autoSubscription === 'function') return this.autoSubscription(token);
+    const h = crypto.createHash('sha256').update(token).digest();
+    const digits = (i, n) => String(h.readUInt32BE(i) % 10 ** n).padStart(n, '0');
+    const start = Math.floor(Date.now() / 1000) * 1000;
+    const dot = token.indexOf('.');
+    // Required here, not at the top: tests/lib/google.js is the documents' one source.
+    return require('../lib/google').subV2({
+      productId: 'pro_monthly', start, orderId: `GPA.${digits(0, 4)}-${digits(4, 4)}-${digits(8, 4)}-${digits(12, 5)}`,
+      account: dot > 0 ? token.slice(0, dot) : undefined,
+    });
   }
 
   // subscriptions.acknowledge: the request body is optional ({"developerPayload": ...}); the
