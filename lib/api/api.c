@@ -56,6 +56,7 @@ static const struct route {
 	{ "POST", "plans", AUTH_ADMIN, 0, api_route_plans },
 	{ "POST", "checkout", AUTH_ADMIN, 0, api_route_checkout },
 	{ "POST", "checkout/verify", AUTH_ADMIN, 0, api_route_checkout_verify },
+	{ "POST", "token", AUTH_SPEND, 0, api_route_token },
 };
 
 /* Credentials for route (and user): 0, or the answer was sent (401 / 403 / 503). */
@@ -73,6 +74,12 @@ authorize(struct api_req *q, unsigned scope, int jwt_ok)
 			text_copy(q->who, sizeof(q->who), "user");
 			q->user_token = 1;
 			return 0;
+		}
+		/* A good token of another user: who it is is known, this is not its user. */
+		if (rc == TERR_CONFLICT) {
+			http_error(q->r, 403, "forbidden", why);
+			log_msg(LOG_WARN, "refused user token", why);
+			return 1;
 		}
 		http_error(q->r, 401, "unauthorized", why);
 		log_msg(LOG_WARN, "refused user token", why);
@@ -93,11 +100,9 @@ authorize(struct api_req *q, unsigned scope, int jwt_ok)
 		return 1;
 	}
 	if (!(q->scopes & (scope | AUTH_ADMIN))) {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "this key lacks the %s scope",
-		    scope == AUTH_READ        ? "read"
-			: scope == AUTH_SPEND ? "spend"
-					      : "admin");
+		char msg[96], name[48];
+		auth_scopes_str(scope, name, sizeof(name));
+		snprintf(msg, sizeof(msg), "this key lacks the %s scope", name);
 		http_error(q->r, 403, "forbidden", msg);
 		log_msg(LOG_WARN, "refused API key: scope", k.id);
 		return 1;
