@@ -2,7 +2,7 @@
  * The app-facing API's entry point: the routing table (each route's method,
  * path, scope and whether a user token may call it), credentials, the JSON
  * body, and the request's life. The routes live in api_users.c,
- * api_checkout.c and api_metrics.c.
+ * api_checkout.c, api_purchases.c and api_metrics.c.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 #include "api/api.h"
 #include "api/api_checkout.h"
 #include "api/api_metrics.h"
+#include "api/api_purchases.h"
 #include "api/api_req.h"
 #include "api/api_users.h"
 #include "api/auth.h"
@@ -56,6 +57,7 @@ static const struct route {
 	{ "POST", "plans", AUTH_ADMIN, 0, api_route_plans },
 	{ "POST", "checkout", AUTH_ADMIN, 0, api_route_checkout },
 	{ "POST", "checkout/verify", AUTH_ADMIN, 0, api_route_checkout_verify },
+	{ "POST", "purchases", AUTH_PURCHASE, 1, api_route_purchases },
 	{ "POST", "token", AUTH_SPEND, 0, api_route_token },
 };
 
