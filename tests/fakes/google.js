@@ -19,7 +19,8 @@
 // serviceAccountJson()) and Google's push-signing key (tokens from signPush()).
 // Controllable: failNext(regex, status, times, body) for the next answers of matching requests
 // (status 0: the connection is dropped, no answer), tokenTtl (the access tokens' expires_in),
-// expireTokens() (every issued access token refused from now on), certsMaxAge, delayMs.
+// expireTokens() (every issued access token refused from now on), certsMaxAge, delayMs,
+// tokenDelayMs (the token endpoint only), voidedPageSize (the largest page it answers).
 const crypto = require('crypto');
 const { FakeServer } = require('./base');
 
@@ -85,6 +86,7 @@ class FakeGoogle extends FakeServer {
     this.consumes = [];             // { productId, token, body }
     this.failures = [];             // { match, status, times, body }
     this.delayMs = 0;
+    this.tokenDelayMs = 0;
   }
 
   get certsUrl() { return `${this.url}/oauth2/v3/certs`; }
@@ -181,6 +183,8 @@ class FakeGoogle extends FakeServer {
 
   error(res, status, message) { this.send(res, status, googleError(status, message)); }
 
+  delayFor(req) { return req.url === '/token' && this.tokenDelayMs ? this.tokenDelayMs : this.delayMs; }
+
   route(req, res, body) {
     const f = this.failures.find((x) => x.times > 0 && x.match.test(req.url));
     if (f) {
@@ -191,6 +195,11 @@ class FakeGoogle extends FakeServer {
         return res.end(f.body);
       }
       return this.send(res, f.status, f.body !== undefined ? f.body : googleError(f.status));
+    }
+    // Google's front end refuses a POST without a length (an empty body must say 0).
+    if (req.method === 'POST' && req.headers['content-length'] === undefined && req.headers['transfer-encoding'] === undefined) {
+      res.writeHead(411, { 'Content-Type': 'text/html; charset=UTF-8' });
+      return res.end('<p><b>411.</b> <ins>That\u2019s an error.</ins><p>POST requests require a <code>Content-length</code> header.');
     }
     const url = new URL(req.url, this.url);
     if (req.method === 'GET' && url.pathname === '/oauth2/v3/certs') return this.certs(res);
@@ -324,13 +333,15 @@ class FakeGoogle extends FakeServer {
   // voidedpurchases.list: startTime at most 30 days back (default now - 30 days), endTime at
   // most now (default now), both ignored with a page token; type 0 (default) one-time products
   // only, 1 subscriptions too; quantity-based partial refunds only with
-  // includeQuantityBasedPartialRefund=true. Empty members are left out, as Google's JSON does.
+  // includeQuantityBasedPartialRefund=true; pages of at most voidedPageSize. Empty members are
+  // left out, as Google's JSON does.
   listVoided(res, url) {
     const q = url.searchParams;
     const now = Date.now();
     const token = q.get('token');
-    const maxResults = q.has('maxResults') ? Number(q.get('maxResults')) : this.voidedPageSize;
-    if (!Number.isInteger(maxResults) || maxResults < 1) return this.error(res, 400);
+    const asked = q.has('maxResults') ? Number(q.get('maxResults')) : this.voidedPageSize;
+    if (!Number.isInteger(asked) || asked < 1) return this.error(res, 400);
+    const maxResults = Math.min(asked, this.voidedPageSize);
     let rows;
     let offset = 0;
     if (token) {
