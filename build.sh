@@ -17,7 +17,7 @@ APT_PACKAGES=(gcc make pkg-config libc6-dev libsqlite3-dev libfcgi-dev libcurl4-
 	chromium-driver lighttpd apache2 libapache2-mod-fcgid caddy cron shellcheck systemd procps)
 
 HANDLERS=(stripe appstore revenuecat api razorpay telegram cryptobot console)
-JOBS=(renewals reminders grace-expiry deliver reconcile retry)
+JOBS=(renewals reminders grace-expiry deliver reconcile retry tasks)
 
 log() { printf '%s\n' "$*" >&2; }
 

@@ -84,6 +84,7 @@ int cmd_subscription_set(struct cli *c);
 int cmd_promo(struct cli *c);
 int cmd_outbox_list(struct cli *c);
 int cmd_outbox_retry(struct cli *c);
+int cmd_tasks(struct cli *c);
 int cmd_export_ledger(struct cli *c);
 int cmd_rebuild(struct cli *c);
 int cmd_keys_create(struct cli *c);

@@ -90,6 +90,7 @@ static const char usage_text[] =
     "  promo entitlement USER NAME --reason TEXT [--until TIME]\n"
     "  outbox list [--state pending|sent|dead] [--limit N] [--json]\n"
     "  outbox retry ID\n"
+    "  tasks [--all] [--limit N] [--json]\n"
     "  export ledger --since TIME\n"
     "  rebuild [--into PATH] [--keep] [--json]\n"
     "  keys create --name NAME --scopes read,spend,admin,purchase [--json]\n"
@@ -202,7 +203,7 @@ static int
 is_flag(const char *a)
 {
 	static const char *const flags[] = { "--dry-run", "--force", "--sandbox", "--history",
-		"--only-failures", "--keep", NULL };
+		"--only-failures", "--keep", "--all", NULL };
 	size_t i;
 
 	for (i = 0; flags[i] != NULL; i++)
@@ -302,6 +303,7 @@ static const struct command {
 	{ "promo", NULL, cmd_promo },
 	{ "outbox", "list", cmd_outbox_list },
 	{ "outbox", "retry", cmd_outbox_retry },
+	{ "tasks", NULL, cmd_tasks },
 	{ "export", "ledger", cmd_export_ledger },
 	{ "rebuild", NULL, cmd_rebuild },
 	{ "keys", "create", cmd_keys_create },

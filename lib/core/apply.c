@@ -5,9 +5,10 @@
  * orphans it resolves, batches and replays. Subscriptions are in
  * apply_sub.c, money in apply_money.c, moves between users in apply_move.c,
  * tally's own events in apply_app.c, orders in apply_order.c, the app's
- * webhook in apply_webhook.c; each declares what it offers in its own header,
- * and all of them record through apply_outcome.c. The arrows run one way:
- * this file calls the aspects, the aspects call apply_outcome.c.
+ * webhook in apply_webhook.c, the work owed to providers in apply_task.c;
+ * each declares what it offers in its own header, and all of them record
+ * through apply_outcome.c. The arrows run one way: this file calls the
+ * aspects, the aspects call apply_outcome.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -25,6 +26,7 @@
 #include "core/apply_order.h"
 #include "core/apply_outcome.h"
 #include "core/apply_sub.h"
+#include "core/apply_task.h"
 #include "core/apply_webhook.h"
 #include "core/ledger.h"
 #include "core/metrics.h"
@@ -372,6 +374,10 @@ effects(struct actx *a, const struct bev *e, struct outcome *o)
 	if ((e->aspects & BEV_TRANSFER) && (rc = ap_apply_transfer(a, e, o)) != TERR_OK)
 		return rc;
 	if ((rc = own_effects(a, e, o)) != TERR_OK || o->state != INBOX_APPLIED)
+		return rc;
+	/* Last: only an event whose effects all hold owes the provider anything. */
+	if ((e->aspects & BEV_TASK) &&
+	    ((rc = ap_apply_task(a, e, o)) != TERR_OK || o->state != INBOX_APPLIED))
 		return rc;
 	if (e->note[0] != '\0' && o->state == INBOX_APPLIED)
 		ap_note(o, "%s", e->note);

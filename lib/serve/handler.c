@@ -485,6 +485,7 @@ serve_fastcgi(struct hctx *x, int nthreads, const sigset_t *sigs)
 	for (i = 0; i < started; i++) {
 		pthread_join(wk[i].thread, NULL);
 		store_close(wk[i].svc.ro);
+		store_close(wk[i].svc.rw);
 		http_req_release(&wk[i].r);
 		json_arena_release(&wk[i].arena);
 		FCGX_Free(&wk[i].req, 1);
@@ -589,6 +590,7 @@ handler_main(const struct handler *h, int argc, char **argv)
 		http_req_init(&r, NULL, h->body_max);
 		memset(&sv, 0, sizeof(sv));
 		serve_one(x, &r, e, &sv);
+		store_close(sv.rw);
 		rc = r.status >= 500 ? 1 : 0;
 		http_req_release(&r);
 		free(e);

@@ -76,6 +76,7 @@ struct svc {
 	const struct cfg *cfg;
 	int64_t now;      /* when the request was taken */
 	struct store *ro; /* this thread's read connection (svc_store) */
+	struct store *rw; /* this thread's connection for its tasks (svc_tasks.h), or NULL */
 	void *priv;       /* the handler's own */
 	char label[64];   /* the route, for logs and metrics; set by the service */
 };

@@ -9,8 +9,8 @@
  * (store.c). The typed functions are declared by the file that defines
  * them: store_rows.h (users, links, inbox, subscriptions, entitlements,
  * payments), store_credits.h (grants, ledger, audit, outbox), and
- * store_orders.h, store_jobs.h, store_access.h, store_console.h,
- * store_backup.h, store_rebuild.h.
+ * store_orders.h, store_jobs.h, store_tasks.h, store_access.h,
+ * store_console.h, store_backup.h, store_rebuild.h.
  *
  * Every function returns TERR_OK, TERR_NOTFOUND (no row), TERR_DUP (a UNIQUE
  * key exists: a result, not a failure), TERR_BUSY (locked past the busy

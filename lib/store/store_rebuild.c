@@ -65,8 +65,18 @@ static const struct spec {
 	    "quote(i.provider)||','||quote(i.event_id)||','||quote(a.request_hash)||','||"
 	    "quote(a.status)||','||quote(a.body)",
 	    "%s.answers a JOIN %s.inbox i ON i.id = a.inbox_id" },
+	/* The tasks' alerts come of the providers' answers to their tries, not of events. */
 	{ "outbox", "quote(kind)||','||quote(topic)||','||quote(user_id)||','||quote(dedup_key)",
-	    "%s.outbox" },
+	    "%s.outbox WHERE dedup_key NOT LIKE 'alert:task:%'" },
+	/*
+	 * What is owed and which event owed it; not how far its tries got
+	 * (attempts, state, alerts: the providers' answers, in no event).
+	 */
+	{ "tasks",
+	    "quote(t.provider)||','||quote(t.kind)||','||quote(t.key)||','||quote(t.arg)||','||"
+	    "quote(t.user_id)||','||quote(t.deadline)||','||quote(i.provider)||','||"
+	    "quote(i.event_id)",
+	    "%s.tasks t LEFT JOIN %s.inbox i ON i.id = t.inbox_id" },
 	/* API keys are made outside the event history: their audit rows are not rebuilt. */
 	{ "audit", "quote(actor)||','||quote(user_id)||','||quote(action)",
 	    "%s.audit WHERE object NOT LIKE 'api\\_key:%' ESCAPE '\\'" },

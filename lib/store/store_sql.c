@@ -26,6 +26,9 @@
 #define KEY_COLS    "id, secret_hash, name, scopes, created_at, created_by, revoked_at, last_used_at"
 #define LEDGER_COLS "id, user_id, grant_id, amount, kind, reason, actor, inbox_id, created_at"
 #define AUDIT_COLS  "id, at, actor, user_id, action, object, detail, reason, inbox_id"
+#define TASK_COLS                                                                                  \
+	"id, provider, kind, key, arg, user_id, inbox_id, deadline, near_at, created_at, due_at, " \
+	"attempts, state, last_error, last_try_at, done_at, near_alerted_at, late_alerted_at"
 
 /*
  * A page of a walk through due work (store_jobs.c): rows of TABLE meeting
@@ -286,6 +289,40 @@ const char *const store_sql[STMT__MAX] = {
 	[STMT_JOB_TAKEOVER] =
 	    "UPDATE jobs SET lease_owner = ?3, lease_until = ?4, last_started_at = ?5 "
 	    "WHERE name = ?1 AND lease_owner = ?2",
+
+	/*
+	 * store_tasks.c: the tasks owed to providers (migrations/0005). The
+	 * walks go through tasks_due and tasks_near (their conditions repeated
+	 * literally); every change of a try's outcome names the attempt it
+	 * claimed, so a runner whose claim another took over writes nothing.
+	 */
+	[STMT_TASK_INSERT] =
+	    "INSERT INTO tasks (provider, kind, key, arg, user_id, inbox_id, deadline, near_at, "
+	    "created_at, due_at) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10) "
+	    "ON CONFLICT (provider, kind, key) DO NOTHING",
+	[STMT_TASK_GET] = "SELECT " TASK_COLS " FROM tasks WHERE id = ?1",
+	[STMT_TASK_FIND] =
+	    "SELECT " TASK_COLS " FROM tasks WHERE provider = ?1 AND kind = ?2 AND key = ?3",
+	[STMT_TASKS_OF_INBOX] = "SELECT " TASK_COLS " FROM tasks WHERE inbox_id = ?1 AND "
+				"state = 'pending' ORDER BY id LIMIT ?2",
+	[STMT_DUE_TASKS] = WALK(TASK_COLS, "tasks", "state = 'pending'", "due_at", "id"),
+	[STMT_NEAR_TASKS] = WALK(TASK_COLS, "tasks",
+	    "state = 'pending' AND near_alerted_at = 0 AND near_at > 0", "near_at", "id"),
+	/* ?3 now: only a task due (no other runner's claim running); held until ?4. */
+	[STMT_TASK_CLAIM] =
+	    "UPDATE tasks SET attempts = attempts + 1, due_at = ?4, last_try_at = ?3 "
+	    "WHERE id = ?1 AND state = 'pending' AND attempts = ?2 AND due_at <= ?3",
+	[STMT_TASK_FINISH] = "UPDATE tasks SET state = ?3, due_at = ?4, last_error = ?5, "
+			     "done_at = ?6, late_alerted_at = max(late_alerted_at, ?7) "
+			     "WHERE id = ?1 AND attempts = ?2 AND state = 'pending'",
+	[STMT_TASK_EXPIRE] = "UPDATE tasks SET state = 'given_up', last_error = ?4, done_at = ?3, "
+			     "late_alerted_at = ?3 WHERE id = ?1 AND attempts = ?2 AND "
+			     "state = 'pending' AND due_at <= ?3",
+	[STMT_TASK_NEAR_ALERTED] = "UPDATE tasks SET near_alerted_at = ?2 WHERE id = ?1 AND "
+				   "state = 'pending' AND near_alerted_at = 0",
+	[STMT_TASKS_PENDING] = "SELECT " TASK_COLS " FROM tasks WHERE state = 'pending' "
+			       "ORDER BY due_at, id LIMIT ?1",
+	[STMT_TASKS_ALL] = "SELECT " TASK_COLS " FROM tasks ORDER BY id DESC LIMIT ?1",
 
 	/*
 	 * store_console.c: the support console. The walks (NEXT_*) step from
