@@ -9,6 +9,7 @@
 #include <sqlite3.h>
 
 #include "store/store.h"
+#include "store/store_param.h"
 #include "store/store_sql.h"
 
 struct store {
@@ -41,30 +42,6 @@ enum terr store_err(struct store *s, int rc, const char *what);
  * (SQLITE_STATIC), which is safe for that reason. A statement that cannot be
  * prepared or bound answers TERR_DB (logged with what).
  */
-enum store_param_kind {
-	SP_KIND_TEXT, /* text; NULL binds NULL */
-	SP_KIND_OPT,  /* text; NULL or "" binds NULL */
-	SP_KIND_I64,  /* integer */
-	SP_KIND_ID,   /* a row id; 0 (none) binds NULL, as a foreign key wants */
-	SP_KIND_BLOB, /* bytes (blob, v of them); a NULL blob binds an empty one */
-};
-
-struct store_param {
-	enum store_param_kind kind;
-	const char *text;
-	const void *blob;
-	int64_t v;
-};
-
-#define SP_TEXT(x)    ((struct store_param){ .kind = SP_KIND_TEXT, .text = (x) })
-#define SP_OPT(x)     ((struct store_param){ .kind = SP_KIND_OPT, .text = (x) })
-#define SP_I64(x)     ((struct store_param){ .kind = SP_KIND_I64, .v = (int64_t)(x) })
-#define SP_ID(x)      ((struct store_param){ .kind = SP_KIND_ID, .v = (int64_t)(x) })
-#define SP_BLOB(p, n) ((struct store_param){ .kind = SP_KIND_BLOB, .blob = (p), .v = (int64_t)(n) })
-#define STORE_PARAMS(...)                                                                          \
-	(const struct store_param[]){ __VA_ARGS__ },                                               \
-	    sizeof((const struct store_param[]){ __VA_ARGS__ }) / sizeof(struct store_param)
-
 /* Statement i (INSERT, UPDATE, DELETE) bound and stepped once; TERR_DUP on a UNIQUE key. */
 enum terr store_run(struct store *s, enum stmt i, const char *what, const struct store_param *p,
     size_t n);
