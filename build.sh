@@ -17,7 +17,7 @@ APT_PACKAGES=(gcc make pkg-config libc6-dev libsqlite3-dev libfcgi-dev libcurl4-
 	chromium-driver lighttpd apache2 libapache2-mod-fcgid caddy cron shellcheck systemd procps
 	postgresql libpq-dev)
 
-HANDLERS=(stripe appstore revenuecat api razorpay telegram cryptobot console)
+HANDLERS=(stripe appstore revenuecat api razorpay telegram cryptobot google console)
 JOBS=(renewals reminders grace-expiry deliver reconcile retry tasks)
 
 log() { printf '%s\n' "$*" >&2; }
@@ -418,7 +418,7 @@ serve_banner() {
 	cat <<EOF
 tally is serving on $url (Ctrl-C stops everything)
   POST $url/webhooks/stripe     Stripe's events, signed with the secret below
-  POST $url/webhooks/{appstore,revenuecat,razorpay,telegram,cryptobot}
+  POST $url/webhooks/{appstore,revenuecat,razorpay,telegram,cryptobot,google}
        (each answers 503 not_configured until its secret is set: docs/configuration.md)
   GET  $url/v1/users/ID         the app's API (Authorization: Bearer KEY)
   GET  $url/metrics             Prometheus text (a key with the admin scope)

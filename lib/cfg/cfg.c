@@ -68,6 +68,7 @@ cfg_release(struct cfg *c)
 	crypto_wipe(c->telegram.webhook_secret, sizeof(c->telegram.webhook_secret));
 	crypto_wipe(c->telegram.provider_token, sizeof(c->telegram.provider_token));
 	crypto_wipe(c->cryptobot.token, sizeof(c->cryptobot.token));
+	crypto_wipe(c->google.identity_key, sizeof(c->google.identity_key));
 	c->api.njwt = 0;
 	c->stripe.nsecrets = 0;
 	free(c->products);
@@ -374,6 +375,8 @@ cfg_load_env(struct cfg *c, char *why, size_t size)
 		 sizeof(c->telegram.provider_token), why, size)) != TERR_OK ||
 	    (rc = cfg_secret("CRYPTOBOT_TOKEN", c->cryptobot.token, sizeof(c->cryptobot.token), why,
 		 size)) != TERR_OK ||
+	    (rc = cfg_secret("GOOGLE_IDENTITY_KEY", c->google.identity_key,
+		 sizeof(c->google.identity_key), why, size)) != TERR_OK ||
 	    (rc = cfg_direct_check_env(c, why, size)) != TERR_OK)
 		return rc;
 	return TERR_OK;

@@ -130,6 +130,12 @@ struct cfg_revenuecat {
  * path from GOOGLE_SERVICE_ACCOUNT_FILE, read when the API is called.
  */
 #define GOOGLE_CFG_EMAIL_MAX 256 /* an email with its NUL (RFC 5321 4.5.3.1.3) */
+/*
+ * What a purchase's obfuscatedExternalAccountId holds (google.identity): the
+ * app's user id itself, or hex HMAC-SHA256(GOOGLE_IDENTITY_KEY, user id),
+ * for an app whose user ids are PII that Google forbids there.
+ */
+enum google_identity { GOOGLE_IDENTITY_USER_ID, GOOGLE_IDENTITY_HMAC };
 struct cfg_google {
 	int enabled;                         /* the section is present */
 	char package_name[CFG_NAME_MAX * 2]; /* google.package_name */
@@ -138,9 +144,11 @@ struct cfg_google {
 	    push_service_account[GOOGLE_CFG_EMAIL_MAX]; /* google.push_service_account: its email */
 	char certs_url[URL_MAX];                        /* google.certs_url: the JWK set */
 	char api_base[URL_MAX];                         /* google.api_base: Android Publisher API */
-	char token_url[URL_MAX];    /* google.token_url: OAuth2 token endpoint */
-	int test_mode;              /* accept license testers' purchases (google.test_mode) */
-	char sa_file[CFG_PATH_MAX]; /* GOOGLE_SERVICE_ACCOUNT_FILE: the key file's path */
+	char token_url[URL_MAX];       /* google.token_url: OAuth2 token endpoint */
+	int test_mode;                 /* accept license testers' purchases (google.test_mode) */
+	char sa_file[CFG_PATH_MAX];    /* GOOGLE_SERVICE_ACCOUNT_FILE: the key file's path */
+	enum google_identity identity; /* google.identity */
+	char identity_key[SECRET_MAX]; /* GOOGLE_IDENTITY_KEY(_FILE): the HMAC's key (hmac) */
 };
 
 /* The free tier (free_tier): what every registered user has without paying. */

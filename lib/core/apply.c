@@ -102,7 +102,8 @@ ap_apply_unlink(struct actx *a, const struct bev *e, struct outcome *o)
 
 /*
  * Who the event is about: the user it names, else the user any of its
- * provider ids is linked to, else the owner of its subscription or payment.
+ * provider ids is linked to, else the owner of its subscription (or of the
+ * one it replaces) or payment.
  * Links it carries are recorded for that user. Sets o->user, or an orphan or
  * failed outcome.
  */
@@ -190,6 +191,12 @@ resolve_user(struct actx *a, const struct bev *e, struct outcome *o)
 				return rc;
 	} else if ((e->aspects & BEV_SUB) && e->sub.id[0] != '\0' &&
 	    (rc = store_sub_find(a->s, e->provider, e->sub.id, &sr)) != TERR_NOTFOUND) {
+		if (rc != TERR_OK)
+			return rc;
+		text_copy(o->user, sizeof(o->user), sr.user);
+	} else if ((e->aspects & BEV_SUB) && e->sub.replaces[0] != '\0' &&
+	    (rc = store_sub_find(a->s, e->provider, e->sub.replaces, &sr)) != TERR_NOTFOUND) {
+		/* An upgrade, downgrade or resubscribe that names no user is its predecessor's. */
 		if (rc != TERR_OK)
 			return rc;
 		text_copy(o->user, sizeof(o->user), sr.user);
@@ -355,6 +362,8 @@ effects(struct actx *a, const struct bev *e, struct outcome *o)
 	    ((rc = ap_apply_pay(a, e, pp, &ss, o)) != TERR_OK || o->state != INBOX_APPLIED))
 		return rc;
 	if ((rc = ap_finish_sub(a, o, &ss)) != TERR_OK)
+		return rc;
+	if ((e->aspects & BEV_SUB) && ss.have && (rc = ap_apply_replaces(a, e, o)) != TERR_OK)
 		return rc;
 	if ((e->aspects & BEV_REFUND) &&
 	    ((rc = ap_apply_refund(a, e, o)) != TERR_OK || o->state != INBOX_APPLIED))

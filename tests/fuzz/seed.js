@@ -155,3 +155,27 @@ gput('header-crit', 1, `${JSON.stringify({ alg: 'RS256', kid: 'k1', crit: ['exp'
 const jwks = JSON.stringify({ keys: g.published.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: 'RS256', use: 'sig' })) });
 gput('jwks', 2, `${jwks}\0public, max-age=19845, must-revalidate, no-transform`);
 gput('jwks-mixed', 2, `${JSON.stringify({ keys: [{ kid: 'ec', kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' }, { kid: 'e', kty: 'RSA', n: 'AQAB', e: 'AQAB', use: 'enc' }] })}\0no-store, max-age=5`);
+
+// Google Play: wrapped pushes of each notification kind, and tally's envelopes of purchases
+// (the stored body the mapping reads), in Google's field names (tests/lib/google.js).
+const GP = require('../lib/google');
+const gToken = 'tok_fuzz.AO-J1Oaaaa';
+const gNotes = [GP.subNotification(GP.SUB.PURCHASED, gToken), GP.subNotification(GP.SUB.REVOKED, gToken, { number: true }),
+  GP.productNotification(GP.ONE_TIME.PURCHASED, gToken, 'credits_500'), GP.voidedNotification({ purchaseToken: gToken, orderId: 'GPA.1', refundType: 2 }),
+  GP.developerNotification({ pendingRefundReviewNotification: { pendingRefundToken: 'r', orderId: 'GPA.1', refundReason: 1 } }), GP.testNotification()];
+gNotes.forEach((n, i) => {
+  const data = Buffer.from(JSON.stringify(n)).toString('base64');
+  put('fuzz_google', `push-${i}`, JSON.stringify({ message: { attributes: {}, data, messageId: String(9000 + i), message_id: String(9000 + i), publishTime: '2023-11-14T22:13:20.123Z' }, subscription: 'projects/p/subscriptions/s' }));
+});
+const gEnvelope = (note, call, purchase, status = 200) => JSON.stringify({
+  tally_google: { v: 1, message_id: 'm1', publish_time: '2023-11-14T22:13:20.123Z', subscription: 'projects/p/subscriptions/s', fetched_at: t * 1000, call, status, token: gToken, product: call === 'products' ? 'credits_500' : null },
+  notification: note, purchase,
+});
+const gStart = t * 1000;
+put('fuzz_google', 'envelope-sub', gEnvelope(gNotes[0], 'subscriptionsv2', GP.subV2({ start: gStart, orderId: 'GPA.1..2', account: 'u1', linked: 'tok_old', ack: false })));
+put('fuzz_google', 'envelope-trial', gEnvelope(gNotes[0], 'subscriptionsv2', GP.subV2({ start: gStart, trial: true, test: true, state: 'IN_GRACE_PERIOD' })));
+put('fuzz_google', 'envelope-hold', gEnvelope(gNotes[0], 'subscriptionsv2', GP.subV2({ start: gStart, state: 'ON_HOLD', prepaid: true })));
+put('fuzz_google', 'envelope-product', gEnvelope(gNotes[2], 'products', GP.productPurchase({ time: gStart, orderId: 'GPA.2', quantity: 3, account: 'u1', ack: false })));
+put('fuzz_google', 'envelope-fetched', gEnvelope(null, 'subscriptionsv2', GP.subV2({ start: gStart, state: 'CANCELED' })));
+put('fuzz_google', 'envelope-404', gEnvelope(gNotes[1], 'subscriptionsv2', null, 404));
+put('fuzz_google', 'unwrapped', JSON.stringify(gNotes[5]));
