@@ -19,23 +19,48 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "http/httpc.h"
+#include "providers/google/google_api.h"
+#include "serve/svc_tasks.h"
 #include "store/store_access.h"
 
 enum terr
 api_init(void **state, const struct cfg *c, char *why, size_t whysize)
 {
-	(void)c;
+	struct api_state *st;
+
 	(void)why;
 	(void)whysize;
 	*state = NULL;
-	httpc_init(); /* checkout calls Stripe and the direct providers */
+	httpc_init(); /* checkout calls Stripe and the direct providers; purchases Google */
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return TERR_NOMEM;
+	/*
+	 * Google Play's purchases are read from its API: one client for the
+	 * process (its access token shared). Without it only that store's
+	 * purchases are refused (503), never the rest of the API.
+	 */
+	if (!c->google.enabled)
+		text_copy(st->google_why, sizeof(st->google_why),
+		    "google is not configured (the google section)");
+	else if (c->google.sa_file[0] == '\0')
+		text_copy(st->google_why, sizeof(st->google_why),
+		    "GOOGLE_SERVICE_ACCOUNT_FILE is not set");
+	else if (google_api_new(c, &st->google, st->google_why, sizeof(st->google_why)) != TERR_OK)
+		log_msg(LOG_ERROR, "Google Play's API client cannot be made", st->google_why);
+	*state = st;
 	return TERR_OK;
 }
 
 void
 api_fini(void *state)
 {
-	(void)state;
+	struct api_state *st = state;
+
+	if (st == NULL)
+		return;
+	google_api_free(st->google);
+	free(st);
+	svc_tasks_release();
 }
 
 /* --- routing --- */
@@ -146,8 +171,8 @@ api_serve(void *state, struct svc *sv, struct http_req *r)
 	size_t i;
 	int method_known = 0;
 
-	(void)state;
 	memset(&q, 0, sizeof(q));
+	q.st = state;
 	q.sv = sv;
 	q.r = r;
 	q.c = sv->cfg;

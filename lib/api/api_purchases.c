@@ -1,16 +1,18 @@
 /*
  * The API's purchases route: POST /v1/users/{id}/purchases. The app has just
  * bought and hands in the store's proof (Apple: the StoreKit 2 signed
- * transaction), so that the user is entitled now rather than when the
+ * transaction; Google Play: the purchase token, read from the Android
+ * Publisher API now), so that the user is entitled now rather than when the
  * store's webhook arrives. The proof is verified with the store's own rules
- * (the provider folder's function), becomes that provider's event (provider
- * "apple", not "app") so that payments, subscriptions and links are the
- * webhook's own: the webhook about the same payment later is a duplicate by
- * its business key, and a proof handed in after the webhook likewise. It is
- * applied at once through the writer, all or nothing (bev.atomic): a proof
- * that names another user, or whose purchase another user holds, is refused
- * (409) and leaves no trace. The answer is the user document after the
- * commit.
+ * (the provider folder's functions), becomes that provider's event (provider
+ * "apple" or "google", not "app") so that payments, subscriptions and links
+ * are the webhook's own: the webhook about the same payment later is a
+ * duplicate by its business key, and a proof handed in after the webhook
+ * likewise. It is applied at once through the writer, all or nothing
+ * (bev.atomic): a proof that names another user, or whose purchase another
+ * user holds, is refused (409) and leaves no trace. The answer is the user
+ * document after the commit; then what the event owes the store (Google
+ * Play's acknowledgement) is tried at once (svc_tasks).
  */
 #include <stdio.h>
 #include <string.h>
@@ -21,7 +23,12 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "core/provider.h"
+#include "crypto/crypto.h"
 #include "providers/appstore/appstore.h"
+#include "providers/google/google.h"
+#include "providers/google/google_fetch.h"
+#include "providers/google/google_map.h"
+#include "serve/svc_tasks.h"
 #include "store/store_rows.h"
 
 /*
@@ -171,6 +178,8 @@ purchase_apply(struct api_req *q)
 	}
 	if (q->res.state == INBOX_APPLIED || q->res.state == INBOX_IGNORED) {
 		api_reply_user(q, 200);
+		/* Owed to the store once committed (Google Play's acknowledge): now, not by the job. */
+		svc_tasks(q->sv, &q->res);
 		return;
 	}
 	/* Refused inside the transaction (a race with another user, an unknown product): none kept. */
@@ -223,6 +232,106 @@ purchase_apple(struct api_req *q)
 	purchase_apply(q);
 }
 
+/* google_envelope_purchase's refusal as the API answers it: the store's fault is never the app's. */
+static void
+refuse_google(struct api_req *q, enum terr rc, const char *why)
+{
+	switch (rc) {
+	case TERR_INVAL: http_error(q->r, 400, "bad_request", why); break;
+	case TERR_CONFIG: http_error(q->r, 503, "not_configured", why); break;
+	case TERR_AUTH: http_error(q->r, 502, "provider_refused", why); break;
+	case TERR_IO: http_error(q->r, 502, "provider_unavailable", why); break;
+	default: http_error(q->r, 502, "provider_error", why); break;
+	}
+	log_msg(rc == TERR_INVAL ? LOG_WARN : LOG_ERROR, "Google Play purchase not read", why);
+}
+
+/*
+ * Whether the purchase names another user than q's by its
+ * obfuscatedExternalAccountId (the link google_account): the value the app
+ * sets for q's user (google_account_id) or nothing. 1 when it names
+ * another (the answer sent), 0 otherwise.
+ */
+static int
+google_other_account(struct api_req *q, const struct bev *e)
+{
+	char mine[GOOGLE_ACCOUNT_ID_MAX + 1];
+	size_t i;
+
+	for (i = 0; i < e->nlinks; i++) {
+		if (strcmp(e->links[i].kind, GOOGLE_LINK_ACCOUNT) != 0)
+			continue;
+		/* A user id past Google's 64 characters (user_id) names no account: any is another's. */
+		if (google_account_id(&q->c->google, q->user, mine, sizeof(mine)) != TERR_OK)
+			mine[0] = '\0';
+		if (strlen(mine) != strlen(e->links[i].id) ||
+		    !crypto_ct_eq(mine, e->links[i].id, strlen(mine))) {
+			not_yours(q, "obfuscatedExternalAccountId", e->links[i].id);
+			return 1;
+		}
+	}
+	return 0;
+}
+
+/*
+ * {"store": "google", "purchaseToken", "productId", "kind": "subscription" |
+ * "product"}: the purchase Play Billing gave the app, read now from the
+ * Android Publisher API (subscriptionsv2.get, products.get) into tally's
+ * envelope as a push's would be (google_fetch.h), under an event id of its
+ * own (one per purchase and moment read: the newest read wins).
+ */
+static void
+purchase_google(struct api_req *q)
+{
+	const char *token, *product, *kind;
+	enum google_call call;
+	char id[ID_MAX], at[24], why[256];
+	int bad = 0;
+	enum terr rc;
+
+	token = api_field(q, "purchaseToken", ID_MAX - 1, &bad);
+	product = api_field(q, "productId", ID_MAX - 1, &bad);
+	kind = api_field(q, "kind", 16, &bad);
+	call = kind == NULL                     ? GOOGLE_CALL_NONE
+	    : strcmp(kind, "subscription") == 0 ? GOOGLE_CALL_SUB
+	    : strcmp(kind, "product") == 0      ? GOOGLE_CALL_PRODUCT
+						: GOOGLE_CALL_NONE;
+	if (bad || token == NULL || product == NULL || call == GOOGLE_CALL_NONE) {
+		http_error(q->r, 400, "bad_request",
+		    "expected {\"store\": \"google\", \"purchaseToken\": \"...\", "
+		    "\"productId\": \"...\", \"kind\": \"subscription\"|\"product\"}");
+		return;
+	}
+	if (q->st == NULL || q->st->google == NULL) {
+		http_error(q->r, 503, "not_configured",
+		    q->st != NULL ? q->st->google_why : "Google Play is not configured");
+		return;
+	}
+	snprintf(at, sizeof(at), "%lld", (long long)q->sv->now);
+	if (crypto_key(id, sizeof(id), "purchase", token, at, NULL) != TERR_OK) {
+		http_error(q->r, 400, "bad_request", "purchaseToken too long");
+		return;
+	}
+	rc = google_envelope_purchase(q->st->google, call, product, token, id, q->sv->now,
+	    &q->evbody, why, sizeof(why));
+	if (rc != TERR_OK) {
+		refuse_google(q, rc, why);
+		return;
+	}
+	google_parse(q->c, buf_cstr(&q->evbody), q->evbody.len, q->e, why, sizeof(why));
+	/* Google has no such purchase (404), refused the request, or said what tally cannot record. */
+	if (q->e->refusal[0] != '\0') {
+		http_error(q->r, 400, "invalid_purchase", q->e->refusal);
+		log_msg(LOG_WARN, "refused Google Play purchase", q->e->refusal);
+		return;
+	}
+	if (google_other_account(q, q->e))
+		return;
+	if (q->e->user[0] == '\0')
+		text_copy(q->e->user, sizeof(q->e->user), q->user);
+	purchase_apply(q);
+}
+
 void
 api_route_purchases(struct api_req *q)
 {
@@ -231,7 +340,10 @@ api_route_purchases(struct api_req *q)
 
 	if (!bad && store != NULL && strcmp(store, "apple") == 0)
 		purchase_apple(q);
+	else if (!bad && store != NULL && strcmp(store, "google") == 0)
+		purchase_google(q);
 	else
 		http_error(q->r, 400, "bad_request",
-		    "expected {\"store\": \"apple\", \"signedTransaction\": \"<JWS>\"}");
+		    "expected {\"store\": \"apple\", \"signedTransaction\": \"<JWS>\"} or "
+		    "{\"store\": \"google\", \"purchaseToken\", \"productId\", \"kind\"}");
 }

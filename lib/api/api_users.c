@@ -166,8 +166,8 @@ api_route_promotion(struct api_req *q)
 void
 api_route_links(struct api_req *q)
 {
-	static const char *const providers[] = { "stripe", "apple", "revenuecat", "razorpay",
-		"telegram", "cryptobot", NULL };
+	static const char *const providers[] = { "stripe", "apple", "google", "revenuecat",
+		"razorpay", "telegram", "cryptobot", NULL };
 	struct op_action a;
 	const char *provider, *kind, *id;
 	size_t i;
@@ -182,7 +182,7 @@ api_route_links(struct api_req *q)
 	if (bad || provider == NULL || kind == NULL || id == NULL || providers[i] == NULL) {
 		http_error(q->r, 400, "bad_request",
 		    "expected {\"provider\": "
-		    "\"stripe|apple|revenuecat|razorpay|telegram|cryptobot\", "
+		    "\"stripe|apple|google|revenuecat|razorpay|telegram|cryptobot\", "
 		    "\"kind\": \"customer|app_account_token|app_user_id|user|...\", \"id\": "
 		    "\"...\"}");
 		return;
