@@ -20,7 +20,6 @@
 #include "base/text.h"
 #include "http/httpc.h"
 #include "providers/google/google_api.h"
-#include "serve/svc_tasks.h"
 #include "store/store_access.h"
 
 enum terr
@@ -60,7 +59,6 @@ api_fini(void *state)
 		return;
 	google_api_free(st->google);
 	free(st);
-	svc_tasks_release();
 }
 
 /* --- routing --- */
