@@ -212,7 +212,7 @@ class Env {
   }
 
   sql(query) {
-    const out = execFileSync('sqlite3', ['-json', this.db, query], { encoding: 'utf8' });
+    const out = execFileSync('sqlite3', ['-cmd', '.timeout 10000', '-json', this.db, query], { encoding: 'utf8' });
     return out.trim() === '' ? [] : JSON.parse(out);
   }
 
