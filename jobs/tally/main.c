@@ -95,7 +95,7 @@ static const char usage_text[] =
     "  tasks [--all] [--limit N] [--json]\n"
     "  export ledger --since TIME\n"
     "  rebuild [--into PATH] [--keep] [--json]\n"
-    "  keys create --name NAME --scopes read,spend,admin [--json]\n"
+    "  keys create --name NAME --scopes read,spend,admin,purchase [--json]\n"
     "  keys list [--json]\n"
     "  keys revoke KEY_ID [--reason TEXT]\n"
     "  admin create NAME | admin passwd NAME   (password on stdin or typed)\n";

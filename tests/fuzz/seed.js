@@ -47,6 +47,11 @@ types.forEach(([type, sub], i) => {
   const n = A.notification(type, sub, { chain: pki.chains.good, tx: type === 'TEST' ? undefined : tx, renewal: A.renewalInfo(tx), signedDate: t * 1000, status: 1 });
   put('fuzz_appstore', `note-${i}`, n.body);
 });
+// tally's envelope of a transaction the app handed in (POST /v1/users/{id}/purchases).
+put('fuzz_appstore', 'purchase-0', JSON.stringify({
+  tally_purchase: { user: 'u_fuzz', by: '0123456789abcdef' },
+  signedTransactionInfo: A.sign(A.transaction({ appAccountToken: 'u_fuzz', now: t * 1000 }), pki.chains.good),
+}));
 for (const f of ['testNotification', 'wrongBundleId', 'missingX5CHeaderClaim']) {
   put('fuzz_appstore', `apple-${f}`, JSON.stringify({ signedPayload: fs.readFileSync(path.join(__dirname, '..', 'vectors', 'apple', f), 'utf8').trim() }));
 }
