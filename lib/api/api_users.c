@@ -7,6 +7,7 @@
  * docs/api.md gives each route's scope and answers.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_action.h"
@@ -16,13 +17,53 @@
 #include "base/text.h"
 #include "core/op.h"
 #include "crypto/crypto.h"
+#include "providers/google/google.h"
 #include "store/store_access.h"
 #include "store/store_rows.h"
+
+/*
+ * Under google.identity hmac, Google's purchases name the user by a value
+ * tally cannot invert: the link from it to the user is recorded the first
+ * time the app reads the user (to learn the value it passes to Play
+ * Billing), so that the pushes of the purchase made next find the user,
+ * and a purchase orphaned before is replayed (links.add). 0 when nothing
+ * was to be recorded or it was; else the error was answered.
+ */
+static int
+google_link(struct api_req *q)
+{
+	struct store *s = svc_store(q->sv);
+	struct op_action a;
+	char id[GOOGLE_ACCOUNT_ID_MAX + 1], owner[USER_ID_MAX + 1];
+	enum terr rc;
+
+	if (!q->c->google.enabled || q->c->google.identity != GOOGLE_IDENTITY_HMAC || s == NULL ||
+	    google_account_id(&q->c->google, q->user, id, sizeof(id)) != TERR_OK ||
+	    store_user_exists(s, q->user) != TERR_OK)
+		return 0;
+	if ((rc = store_link_find(s, "google", "google_account", id, owner)) != TERR_NOTFOUND)
+		return 0; /* recorded already (or unreadable now: api_reply_user says so) */
+	/* A GET has no event of its own: made here, released by the accept loop as a POST's. */
+	if (q->e == NULL) {
+		if ((q->e = malloc(sizeof(*q->e))) == NULL) {
+			http_error(q->r, 503, "out_of_memory", "retry");
+			return 1;
+		}
+		buf_init(&q->evbody, API_BODY_MAX + 4096);
+	}
+	memset(&a, 0, sizeof(a));
+	a.action = "links.add";
+	a.link_provider = "google";
+	a.link_kind = "google_account";
+	a.link_id = id;
+	return api_apply_action(q, &a);
+}
 
 void
 api_route_get_user(struct api_req *q)
 {
-	api_reply_user(q, 200);
+	if (google_link(q) == 0)
+		api_reply_user(q, 200);
 }
 
 void

@@ -6,6 +6,7 @@
 #include "base/tm.h"
 #include "core/report.h"
 #include "core/sub.h"
+#include "providers/google/google.h"
 #include "store/store_credits.h"
 #include "store/store_rows.h"
 
@@ -135,6 +136,20 @@ report_user_json(struct store *s, const struct cfg *c, const char *user, int64_t
 	return report_user_json_view(s, c, user, now, REPORT_FULL, out);
 }
 
+/*
+ * With Google Play configured, what the app passes to Play Billing's
+ * setObfuscatedAccountId for this user (google.identity: the user id, or
+ * its HMAC); left out when the user id cannot be one (past 64 characters).
+ */
+static void
+google_account(struct jw *w, const struct cfg *c, const char *user)
+{
+	char id[GOOGLE_ACCOUNT_ID_MAX + 1];
+
+	if (c->google.enabled && google_account_id(&c->google, user, id, sizeof(id)) == TERR_OK)
+		jw_kstr(w, "google_account_id", id);
+}
+
 enum terr
 report_user_json_view(struct store *s, const struct cfg *c, const char *user, int64_t now,
     enum report_view view, struct buf *out)
@@ -155,6 +170,7 @@ report_user_json_view(struct store *s, const struct cfg *c, const char *user, in
 	jw_kstr(&w, "user_id", user);
 	jw_ktime(&w, "created_at", v->created_at);
 	jw_ktime(&w, "as_of", now);
+	google_account(&w, c, user);
 
 	jw_key(&w, "entitlements");
 	jw_arr(&w);

@@ -204,6 +204,50 @@ test('google.identity hmac: the account id is the HMAC of the user, another user
   }
 });
 
+test('google.identity hmac: reading the user tells the app its account id and records the link once; a push orphaned before it is then applied', async () => {
+  const env = await start({ identity: 'hmac' }, { GOOGLE_IDENTITY_KEY: IDENTITY_KEY });
+  try {
+    const u = user('h_c');
+    await register(env, u);
+    const mac = crypto.createHmac('sha256', IDENTITY_KEY).update(u).digest('hex');
+    const s = sub(mac);
+    // The push arrives before the app ever read its account id: nobody has that value yet.
+    const p = await pushed(env, G.subNotification(G.SUB.PURCHASED, s.token));
+    assert.strictEqual(p.state, 'orphaned', JSON.stringify(p));
+    assert.ok(!pro(env.user(u)), 'entitled before the link');
+    const r = await env.api('GET', `/v1/users/${u}`, undefined, env.keys.admin);
+    assert.strictEqual(r.status, 200, r.text);
+    assert.strictEqual(r.json.google_account_id, mac);
+    assert.ok(pro(r.json), `the orphaned purchase applied once linked: ${r.text}`);
+    assert.strictEqual(env.sql(`SELECT count(*) AS n FROM links WHERE kind = 'google_account' AND user_id = '${u}'`)[0].n, 1);
+    // Read again (and by the user's own token): the same value, nothing written.
+    const before = env.counts();
+    const t = await env.api('POST', `/v1/users/${u}/token`, {}, env.keys.spend);
+    assert.strictEqual(t.status, 200, t.text);
+    const again = await env.api('GET', `/v1/users/${u}`, undefined, t.json.token);
+    assert.strictEqual(again.status, 200, again.text);
+    assert.strictEqual(again.json.google_account_id, mac);
+    const after = env.counts();
+    before.inbox = after.inbox = 0; // the token is no event; compare what a read could write
+    assert.deepStrictEqual(after, before, 'a second read changed the database');
+    // An unknown user is 404 and records nothing.
+    const c0 = env.counts();
+    const n = await env.api('GET', `/v1/users/${user('nobody')}`, undefined, env.keys.admin);
+    assert.strictEqual(n.status, 404, n.text);
+    assert.deepStrictEqual(env.counts(), c0);
+  } finally {
+    await env.stop();
+  }
+});
+
+test('google.identity user_id: the account id the app sets is the user id itself', async (env) => {
+  const u = user('g_id');
+  await register(env, u);
+  const r = await env.api('GET', `/v1/users/${u}`, undefined, env.keys.admin);
+  assert.strictEqual(r.status, 200, r.text);
+  assert.strictEqual(r.json.google_account_id, u);
+});
+
 test('without Google configured a Google purchase is 503, an Apple one still answered', async () => {
   const env = await startApi({ handlers: ['api'], keys: KEYS });
   try {
