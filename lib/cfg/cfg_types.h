@@ -79,7 +79,7 @@ struct product {
 	struct tm_period
 	    credit_period;     /* products.<id>.credit_period; zero: once per paid period */
 	int64_t price_credits; /* bought from the credit balance for this many; 0: not sold so */
-	char stripe_price[ID_MAX]; /* the Stripe price a checkout of this product uses */
+	char stripe_price[ID_MAX];        /* the Stripe price a checkout of this product uses */
 	struct cfg_threshold balance_low; /* products.<id>.balance_low; none: balance_alerts.low */
 };
 

@@ -264,7 +264,8 @@ ap_balance_alerts(struct actx *a, struct outcome *o, const struct bev *e)
 	if (o->touched.overflow) {
 		/* Those left out are placed at their next change. */
 		struct logline l;
-		log_begin(&l, LOG_WARN, "balance alerts: more balances changed than one event checks");
+		log_begin(&l, LOG_WARN,
+		    "balance alerts: more balances changed than one event checks");
 		log_int(&l, "inbox_id", o->op.inbox_id);
 		log_int(&l, "checked", LEDGER_TOUCHED_MAX);
 		log_end(&l);

@@ -96,10 +96,11 @@ play_sku(const struct cfg *c, const struct sub_row *r, char *out, size_t size)
 			colon = strchr(m->id, ':');
 			if (pass == 0 ? strcmp(m->provider, "google") != 0
 				      : strcmp(m->provider, "revenuecat") != 0 || colon == NULL ||
-					strcmp(r->provider, "revenuecat") != 0)
+				    strcmp(r->provider, "revenuecat") != 0)
 				continue;
 			return text_copyn(out, size, m->id,
-				   colon != NULL ? (size_t)(colon - m->id) : strlen(m->id)) == TERR_OK;
+				   colon != NULL ? (size_t)(colon - m->id) : strlen(m->id)) ==
+			    TERR_OK;
 		}
 	return 0;
 }
@@ -112,8 +113,8 @@ escape(struct buf *b, const char *s)
 	const unsigned char *p;
 
 	for (p = (const unsigned char *)s; *p != '\0'; p++) {
-		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') || (*p >= '0' && *p <= '9') ||
-		    *p == '-' || *p == '.' || *p == '_' || *p == '~')
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || *p == '-' || *p == '.' || *p == '_' || *p == '~')
 			buf_putc(b, (char)*p);
 		else {
 			buf_putc(b, '%');
@@ -124,8 +125,7 @@ escape(struct buf *b, const char *s)
 }
 
 static void
-manage_url(const struct sub_row *r, const struct cfg *c, const char *where, char *out,
-    size_t size)
+manage_url(const struct sub_row *r, const struct cfg *c, const char *where, char *out, size_t size)
 {
 	char sku[ID_MAX];
 	struct buf b;

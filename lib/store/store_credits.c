@@ -268,9 +268,8 @@ enum terr
 store_balance_alert_set(struct store *s, const struct balance_alert_row *r)
 {
 	return store_run(s, STMT_BALANCE_ALERT_SET, "balance alert set",
-	    STORE_PARAMS(SP_TEXT(r->user), SP_TEXT(balance_state_str(r->state)),
-		SP_I64(r->balance), SP_I64(r->threshold), SP_ID(r->inbox_id),
-		SP_I64(r->changed_at)));
+	    STORE_PARAMS(SP_TEXT(r->user), SP_TEXT(balance_state_str(r->state)), SP_I64(r->balance),
+		SP_I64(r->threshold), SP_ID(r->inbox_id), SP_I64(r->changed_at)));
 }
 
 enum terr

@@ -73,8 +73,7 @@ struct balance_alert_row {
 
 const char *balance_state_str(enum balance_state st);
 /* The user's row; TERR_NOTFOUND when the user has none yet. */
-enum terr store_balance_alert_get(struct store *s, const char *user,
-    struct balance_alert_row *out);
+enum terr store_balance_alert_get(struct store *s, const char *user, struct balance_alert_row *out);
 /* Insert or replace the user's row. */
 enum terr store_balance_alert_set(struct store *s, const struct balance_alert_row *r);
 

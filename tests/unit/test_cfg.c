@@ -498,7 +498,7 @@ TEST(cfg_rejects_non_object_root)
 
 #define BA_HOOK "\"deliver\": {\"webhook_url\": \"https://app.example/hooks\"}, "
 #define BA_PRO(extra)                                                                              \
-	"\"products\": {\"pro\": {\"kind\": \"subscription\", \"credits\": 1000" extra "}, "      \
+	"\"products\": {\"pro\": {\"kind\": \"subscription\", \"credits\": 1000" extra "}, "       \
 	"\"pack\": {\"kind\": \"pack\", \"credits\": 50}}"
 
 TEST(cfg_balance_alerts_read_in_both_forms)
@@ -543,9 +543,8 @@ TEST(cfg_balance_alerts_read_in_both_forms)
 
 TEST(cfg_balance_alerts_refuse_bad_thresholds)
 {
-	static const char *const bad[] = { "0", "-5", "1000000001", "12.5", "\"0%\"",
-		"\"101%\"", "\"20\"", "\"%\"", "\"20 %\"", "\"-1%\"", "\"12.5%\"", "true",
-		"[]" };
+	static const char *const bad[] = { "0", "-5", "1000000001", "12.5", "\"0%\"", "\"101%\"",
+		"\"20\"", "\"%\"", "\"20 %\"", "\"-1%\"", "\"12.5%\"", "true", "[]" };
 	char text[512];
 	size_t i;
 
