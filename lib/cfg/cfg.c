@@ -78,10 +78,28 @@ cfg_release(struct cfg *c)
 
 /* Checks across sections, once all are read: products named by free_tier, trial ... */
 static enum terr
-cfg_check(const struct cfg *c, char *why, size_t size)
+cfg_check(struct cfg *c, char *why, size_t size)
 {
 	const struct product *p;
+	size_t i;
 
+	for (i = 0; i < c->nproducts; i++) {
+		p = &c->products[i];
+		if (p->balance_low.credits == 0 && p->balance_low.percent == 0)
+			continue;
+		if (!c->balance_alerts.enabled)
+			return cfg_fail(why, size,
+			    "config: products.%s.balance_low: needs the balance_alerts section "
+			    "(balance alerts are off without it)",
+			    p->id);
+		c->balance_alerts.by_plan = 1;
+	}
+	if (c->balance_alerts.low.percent > 0)
+		c->balance_alerts.by_plan = 1;
+	if (c->balance_alerts.enabled && c->jobs.webhook_url[0] == '\0')
+		return cfg_fail(why, size,
+		    "config: balance_alerts: needs deliver.webhook_url (balance.low and "
+		    "balance.empty are sent to the app's webhook)");
 	if (c->trial.enabled) {
 		if ((p = cfg_product(c, c->trial.product)) == NULL ||
 		    p->kind != PRODUCT_SUBSCRIPTION)
@@ -119,6 +137,7 @@ static const struct section {
 	{ "reminders", cfg_parse_reminders },
 	{ "deliver", cfg_parse_deliver },
 	{ "console", cfg_parse_console },
+	{ "balance_alerts", cfg_parse_balance_alerts },
 	{ "products", cfg_parse_products },
 };
 

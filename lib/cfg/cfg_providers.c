@@ -19,6 +19,7 @@ cfg_parse_stripe(struct cfg *c, const cJSON *o, char *why, size_t size)
 		"user_metadata_key",
 		"product_metadata_key",
 		"api_base",
+		"portal_login_url",
 		NULL,
 	};
 	enum terr rc;
@@ -35,7 +36,9 @@ cfg_parse_stripe(struct cfg *c, const cJSON *o, char *why, size_t size)
 	    (rc = cfg_get_name(o, "product_metadata_key", "stripe", c->stripe.product_key,
 		 sizeof(c->stripe.product_key), why, size)) != TERR_OK ||
 	    (rc = cfg_get_url(o, "api_base", "stripe", c->stripe.api_base,
-		 sizeof(c->stripe.api_base), why, size)) != TERR_OK)
+		 sizeof(c->stripe.api_base), why, size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "portal_login_url", "stripe", c->stripe.portal_login_url,
+		 sizeof(c->stripe.portal_login_url), why, size)) != TERR_OK)
 		return rc;
 	if (c->stripe.tolerance < 1000)
 		return cfg_fail(why, size, "config: stripe.tolerance: must be at least 1 second");

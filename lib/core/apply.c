@@ -21,6 +21,7 @@
 #include "base/tm.h"
 #include "core/apply.h"
 #include "core/apply_app.h"
+#include "core/apply_balance.h"
 #include "core/apply_money.h"
 #include "core/apply_move.h"
 #include "core/apply_order.h"
@@ -522,6 +523,7 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	o->op.reason = e->reason;
 	o->op.inbox_id = row.id;
 	o->op.now = a->now;
+	o->op.touched = &o->touched;
 
 	if ((rc = ap_order_user(a, e)) == TERR_OK)
 		rc = effects(a, e, o);
@@ -577,6 +579,9 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	    (rc = ap_alert_event(a, &row)) != TERR_OK)
 		goto fail;
 	if (row.state == INBOX_APPLIED && o->changed && (rc = ap_webhook(a, o, e)) != TERR_OK)
+		goto fail;
+	/* After every effect of the event: a reset and its new grant are one change, not two. */
+	if (row.state == INBOX_APPLIED && (rc = ap_balance_alerts(a, o, e)) != TERR_OK)
 		goto fail;
 	if ((rc = store_release(a->s)) != TERR_OK)
 		goto fail_released;

@@ -19,6 +19,12 @@ static const char *const grant_sources[GRANT__MAX] = {
 
 static const char *const outbox_kinds[] = { "webhook", "notify", "alert" };
 
+static const char *const balance_states[BALANCE__MAX] = {
+	[BALANCE_OK] = "ok",
+	[BALANCE_LOW] = "low",
+	[BALANCE_EMPTY] = "empty",
+};
+
 const char *
 grant_source_str(enum grant_source g)
 {
@@ -225,6 +231,45 @@ store_outbox_count(struct store *s, const char *kind, const char *topic, int64_t
 {
 	return store_ints(s, STMT_OUTBOX_COUNT, n, NULL, "outbox count",
 	    STORE_PARAMS(SP_TEXT(kind), SP_TEXT(topic)));
+}
+
+const char *
+balance_state_str(enum balance_state st)
+{
+	return (unsigned)st < BALANCE__MAX ? balance_states[st] : "empty";
+}
+
+static void
+read_balance_alert(const struct store_row *row, void *out)
+{
+	struct balance_alert_row *r = out;
+	char state[16];
+	int i;
+
+	store_col_text(row, 0, r->user, sizeof(r->user));
+	store_col_text(row, 1, state, sizeof(state));
+	/* The column's CHECK admits only the three; anything else reads as the safe "empty". */
+	i = store_name_find(balance_states, BALANCE__MAX, state);
+	r->state = i < 0 ? BALANCE_EMPTY : (enum balance_state)i;
+	r->balance = store_col_i64(row, 2);
+	r->threshold = store_col_i64(row, 3);
+	r->inbox_id = store_col_i64(row, 4);
+	r->changed_at = store_col_i64(row, 5);
+}
+
+enum terr
+store_balance_alert_get(struct store *s, const char *user, struct balance_alert_row *out)
+{
+	return store_get(s, STMT_BALANCE_ALERT_GET, read_balance_alert, out, "balance alert get",
+	    STORE_PARAMS(SP_TEXT(user)));
+}
+
+enum terr
+store_balance_alert_set(struct store *s, const struct balance_alert_row *r)
+{
+	return store_run(s, STMT_BALANCE_ALERT_SET, "balance alert set",
+	    STORE_PARAMS(SP_TEXT(r->user), SP_TEXT(balance_state_str(r->state)), SP_I64(r->balance),
+		SP_I64(r->threshold), SP_ID(r->inbox_id), SP_I64(r->changed_at)));
 }
 
 enum terr

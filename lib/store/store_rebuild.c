@@ -66,6 +66,10 @@ static const struct spec {
 	    "quote(i.provider)||','||quote(i.event_id)||','||quote(a.request_hash)||','||"
 	    "quote(a.status)||','||quote(a.body)",
 	    "%s.answers a JOIN %s.inbox i ON i.id = a.inbox_id" },
+	/* Where each balance stands against the alert thresholds (the ids and times are not compared). */
+	{ "balance_alerts",
+	    "quote(user_id)||','||quote(state)||','||quote(balance)||','||quote(threshold)",
+	    "%s.balance_alerts" },
 	/* The tasks' alerts come of the providers' answers to their tries, not of events. */
 	{ "outbox", "quote(kind)||','||quote(topic)||','||quote(user_id)||','||quote(dedup_key)",
 	    "%s.outbox WHERE dedup_key NOT LIKE 'alert:task:%'" },

@@ -432,6 +432,14 @@ const char *const store_sql[STMT__MAX] = {
 	    "COALESCE(-SUM(CASE WHEN kind = 'spend' THEN amount ELSE 0 END), 0) FROM ledger "
 	    "WHERE id >= ?1",
 
+	[STMT_BALANCE_ALERT_GET] =
+	    "SELECT user_id, state, balance, threshold, inbox_id, changed_at "
+	    "FROM balance_alerts WHERE user_id = ?1",
+	[STMT_BALANCE_ALERT_SET] =
+	    "INSERT INTO balance_alerts (user_id, state, balance, threshold, inbox_id, changed_at) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (user_id) DO UPDATE SET "
+	    "state = excluded.state, balance = excluded.balance, threshold = excluded.threshold, "
+	    "inbox_id = excluded.inbox_id, changed_at = excluded.changed_at",
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",

@@ -156,6 +156,9 @@ enum stmt {
 	STMT_CONSOLE_LEDGER_MAX_ID,
 	STMT_CONSOLE_LEDGER_TIME_AT,
 	STMT_CONSOLE_LEDGER_SUMS,
+	/* store_credits.c: where each balance stands against the alert thresholds */
+	STMT_BALANCE_ALERT_GET,
+	STMT_BALANCE_ALERT_SET,
 	STMT_BEGIN,
 	STMT_COMMIT,
 	STMT_ROLLBACK,
