@@ -447,8 +447,12 @@ get_json(struct google_api *g, const char *path, struct buf *out, cJSON **root, 
 		rc = refused(&resp, why, whysize);
 		goto out;
 	}
-	/* The answer is stored inside tally's own JSON: it must be JSON itself. */
-	if (json_parse(buf_cstr(&resp.body), resp.body.len, JSON_DEPTH_MAX, &doc, &jwhy) !=
+	/*
+	 * The answer is stored inside tally's own JSON (google_push.h's envelope,
+	 * one level deeper): it must be JSON itself, and nest one level less. This
+	 * is the only parse of it before the envelope's (google_fetch relies on it).
+	 */
+	if (json_parse(buf_cstr(&resp.body), resp.body.len, JSON_DEPTH_MAX - 1, &doc, &jwhy) !=
 		TERR_OK ||
 	    !cJSON_IsObject(doc)) {
 		snprintf(why, whysize, WHO " answered 200 with a body that is not a JSON object");

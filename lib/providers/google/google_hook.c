@@ -13,9 +13,11 @@
 #include "providers/google/google_fetch.h"
 #include "providers/google/google_hook.h"
 #include "providers/google/google_keys.h"
+#include "providers/google/google_tokcache.h"
 
 struct google_hook {
 	struct google_keycache *keys;
+	struct google_tokcache *tokens; /* verified push tokens (one RSA verify per token) */
 	struct google_api *api;
 };
 
@@ -27,6 +29,7 @@ google_hook_fini(void *state)
 	if (h == NULL)
 		return;
 	google_keycache_free(h->keys);
+	google_tokcache_free(h->tokens);
 	google_api_free(h->api);
 	free(h);
 }
@@ -43,6 +46,8 @@ google_hook_init(void **state, const struct cfg *c, char *why, size_t whysize)
 	if ((h = calloc(1, sizeof(*h))) == NULL)
 		return TERR_NOMEM;
 	*state = h;
+	if (google_tokcache_new(&h->tokens) != TERR_OK)
+		return TERR_NOMEM;
 	if ((rc = google_keycache_new(&c->http, c->google.certs_url, &h->keys)) != TERR_OK) {
 		snprintf(why, whysize, "google.certs_url: %s", err_str(rc));
 		return rc == TERR_INVAL ? TERR_CONFIG : rc;
@@ -73,6 +78,8 @@ google_hook_verify(void *state, const struct cfg *c, const struct hook_req *q, c
 		c->google.push_service_account };
 	struct google_keyset *ks;
 	int64_t now = q->now / 1000;
+	const char *tok;
+	size_t n;
 	int fetched = 0;
 	char fwhy[256];
 	enum terr rc;
@@ -81,7 +88,11 @@ google_hook_verify(void *state, const struct cfg *c, const struct hook_req *q, c
 		*why = "Google's push keys cannot be fetched now";
 		return TERR_IO;
 	}
-	rc = google_oidc_verify_bearer(google_keyset_keys(ks), q->sig, &want, now, why);
+	if ((rc = google_oidc_bearer(q->sig, &tok, &n, why)) != TERR_OK) {
+		google_keyset_put(ks);
+		return rc;
+	}
+	rc = google_tokcache_verify(h->tokens, google_keyset_keys(ks), tok, n, &want, now, why);
 	if (rc == TERR_NOTFOUND) {
 		/* Google rotates its keys: a kid not held yet may be new (once per 30 s at most). */
 		google_keyset_put(ks);
@@ -90,8 +101,8 @@ google_hook_verify(void *state, const struct cfg *c, const struct hook_req *q, c
 			sizeof(fwhy)) != TERR_OK)
 			log_msg(LOG_WARN, "Google's push keys not refetched", fwhy);
 		if (ks != NULL && fetched)
-			rc = google_oidc_verify_bearer(google_keyset_keys(ks), q->sig, &want, now,
-			    why);
+			rc = google_tokcache_verify(h->tokens, google_keyset_keys(ks), tok, n,
+			    &want, now, why);
 		if (rc == TERR_NOTFOUND)
 			*why = "the token is signed under a key Google does not publish";
 	}
