@@ -57,13 +57,25 @@
  *               ordinary Telegram Payments invoice cannot be reconciled (no
  *               Bot API method says whether it was paid): such orders are
  *               counted in the provider line as not reconcilable.
+ *   google      (the google section, GOOGLE_SERVICE_ACCOUNT_FILE) voided
+ *               purchases of the last 30 days (voidedpurchases.list, every
+ *               page read first) whose payment tally has and has not
+ *               refunded, applied as the voidedPurchaseNotification would
+ *               have been ("voided:<order>:<voidedTimeMillis>"); then Google
+ *               subscriptions whose end (period, grace, trial) is past or
+ *               within a day, the oldest first: subscriptionsv2.get into
+ *               tally's envelope, applied when it differs
+ *               ("reconcile:<token>:<16 hex of SHA-256 of the answer>");
+ *               404, 410 and 400 recorded once; 429, 5xx and no answer leave
+ *               the rest for the next run; 401 and 403 alert once a day
+ *               (lib/job/reconcile_google.h).
  *
  * A provider that cannot be reached (or refuses the key, or rate-limits) is
  * reported with its error and changes nothing more; the others still run;
  * the run exits 1. Events already applied stay applied, each complete.
  *
  *   --provider NAME  only this provider (stripe, apple, revenuecat, razorpay,
- *                    cryptobot, telegram)
+ *                    cryptobot, telegram, google)
  *   --since TIME|AGE the window's start (RFC 3339, or an age such as 48h);
  *                    default: the last successful run less an hour (3 days
  *                    when none), at most 30 days back for Stripe (what it
@@ -81,6 +93,7 @@
 #include "job/reconcile.h"
 #include "job/reconcile_appstore.h"
 #include "job/reconcile_cryptobot.h"
+#include "job/reconcile_google.h"
 #include "job/reconcile_razorpay.h"
 #include "job/reconcile_revenuecat.h"
 #include "job/reconcile_stripe.h"
@@ -112,12 +125,13 @@ main(int argc, char **argv)
 	since = job_opt(&j, "since");
 	if ((only != NULL && strcmp(only, "stripe") != 0 && strcmp(only, "apple") != 0 &&
 		strcmp(only, "revenuecat") != 0 && strcmp(only, "razorpay") != 0 &&
-		strcmp(only, "cryptobot") != 0 && strcmp(only, "telegram") != 0) ||
+		strcmp(only, "cryptobot") != 0 && strcmp(only, "telegram") != 0 &&
+		strcmp(only, "google") != 0) ||
 	    (since != NULL && tm_parse(since, &t) != TERR_OK &&
 		tm_parse_duration(since, &d) != TERR_OK)) {
 		fprintf(stderr,
 		    "tally-reconcile: --provider takes stripe, apple, revenuecat, razorpay, "
-		    "cryptobot or telegram; "
+		    "cryptobot, telegram or google; "
 		    "--since a time (2026-11-01T00:00:00Z) or an age (48h)\n");
 		job_finish(&j);
 		return 2;
@@ -148,6 +162,11 @@ main(int argc, char **argv)
 	if (wanted(&j, "telegram") && !j.stop && j.cfg.telegram.bot_token[0] != '\0') {
 		any = 1;
 		reconcile_telegram(&j);
+	}
+	if (wanted(&j, "google") && !j.stop && j.cfg.google.enabled &&
+	    j.cfg.google.sa_file[0] != '\0') {
+		any = 1;
+		reconcile_google(&j);
 	}
 	if (!any)
 		job_count(&j, "providers_configured", 0);

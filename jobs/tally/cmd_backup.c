@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/tally_limits.h"
 #include "base/tm.h"
 #include "cli.h"
 
@@ -34,8 +35,11 @@ cmd_backup(struct cli *c)
 		return cli_bad_arg("DEST must be a path shorter than 1024 bytes", NULL);
 	if (cfg_load_env(&c->cfg, why, sizeof(why)) != TERR_OK)
 		return cli_fail("configuration invalid", why);
-	if (store_backup_open(&c->s, c->cfg.db_path) != TERR_OK)
-		return cli_fail("cannot open the database", c->cfg.db_path);
+	if (store_backup_open(&c->s, c->cfg.db_path) != TERR_OK) {
+		char db[PG_URI_MAX];
+		store_db_shown(c->cfg.db_path, db, sizeof(db));
+		return cli_fail("cannot open the database", db);
+	}
 	t0 = tm_now_ms();
 	if (store_backup(c->s, dest, cli_flag(c, "force"), &st, why, sizeof(why)) != TERR_OK)
 		return cli_fail("backup failed", why);

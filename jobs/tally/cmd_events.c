@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "base/json.h"
+#include "base/tally_limits.h"
 #include "base/text.h"
 #include "base/tm.h"
 #include "cli.h"
@@ -15,7 +16,7 @@
 int
 cmd_migrate(struct cli *c)
 {
-	char why[512];
+	char why[512], db[PG_URI_MAX];
 	int64_t to = 0;
 	int from, now;
 
@@ -23,16 +24,17 @@ cmd_migrate(struct cli *c)
 		return cli_usage();
 	if (cfg_load_env(&c->cfg, why, sizeof(why)) != TERR_OK)
 		return cli_fail("configuration invalid", why);
+	store_db_shown(c->cfg.db_path, db, sizeof(db));
 	if (store_open(&c->s, c->cfg.db_path, STORE_MIGRATE) != TERR_OK)
-		return cli_fail("cannot open the database", c->cfg.db_path);
+		return cli_fail("cannot open the database", db);
 	if (store_migrate(c->s, (int)to, &from, &now) != TERR_OK)
 		return cli_fail("migration failed", NULL);
 	if (c->json)
 		printf("{\"from\":%d,\"to\":%d}\n", from, now);
 	else if (from == now)
-		printf("database %s is at version %d: nothing to do\n", c->cfg.db_path, now);
+		printf("database %s is at version %d: nothing to do\n", db, now);
 	else
-		printf("database %s migrated from version %d to %d\n", c->cfg.db_path, from, now);
+		printf("database %s migrated from version %d to %d\n", db, from, now);
 	return 0;
 }
 

@@ -2,7 +2,7 @@
  * bin/tally: the app's API keys. A key is shown once, when it is made; only
  * its SHA-256 is kept. Each change writes an audit row with the operator.
  *
- *   keys create --name NAME --scopes read,spend,admin [--json]
+ *   keys create --name NAME --scopes read,spend,admin,purchase [--json]
  *   keys list [--json]
  *   keys revoke KEY_ID [--reason TEXT]
  */
@@ -43,7 +43,8 @@ cmd_keys_create(struct cli *c)
 
 	if (c->npos != 0 || name == NULL || !text_id_valid(name, CFG_NAME_MAX - 1) ||
 	    scopes == NULL || auth_scopes_parse(scopes, &mask) != TERR_OK)
-		return cli_bad_arg("keys create takes --name NAME --scopes read,spend,admin", NULL);
+		return cli_bad_arg(
+		    "keys create takes --name NAME --scopes read,spend,admin,purchase", NULL);
 	if (cli_open(c, STORE_RW) != 0)
 		return 1;
 	if (auth_key_new(mask, name, cli_operator(c), c->now, &row, key) != TERR_OK)

@@ -409,6 +409,9 @@ cmd_rebuild(struct cli *c)
 		return cli_usage();
 	if (cli_flag(c, "metrics"))
 		return rebuild_metrics(c);
+	if (store_is_postgres(c->cfg.db_path))
+		return cli_fail(
+		    "tally rebuild compares through a SQLite file: not yet on PostgreSQL", NULL);
 	if (cli_open(c, STORE_RO) != 0)
 		return 1;
 	if (into != NULL)

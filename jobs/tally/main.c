@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "base/log.h"
+#include "base/tally_limits.h"
 #include "base/text.h"
 #include "base/tm.h"
 #include "cli.h"
@@ -79,6 +80,7 @@ static const char usage_text[] =
     "  apple status ORIGINAL_TRANSACTION_ID [--history] [--sandbox] [--json]\n"
     "  apple missed --since TIME|AGE [--until TIME] [--only-failures] [--sandbox]\n"
     "               [--dry-run] [--json]\n"
+    "  google status PURCHASE_TOKEN [--product ID] [--json]\n"
     "  revenuecat sync USER [--dry-run] [--json] [--operator NAME]\n"
     "  checkout USER PROVIDER PRODUCT [--json] [--operator NAME]\n"
     "  orders show ORDER_ID [--json]\n"
@@ -90,12 +92,13 @@ static const char usage_text[] =
     "  promo entitlement USER NAME --reason TEXT [--until TIME]\n"
     "  outbox list [--state pending|sent|dead] [--limit N] [--json]\n"
     "  outbox retry ID\n"
+    "  tasks [--all] [--limit N] [--json]\n"
     "  export ledger --since TIME\n"
     "  rebuild [--into PATH] [--keep] [--json] | rebuild --metrics\n"
     "  metrics [--from DATE] [--to DATE] [--by day|week|month] [--provider NAME]\n"
     "          [--product ID] [--currency CODE] [--group provider|product|provider,product]\n"
     "          [--test] [--json | --csv]\n"
-    "  keys create --name NAME --scopes read,spend,admin [--json]\n"
+    "  keys create --name NAME --scopes read,spend,admin,purchase [--json]\n"
     "  keys list [--json]\n"
     "  keys revoke KEY_ID [--reason TEXT]\n"
     "  admin create NAME | admin passwd NAME   (password on stdin or typed)\n";
@@ -117,6 +120,7 @@ static const char help_text[] =
     "  TALLY_SYNCHRONOUS        full (default) or normal\n"
     "secrets of the commands that call a provider (each may be NAME_FILE, a file holding it):\n"
     "  APPLE_PRIVATE_KEY        apple status, apple missed (and apple.key_id, apple.issuer_id)\n"
+    "  GOOGLE_SERVICE_ACCOUNT_FILE  google status (the google section)\n"
     "  REVENUECAT_API_KEY       revenuecat sync\n"
     "  RAZORPAY_KEY_SECRET      checkout USER razorpay, razorpay verify (and razorpay.key_id)\n"
     "  TELEGRAM_BOT_TOKEN       checkout USER telegram, telegram refund\n"
@@ -163,12 +167,13 @@ cli_operator(const struct cli *c)
 int
 cli_open(struct cli *c, enum store_mode mode)
 {
-	char why[512];
+	char why[512], db[PG_URI_MAX];
 
 	if (cfg_load(&c->cfg, why, sizeof(why)) != TERR_OK)
 		return cli_fail("configuration invalid", why);
+	store_db_shown(c->cfg.db_path, db, sizeof(db));
 	if (store_open(&c->s, c->cfg.db_path, mode) != TERR_OK)
-		return cli_fail("cannot open the database", c->cfg.db_path);
+		return cli_fail("cannot open the database", db);
 	return 0;
 }
 
@@ -205,7 +210,7 @@ static int
 is_flag(const char *a)
 {
 	static const char *const flags[] = { "--dry-run", "--force", "--sandbox", "--history",
-		"--only-failures", "--keep", "--test", "--csv", "--metrics", NULL };
+		"--only-failures", "--keep", "--all", "--test", "--csv", "--metrics", NULL };
 	size_t i;
 
 	for (i = 0; flags[i] != NULL; i++)
@@ -295,6 +300,7 @@ static const struct command {
 	{ "events", "replay", cmd_events_replay },
 	{ "apple", "status", cmd_apple_status },
 	{ "apple", "missed", cmd_apple_missed },
+	{ "google", "status", cmd_google_status },
 	{ "revenuecat", "sync", cmd_revenuecat_sync },
 	{ "checkout", NULL, cmd_checkout },
 	{ "orders", "show", cmd_orders_show },
@@ -305,6 +311,7 @@ static const struct command {
 	{ "promo", NULL, cmd_promo },
 	{ "outbox", "list", cmd_outbox_list },
 	{ "outbox", "retry", cmd_outbox_retry },
+	{ "tasks", NULL, cmd_tasks },
 	{ "export", "ledger", cmd_export_ledger },
 	{ "rebuild", NULL, cmd_rebuild },
 	{ "metrics", NULL, cmd_metrics },

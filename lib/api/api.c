@@ -2,7 +2,8 @@
  * The app-facing API's entry point: the routing table (each route's method,
  * path, scope and whether a user token may call it), credentials, the JSON
  * body, and the request's life. The routes live in api_users.c,
- * api_checkout.c, api_metrics.c (GET /metrics) and api_kpi.c (GET /v1/metrics).
+ * api_checkout.c, api_purchases.c, api_metrics.c (GET /metrics) and api_kpi.c
+ * (GET /v1/metrics).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -12,6 +13,7 @@
 #include "api/api_checkout.h"
 #include "api/api_kpi.h"
 #include "api/api_metrics.h"
+#include "api/api_purchases.h"
 #include "api/api_req.h"
 #include "api/api_users.h"
 #include "api/auth.h"
@@ -19,23 +21,46 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "http/httpc.h"
+#include "providers/google/google_api.h"
 #include "store/store_access.h"
 
 enum terr
 api_init(void **state, const struct cfg *c, char *why, size_t whysize)
 {
-	(void)c;
+	struct api_state *st;
+
 	(void)why;
 	(void)whysize;
 	*state = NULL;
-	httpc_init(); /* checkout calls Stripe and the direct providers */
+	httpc_init(); /* checkout calls Stripe and the direct providers; purchases Google */
+	if ((st = calloc(1, sizeof(*st))) == NULL)
+		return TERR_NOMEM;
+	/*
+	 * Google Play's purchases are read from its API: one client for the
+	 * process (its access token shared). Without it only that store's
+	 * purchases are refused (503), never the rest of the API.
+	 */
+	if (!c->google.enabled)
+		text_copy(st->google_why, sizeof(st->google_why),
+		    "google is not configured (the google section)");
+	else if (c->google.sa_file[0] == '\0')
+		text_copy(st->google_why, sizeof(st->google_why),
+		    "GOOGLE_SERVICE_ACCOUNT_FILE is not set");
+	else if (google_api_new(c, &st->google, st->google_why, sizeof(st->google_why)) != TERR_OK)
+		log_msg(LOG_ERROR, "Google Play's API client cannot be made", st->google_why);
+	*state = st;
 	return TERR_OK;
 }
 
 void
 api_fini(void *state)
 {
-	(void)state;
+	struct api_state *st = state;
+
+	if (st == NULL)
+		return;
+	google_api_free(st->google);
+	free(st);
 }
 
 /* --- routing --- */
@@ -57,6 +82,8 @@ static const struct route {
 	{ "POST", "plans", AUTH_ADMIN, 0, api_route_plans },
 	{ "POST", "checkout", AUTH_ADMIN, 0, api_route_checkout },
 	{ "POST", "checkout/verify", AUTH_ADMIN, 0, api_route_checkout_verify },
+	{ "POST", "purchases", AUTH_PURCHASE, 1, api_route_purchases },
+	{ "POST", "token", AUTH_SPEND, 0, api_route_token },
 };
 
 /* Credentials for route (and user): 0, or the answer was sent (401 / 403 / 503). */
@@ -74,6 +101,12 @@ authorize(struct api_req *q, unsigned scope, int jwt_ok)
 			text_copy(q->who, sizeof(q->who), "user");
 			q->user_token = 1;
 			return 0;
+		}
+		/* A good token of another user: who it is is known, this is not its user. */
+		if (rc == TERR_CONFLICT) {
+			http_error(q->r, 403, "forbidden", why);
+			log_msg(LOG_WARN, "refused user token", why);
+			return 1;
 		}
 		http_error(q->r, 401, "unauthorized", why);
 		log_msg(LOG_WARN, "refused user token", why);
@@ -94,11 +127,9 @@ authorize(struct api_req *q, unsigned scope, int jwt_ok)
 		return 1;
 	}
 	if (!(q->scopes & (scope | AUTH_ADMIN))) {
-		char msg[96];
-		snprintf(msg, sizeof(msg), "this key lacks the %s scope",
-		    scope == AUTH_READ        ? "read"
-			: scope == AUTH_SPEND ? "spend"
-					      : "admin");
+		char msg[96], name[48];
+		auth_scopes_str(scope, name, sizeof(name));
+		snprintf(msg, sizeof(msg), "this key lacks the %s scope", name);
 		http_error(q->r, 403, "forbidden", msg);
 		log_msg(LOG_WARN, "refused API key: scope", k.id);
 		return 1;
@@ -140,8 +171,8 @@ api_serve(void *state, struct svc *sv, struct http_req *r)
 	size_t i;
 	int method_known = 0;
 
-	(void)state;
 	memset(&q, 0, sizeof(q));
+	q.st = state;
 	q.sv = sv;
 	q.r = r;
 	q.c = sv->cfg;

@@ -18,8 +18,17 @@
 /* The largest request body the API reads. */
 #define API_BODY_MAX (16 * 1024)
 
+struct google_api;
+
+/* What api_init makes once for the process, shared by its threads (each member thread-safe). */
+struct api_state {
+	struct google_api *google; /* the Android Publisher client; NULL: google_why says why */
+	char google_why[256];
+};
+
 /* One request. */
 struct api_req {
+	const struct api_state *st;
 	struct svc *sv;
 	struct http_req *r;
 	const struct cfg *c;

@@ -3,23 +3,67 @@
  * what the app does for the user (POST): register, spend, trial, promotions,
  * links, referrer, plans. Each reads its fields, names its event and applies
  * it (api_action.h), then answers with the user document; spend answers with
- * its stored answer instead. docs/api.md gives each route's scope and answers.
+ * its stored answer instead. token makes a user token and changes nothing.
+ * docs/api.md gives each route's scope and answers.
  */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "api/api_action.h"
 #include "api/api_users.h"
+#include "api/auth.h"
 #include "base/json.h"
 #include "base/text.h"
 #include "core/op.h"
 #include "crypto/crypto.h"
+#include "providers/google/google.h"
 #include "store/store_access.h"
+#include "store/store_rows.h"
+
+/*
+ * Under google.identity hmac, Google's purchases name the user by a value
+ * tally cannot invert: the link from it to the user is recorded the first
+ * time the app reads the user (to learn the value it passes to Play
+ * Billing), so that the pushes of the purchase made next find the user,
+ * and a purchase orphaned before is replayed (links.add). 0 when nothing
+ * was to be recorded or it was; else the error was answered.
+ */
+static int
+google_link(struct api_req *q)
+{
+	struct store *s = svc_store(q->sv);
+	struct op_action a;
+	char id[GOOGLE_ACCOUNT_ID_MAX + 1], owner[USER_ID_MAX + 1];
+	enum terr rc;
+
+	if (!q->c->google.enabled || q->c->google.identity != GOOGLE_IDENTITY_HMAC || s == NULL ||
+	    google_account_id(&q->c->google, q->user, id, sizeof(id)) != TERR_OK ||
+	    store_user_exists(s, q->user) != TERR_OK)
+		return 0;
+	if ((rc = store_link_find(s, "google", "google_account", id, owner)) != TERR_NOTFOUND)
+		return 0; /* recorded already (or unreadable now: api_reply_user says so) */
+	/* A GET has no event of its own: made here, released by the accept loop as a POST's. */
+	if (q->e == NULL) {
+		if ((q->e = malloc(sizeof(*q->e))) == NULL) {
+			http_error(q->r, 503, "out_of_memory", "retry");
+			return 1;
+		}
+		buf_init(&q->evbody, API_BODY_MAX + 4096);
+	}
+	memset(&a, 0, sizeof(a));
+	a.action = "links.add";
+	a.link_provider = "google";
+	a.link_kind = "google_account";
+	a.link_id = id;
+	return api_apply_action(q, &a);
+}
 
 void
 api_route_get_user(struct api_req *q)
 {
-	api_reply_user(q, 200);
+	if (google_link(q) == 0)
+		api_reply_user(q, 200);
 }
 
 void
@@ -163,8 +207,8 @@ api_route_promotion(struct api_req *q)
 void
 api_route_links(struct api_req *q)
 {
-	static const char *const providers[] = { "stripe", "apple", "revenuecat", "razorpay",
-		"telegram", "cryptobot", NULL };
+	static const char *const providers[] = { "stripe", "apple", "google", "revenuecat",
+		"razorpay", "telegram", "cryptobot", NULL };
 	struct op_action a;
 	const char *provider, *kind, *id;
 	size_t i;
@@ -179,7 +223,7 @@ api_route_links(struct api_req *q)
 	if (bad || provider == NULL || kind == NULL || id == NULL || providers[i] == NULL) {
 		http_error(q->r, 400, "bad_request",
 		    "expected {\"provider\": "
-		    "\"stripe|apple|revenuecat|razorpay|telegram|cryptobot\", "
+		    "\"stripe|apple|google|revenuecat|razorpay|telegram|cryptobot\", "
 		    "\"kind\": \"customer|app_account_token|app_user_id|user|...\", \"id\": "
 		    "\"...\"}");
 		return;
@@ -239,4 +283,56 @@ api_route_plans(struct api_req *q)
 	a.name = product;
 	if (api_apply_action(q, &a) == 0)
 		api_reply_user(q, 200);
+}
+
+/* A user token for the app on the user's device: it reads the user and hands in its purchases. */
+void
+api_route_token(struct api_req *q)
+{
+	struct store *s = svc_store(q->sv);
+	char token[AUTH_TOKEN_MAX];
+	struct buf b;
+	struct jw w;
+	int64_t ttl = AUTH_TOKEN_TTL;
+	enum terr rc;
+
+	if (jget(q->body, "ttl") != NULL &&
+	    (jint(q->body, "ttl", &ttl) != 1 || ttl < AUTH_TOKEN_TTL_MIN ||
+		ttl > AUTH_TOKEN_TTL_MAX)) {
+		http_error(q->r, 400, "bad_request",
+		    "expected {\"ttl\": 60..86400} (seconds; 3600 when absent)");
+		return;
+	}
+	if (s == NULL || (rc = store_user_exists(s, q->user)) != TERR_OK) {
+		if (s != NULL && rc == TERR_NOTFOUND)
+			http_error(q->r, 404, "unknown_user", "no such user");
+		else
+			http_error(q->r, 503, "storage_unavailable", "the database cannot be read");
+		return;
+	}
+	rc = auth_jwt_mint(&q->c->api, q->user, q->sv->now, ttl, token, sizeof(token));
+	if (rc == TERR_CONFIG) {
+		http_error(q->r, 503, "not_configured",
+		    "user tokens are not accepted: TALLY_JWT_SECRET is not set");
+		return;
+	}
+	if (rc != TERR_OK) {
+		http_error(q->r, 500, "internal", "the token could not be made");
+		return;
+	}
+	buf_init(&b, 4096);
+	jw_init(&w, &b);
+	jw_obj(&w);
+	jw_kstr(&w, "token", token);
+	jw_kstr(&w, "token_type", "Bearer");
+	jw_kstr(&w, "user_id", q->user);
+	jw_ktime(&w, "expires_at", (q->sv->now / 1000 + ttl) * 1000);
+	jw_end(&w);
+	buf_putc(&b, '\n');
+	http_reply_json(q->r, 200, &b);
+	/* The token is a credential: nothing of it stays in memory tally frees. */
+	if (b.p != NULL)
+		crypto_wipe(b.p, b.len);
+	buf_release(&b);
+	crypto_wipe(token, sizeof(token));
 }

@@ -12,5 +12,6 @@ void api_route_promotion(struct api_req *q);
 void api_route_links(struct api_req *q);
 void api_route_referrer(struct api_req *q);
 void api_route_plans(struct api_req *q);
+void api_route_token(struct api_req *q);
 
 #endif

@@ -10,7 +10,9 @@
 #define KEY_ID_HEX     16
 #define KEY_SECRET_B64 43
 
-static const char *const scope_names[] = { "read", "spend", "admin" };
+/* Bit i of a scope mask is scope_names[i] (AUTH_READ, AUTH_SPEND, AUTH_ADMIN, AUTH_PURCHASE). */
+static const char *const scope_names[] = { "read", "spend", "admin", "purchase" };
+#define NSCOPES (sizeof(scope_names) / sizeof(scope_names[0]))
 
 enum terr
 auth_scopes_parse(const char *s, unsigned *out)
@@ -22,10 +24,10 @@ auth_scopes_parse(const char *s, unsigned *out)
 	while (*p != '\0') {
 		comma = strchr(p, ',');
 		len = comma != NULL ? (size_t)(comma - p) : strlen(p);
-		for (i = 0; i < 3; i++)
+		for (i = 0; i < NSCOPES; i++)
 			if (strlen(scope_names[i]) == len && strncmp(scope_names[i], p, len) == 0)
 				break;
-		if (i == 3)
+		if (i == NSCOPES)
 			return TERR_INVAL;
 		*out |= 1u << i;
 		if (comma == NULL)
@@ -41,7 +43,7 @@ auth_scopes_str(unsigned scopes, char *out, size_t size)
 	size_t i, n = 0;
 
 	out[0] = '\0';
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < NSCOPES; i++)
 		if (scopes & (1u << i))
 			n += (size_t)snprintf(out + (n < size ? n : size), n < size ? size - n : 0,
 			    "%s%s", n > 0 ? "," : "", scope_names[i]);
@@ -179,8 +181,13 @@ auth_jwt_check(const struct cfg_api *api, const char *authorization, const char 
 		*why = "user token expired";
 		goto out;
 	}
-	if ((sub = jstr(root, "sub")) == NULL || strcmp(sub, user) != 0) {
+	if ((sub = jstr(root, "sub")) == NULL) {
+		*why = "user token without sub";
+		goto out;
+	}
+	if (strcmp(sub, user) != 0) {
 		*why = "user token is for another user";
+		rc = TERR_CONFLICT;
 		goto out;
 	}
 	*why = NULL;
@@ -188,5 +195,40 @@ auth_jwt_check(const struct cfg_api *api, const char *authorization, const char 
 out:
 	cJSON_Delete(root);
 	buf_release(&claims);
+	return rc;
+}
+
+enum terr
+auth_jwt_mint(const struct cfg_api *api, const char *user, int64_t now, int64_t ttl, char *token,
+    size_t size)
+{
+	const char *secret = api->jwt_secrets[0];
+	char storage[512];
+	struct buf claims, out;
+	struct jw w;
+	enum terr rc;
+
+	if (api->njwt == 0)
+		return TERR_CONFIG;
+	if (ttl < AUTH_TOKEN_TTL_MIN || ttl > AUTH_TOKEN_TTL_MAX ||
+	    !text_id_valid(user, USER_ID_MAX))
+		return TERR_INVAL;
+	buf_init_fixed(&claims, storage, sizeof(storage));
+	jw_init(&w, &claims);
+	jw_obj(&w);
+	jw_kstr(&w, "sub", user);
+	jw_kint(&w, "iat", now / 1000);
+	jw_kint(&w, "exp", now / 1000 + ttl);
+	jw_end(&w);
+	if (claims.err != TERR_OK)
+		return TERR_TOOBIG;
+	buf_init(&out, size > 0 ? size - 1 : 0);
+	rc = jose_hs256_token(secret, strlen(secret), "{\"alg\":\"HS256\",\"typ\":\"JWT\"}",
+	    buf_cstr(&claims), &out);
+	if (rc == TERR_OK && text_copyn(token, size, out.p, out.len) != TERR_OK)
+		rc = TERR_TOOBIG;
+	if (out.p != NULL)
+		crypto_wipe(out.p, out.len);
+	buf_release(&out);
 	return rc;
 }

@@ -19,6 +19,7 @@ static const char *const names[TERR__MAX] = {
 	[TERR_CONFLICT] = "conflict with stored state",
 	[TERR_SHORT] = "insufficient credits",
 	[TERR_INTERNAL] = "internal error",
+	[TERR_RETRY] = "transaction conflict: retry",
 };
 
 const char *

@@ -23,6 +23,8 @@ enum terr {
 	TERR_CONFLICT, /* input contradicts stored state (e.g. an id linked to another user) */
 	TERR_SHORT,    /* not enough credits */
 	TERR_INTERNAL, /* a bug: an invariant of the code itself failed */
+	TERR_RETRY,    /* the transaction lost to a concurrent one (serialization failure,
+			  deadlock) and was rolled back: run it again from its start */
 	TERR__MAX
 };
 

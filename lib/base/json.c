@@ -452,6 +452,13 @@ jw_raw(struct jw *w, const char *json)
 }
 
 void
+jw_rawn(struct jw *w, const char *json, size_t n)
+{
+	sep(w);
+	buf_append(w->b, json, n);
+}
+
+void
 jw_kstr(struct jw *w, const char *k, const char *s)
 {
 	jw_key(w, k);

@@ -88,8 +88,9 @@ void jw_strn(struct jw *w, const char *s, size_t n);
 void jw_int(struct jw *w, int64_t v);
 void jw_bool(struct jw *w, int v);
 void jw_null(struct jw *w);
-void jw_time(struct jw *w, int64_t ms);      /* RFC 3339 string, null when 0 */
-void jw_raw(struct jw *w, const char *json); /* already-valid JSON text */
+void jw_time(struct jw *w, int64_t ms);                 /* RFC 3339 string, null when 0 */
+void jw_raw(struct jw *w, const char *json);            /* already-valid JSON text */
+void jw_rawn(struct jw *w, const char *json, size_t n); /* the same, json[0..n) */
 
 /* Key + value in one call. */
 void jw_kstr(struct jw *w, const char *k, const char *s);

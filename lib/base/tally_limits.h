@@ -57,6 +57,16 @@
 /* SQLite busy timeout: a writer of another process holds the lock at most this long. */
 #define DB_BUSY_MS 5000
 
+/*
+ * A PostgreSQL connection URI (TALLY_DB or the file TALLY_DB_FILE names):
+ * several hosts for failover, options and a password fit in far less.
+ */
+#define PG_URI_MAX           2048
+/* Parameters of one statement (tally's largest binds about twenty). */
+#define PG_PARAMS_MAX        64
+/* Seconds libpq waits for a connection when neither the URI nor PGCONNECT_TIMEOUT says. */
+#define PG_CONNECT_TIMEOUT_S 10
+
 /* Stripe's default signature tolerance (stripe-node/python DEFAULT_TOLERANCE). */
 #define STRIPE_TOLERANCE_DEFAULT 300
 

@@ -69,6 +69,7 @@ cfg_release(struct cfg *c)
 	crypto_wipe(c->telegram.webhook_secret, sizeof(c->telegram.webhook_secret));
 	crypto_wipe(c->telegram.provider_token, sizeof(c->telegram.provider_token));
 	crypto_wipe(c->cryptobot.token, sizeof(c->cryptobot.token));
+	crypto_wipe(c->google.identity_key, sizeof(c->google.identity_key));
 	c->api.njwt = 0;
 	c->stripe.nsecrets = 0;
 	free(c->products);
@@ -81,10 +82,28 @@ cfg_release(struct cfg *c)
 
 /* Checks across sections, once all are read: products named by free_tier, trial ... */
 static enum terr
-cfg_check(const struct cfg *c, char *why, size_t size)
+cfg_check(struct cfg *c, char *why, size_t size)
 {
 	const struct product *p;
+	size_t i;
 
+	for (i = 0; i < c->nproducts; i++) {
+		p = &c->products[i];
+		if (p->balance_low.credits == 0 && p->balance_low.percent == 0)
+			continue;
+		if (!c->balance_alerts.enabled)
+			return cfg_fail(why, size,
+			    "config: products.%s.balance_low: needs the balance_alerts section "
+			    "(balance alerts are off without it)",
+			    p->id);
+		c->balance_alerts.by_plan = 1;
+	}
+	if (c->balance_alerts.low.percent > 0)
+		c->balance_alerts.by_plan = 1;
+	if (c->balance_alerts.enabled && c->jobs.webhook_url[0] == '\0')
+		return cfg_fail(why, size,
+		    "config: balance_alerts: needs deliver.webhook_url (balance.low and "
+		    "balance.empty are sent to the app's webhook)");
 	if (c->trial.enabled) {
 		if ((p = cfg_product(c, c->trial.product)) == NULL ||
 		    p->kind != PRODUCT_SUBSCRIPTION)
@@ -122,6 +141,7 @@ static const struct section {
 	{ "reminders", cfg_parse_reminders },
 	{ "deliver", cfg_parse_deliver },
 	{ "console", cfg_parse_console },
+	{ "balance_alerts", cfg_parse_balance_alerts },
 	{ "metrics", cfg_parse_metrics },
 	{ "products", cfg_parse_products },
 };
@@ -342,6 +362,17 @@ cfg_load_env(struct cfg *c, char *why, size_t size)
 	if ((v = getenv("TALLY_DB")) != NULL && *v != '\0' &&
 	    text_copy(c->db_path, sizeof(c->db_path), v) != TERR_OK)
 		return cfg_fail(why, size, "TALLY_DB: path too long");
+	/*
+	 * A PostgreSQL URI holding a password may come from a file instead
+	 * (TALLY_DB_FILE), as every secret may; the store tells a URI from a path.
+	 */
+	if ((v = getenv("TALLY_DB_FILE")) != NULL && *v != '\0') {
+		char uri[CFG_PATH_MAX];
+		if ((rc = cfg_secret("TALLY_DB", uri, sizeof(uri), why, size)) != TERR_OK)
+			return rc;
+		text_copy(c->db_path, sizeof(c->db_path), uri);
+		crypto_wipe(uri, sizeof(uri));
+	}
 	if ((v = getenv("TALLY_CONFIG")) != NULL && *v != '\0' &&
 	    text_copy(c->config_path, sizeof(c->config_path), v) != TERR_OK)
 		return cfg_fail(why, size, "TALLY_CONFIG: path too long");
@@ -379,6 +410,8 @@ cfg_load_env(struct cfg *c, char *why, size_t size)
 		 sizeof(c->telegram.provider_token), why, size)) != TERR_OK ||
 	    (rc = cfg_secret("CRYPTOBOT_TOKEN", c->cryptobot.token, sizeof(c->cryptobot.token), why,
 		 size)) != TERR_OK ||
+	    (rc = cfg_secret("GOOGLE_IDENTITY_KEY", c->google.identity_key,
+		 sizeof(c->google.identity_key), why, size)) != TERR_OK ||
 	    (rc = cfg_direct_check_env(c, why, size)) != TERR_OK)
 		return rc;
 	return TERR_OK;

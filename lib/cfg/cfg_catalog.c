@@ -143,6 +143,40 @@ parse_prices(struct product *p, const cJSON *m, const char *path, char *why, siz
 	return TERR_OK;
 }
 
+/*
+ * A low-balance threshold at o[key]: credits as an integer (100), or a
+ * percentage of the period's allowance as a string ("20%"); *out keeps
+ * none when the key is absent.
+ */
+static enum terr
+get_threshold(const cJSON *o, const char *key, const char *path, struct cfg_threshold *out,
+    char *why, size_t size)
+{
+	const cJSON *v = jget(o, key);
+	const char *t;
+	size_t n;
+	int64_t x;
+
+	if (v == NULL)
+		return TERR_OK;
+	memset(out, 0, sizeof(*out));
+	if (cJSON_IsString(v)) {
+		t = v->valuestring;
+		n = strlen(t);
+		if (n >= 2 && t[n - 1] == '%' && text_i64(t, n - 1, 1, 100, &x) == TERR_OK) {
+			out->percent = x;
+			return TERR_OK;
+		}
+	} else if (jint(o, key, &x) == 1 && x >= 1 && x <= CREDITS_MAX) {
+		out->credits = x;
+		return TERR_OK;
+	}
+	return cfg_fail(why, size,
+	    "config: %s.%s: expected credits (an integer from 1 to %lld) or a percentage of the "
+	    "period's allowance (a string from \"1%%\" to \"100%%\")",
+	    path, key, (long long)CREDITS_MAX);
+}
+
 /* What tally itself sells the product for: prices, period, credit period, price in credits. */
 static enum terr
 parse_sale(struct product *p, const cJSON *o, const char *path, char *why, size_t size)
@@ -187,6 +221,7 @@ parse_product(struct product *p, const cJSON *o, char *why, size_t size)
 		"credit_period",
 		"price_credits",
 		"stripe_price",
+		"balance_low",
 		NULL,
 	};
 	char path[CFG_NAME_MAX + 16];
@@ -251,6 +286,13 @@ parse_product(struct product *p, const cJSON *o, char *why, size_t size)
 		return rc;
 	if ((rc = parse_sale(p, o, path, why, size)) != TERR_OK)
 		return rc;
+	if ((rc = get_threshold(o, "balance_low", path, &p->balance_low, why, size)) != TERR_OK)
+		return rc;
+	if (p->kind == PRODUCT_PACK && jget(o, "balance_low") != NULL)
+		return cfg_fail(why, size,
+		    "config: %s.balance_low: for subscriptions (a pack has no period); "
+		    "balance_alerts.low covers users of packs",
+		    path);
 	if (p->credits == 0 && p->nents == 0)
 		return cfg_fail(why, size,
 		    "config: %s: grants nothing (no credits, no entitlements)", path);
@@ -349,5 +391,19 @@ cfg_parse_trial(struct cfg *c, const cJSON *o, char *why, size_t size)
 	if (t->product[0] == '\0' || t->duration <= 0)
 		return cfg_fail(why, size, "config: trial: needs a product and a duration");
 	t->enabled = 1;
+	return TERR_OK;
+}
+
+enum terr
+cfg_parse_balance_alerts(struct cfg *c, const cJSON *o, char *why, size_t size)
+{
+	static const char *const keys[] = { "low", NULL };
+	struct cfg_balance_alerts *b = &c->balance_alerts;
+	enum terr rc;
+
+	if ((rc = cfg_section(o, "balance_alerts", keys, why, size)) != TERR_OK ||
+	    (rc = get_threshold(o, "low", "balance_alerts", &b->low, why, size)) != TERR_OK)
+		return rc;
+	b->enabled = 1;
 	return TERR_OK;
 }

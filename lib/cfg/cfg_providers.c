@@ -19,6 +19,7 @@ cfg_parse_stripe(struct cfg *c, const cJSON *o, char *why, size_t size)
 		"user_metadata_key",
 		"product_metadata_key",
 		"api_base",
+		"portal_login_url",
 		NULL,
 	};
 	enum terr rc;
@@ -35,7 +36,9 @@ cfg_parse_stripe(struct cfg *c, const cJSON *o, char *why, size_t size)
 	    (rc = cfg_get_name(o, "product_metadata_key", "stripe", c->stripe.product_key,
 		 sizeof(c->stripe.product_key), why, size)) != TERR_OK ||
 	    (rc = cfg_get_url(o, "api_base", "stripe", c->stripe.api_base,
-		 sizeof(c->stripe.api_base), why, size)) != TERR_OK)
+		 sizeof(c->stripe.api_base), why, size)) != TERR_OK ||
+	    (rc = cfg_get_url(o, "portal_login_url", "stripe", c->stripe.portal_login_url,
+		 sizeof(c->stripe.portal_login_url), why, size)) != TERR_OK)
 		return rc;
 	if (c->stripe.tolerance < 1000)
 		return cfg_fail(why, size, "config: stripe.tolerance: must be at least 1 second");
@@ -191,8 +194,9 @@ enum terr
 cfg_parse_google(struct cfg *c, const cJSON *o, char *why, size_t size)
 {
 	static const char *const keys[] = { "package_name", "push_audience", "push_service_account",
-		"certs_url", "api_base", "token_url", "test_mode", NULL };
+		"certs_url", "api_base", "token_url", "test_mode", "identity", NULL };
 	struct cfg_google *g = &c->google;
+	char identity[16] = "";
 	enum terr rc;
 
 	if ((rc = cfg_section(o, "google", keys, why, size)) != TERR_OK ||
@@ -208,9 +212,22 @@ cfg_parse_google(struct cfg *c, const cJSON *o, char *why, size_t size)
 		 size)) != TERR_OK ||
 	    (rc = cfg_get_url(o, "token_url", "google", g->token_url, sizeof(g->token_url), why,
 		 size)) != TERR_OK ||
-	    (rc = cfg_get_bool(o, "test_mode", "google", &g->test_mode, why, size)) != TERR_OK)
+	    (rc = cfg_get_bool(o, "test_mode", "google", &g->test_mode, why, size)) != TERR_OK ||
+	    (rc = cfg_get_name(o, "identity", "google", identity, sizeof(identity), why, size)) !=
+		TERR_OK)
 		return rc;
 	g->enabled = 1;
+	if (identity[0] == '\0' || strcmp(identity, "user_id") == 0)
+		g->identity = GOOGLE_IDENTITY_USER_ID;
+	else if (strcmp(identity, "hmac") == 0)
+		g->identity = GOOGLE_IDENTITY_HMAC;
+	else
+		return cfg_fail(why, size, "config: google.identity: expected user_id or hmac");
+	/* RFC 2104 3: a key shorter than the hash output is "strongly discouraged". */
+	if (g->identity == GOOGLE_IDENTITY_HMAC && strlen(g->identity_key) < 32)
+		return cfg_fail(why, size,
+		    "config: google.identity: hmac needs GOOGLE_IDENTITY_KEY (or "
+		    "GOOGLE_IDENTITY_KEY_FILE) of at least 32 bytes");
 	if (g->package_name[0] == '\0')
 		return cfg_fail(why, size, "config: google.package_name: required");
 	if (!package_name_valid(g->package_name))

@@ -50,6 +50,16 @@ struct product_price {
 	int64_t amount;    /* in the currency's smallest unit, > 0 */
 };
 
+/*
+ * A low-balance threshold (balance_alerts.low, products.<id>.balance_low):
+ * a number of credits, or a percentage of the user's allowance for the
+ * period (lib/core/apply_balance.c says which). Both 0: none set.
+ */
+struct cfg_threshold {
+	int64_t credits; /* 1..CREDITS_MAX, or 0 */
+	int64_t percent; /* 1..100, or 0 */
+};
+
 struct product {
 	char id[CFG_NAME_MAX];
 	enum product_kind kind;
@@ -69,7 +79,8 @@ struct product {
 	struct tm_period
 	    credit_period;     /* products.<id>.credit_period; zero: once per paid period */
 	int64_t price_credits; /* bought from the credit balance for this many; 0: not sold so */
-	char stripe_price[ID_MAX]; /* the Stripe price a checkout of this product uses */
+	char stripe_price[ID_MAX];        /* the Stripe price a checkout of this product uses */
+	struct cfg_threshold balance_low; /* products.<id>.balance_low; none: balance_alerts.low */
 };
 
 struct cfg_stripe {
@@ -84,6 +95,8 @@ struct cfg_stripe {
 	    [CFG_NAME_MAX]; /* metadata key naming the app's user (stripe.user_metadata_key) */
 	char product_key
 	    [CFG_NAME_MAX]; /* metadata key naming the product (stripe.product_metadata_key) */
+	/* stripe.portal_login_url: the customer portal's login link, shown as where to manage */
+	char portal_login_url[URL_MAX];
 };
 
 struct cfg_policy {
@@ -130,6 +143,12 @@ struct cfg_revenuecat {
  * path from GOOGLE_SERVICE_ACCOUNT_FILE, read when the API is called.
  */
 #define GOOGLE_CFG_EMAIL_MAX 256 /* an email with its NUL (RFC 5321 4.5.3.1.3) */
+/*
+ * What a purchase's obfuscatedExternalAccountId holds (google.identity): the
+ * app's user id itself, or hex HMAC-SHA256(GOOGLE_IDENTITY_KEY, user id),
+ * for an app whose user ids are PII that Google forbids there.
+ */
+enum google_identity { GOOGLE_IDENTITY_USER_ID, GOOGLE_IDENTITY_HMAC };
 struct cfg_google {
 	int enabled;                         /* the section is present */
 	char package_name[CFG_NAME_MAX * 2]; /* google.package_name */
@@ -138,9 +157,11 @@ struct cfg_google {
 	    push_service_account[GOOGLE_CFG_EMAIL_MAX]; /* google.push_service_account: its email */
 	char certs_url[URL_MAX];                        /* google.certs_url: the JWK set */
 	char api_base[URL_MAX];                         /* google.api_base: Android Publisher API */
-	char token_url[URL_MAX];    /* google.token_url: OAuth2 token endpoint */
-	int test_mode;              /* accept license testers' purchases (google.test_mode) */
-	char sa_file[CFG_PATH_MAX]; /* GOOGLE_SERVICE_ACCOUNT_FILE: the key file's path */
+	char token_url[URL_MAX];       /* google.token_url: OAuth2 token endpoint */
+	int test_mode;                 /* accept license testers' purchases (google.test_mode) */
+	char sa_file[CFG_PATH_MAX];    /* GOOGLE_SERVICE_ACCOUNT_FILE: the key file's path */
+	enum google_identity identity; /* google.identity */
+	char identity_key[SECRET_MAX]; /* GOOGLE_IDENTITY_KEY(_FILE): the HMAC's key (hmac) */
 };
 
 /* The free tier (free_tier): what every registered user has without paying. */
@@ -241,6 +262,17 @@ struct cfg_jobs {
 	int64_t timeout;           /* ms, deliver.timeout: one delivery */
 };
 
+/*
+ * Balance alerts (balance_alerts; lib/cfg/cfg_catalog.c): the balance.low and
+ * balance.empty events sent to deliver.webhook_url when a user's balance
+ * falls below the low threshold or reaches zero (lib/core/apply_balance.c).
+ */
+struct cfg_balance_alerts {
+	int enabled;              /* the section is present */
+	struct cfg_threshold low; /* balance_alerts.low: for users no product's key covers */
+	int by_plan; /* a threshold needs the user's plans: a percentage or a product's key */
+};
+
 /* The support console (console; lib/cfg/cfg_console.c). */
 struct cfg_console {
 	int64_t session_ttl; /* ms a session lasts from its login (console.session_ttl) */
@@ -285,6 +317,7 @@ struct cfg {
 	struct cfg_referrals referrals;
 	struct cfg_console console;
 	struct cfg_jobs jobs;
+	struct cfg_balance_alerts balance_alerts;
 	struct cfg_metrics metrics;
 	struct product *products;
 	size_t nproducts;

@@ -348,8 +348,10 @@ page_search(struct creq *q)
 		ch_raw(b,
 		    "<h1>Search</h1>\n<p>Give a user id, or any id a provider knows the user "
 		    "by: a Stripe customer, subscription or invoice, an Apple original "
-		    "transaction id or appAccountToken, a RevenueCat app user id, a Telegram "
-		    "user id, a Razorpay customer or payment, or a provider's event id.</p>\n");
+		    "transaction id or appAccountToken, a Google Play purchase token or order "
+		    "id (GPA.&hellip;, with or without its ..N), a RevenueCat app user id, a "
+		    "Telegram user id, a Razorpay customer or payment, or a provider's event "
+		    "id.</p>\n");
 		ch_page_end(q);
 		console_send(q, 200);
 		return;

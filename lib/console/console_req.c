@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "base/log.h"
+#include "base/tally_limits.h"
 #include "console/console_req.h"
 
 struct store *
@@ -15,7 +16,9 @@ console_rw(struct creq *q)
 
 	pthread_mutex_lock(&k->lock);
 	if (k->rw == NULL && store_open(&k->rw, q->c->db_path, STORE_RW) != TERR_OK) {
-		log_msg(LOG_ERROR, "console: cannot open the database for writing", q->c->db_path);
+		char db[PG_URI_MAX];
+		store_db_shown(q->c->db_path, db, sizeof(db));
+		log_msg(LOG_ERROR, "console: cannot open the database for writing", db);
 		k->rw = NULL;
 		pthread_mutex_unlock(&k->lock);
 		return NULL;

@@ -5,9 +5,10 @@
  * orphans it resolves, batches and replays. Subscriptions are in
  * apply_sub.c, money in apply_money.c, moves between users in apply_move.c,
  * tally's own events in apply_app.c, orders in apply_order.c, the app's
- * webhook in apply_webhook.c; each declares what it offers in its own header,
- * and all of them record through apply_outcome.c. The arrows run one way:
- * this file calls the aspects, the aspects call apply_outcome.c.
+ * webhook in apply_webhook.c, the work owed to providers in apply_task.c;
+ * each declares what it offers in its own header, and all of them record
+ * through apply_outcome.c. The arrows run one way: this file calls the
+ * aspects, the aspects call apply_outcome.c.
  */
 #include <stdarg.h>
 #include <stdio.h>
@@ -20,11 +21,13 @@
 #include "base/tm.h"
 #include "core/apply.h"
 #include "core/apply_app.h"
+#include "core/apply_balance.h"
 #include "core/apply_money.h"
 #include "core/apply_move.h"
 #include "core/apply_order.h"
 #include "core/apply_outcome.h"
 #include "core/apply_sub.h"
+#include "core/apply_task.h"
 #include "core/apply_webhook.h"
 #include "core/ledger.h"
 #include "core/metrics.h"
@@ -100,7 +103,8 @@ ap_apply_unlink(struct actx *a, const struct bev *e, struct outcome *o)
 
 /*
  * Who the event is about: the user it names, else the user any of its
- * provider ids is linked to, else the owner of its subscription or payment.
+ * provider ids is linked to, else the owner of its subscription (or of the
+ * one it replaces) or payment.
  * Links it carries are recorded for that user. Sets o->user, or an orphan or
  * failed outcome.
  */
@@ -188,6 +192,12 @@ resolve_user(struct actx *a, const struct bev *e, struct outcome *o)
 				return rc;
 	} else if ((e->aspects & BEV_SUB) && e->sub.id[0] != '\0' &&
 	    (rc = store_sub_find(a->s, e->provider, e->sub.id, &sr)) != TERR_NOTFOUND) {
+		if (rc != TERR_OK)
+			return rc;
+		text_copy(o->user, sizeof(o->user), sr.user);
+	} else if ((e->aspects & BEV_SUB) && e->sub.replaces[0] != '\0' &&
+	    (rc = store_sub_find(a->s, e->provider, e->sub.replaces, &sr)) != TERR_NOTFOUND) {
+		/* An upgrade, downgrade or resubscribe that names no user is its predecessor's. */
 		if (rc != TERR_OK)
 			return rc;
 		text_copy(o->user, sizeof(o->user), sr.user);
@@ -354,6 +364,8 @@ effects(struct actx *a, const struct bev *e, struct outcome *o)
 		return rc;
 	if ((rc = ap_finish_sub(a, o, &ss)) != TERR_OK)
 		return rc;
+	if ((e->aspects & BEV_SUB) && ss.have && (rc = ap_apply_replaces(a, e, o)) != TERR_OK)
+		return rc;
 	if ((e->aspects & BEV_REFUND) &&
 	    ((rc = ap_apply_refund(a, e, o)) != TERR_OK || o->state != INBOX_APPLIED))
 		return rc;
@@ -372,6 +384,10 @@ effects(struct actx *a, const struct bev *e, struct outcome *o)
 	if ((e->aspects & BEV_TRANSFER) && (rc = ap_apply_transfer(a, e, o)) != TERR_OK)
 		return rc;
 	if ((rc = own_effects(a, e, o)) != TERR_OK || o->state != INBOX_APPLIED)
+		return rc;
+	/* Last: only an event whose effects all hold owes the provider anything. */
+	if ((e->aspects & BEV_TASK) &&
+	    ((rc = ap_apply_task(a, e, o)) != TERR_OK || o->state != INBOX_APPLIED))
 		return rc;
 	if (e->note[0] != '\0' && o->state == INBOX_APPLIED)
 		ap_note(o, "%s", e->note);
@@ -507,6 +523,7 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	o->op.reason = e->reason;
 	o->op.inbox_id = row.id;
 	o->op.now = a->now;
+	o->op.touched = &o->touched;
 	o->at = row.event_at > 0 ? row.event_at : row.received_at;
 
 	if ((rc = ap_order_user(a, e)) == TERR_OK)
@@ -563,6 +580,9 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	    (rc = ap_alert_event(a, &row)) != TERR_OK)
 		goto fail;
 	if (row.state == INBOX_APPLIED && o->changed && (rc = ap_webhook(a, o, e)) != TERR_OK)
+		goto fail;
+	/* After every effect of the event: a reset and its new grant are one change, not two. */
+	if (row.state == INBOX_APPLIED && (rc = ap_balance_alerts(a, o, e)) != TERR_OK)
 		goto fail;
 	if ((rc = store_release(a->s)) != TERR_OK)
 		goto fail_released;

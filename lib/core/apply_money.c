@@ -150,6 +150,11 @@ ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struc
 		return pr.amount > 0 ? ap_referral_reward(a, o, pr.id) : TERR_OK;
 	}
 
+	/* A replaced subscription's payment is money received, but its period was superseded. */
+	if (ss->replaced) {
+		ap_note(o, "payment of a replaced subscription: recorded, no credits");
+		return TERR_OK;
+	}
 	/* Subscription payments: only money actually received grants (invariant 4). */
 	period_end = e->pay.period_end != 0 ? e->pay.period_end : ss->row.period_end;
 	if (ss->row.trial_end > period_end && e->pay.trial)

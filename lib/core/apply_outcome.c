@@ -18,7 +18,7 @@
 int
 ap_is_storage_error(enum terr rc)
 {
-	return rc == TERR_DB || rc == TERR_BUSY || rc == TERR_NOMEM;
+	return rc == TERR_DB || rc == TERR_BUSY || rc == TERR_RETRY || rc == TERR_NOMEM;
 }
 
 /* Append a note to the outcome's reason ("; " between notes), bounded. */

@@ -46,6 +46,7 @@ struct outcome {
 	char code[32]; /* a refusal's code (apply_result.code) */
 	char actor[ACTOR_MAX];
 	struct ledger_op op;
+	struct ledger_touched touched; /* the balances the event changed (op.touched) */
 	/*
 	 * The event's time for the metrics: its own (inbox.event_at), else when it
 	 * arrived; the rollups' triggers take payments and ledger entries at the same.

@@ -62,6 +62,22 @@ ap_sub_detail(char *out, size_t size, const struct sub_row *before, const struct
 		    before->cancel_at_period_end, after->cancel_at_period_end);
 }
 
+/* Whether the event's subscription was replaced by another of its user (SUB_REPLACED_LINK). */
+static enum terr
+replaced(struct actx *a, const struct bev *e, const struct outcome *o, int *yes)
+{
+	char u[USER_ID_MAX + 1];
+	enum terr rc;
+
+	*yes = 0;
+	rc = store_link_find(a->s, e->provider, SUB_REPLACED_LINK, e->sub.id, u);
+	if (rc == TERR_NOTFOUND)
+		return TERR_OK;
+	if (rc == TERR_OK)
+		*yes = strcmp(u, o->user) == 0;
+	return rc;
+}
+
 enum terr
 ap_apply_sub(struct actx *a, const struct bev *e, const struct product *p, struct subst *ss,
     struct outcome *o)
@@ -72,6 +88,8 @@ ap_apply_sub(struct actx *a, const struct bev *e, const struct product *p, struc
 	enum terr rc;
 	int newer;
 
+	if ((rc = replaced(a, e, o, &ss->replaced)) != TERR_OK)
+		return rc;
 	rc = store_sub_find(a->s, e->provider, e->sub.id, &ss->row);
 	if (rc != TERR_OK && rc != TERR_NOTFOUND)
 		return rc;
@@ -79,6 +97,13 @@ ap_apply_sub(struct actx *a, const struct bev *e, const struct product *p, struc
 		st = e->sub.state;
 		if (st == SUB_NONE && (e->aspects & BEV_PAY))
 			st = e->pay.trial ? SUB_TRIALING : SUB_ACTIVE;
+		/* Replaced before it was heard of (the new one's event came first): born ended. */
+		if (ss->replaced && st != SUB_NONE) {
+			st = SUB_EXPIRED;
+			ap_note(o,
+			    "subscription %s %s was replaced by a newer one: recorded as expired",
+			    e->provider, e->sub.id);
+		}
 		if (p == NULL || st == SUB_NONE) {
 			/* Not known yet and this event cannot create it: wait for the event that can. */
 			text_copy(o->orphan_kind, sizeof(o->orphan_kind), "subscription");
@@ -138,6 +163,12 @@ ap_apply_sub(struct actx *a, const struct bev *e, const struct product *p, struc
 		ap_outcome_set(o, INBOX_FAILED,
 		    "conflict: subscription %s %s belongs to user %s, the event is for user %s",
 		    e->provider, e->sub.id, ss->row.user, o->user);
+		return TERR_OK;
+	}
+	/* A replaced subscription ended for good (ap_apply_replaces): no event brings it back. */
+	if (ss->replaced) {
+		ap_note(o, "subscription %s %s was replaced by a newer one: state not changed",
+		    e->provider, e->sub.id);
 		return TERR_OK;
 	}
 	/* Invariant 3: an older event is recorded but never rolls state back. */
@@ -364,4 +395,78 @@ ap_finish_sub(struct actx *a, struct outcome *o, struct subst *ss)
 		    detail, "");
 	}
 	return TERR_OK;
+}
+
+/* The old subscription's end, as an expiry (its access, entitlements and plan credits). */
+static enum terr
+end_replaced(struct actx *a, const struct bev *e, struct outcome *o, struct subst *ss)
+{
+	struct sub_row before = ss->row;
+	char object[48], detail[REASON_MAX], why[ID_MAX + 48];
+	enum terr rc;
+
+	ss->have = ss->dirty = 1;
+	ss->row.state = SUB_EXPIRED;
+	ss->row.grace_until = 0;
+	if (e->at > ss->row.state_at)
+		ss->row.state_at = e->at;
+	ss->row.state_rank = sub_state_rank(SUB_EXPIRED);
+	ss->row.updated_at = a->now;
+	o->changed = 1;
+	snprintf(object, sizeof(object), "subscription:%lld", (long long)ss->row.id);
+	ap_sub_detail(detail, sizeof(detail), &before, &ss->row);
+	snprintf(why, sizeof(why), "replaced by %s %.200s", e->provider, e->sub.id);
+	if ((rc = ap_audit(a, o, "subscription.update", object, detail, why)) != TERR_OK)
+		return rc;
+	return ap_finish_sub(a, o, ss);
+}
+
+enum terr
+ap_apply_replaces(struct actx *a, const struct bev *e, struct outcome *o)
+{
+	const char *old = e->sub.replaces;
+	char u[USER_ID_MAX + 1], detail[ID_MAX + 64];
+	struct subst ss;
+	int known;
+	enum terr rc;
+
+	if (old[0] == '\0' || strcmp(old, e->sub.id) == 0)
+		return TERR_OK;
+	memset(&ss, 0, sizeof(ss));
+	rc = store_sub_find(a->s, e->provider, old, &ss.row);
+	if (rc != TERR_OK && rc != TERR_NOTFOUND)
+		return rc;
+	known = rc == TERR_OK;
+	/* Only a subscription of the same user: an event never ends another's. */
+	if (known && strcmp(ss.row.user, o->user) != 0) {
+		ap_note(o,
+		    "subscription %s %s, which this one replaces, belongs to user %s: left as it "
+		    "is",
+		    e->provider, old, ss.row.user);
+		return TERR_OK;
+	}
+	rc = store_link_find(a->s, e->provider, SUB_REPLACED_LINK, old, u);
+	if (rc == TERR_NOTFOUND) {
+		rc = store_link_insert(a->s, e->provider, SUB_REPLACED_LINK, old, o->user, a->now);
+		if (rc != TERR_OK && rc != TERR_DUP)
+			return rc;
+		snprintf(detail, sizeof(detail), "%s %s %s", e->provider, SUB_REPLACED_LINK, old);
+		if ((rc = ap_audit(a, o, "link.add", detail, detail, "")) != TERR_OK)
+			return rc;
+	} else if (rc != TERR_OK)
+		return rc;
+	else if (strcmp(u, o->user) != 0) {
+		ap_note(o, "subscription %s %s was replaced for user %s already: left as it is",
+		    e->provider, old, u);
+		return TERR_OK;
+	}
+	if (!known) {
+		ap_note(o,
+		    "replaces subscription %s %s, not known yet: it will be recorded as expired",
+		    e->provider, old);
+		return TERR_OK;
+	}
+	if (ss.row.state == SUB_EXPIRED)
+		return TERR_OK;
+	return end_replaced(a, e, o, &ss);
 }

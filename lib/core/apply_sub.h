@@ -8,7 +8,14 @@
 #include "core/apply_kpi.h"
 #include "core/apply_outcome.h"
 
-#define SUB_GRANTS_MAX 64
+#define SUB_GRANTS_MAX    64
+/*
+ * The link that marks a subscription another replaced (bev_sub.replaces):
+ * (provider, this kind, its id) -> its user. Written when the replacing
+ * event is applied, before the old subscription is known if need be, and
+ * read for every event of a subscription: one so marked stays ended.
+ */
+#define SUB_REPLACED_LINK "replaced_subscription"
 
 /* The subscription an event speaks of, held in memory until written once. */
 struct subst {
@@ -18,6 +25,7 @@ struct subst {
 	int stale;        /* the event is older than the stored state (invariant 3) */
 	int plan_changed; /* product differs from the stored one */
 	int granted;      /* a payment of this event granted plan credits */
+	int replaced;     /* another subscription replaced it: it stays ended, grants nothing */
 	struct sub_row row;
 	struct kpi_pending kpi; /* what the event said of its money, for the metrics */
 };
@@ -32,5 +40,12 @@ enum terr ap_apply_sub(struct actx *a, const struct bev *e, const struct product
 enum terr ap_grant_plan(struct actx *a, struct outcome *o, struct subst *ss,
     const struct product *p, int64_t pay_id, int trial, int replace_all);
 enum terr ap_finish_sub(struct actx *a, struct outcome *o, struct subst *ss);
+/*
+ * bev_sub.replaces, once the event's own subscription is applied: the one it
+ * replaces (same provider, same user) ends as of the event, as an expiry
+ * ends it (access, entitlements and plan credits), and is marked
+ * (SUB_REPLACED_LINK) so that no later event of it brings it back.
+ */
+enum terr ap_apply_replaces(struct actx *a, const struct bev *e, struct outcome *o);
 
 #endif

@@ -6,6 +6,31 @@
 
 #define CHUNK 32
 
+/* Note that g's user's balance changed by amount (live at op->now unless g had expired). */
+static void
+touch(const struct ledger_op *op, const struct grant_row *g, int64_t amount)
+{
+	struct ledger_touched *t = op->touched;
+	int live = g->expires_at == 0 || g->expires_at > op->now;
+	size_t i;
+
+	if (t == NULL)
+		return;
+	for (i = 0; i < t->n && strcmp(t->u[i].user, g->user) != 0; i++)
+		;
+	if (i == t->n) {
+		if (t->n == LEDGER_TOUCHED_MAX) {
+			t->overflow = 1;
+			return;
+		}
+		text_copy(t->u[i].user, sizeof(t->u[i].user), g->user);
+		t->u[i].live_delta = 0;
+		t->n++;
+	}
+	if (live)
+		t->u[i].live_delta += amount;
+}
+
 static enum terr
 entry(struct store *s, const struct ledger_op *op, const struct grant_row *g, int64_t amount,
     const char *kind)
@@ -21,6 +46,7 @@ entry(struct store *s, const struct ledger_op *op, const struct grant_row *g, in
 	text_copy(l.actor, sizeof(l.actor), op->actor);
 	l.inbox_id = op->inbox_id;
 	l.created_at = op->now;
+	touch(op, g, amount);
 	return store_ledger_insert(s, &l);
 }
 

@@ -14,12 +14,30 @@
 
 #include "store/store.h"
 
+/*
+ * The users whose entries one event wrote, each with the net change of its
+ * balance live at the event's time (entries on grants already expired then
+ * change no live balance): what the balance alerts look at once the event's
+ * effects are all written (lib/core/apply_balance.c). Past LEDGER_TOUCHED_MAX
+ * users, the rest are not listed and overflow says so.
+ */
+#define LEDGER_TOUCHED_MAX 16
+struct ledger_touched {
+	struct {
+		char user[USER_ID_MAX + 1];
+		int64_t live_delta;
+	} u[LEDGER_TOUCHED_MAX];
+	size_t n;
+	int overflow;
+};
+
 /* Who and why, written on every entry. */
 struct ledger_op {
 	const char *actor;  /* "stripe:evt_...", "operator:alice", "job:renewals" */
 	const char *reason; /* free text, "" when none */
 	int64_t inbox_id;   /* the event behind it, 0 when none */
 	int64_t now;
+	struct ledger_touched *touched; /* when not NULL, each entry's user is added to it */
 };
 
 /*

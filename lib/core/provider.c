@@ -10,6 +10,8 @@
 #include "core/provider.h"
 #include "providers/appstore/appstore.h"
 #include "providers/cryptobot/cryptobot.h"
+#include "providers/google/google.h"
+#include "providers/google/google_push.h"
 #include "providers/razorpay/razorpay.h"
 #include "providers/revenuecat/revenuecat.h"
 #include "providers/stripe/stripe.h"
@@ -123,6 +125,31 @@ static const struct provider providers[] = {
 	    },
 	    .refuse_else = { 401, "bad_signature" },
 	    .malformed = "malformed_event",
+	},
+	{
+	    .name = "google",
+	    .parse = google_parse, /* never refuses: an unreadable push is stored failed */
+	    .test_key = "google.test_mode",
+	    .test_flag = offsetof(struct cfg, google.test_mode),
+	    .ref_noun = "ref",
+	    .sig_header = "Authorization", /* Pub/Sub's OIDC token: "Bearer <JWT>" */
+	    /*
+	     * A push names a purchase, read from the Android Publisher API before
+	     * it is stored; init, fini, verify (Google's keys) and that read call
+	     * out: bin/tally-google names them (providers/google/google_hook.h).
+	     */
+	    .event_id = google_push_event_id,
+	    .refuse = {
+		[TERR_CONFIG] = { 503, "not_configured" },
+		[TERR_STALE] = { 401, "expired_token" },
+		[TERR_NOTFOUND] = { 401, "unknown_key" },
+		/* Google's keys did not answer: not the sender's fault, Pub/Sub resends. */
+		[TERR_IO] = { 503, "keys_unavailable" },
+		[TERR_NOMEM] = { 503, "verification_unavailable" },
+		[TERR_INTERNAL] = { 503, "verification_unavailable" },
+	    },
+	    .refuse_else = { 401, "bad_token" },
+	    .malformed = "malformed_push",
 	},
 };
 

@@ -54,7 +54,11 @@ struct provider {
 	/* The webhook: the request's headers the row's functions read. */
 	const char *sig_header; /* the signature or token; NULL: the body signs itself */
 	const char *id_header;  /* the event id, required (400 without it); NULL: none */
-	/* hook.h: the provider folder's <name>_hook_init, _fini, _verify, and a classify. */
+	/*
+	 * hook.h: the provider folder's <name>_hook_init, _fini, _verify, and a
+	 * classify. NULL where they call out: the endpoint's handler names them
+	 * (struct hook_calls), so that the table does not link them everywhere.
+	 */
 	enum terr (*init)(void **state, const struct cfg *c, char *why, size_t whysize);
 	void (*fini)(void *state);
 	enum terr (
@@ -62,10 +66,25 @@ struct provider {
 	/* NULL: every verified request is an event; else what an update is (hook.h). */
 	enum terr (*classify)(const char *body, size_t n, struct hook_update *u, char *why,
 	    size_t whysize);
+	/*
+	 * NULL, or, for a provider whose request is not the event to store but
+	 * names what to read (Google Play: a push names a purchase, read from
+	 * its API), the id the request's event will be stored under, from the
+	 * verified body (never failing). An event stored under it already is
+	 * answered 200 duplicate, found through the request's read connection,
+	 * before the endpoint's prepare (hook.h struct hook_calls) runs.
+	 */
+	void (*event_id)(const char *body, size_t n, char *id, size_t idsize);
 	/* verify's error -> the answer; an error without an entry gets refuse_else. */
 	struct provider_refusal refuse[TERR__MAX];
 	struct provider_refusal refuse_else;
-	const char *malformed; /* the code of a body that verified but cannot be read (400) */
+	/*
+	 * The code of a body that verified but cannot be read (400). A provider
+	 * that resends anything but a 2xx until it gives up (Pub/Sub) parses such
+	 * a body into an event with bev.refusal instead: stored failed with the
+	 * reason, alerted, answered 200 (invariant 1).
+	 */
+	const char *malformed;
 };
 
 /* The row of provider, NULL when there is none (tally's own sources among them). */

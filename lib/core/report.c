@@ -6,6 +6,7 @@
 #include "base/tm.h"
 #include "core/report.h"
 #include "core/sub.h"
+#include "providers/google/google.h"
 #include "store/store_credits.h"
 #include "store/store_rows.h"
 
@@ -16,6 +17,7 @@ struct user_view {
 	int64_t created_at;
 	struct ent_row ents[LIST_MAX];
 	size_t nents;
+	struct sub_row ent_subs[LIST_MAX]; /* each entitlement's subscription (state 0: none) */
 	struct sub_row subs[LIST_MAX];
 	size_t nsubs;
 	struct grant_row grants[LIST_MAX];
@@ -32,6 +34,27 @@ struct user_view {
 	int64_t available;
 };
 
+/* The subscription of each entitlement: among the user's, else read (one older than those listed). */
+static enum terr
+load_ent_subs(struct store *s, struct user_view *v)
+{
+	size_t i, k;
+	enum terr rc;
+
+	for (i = 0; i < v->nents; i++) {
+		if (v->ents[i].sub_id == 0)
+			continue;
+		for (k = 0; k < v->nsubs && v->subs[k].id != v->ents[i].sub_id; k++)
+			;
+		if (k < v->nsubs)
+			v->ent_subs[i] = v->subs[k];
+		else if ((rc = store_sub_get(s, v->ents[i].sub_id, &v->ent_subs[i])) != TERR_OK &&
+		    rc != TERR_NOTFOUND)
+			return rc;
+	}
+	return TERR_OK;
+}
+
 /* What view shows, read once: the user view never reads links or audit rows. */
 static enum terr
 load(struct store *s, const char *user, int64_t now, enum report_view view, struct user_view *v)
@@ -42,6 +65,7 @@ load(struct store *s, const char *user, int64_t now, enum report_view view, stru
 	if ((rc = store_user_created(s, user, &v->created_at)) != TERR_OK ||
 	    (rc = store_ents_of(s, user, v->ents, LIST_MAX, &v->nents)) != TERR_OK ||
 	    (rc = store_subs_of(s, user, v->subs, LIST_MAX, &v->nsubs)) != TERR_OK ||
+	    (rc = load_ent_subs(s, v)) != TERR_OK ||
 	    (rc = store_grants_live(s, user, now, v->grants, LIST_MAX, &v->ngrants)) != TERR_OK ||
 	    (rc = store_balance_live(s, user, now, &v->available)) != TERR_OK)
 		return rc;
@@ -122,6 +146,35 @@ ent_source_kind(struct jw *w, const char *source)
 	jw_kstr(w, "source", kind);
 }
 
+/*
+ * The customer's detail of a subscription r (sub_detail; state SUB_NONE:
+ * an entitlement no subscription gives, which neither renews nor is
+ * managed anywhere): the same keys on entitlements and subscriptions.
+ */
+static void
+detail_json(struct jw *w, const struct cfg *c, const struct sub_row *r, int64_t now)
+{
+	struct sub_detail d;
+
+	memset(&d, 0, sizeof(d));
+	if (r->state != SUB_NONE)
+		sub_detail(r, c, now, &d);
+	jw_kbool(w, "will_renew", d.will_renew);
+	jw_key(w, "billing_problem");
+	if (d.problem != NULL) {
+		jw_obj(w);
+		jw_kstr(w, "kind", d.problem);
+		jw_ktime(w, "ends_at", d.problem_ends_at);
+		jw_end(w);
+	} else
+		jw_null(w);
+	jw_kbool(w, "in_trial", d.in_trial);
+	jw_ktime(w, "trial_ends_at", d.trial_ends_at);
+	jw_kbool(w, "canceled_at_period_end", d.canceled_at_period_end);
+	jw_kstr(w, "managed_in", d.managed_in);
+	jw_kstr(w, "manage_url", d.manage_url[0] != '\0' ? d.manage_url : NULL);
+}
+
 static int
 ent_live(const struct ent_row *e, int64_t now)
 {
@@ -133,6 +186,20 @@ report_user_json(struct store *s, const struct cfg *c, const char *user, int64_t
     struct buf *out)
 {
 	return report_user_json_view(s, c, user, now, REPORT_FULL, out);
+}
+
+/*
+ * With Google Play configured, what the app passes to Play Billing's
+ * setObfuscatedAccountId for this user (google.identity: the user id, or
+ * its HMAC); left out when the user id cannot be one (past 64 characters).
+ */
+static void
+google_account(struct jw *w, const struct cfg *c, const char *user)
+{
+	char id[GOOGLE_ACCOUNT_ID_MAX + 1];
+
+	if (c->google.enabled && google_account_id(&c->google, user, id, sizeof(id)) == TERR_OK)
+		jw_kstr(w, "google_account_id", id);
 }
 
 enum terr
@@ -155,6 +222,7 @@ report_user_json_view(struct store *s, const struct cfg *c, const char *user, in
 	jw_kstr(&w, "user_id", user);
 	jw_ktime(&w, "created_at", v->created_at);
 	jw_ktime(&w, "as_of", now);
+	google_account(&w, c, user);
 
 	jw_key(&w, "entitlements");
 	jw_arr(&w);
@@ -175,6 +243,7 @@ report_user_json_view(struct store *s, const struct cfg *c, const char *user, in
 			jw_null(&w);
 		}
 		jw_ktime(&w, "ends_at", e->ends_at);
+		detail_json(&w, c, &v->ent_subs[i], now);
 		jw_end(&w);
 	}
 	jw_aend(&w);
@@ -200,6 +269,7 @@ report_user_json_view(struct store *s, const struct cfg *c, const char *user, in
 		jw_ktime(&w, "grace_until", r->grace_until);
 		jw_kbool(&w, "cancel_at_period_end", r->cancel_at_period_end);
 		jw_ktime(&w, "updated_at", r->updated_at);
+		detail_json(&w, c, r, now);
 		jw_end(&w);
 	}
 	jw_aend(&w);
@@ -307,6 +377,34 @@ time_or(struct buf *b, int64_t ms, const char *none)
 	buf_puts(b, iso);
 }
 
+/* detail_json's facts for people, on a line of their own under the entitlement or subscription. */
+static void
+detail_text(struct buf *b, const struct cfg *c, const struct sub_row *r, int64_t now)
+{
+	struct sub_detail d;
+
+	if (r->state == SUB_NONE)
+		return;
+	sub_detail(r, c, now, &d);
+	buf_puts(b, "      ");
+	buf_puts(b, d.will_renew ? "renews" : "does not renew");
+	if (d.in_trial) {
+		buf_puts(b, "; in trial until ");
+		time_or(b, d.trial_ends_at, "?");
+	}
+	if (d.canceled_at_period_end)
+		buf_puts(b, "; canceled at period end");
+	if (d.problem != NULL) {
+		buf_printf(b, "; billing problem (%s), access %s ", d.problem,
+		    strcmp(d.problem, "grace") == 0 ? "until" : "ended");
+		time_or(b, d.problem_ends_at, "?");
+	}
+	buf_printf(b, "; managed in %s", d.managed_in);
+	if (d.manage_url[0] != '\0')
+		buf_printf(b, ": %s", d.manage_url);
+	buf_putc(b, '\n');
+}
+
 enum terr
 report_user_text(struct store *s, const struct cfg *c, const char *user, int64_t now,
     struct buf *out)
@@ -329,6 +427,7 @@ report_user_text(struct store *s, const struct cfg *c, const char *user, int64_t
 		buf_printf(out, "  %-16s until ", e->name);
 		time_or(out, e->ends_at, "no end");
 		buf_printf(out, "  (%s)\n", e->source);
+		detail_text(out, c, &v->ent_subs[i], now);
 		shown++;
 	}
 	if (shown == 0)
@@ -346,6 +445,7 @@ report_user_text(struct store *s, const struct cfg *c, const char *user, int64_t
 		if (sub_has_access(r, &c->policy, now))
 			time_or(out, sub_access_end(r, &c->policy), "no end");
 		buf_putc(out, '\n');
+		detail_text(out, c, r, now);
 	}
 	if (v->nsubs == 0)
 		buf_puts(out, "  none\n");

@@ -410,6 +410,35 @@ out:
 }
 
 enum terr
+jose_hs256_token(const void *key, size_t keylen, const char *header, const char *claims,
+    struct buf *out)
+{
+	struct hmac_key hk;
+	struct iov iov;
+	unsigned char mac[SHA256_LEN];
+	size_t start = out->len;
+	enum terr rc;
+
+	b64url_append(out, header, strlen(header));
+	buf_putc(out, '.');
+	b64url_append(out, claims, strlen(claims));
+	if (out->err != TERR_OK)
+		return out->err;
+	if (crypto_hmac_init(&hk, key, keylen) != TERR_OK)
+		return TERR_INTERNAL;
+	iov.p = out->p + start;
+	iov.n = out->len - start;
+	rc = crypto_hmac_sha256(&hk, &iov, 1, mac);
+	crypto_hmac_release(&hk);
+	if (rc != TERR_OK)
+		return rc;
+	buf_putc(out, '.');
+	b64url_append(out, mac, sizeof(mac));
+	crypto_wipe(mac, sizeof(mac));
+	return out->err;
+}
+
+enum terr
 jose_hs256_verify(const char *token, size_t n, const void *key, size_t keylen, struct buf *claims,
     const char **why)
 {

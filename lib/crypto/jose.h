@@ -67,6 +67,15 @@ enum terr jose_hs256_verify(const char *token, size_t n, const void *key, size_t
     struct buf *claims, const char **why);
 
 /*
+ * A compact HS256 JWT (RFC 7518 3.2) with key[0..keylen), as
+ * jose_es256_token: base64url(header).base64url(claims).base64url(HMAC)
+ * appended to out. TERR_INTERNAL when the MAC cannot be made; out's own
+ * error when it does not fit.
+ */
+enum terr jose_hs256_token(const void *key, size_t keylen, const char *header, const char *claims,
+    struct buf *out);
+
+/*
  * RSA keys shorter than this are refused, to verify and to sign: RFC 7518
  * 3.3 requires 2048 bits or more for RS256 (Google's keys are 2048).
  */

@@ -1,9 +1,63 @@
 #include <curl/curl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "base/text.h"
 #include "http/httpc.h"
+
+/*
+ * Handles kept for GETs, each with the connections it opened (libcurl's
+ * connection cache lives in the handle and survives curl_easy_reset): a
+ * process that reads a provider's API request after request (a webhook
+ * reading each purchase, reconciliation) opens a connection, and its TLS
+ * session, once rather than per call. Only GETs: libcurl sends a request
+ * again on a fresh connection when a kept one turns out closed before any
+ * answer, which a read survives but a POST (a payment, a delivery) must not
+ * risk. A forked child never uses its parent's handles (their sockets are
+ * shared): it forgets them, left reachable here.
+ */
+static pthread_mutex_t pool_mu = PTHREAD_MUTEX_INITIALIZER;
+static CURL *pool[HTTPC_POOL_MAX];
+static size_t npool;
+static pid_t pool_pid;
+
+/* A kept handle (its options reset, its connections kept), or a new one; NULL out of memory. */
+static CURL *
+handle_take(int keep)
+{
+	CURL *c = NULL;
+
+	if (keep) {
+		pthread_mutex_lock(&pool_mu);
+		if (pool_pid != getpid()) {
+			npool = 0;
+			pool_pid = getpid();
+		}
+		if (npool > 0)
+			c = pool[--npool];
+		pthread_mutex_unlock(&pool_mu);
+	}
+	return c != NULL ? c : curl_easy_init();
+}
+
+/* Back to the pool (its options reset: no pointer into the caller's frame stays), or freed. */
+static void
+handle_give(CURL *c, int keep)
+{
+	if (keep) {
+		curl_easy_reset(c);
+		pthread_mutex_lock(&pool_mu);
+		if (pool_pid == getpid() && npool < HTTPC_POOL_MAX) {
+			pool[npool++] = c;
+			c = NULL;
+		}
+		pthread_mutex_unlock(&pool_mu);
+	}
+	if (c != NULL)
+		curl_easy_cleanup(c);
+}
 
 void
 httpc_init(void)
@@ -98,6 +152,7 @@ httpc_do(const struct cfg_http *h, const struct httpc_req *req, struct httpc_res
 {
 	struct curl_slist *hdrs = NULL, *tmp;
 	char errbuf[CURL_ERROR_SIZE] = "";
+	int keep = strcmp(req->method, "GET") == 0 && req->body == NULL;
 	CURL *curl;
 	CURLcode cc;
 	size_t i;
@@ -108,7 +163,7 @@ httpc_do(const struct cfg_http *h, const struct httpc_req *req, struct httpc_res
 	r->header[0] = '\0';
 	r->header_over = 0;
 	buf_reset(&r->body);
-	if ((curl = curl_easy_init()) == NULL) {
+	if ((curl = handle_take(keep)) == NULL) {
 		snprintf(why, whysize, "curl_easy_init failed");
 		return TERR_NOMEM;
 	}
@@ -162,8 +217,9 @@ httpc_do(const struct cfg_http *h, const struct httpc_req *req, struct httpc_res
 	curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &r->status);
 	rc = TERR_OK;
 out:
+	/* A transfer that failed may leave its connection half-used: not kept. */
+	handle_give(curl, keep && rc == TERR_OK);
 	curl_slist_free_all(hdrs);
-	curl_easy_cleanup(curl);
 	return rc;
 }
 

@@ -15,6 +15,11 @@
 
 /* Largest response body read from a provider's API. */
 #define HTTPC_BODY_MAX (4 * 1024 * 1024)
+/*
+ * Idle handles (and their open connections) a process keeps for GETs, one
+ * per thread that made a GET at once: the handlers' 32 threads fit.
+ */
+#define HTTPC_POOL_MAX 64
 
 struct httpc_req {
 	const char *method; /* "GET", "POST", "PUT", "DELETE" */
@@ -53,7 +58,9 @@ void httpc_resp_release(struct httpc_resp *r);
 /*
  * Perform req. TERR_OK when a response arrived, whatever its status
  * (r->status says); TERR_IO when none did (DNS, connect, TLS, timeout), with
- * a reason in why; TERR_TOOBIG when the body passed its maximum.
+ * a reason in why; TERR_TOOBIG when the body passed its maximum. A GET's
+ * connection is kept open for the process's next GET to the same host
+ * (HTTPC_POOL_MAX); every other method opens and closes its own.
  */
 enum terr httpc_do(const struct cfg_http *h, const struct httpc_req *req, struct httpc_resp *r,
     char *why, size_t whysize);

@@ -44,7 +44,8 @@
 /*
  * The storage a job uses: the connection (store.h), users, links, the
  * inbox, subscriptions and payments (store_rows.h), the runs of jobs
- * (store_access.h store_jobs_list), due work and the outbox (store_jobs.h).
+ * (store_access.h store_jobs_list), due work and the outbox (store_jobs.h),
+ * the tasks owed to providers (store_tasks.h).
  * The jobs (jobs/) reach storage through this header, never including store/
  * themselves (DESIGN.md, Layout).
  */
@@ -52,6 +53,7 @@
 #include "store/store_access.h"
 #include "store/store_jobs.h"
 #include "store/store_rows.h"
+#include "store/store_tasks.h"
 
 /* A crashed runner's lease lapses after this; a working one renews it a third of the way in. */
 #define JOB_LEASE_TTL_MS (120 * 1000)

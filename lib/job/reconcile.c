@@ -3,7 +3,7 @@
  * of a provider's history, the walk of stale subscriptions and of pending
  * orders. Each provider's pass is in a file of its own: reconcile_stripe.c,
  * reconcile_appstore.c, reconcile_revenuecat.c, reconcile_cryptobot.c,
- * reconcile_razorpay.c, reconcile_telegram.c.
+ * reconcile_razorpay.c, reconcile_telegram.c, reconcile_google.c.
  */
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,7 +3,7 @@
  * reconciliation shares and the walk of stale subscriptions (lib/job/reconcile.c),
  * and each provider's pass, one file each (lib/job/reconcile_stripe.c,
  * reconcile_appstore.c, reconcile_revenuecat.c, reconcile_cryptobot.c,
- * reconcile_razorpay.c, reconcile_telegram.c, each declared in its own header
+ * reconcile_razorpay.c, reconcile_telegram.c, reconcile_google.c, each declared in its own header
  * and calling this file's functions), each run through the job's batches of
  * provider events (job_apply_raw, or for RevenueCat the sync's own apply), so
  * that what is applied goes through the webhook's own parser and apply path.
@@ -13,7 +13,10 @@
  * tally's credentials or answers what cannot be read gets its "provider"
  * line with result error and the reason (the run fails, exit 1) and changes
  * nothing. --limit bounds the orders and subscriptions checked; --dry-run
- * reports and applies nothing (job.h).
+ * reports and applies nothing (job.h). Google's subscriptions are the one
+ * exception: each answer is one purchase's whole truth and is applied as it
+ * comes, so Google busy part-way leaves the rest for the next run
+ * (reconcile_google.h).
  */
 #ifndef TALLY_RECONCILE_H
 #define TALLY_RECONCILE_H

@@ -9,8 +9,9 @@
  *	<name>_classify     only for a provider whose updates are not all billing
  *	                    events (Telegram): what an update is (struct hook_update)
  *
- * and lib/serve/handler.c runs them for every request: verify, classify,
- * parse, apply, answer. Nothing here knows HTTP beyond the header values the
+ * (or, when they call out, the endpoint's handler names them: struct
+ * hook_calls) and lib/serve/handler.c runs them for every request: verify,
+ * classify or prepare, parse, apply, answer. Nothing here knows HTTP beyond the header values the
  * accept loop hands over.
  */
 #ifndef TALLY_HOOK_H
@@ -19,8 +20,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "base/buf.h"
 #include "base/err.h"
 #include "base/tally_limits.h"
+#include "cfg/cfg_types.h"
 
 /* One request as the accept loop read it. */
 struct hook_req {
@@ -52,6 +55,27 @@ struct hook_update {
 	char id[ID_MAX];        /* for the request's log line when not stored ("update:7") */
 	char what[64];          /* its kind in the provider's words ("pre_checkout_query") */
 	struct hook_precheck q; /* HOOK_PRECHECK */
+};
+
+/*
+ * A webhook's functions that call out to the provider (Google Play's verify
+ * fetches Google's keys, its prepare reads the purchase a push names): named
+ * by the endpoint's handler (serve/handler.h, .calls) instead of its row of
+ * the provider table, so that only that endpoint links libcurl (the table is
+ * in every executable). Each one set takes the place of the row's:
+ *	init, fini, verify  as the row's (core/provider.h)
+ *	prepare             after verify, the body to store and parse, made
+ *	                    from the verified request q into out (the row's
+ *	                    event_id says the id it will be stored under: id);
+ *	                    an error (why) answers 503 and stores nothing
+ */
+struct hook_calls {
+	enum terr (*init)(void **state, const struct cfg *c, char *why, size_t whysize);
+	void (*fini)(void *state);
+	enum terr (
+	    *verify)(void *state, const struct cfg *c, const struct hook_req *q, const char **why);
+	enum terr (*prepare)(void *state, const struct cfg *c, const struct hook_req *q,
+	    const char *id, struct buf *out, char *why, size_t whysize);
 };
 
 /*

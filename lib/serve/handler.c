@@ -48,6 +48,11 @@ struct hctx {
 	const struct handler *h;
 	const struct provider *p; /* a webhook's row */
 	void (*fini)(void *state);
+	/* A webhook's: the row's, or those its handler names (struct hook_calls). */
+	enum terr (
+	    *verify)(void *state, const struct cfg *c, const struct hook_req *q, const char **why);
+	enum terr (*prepare)(void *state, const struct cfg *c, const struct hook_req *q,
+	    const char *id, struct buf *out, char *why, size_t whysize);
 	struct cfg cfg;
 	void *state;
 	char refuse[256];      /* non-empty: configuration incomplete, refuse everything */
@@ -78,7 +83,9 @@ svc_store(struct svc *s)
 	if (x->store != NULL) /* CGI: the one connection */
 		return s->ro = x->store;
 	if (store_open(&s->ro, x->cfg.db_path, STORE_RO) != TERR_OK) {
-		log_msg(LOG_ERROR, "cannot open the database for reading", x->cfg.db_path);
+		char db[PG_URI_MAX];
+		store_db_shown(x->cfg.db_path, db, sizeof(db));
+		log_msg(LOG_ERROR, "cannot open the database for reading", db);
 		s->ro = NULL;
 	}
 	return s->ro;
@@ -238,27 +245,81 @@ unstored(struct hctx *x, struct http_req *r, int64_t now, const struct hook_upda
 	return refuse_with(f, 200, "pre_checkout", pc.note);
 }
 
+/* The handler's work after an event is in the inbox (handler.h after_commit). */
+static void
+after_commit(struct hctx *x, struct svc *sv, const struct apply_result *res, int64_t now)
+{
+	if (x->h->after_commit == NULL)
+		return;
+	sv->cfg = &x->cfg;
+	sv->priv = x;
+	sv->now = now;
+	x->h->after_commit(sv, res);
+}
+
+/*
+ * The row's step before parse (provider.h event_id, prepare): a request
+ * whose event is stored already is answered 200 duplicate from the inbox,
+ * through this thread's read connection, with nothing asked of the
+ * provider; else prepare writes the body to store into out. 0 when out is
+ * the body to parse; else the status answered or to answer, f filled.
+ */
+static int
+prepare(struct hctx *x, struct http_req *r, const struct hook_req *q, struct bev *e, struct svc *sv,
+    struct buf *out, struct refusal *f)
+{
+	const struct provider *p = x->p;
+	struct apply_result res;
+	struct inbox_row row;
+	struct store *ro;
+	char id[ID_MAX];
+
+	p->event_id(q->body, q->n, id, sizeof(id));
+	sv->priv = x;
+	/* Not found, or the read failed: prepare, and apply dedups as always. */
+	if ((ro = svc_store(sv)) != NULL && store_inbox_find(ro, p->name, id, &row) == TERR_OK) {
+		memset(&res, 0, sizeof(res));
+		res.duplicate = 1;
+		res.state = row.state;
+		res.inbox_id = row.id;
+		text_copy(res.reason, sizeof(res.reason), row.reason);
+		text_copy(e->id, sizeof(e->id), id);
+		text_copy(e->type, sizeof(e->type), row.type);
+		reply_ok(r, e, &res, NULL);
+		/* A redelivery tries again what its first delivery owes, when due. */
+		after_commit(x, sv, &res, q->now);
+		return refuse_with(f, 200, "duplicate", "duplicate: answered from the inbox");
+	}
+	if (x->prepare(x->state, &x->cfg, q, id, out, f->message, sizeof(f->message)) != TERR_OK) {
+		text_copy(e->id, sizeof(e->id), id);
+		return refuse_with(f, 503, "provider_unavailable", NULL);
+	}
+	return 0;
+}
+
 /*
  * Verify r, and parse it into e, by the provider's row. 0 when e is the
  * event to apply; else the status answered (an update not stored) or to
- * answer, f filled.
+ * answer, f filled. A row that prepares its body leaves it in stored (e->raw
+ * points into it: it must outlive e's apply).
  */
 static int
 intake(struct hctx *x, struct http_req *r, int64_t now, struct bev *e, struct svc *sv,
-    struct refusal *f)
+    struct buf *stored, struct refusal *f)
 {
 	const struct provider *p = x->p;
 	const struct provider_refusal *a;
 	struct hook_req q = { NULL, buf_cstr(&r->body), r->body.len, now };
 	struct hook_update u;
-	const char *why = NULL, *id = NULL;
+	const char *why = NULL, *id = NULL, *body = q.body;
 	char *msg = f->message;
-	size_t msgsize = sizeof(f->message);
+	size_t msgsize = sizeof(f->message), n = q.n;
+	int status;
 	enum terr rc;
 
 	if (p->sig_header != NULL)
 		q.sig = http_header(r, p->sig_header);
-	if ((rc = p->verify(x->state, &x->cfg, &q, &why)) != TERR_OK) {
+	if ((rc = x->verify(x->state, &x->cfg, &q, &why)) != TERR_OK) {
 		a = rc > 0 && rc < TERR__MAX && p->refuse[rc].status != 0 ? &p->refuse[rc]
 									  : &p->refuse_else;
 		return refuse_with(f, a->status, a->code, why != NULL ? why : err_str(rc));
@@ -273,8 +334,14 @@ intake(struct hctx *x, struct http_req *r, int64_t now, struct bev *e, struct sv
 		if (u.kind != HOOK_EVENT)
 			return unstored(x, r, now, &u, e, sv, f);
 	}
-	rc = p->parse != NULL ? p->parse(&x->cfg, q.body, q.n, e, msg, msgsize)
-			      : p->parse_id(&x->cfg, id, q.body, q.n, e, msg, msgsize);
+	if (x->prepare != NULL) {
+		if ((status = prepare(x, r, &q, e, sv, stored, f)) != 0)
+			return status;
+		body = buf_cstr(stored);
+		n = stored->len;
+	}
+	rc = p->parse != NULL ? p->parse(&x->cfg, body, n, e, msg, msgsize)
+			      : p->parse_id(&x->cfg, id, body, n, e, msg, msgsize);
 	if (rc != TERR_OK)
 		return refuse_with(f, 400, p->malformed, NULL);
 	return 0;
@@ -286,10 +353,13 @@ serve_one(struct hctx *x, struct http_req *r, struct bev *e, struct svc *sv)
 {
 	struct refusal f;
 	struct apply_result res;
+	struct buf stored;
 	int64_t t0 = tm_now_ms(), now;
 	int status;
 
 	memset(&f, 0, sizeof(f));
+	/* What a row's prepare step makes to store (a replay reads back BODY_MAX). */
+	buf_init(&stored, BODY_MAX);
 	e->id[0] = '\0';
 	/* Limits before anything reads a header (lib/base/tally_limits.h). */
 	if (!http_headers_fit(r, HEADER_MAX)) {
@@ -327,17 +397,17 @@ serve_one(struct hctx *x, struct http_req *r, struct bev *e, struct svc *sv)
 		return;
 	}
 	now = tm_now_ms();
-	if ((status = intake(x, r, now, e, sv, &f)) != 0) {
+	if ((status = intake(x, r, now, e, sv, &stored, &f)) != 0) {
 		/* Every refusal says why, in the answer and the log line: a parser that did not is named. */
 		if (f.message[0] == '\0')
 			snprintf(f.message, sizeof(f.message),
 			    "refused without a reason by tally-%s (a bug: please report it)",
 			    x->h->name);
-		/* An update not stored was answered already. */
+		/* An update not stored (or a duplicate a row's prepare step found) was answered already. */
 		if (r->status == 0)
 			http_error(r, status, f.code != NULL ? f.code : "refused", f.message);
 		log_request(x, r, e, NULL, f.message, t0);
-		return;
+		goto out;
 	}
 	if (x->writer != NULL)
 		writer_apply(x->writer, e, &res);
@@ -347,10 +417,13 @@ serve_one(struct hctx *x, struct http_req *r, struct bev *e, struct svc *sv)
 		/* Nothing committed: the provider will retry. */
 		http_error(r, 503, "storage_unavailable", "the event could not be stored; retry");
 		log_request(x, r, e, NULL, err_str(res.err), t0);
-		return;
+		goto out;
 	}
 	reply_ok(r, e, &res, NULL);
 	log_request(x, r, e, &res, NULL, t0);
+	after_commit(x, sv, &res, now);
+out:
+	buf_release(&stored);
 }
 
 static void *
@@ -450,7 +523,9 @@ serve_fastcgi(struct hctx *x, int nthreads, const sigset_t *sigs)
 	if ((wk = calloc((size_t)nthreads, sizeof(*wk))) == NULL)
 		return 1;
 	if (writer_start(&x->writer, &x->cfg) != TERR_OK) {
-		log_msg(LOG_ERROR, "cannot start the writer", x->cfg.db_path);
+		char db[PG_URI_MAX];
+		store_db_shown(x->cfg.db_path, db, sizeof(db));
+		log_msg(LOG_ERROR, "cannot start the writer", db);
 		free(wk);
 		return 1;
 	}
@@ -470,10 +545,12 @@ serve_fastcgi(struct hctx *x, int nthreads, const sigset_t *sigs)
 	pthread_attr_destroy(&attr);
 	if (started == nthreads) {
 		struct logline l;
+		char db[PG_URI_MAX];
+		store_db_shown(x->cfg.db_path, db, sizeof(db));
 		log_begin(&l, LOG_INFO, "started");
 		log_str(&l, "mode", "fastcgi");
 		log_int(&l, "threads", nthreads);
-		log_str(&l, "db", x->cfg.db_path);
+		log_str(&l, "db", db);
 		log_end(&l);
 		while (sigwait(sigs, &sig) != 0)
 			;
@@ -485,6 +562,7 @@ serve_fastcgi(struct hctx *x, int nthreads, const sigset_t *sigs)
 	for (i = 0; i < started; i++) {
 		pthread_join(wk[i].thread, NULL);
 		store_close(wk[i].svc.ro);
+		store_close(wk[i].svc.rw);
 		http_req_release(&wk[i].r);
 		json_arena_release(&wk[i].arena);
 		FCGX_Free(&wk[i].req, 1);
@@ -549,6 +627,20 @@ handler_main(const struct handler *h, int argc, char **argv)
 		}
 		init = x->p->init;
 		x->fini = x->p->fini;
+		x->verify = x->p->verify;
+		if (h->calls != NULL) {
+			init = h->calls->init != NULL ? h->calls->init : init;
+			x->fini = h->calls->fini != NULL ? h->calls->fini : x->fini;
+			x->verify = h->calls->verify != NULL ? h->calls->verify : x->verify;
+			x->prepare = h->calls->prepare;
+		}
+		/* Invariant 6: no webhook without a verifier; a prepare step needs its id. */
+		if (init == NULL || x->verify == NULL ||
+		    (x->prepare != NULL) != (x->p->event_id != NULL)) {
+			log_msg(LOG_ERROR, "the provider's webhook is not whole in this executable",
+			    h->provider);
+			goto out;
+		}
 	}
 	if ((err = init(&x->state, &x->cfg, why, sizeof(why))) != TERR_OK) {
 		if (err != TERR_CONFIG) {
@@ -589,6 +681,7 @@ handler_main(const struct handler *h, int argc, char **argv)
 		http_req_init(&r, NULL, h->body_max);
 		memset(&sv, 0, sizeof(sv));
 		serve_one(x, &r, e, &sv);
+		store_close(sv.rw);
 		rc = r.status >= 500 ? 1 : 0;
 		http_req_release(&r);
 		free(e);
@@ -605,6 +698,8 @@ handler_main(const struct handler *h, int argc, char **argv)
 	rc = serve_fastcgi(x, (int)nthreads, &sigs);
 out:
 	reap_children();
+	if (h->after_commit_release != NULL)
+		h->after_commit_release();
 	if (x->fini != NULL && x->state != NULL)
 		x->fini(x->state);
 	store_close(x->store);

@@ -19,12 +19,15 @@
  * HEADER_MAX), 405 (not POST), 503 not_configured
  * (the row's init found no secret), 411, 413, 400 (http_read_body), then
  * the row's answer to verify's error (refuse, refuse_else; the message is
- * verify's why), 400 missing_event_id (the row's id_header absent), 400 the
- * row's malformed code (the body cannot be read; the parser's why), 503
- * storage_unavailable. A 200 says {"ok":true,"event_id","state",
- * "duplicate","inbox_id","reason"}, or for an update the row's classify
- * says is not stored, {"ok":true,"stored":false} with, for a pre-checkout
- * question, "answered" and "accepted" (core/order.h).
+ * verify's why), 400 missing_event_id (the row's id_header absent), for a
+ * row that prepares its body (provider.h: Google Play reads the purchase a
+ * push names) 200 duplicate when its event is stored already and 503
+ * provider_unavailable when prepare fails, 400 the row's malformed code
+ * (the body cannot be read; the parser's why), 503 storage_unavailable. A
+ * 200 says {"ok":true,"event_id","state","duplicate","inbox_id","reason"},
+ * or for an update the row's classify says is not stored,
+ * {"ok":true,"stored":false} with, for a pre-checkout question, "answered"
+ * and "accepted" (core/order.h).
  */
 #ifndef TALLY_HANDLER_H
 #define TALLY_HANDLER_H
@@ -37,6 +40,7 @@
 #include "core/apply.h"
 #include "core/order.h"
 #include "http/http.h"
+#include "providers/hook.h"
 
 struct svc;
 
@@ -52,6 +56,21 @@ struct handler {
 	 * its main() calls httpc_init() before handler_main, before any thread.
 	 */
 	order_answer_fn answer;
+	/*
+	 * A webhook whose verify or prepare calls out (Google Play): those of
+	 * its calls (providers/hook.h), named here for the same reason; each
+	 * one set takes the place of the row's. Its main() calls httpc_init().
+	 */
+	const struct hook_calls *calls;
+	/*
+	 * A webhook whose events may owe the provider work once committed
+	 * (Google Play's acknowledge and consume: serve/svc_tasks.h): called for
+	 * each request whose event is in the inbox (committed now, or a
+	 * duplicate), once its answer is written; its release at the process's
+	 * end. Named here for the same reason: they call out.
+	 */
+	void (*after_commit)(struct svc *sv, const struct apply_result *res);
+	void (*after_commit_release)(void);
 	/*
 	 * A service's: once at start, after the configuration loaded (a webhook
 	 * runs its row's init and fini instead). A missing secret is not fatal:
@@ -76,6 +95,7 @@ struct svc {
 	const struct cfg *cfg;
 	int64_t now;      /* when the request was taken */
 	struct store *ro; /* this thread's read connection (svc_store) */
+	struct store *rw; /* this thread's connection for its tasks (svc_tasks.h), or NULL */
 	void *priv;       /* the handler's own */
 	char label[64];   /* the route, for logs and metrics; set by the service */
 };

@@ -26,6 +26,21 @@ store_schema_latest(void)
 	return tally_nmigrations > 0 ? tally_migrations[tally_nmigrations - 1].version : 0;
 }
 
+int
+store_is_postgres(const char *db)
+{
+	return pg_is_uri(db);
+}
+
+void
+store_db_shown(const char *db, char *out, size_t size)
+{
+	if (pg_is_uri(db))
+		pg_redact(db, out, size);
+	else
+		text_copy(out, size, db);
+}
+
 void
 store_umask(void)
 {
@@ -135,11 +150,89 @@ bound(struct store *s, enum stmt i, const char *what, const struct store_param *
 	return st;
 }
 
+/*
+ * The inserts whose new id the store reads back (store_run_insert's *id).
+ * On PostgreSQL they say RETURNING id, appended to their text (there is no
+ * last_insert_rowid); on SQLite they do not (SQLite builds a temporary
+ * table for RETURNING).
+ */
+static const enum stmt returning_id[] = { STMT_INBOX_INSERT, STMT_SUB_INSERT, STMT_PAY_INSERT,
+	STMT_GRANT_INSERT, STMT_LEDGER_INSERT, STMT_AUDIT_INSERT, STMT_OUTBOX_INSERT,
+	STMT_TASK_INSERT };
+
+/* Statement i's text on PostgreSQL: store_sql_pg's where the dialects differ, else store_sql's. */
+static const char *pg_sql[STMT__MAX];
+static char *pg_sql_own[STMT__MAX];
+
+static void
+pg_sql_setup(void)
+{
+	size_t k, len;
+	int i;
+
+	for (i = 0; i < STMT__MAX; i++)
+		pg_sql[i] = store_sql_pg[i] != NULL ? store_sql_pg[i] : store_sql[i];
+	for (k = 0; k < sizeof(returning_id) / sizeof(returning_id[0]); k++) {
+		i = (int)returning_id[k];
+		if (strstr(pg_sql[i], "RETURNING") != NULL)
+			continue;
+		len = strlen(pg_sql[i]) + sizeof(" RETURNING id");
+		if ((pg_sql_own[i] = malloc(len)) == NULL)
+			continue; /* store_run_insert then answers TERR_DB for want of the id */
+		snprintf(pg_sql_own[i], len, "%s RETURNING id", pg_sql[i]);
+		pg_sql[i] = pg_sql_own[i];
+	}
+}
+
+/* Statement i run on PostgreSQL; rows (may be NULL) as pg_exec's, freed by the caller. */
+static pthread_once_t pg_sql_once = PTHREAD_ONCE_INIT;
+
+static enum terr
+pg_run(struct store *s, enum stmt i, const char *what, const struct store_param *p, size_t n,
+    struct pg_rows *rows)
+{
+	pthread_once(&pg_sql_once, pg_sql_setup);
+	return pg_exec(s->pg, (int)i, pg_sql[i], what, p, n, rows);
+}
+
+enum terr
+store_prepare_all(struct store *s, int *failed)
+{
+	char what[32];
+	int i, bad;
+
+	*failed = 0;
+	pthread_once(&pg_sql_once, pg_sql_setup);
+	for (i = 0; i < STMT__MAX; i++) {
+		snprintf(what, sizeof(what), "statement %d", i);
+		if (s->pg != NULL)
+			bad = pg_prepare(s->pg, i, pg_sql[i], what) != TERR_OK;
+		else
+			bad = store_stmt(s, (enum stmt)i) == NULL;
+		if (bad) {
+			struct logline l;
+			log_begin(&l, LOG_ERROR, "statement refused");
+			log_int(&l, "stmt", i);
+			log_end(&l);
+			(*failed)++;
+		}
+	}
+	return TERR_OK;
+}
+
 enum terr
 store_run(struct store *s, enum stmt i, const char *what, const struct store_param *p, size_t n)
 {
-	sqlite3_stmt *st = bound(s, i, what, p, n);
+	sqlite3_stmt *st;
 
+	if (s->pg != NULL) {
+		struct pg_rows r;
+		enum terr rc = pg_run(s, i, what, p, n, &r);
+		s->changed = rc == TERR_OK ? r.changed : 0;
+		pg_rows_free(&r);
+		return rc;
+	}
+	st = bound(s, i, what, p, n);
 	return st != NULL ? step_done(s, st, what) : TERR_DB;
 }
 
@@ -149,19 +242,35 @@ store_run_changed(struct store *s, enum stmt i, enum terr none, const char *what
 {
 	enum terr rc = store_run(s, i, what, p, n);
 
-	return rc == TERR_OK && sqlite3_changes(s->db) == 0 ? none : rc;
+	if (rc != TERR_OK)
+		return rc;
+	return (s->pg != NULL ? s->changed : sqlite3_changes(s->db)) == 0 ? none : rc;
 }
 
 enum terr
 store_run_insert(struct store *s, enum stmt i, int64_t *id, const char *what,
     const struct store_param *p, size_t n)
 {
+	enum terr rc;
+
+	if (s->pg != NULL) {
+		struct pg_rows r;
+		if ((rc = pg_run(s, i, what, p, n, &r)) == TERR_OK) {
+			if (r.changed == 0)
+				rc = TERR_DUP;
+			else if (id != NULL && r.n > 0)
+				*id = pg_col_i64(&r, 0, 0);
+			else if (id != NULL)
+				rc = TERR_INTERNAL; /* no RETURNING id: see returning_id */
+		}
+		pg_rows_free(&r);
+		return rc;
+	}
 	/*
 	 * ON CONFLICT DO NOTHING: one row changed means inserted, none a
 	 * duplicate. (Not RETURNING: SQLite builds a temporary table for it.)
 	 */
-	enum terr rc = store_run_changed(s, i, TERR_DUP, what, p, n);
-
+	rc = store_run_changed(s, i, TERR_DUP, what, p, n);
 	if (rc == TERR_OK && id != NULL)
 		*id = sqlite3_last_insert_rowid(s->db);
 	return rc;
@@ -193,12 +302,34 @@ store_name_find(const char *const *names, int n, const char *name)
 	return -1;
 }
 
-void
-store_col_text(sqlite3_stmt *st, int i, char *out, size_t size)
+int64_t
+store_col_i64(const struct store_row *row, int col)
 {
-	const unsigned char *t = sqlite3_column_text(st, i);
-	int n = sqlite3_column_bytes(st, i);
+	if (row->r != NULL)
+		return pg_col_i64(row->r, row->i, col);
+	return sqlite3_column_int64(row->st, col);
+}
 
+int
+store_col_null(const struct store_row *row, int col)
+{
+	if (row->r != NULL)
+		return pg_col_null(row->r, row->i, col);
+	return sqlite3_column_type(row->st, col) == SQLITE_NULL;
+}
+
+void
+store_col_text(const struct store_row *row, int col, char *out, size_t size)
+{
+	const unsigned char *t;
+	int n;
+
+	if (row->r != NULL) {
+		pg_col_text(row->r, row->i, col, out, size);
+		return;
+	}
+	t = sqlite3_column_text(row->st, col);
+	n = sqlite3_column_bytes(row->st, col);
 	if (t == NULL || n <= 0) {
 		out[0] = '\0';
 		return;
@@ -209,18 +340,126 @@ store_col_text(sqlite3_stmt *st, int i, char *out, size_t size)
 	out[n] = '\0';
 }
 
-enum terr
-store_get(struct store *s, enum stmt i, void (*fn)(sqlite3_stmt *, void *), void *out,
-    const char *what, const struct store_param *p, size_t n)
+const char *
+store_col_str(const struct store_row *row, int col)
 {
-	sqlite3_stmt *st = bound(s, i, what, p, n);
+	const char *t;
+
+	if (row->r != NULL)
+		t = pg_col_null(row->r, row->i, col) ? NULL : PQgetvalue(row->r->res, row->i, col);
+	else
+		t = (const char *)sqlite3_column_text(row->st, col);
+	return t != NULL ? t : "";
+}
+
+size_t
+store_col_len(const struct store_row *row, int col)
+{
+	if (row->r != NULL)
+		return pg_col_null(row->r, row->i, col)
+		    ? 0
+		    : (size_t)PQgetlength(row->r->res, row->i, col);
+	return (size_t)sqlite3_column_bytes(row->st, col);
+}
+
+enum terr
+store_col_blob(const struct store_row *row, int col, void *out, size_t size, size_t *len)
+{
+	const void *b;
+	int n;
+
+	if (row->r != NULL)
+		return pg_col_blob(row->r, row->i, col, out, size, len);
+	b = sqlite3_column_blob(row->st, col);
+	n = sqlite3_column_bytes(row->st, col);
+	*len = 0;
+	if (b == NULL || n <= 0)
+		return TERR_OK;
+	if ((size_t)n > size)
+		return TERR_TOOBIG;
+	memcpy(out, b, (size_t)n);
+	*len = (size_t)n;
+	return TERR_OK;
+}
+
+enum terr
+store_col_buf(const struct store_row *row, int col, struct buf *b)
+{
+	const char *t;
+	size_t n;
+
+	if (row->r == NULL) {
+		buf_append(b, sqlite3_column_blob(row->st, col),
+		    (size_t)sqlite3_column_bytes(row->st, col));
+		return TERR_OK;
+	}
+	if (pg_col_null(row->r, row->i, col))
+		return TERR_OK;
+	t = PQgetvalue(row->r->res, row->i, col);
+	n = (size_t)PQgetlength(row->r->res, row->i, col);
+	if (PQftype(row->r->res, col) != PG_OID_BYTEA) {
+		buf_append(b, t, n);
+		return TERR_OK;
+	}
+	/* bytea_output = 'hex' (pg.c's session): "\\x", two digits a byte, decoded a piece at a time. */
+	if (n < 2 || t[0] != '\\' || t[1] != 'x' || (n - 2) % 2 != 0)
+		return TERR_DB;
+	for (t += 2, n -= 2; n > 0;) {
+		unsigned char piece[512];
+		size_t k = n < 2 * sizeof(piece) ? n : 2 * sizeof(piece);
+		if (text_unhex(t, k, piece, sizeof(piece)) != TERR_OK)
+			return TERR_DB;
+		buf_append(b, piece, k / 2);
+		t += k;
+		n -= k;
+	}
+	return TERR_OK;
+}
+
+/*
+ * Statement i on PostgreSQL, fn (when not NULL) called with each of its
+ * first max rows, each into out + k * sz (sz 0: out each time); *n (may be
+ * NULL) the rows read.
+ */
+static enum terr
+pg_rows_read(struct store *s, enum stmt i, store_read_fn fn, void *out, size_t sz, size_t max,
+    size_t *n, const char *what, const struct store_param *p, size_t np)
+{
+	struct pg_rows r;
+	struct store_row row = { NULL, &r, 0 };
+	enum terr rc;
+
+	if (n != NULL)
+		*n = 0;
+	if ((rc = pg_run(s, i, what, p, np, &r)) == TERR_OK) {
+		for (row.i = 0; row.i < r.n && (size_t)row.i < max; row.i++)
+			if (fn != NULL)
+				fn(&row, (char *)out + (size_t)row.i * sz);
+		if (n != NULL)
+			*n = (size_t)row.i;
+	}
+	pg_rows_free(&r);
+	return rc;
+}
+
+enum terr
+store_get(struct store *s, enum stmt i, store_read_fn fn, void *out, const char *what,
+    const struct store_param *p, size_t n)
+{
+	sqlite3_stmt *st;
+	struct store_row row = { NULL, NULL, 0 };
 	enum terr err = TERR_OK;
+	size_t got;
 	int rc;
 
-	if (st == NULL)
+	if (s->pg != NULL) {
+		err = pg_rows_read(s, i, fn, out, 0, 1, &got, what, p, n);
+		return err == TERR_OK && got == 0 ? TERR_NOTFOUND : err;
+	}
+	if ((st = row.st = bound(s, i, what, p, n)) == NULL)
 		return TERR_DB;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
-		fn(st, out);
+		fn(&row, out);
 	else if (rc == SQLITE_DONE)
 		err = TERR_NOTFOUND;
 	else
@@ -230,17 +469,20 @@ store_get(struct store *s, enum stmt i, void (*fn)(sqlite3_stmt *, void *), void
 }
 
 enum terr
-store_list(struct store *s, enum stmt i, void (*fn)(sqlite3_stmt *, void *), void *out, size_t sz,
-    size_t max, size_t *n, const char *what, const struct store_param *p, size_t np)
+store_list(struct store *s, enum stmt i, store_read_fn fn, void *out, size_t sz, size_t max,
+    size_t *n, const char *what, const struct store_param *p, size_t np)
 {
-	sqlite3_stmt *st = bound(s, i, what, p, np);
+	sqlite3_stmt *st;
+	struct store_row row = { NULL, NULL, 0 };
 	int rc = SQLITE_DONE;
 
 	*n = 0;
-	if (st == NULL)
+	if (s->pg != NULL)
+		return pg_rows_read(s, i, fn, out, sz, max, n, what, p, np);
+	if ((st = row.st = bound(s, i, what, p, np)) == NULL)
 		return TERR_DB;
 	while (*n < max && (rc = sqlite3_step(st)) == SQLITE_ROW) {
-		fn(st, (char *)out + *n * sz);
+		fn(&row, (char *)out + *n * sz);
 		(*n)++;
 	}
 	store_stmt_done(st);
@@ -253,13 +495,24 @@ enum terr
 store_ints(struct store *s, enum stmt i, int64_t *a, int64_t *b, const char *what,
     const struct store_param *p, size_t n)
 {
-	sqlite3_stmt *st = bound(s, i, what, p, n);
+	sqlite3_stmt *st;
 	int rc;
 
 	*a = 0;
 	if (b != NULL)
 		*b = 0;
-	if (st == NULL)
+	if (s->pg != NULL) {
+		struct pg_rows r;
+		enum terr err = pg_run(s, i, what, p, n, &r);
+		if (err == TERR_OK && r.n > 0) {
+			*a = pg_col_i64(&r, 0, 0);
+			if (b != NULL)
+				*b = pg_col_i64(&r, 0, 1);
+		}
+		pg_rows_free(&r);
+		return err;
+	}
+	if ((st = bound(s, i, what, p, n)) == NULL)
 		return TERR_DB;
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		*a = sqlite3_column_int64(st, 0);
@@ -274,11 +527,17 @@ enum terr
 store_exists(struct store *s, enum stmt i, int *yes, const char *what, const struct store_param *p,
     size_t n)
 {
-	sqlite3_stmt *st = bound(s, i, what, p, n);
+	sqlite3_stmt *st;
+	size_t got;
 	int rc;
 
 	*yes = 0;
-	if (st == NULL)
+	if (s->pg != NULL) {
+		enum terr err = pg_rows_read(s, i, NULL, NULL, 0, 1, &got, what, p, n);
+		*yes = err == TERR_OK && got > 0;
+		return err;
+	}
+	if ((st = bound(s, i, what, p, n)) == NULL)
 		return TERR_DB;
 	rc = sqlite3_step(st);
 	*yes = rc == SQLITE_ROW;
@@ -287,17 +546,29 @@ store_exists(struct store *s, enum stmt i, int *yes, const char *what, const str
 }
 
 enum terr
-store_each(struct store *s, enum stmt i, enum terr (*fn)(sqlite3_stmt *, void *), void *arg,
-    const char *what, const struct store_param *p, size_t n)
+store_each(struct store *s, enum stmt i, store_each_fn fn, void *arg, const char *what,
+    const struct store_param *p, size_t n)
 {
-	sqlite3_stmt *st = bound(s, i, what, p, n);
+	sqlite3_stmt *st;
+	struct store_row row = { NULL, NULL, 0 };
 	enum terr err = TERR_OK;
 	int rc = SQLITE_DONE;
 
-	if (st == NULL)
+	if (s->pg != NULL) {
+		/* The whole result in memory (one PGresult); a walk of many rows is paged by its caller. */
+		struct pg_rows r;
+		if ((err = pg_run(s, i, what, p, n, &r)) == TERR_OK) {
+			row.r = &r;
+			for (row.i = 0; err == TERR_OK && row.i < r.n; row.i++)
+				err = fn(&row, arg);
+		}
+		pg_rows_free(&r);
+		return err;
+	}
+	if ((st = row.st = bound(s, i, what, p, n)) == NULL)
 		return TERR_DB;
 	while (err == TERR_OK && (rc = sqlite3_step(st)) == SQLITE_ROW)
-		err = fn(st, arg);
+		err = fn(&row, arg);
 	store_stmt_done(st);
 	if (err != TERR_OK)
 		return err;
@@ -330,6 +601,8 @@ store_schema_version(struct store *s, int *version)
 	int rc;
 
 	*version = 0;
+	if (s->pg != NULL)
+		return pg_schema_version(s->pg, version);
 	if ((rc = sqlite3_prepare_v2(s->db, "PRAGMA user_version", -1, &st, NULL)) != SQLITE_OK)
 		return store_err(s, rc, "user_version");
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW)
@@ -394,15 +667,69 @@ sqlite_setup(void)
 	sqlite3_initialize();
 }
 
+/* The database's schema is this build's (store_open but for migrations). */
+static enum terr
+schema_current(struct store *s, const char *path)
+{
+	char where[PG_URI_MAX];
+	enum terr err;
+	int version, latest = s->pg != NULL ? pg_schema_latest() : store_schema_latest();
+
+	if ((err = store_schema_version(s, &version)) != TERR_OK)
+		return err;
+	if (version != latest) {
+		struct logline l;
+		pg_redact(path, where, sizeof(where));
+		log_begin(&l, LOG_ERROR, "database schema is not current: run tally migrate");
+		log_str(&l, "path", s->pg != NULL ? where : path);
+		log_int(&l, "schema_version", version);
+		log_int(&l, "expected", latest);
+		log_end(&l);
+		return TERR_SCHEMA;
+	}
+	return TERR_OK;
+}
+
+/*
+ * store_open on PostgreSQL: one connection, whatever the mode (a reader is
+ * a connection too; PostgreSQL's MVCC gives it a snapshot per statement).
+ * None of SQLite's file mechanisms: no writers' lock file (the server
+ * orders writers), no pragmas, no WAL hook.
+ */
+static enum terr
+open_pg(struct store **out, const char *uri, enum store_mode mode)
+{
+	struct store *s;
+	enum terr err;
+
+	if ((s = calloc(1, sizeof(*s))) == NULL)
+		return TERR_NOMEM;
+	s->lockfd = -1;
+	/* The path of slot files and logs: never the URI, which may hold a password. */
+	pg_redact(uri, s->path, sizeof(s->path));
+	if ((err = pg_open(&s->pg, uri)) != TERR_OK) {
+		free(s);
+		return err;
+	}
+	if (mode != STORE_MIGRATE && (err = schema_current(s, uri)) != TERR_OK) {
+		store_close(s);
+		return err;
+	}
+	*out = s;
+	return TERR_OK;
+}
+
 enum terr
 store_open(struct store **out, const char *path, enum store_mode mode)
 {
 	static pthread_once_t once = PTHREAD_ONCE_INIT;
 	struct store *s;
-	int flags, rc, version;
+	int flags, rc;
 	enum terr err;
 
 	*out = NULL;
+	if (pg_is_uri(path))
+		return open_pg(out, path, mode);
 	pthread_once(&once, sqlite_setup);
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return TERR_NOMEM;
@@ -476,22 +803,9 @@ store_open(struct store **out, const char *path, enum store_mode mode)
 		store_close(s);
 		return err;
 	}
-	if (mode != STORE_MIGRATE) {
-		if ((err = store_schema_version(s, &version)) != TERR_OK) {
-			store_close(s);
-			return err;
-		}
-		if (version != store_schema_latest()) {
-			struct logline l;
-			log_begin(&l, LOG_ERROR,
-			    "database schema is not current: run tally migrate");
-			log_str(&l, "path", path);
-			log_int(&l, "schema_version", version);
-			log_int(&l, "expected", store_schema_latest());
-			log_end(&l);
-			store_close(s);
-			return TERR_SCHEMA;
-		}
+	if (mode != STORE_MIGRATE && (err = schema_current(s, path)) != TERR_OK) {
+		store_close(s);
+		return err;
 	}
 	*out = s;
 	return TERR_OK;
@@ -504,6 +818,12 @@ store_close(struct store *s)
 
 	if (s == NULL)
 		return;
+	if (s->pg != NULL) {
+		pg_rollback(s->pg);
+		pg_close(s->pg);
+		free(s);
+		return;
+	}
 	for (i = 0; i < STMT__MAX; i++)
 		sqlite3_finalize(s->st[i]);
 	sqlite3_close(s->db);
@@ -616,6 +936,8 @@ store_migrate(struct store *s, int target, int *from, int *to)
 	int version, i;
 	enum terr rc;
 
+	if (s->pg != NULL)
+		return pg_migrate(s->pg, target, from, to);
 	if ((rc = store_schema_version(s, &version)) != TERR_OK)
 		return rc;
 	*from = *to = version;
@@ -647,6 +969,8 @@ store_begin(struct store *s)
 {
 	enum terr rc;
 
+	if (s->pg != NULL)
+		return pg_begin(s->pg);
 	writer_lock(s);
 	if ((rc = run(s, STMT_BEGIN, "begin")) != TERR_OK)
 		writer_unlock(s);
@@ -656,7 +980,11 @@ store_begin(struct store *s)
 enum terr
 store_commit(struct store *s)
 {
-	enum terr rc = run(s, STMT_COMMIT, "commit");
+	enum terr rc;
+
+	if (s->pg != NULL)
+		return pg_commit(s->pg);
+	rc = run(s, STMT_COMMIT, "commit");
 
 	/* A failed COMMIT may leave the transaction open: the caller rolls back, which unlocks. */
 	if (rc == TERR_OK || sqlite3_get_autocommit(s->db))
@@ -667,18 +995,26 @@ store_commit(struct store *s)
 enum terr
 store_savepoint(struct store *s)
 {
+	if (s->pg != NULL)
+		return pg_savepoint(s->pg);
 	return run(s, STMT_SAVEPOINT, "savepoint");
 }
 
 enum terr
 store_release(struct store *s)
 {
+	if (s->pg != NULL)
+		return pg_release(s->pg);
 	return run(s, STMT_RELEASE, "release");
 }
 
 void
 store_rollback(struct store *s)
 {
+	if (s->pg != NULL) {
+		pg_rollback(s->pg);
+		return;
+	}
 	/* Harmless when no transaction is open (SQLite answers an error we ignore). */
 	if (sqlite3_get_autocommit(s->db) == 0)
 		run(s, STMT_ROLLBACK, "rollback");
@@ -702,6 +1038,8 @@ store_wal_watch(struct store *s, void (*cb)(void *arg, int pages), void *arg)
 {
 	s->wal_cb = cb;
 	s->wal_arg = arg;
+	if (s->pg != NULL)
+		return; /* no WAL of tally's to watch: PostgreSQL checkpoints its own */
 	/* Replaces SQLite's automatic checkpoint on this connection. */
 	sqlite3_wal_hook(s->db, wal_trampoline, s);
 }
@@ -743,6 +1081,38 @@ slot_try(struct store *s, const char *kind, int i, struct store_slot *slot)
 	return 1;
 }
 
+/* FNV-1a of kind, the first key of its slots' advisory locks on PostgreSQL. */
+static int
+slot_key(const char *kind)
+{
+	uint32_t h = 2166136261u;
+
+	for (; *kind != '\0'; kind++)
+		h = (h ^ (unsigned char)*kind) * 16777619u;
+	return (int)(h & 0x7fffffff);
+}
+
+/* slot_try on PostgreSQL: a session advisory lock, let go of when the session ends. */
+static int
+slot_try_pg(struct store *s, const char *kind, int i, struct store_slot *slot)
+{
+	struct pg_rows r;
+	int key = slot_key(kind), got;
+
+	if (pg_exec(s->pg, -1, "SELECT pg_try_advisory_lock(?1::int, ?2::int)", "slot take",
+		STORE_PARAMS(SP_I64(key), SP_I64(i)), &r) != TERR_OK) {
+		pg_rows_free(&r);
+		return -1;
+	}
+	got = pg_col_i64(&r, 0, 0) == 1;
+	pg_rows_free(&r);
+	if (got) {
+		slot->fd = i;
+		slot->key = key;
+	}
+	return got;
+}
+
 enum terr
 store_slot_take(struct store *s, const char *kind, int n, int64_t wait_ms, struct store_slot *slot)
 {
@@ -753,7 +1123,8 @@ store_slot_take(struct store *s, const char *kind, int n, int64_t wait_ms, struc
 	slot->fd = -1;
 	for (;;) {
 		for (i = 0; i < n; i++)
-			if ((got = slot_try(s, kind, i, slot)) != 0)
+			if ((got = s->pg != NULL ? slot_try_pg(s, kind, i, slot)
+						 : slot_try(s, kind, i, slot)) != 0)
 				return got > 0 ? TERR_OK : TERR_IO;
 		if (mono_ms() >= end)
 			return TERR_BUSY;
@@ -764,9 +1135,14 @@ store_slot_take(struct store *s, const char *kind, int n, int64_t wait_ms, struc
 void
 store_slot_give(struct store *s, struct store_slot *slot)
 {
-	(void)s;
 	if (slot->fd < 0)
 		return;
+	if (s->pg != NULL) {
+		pg_exec(s->pg, -1, "SELECT pg_advisory_unlock(?1::int, ?2::int)", "slot give",
+		    STORE_PARAMS(SP_I64(slot->key), SP_I64(slot->fd)), NULL);
+		slot->fd = -1;
+		return;
+	}
 	/* Closing the last descriptor of the open file description releases its flock. */
 	close(slot->fd);
 	slot->fd = -1;
@@ -775,6 +1151,10 @@ store_slot_give(struct store *s, struct store_slot *slot)
 void
 store_rollback_to(struct store *s)
 {
+	if (s->pg != NULL) {
+		pg_rollback_to(s->pg);
+		return;
+	}
 	run(s, STMT_ROLLBACK_TO, "rollback to savepoint");
 }
 
@@ -782,7 +1162,15 @@ enum terr
 store_checkpoint(struct store *s, int *left)
 {
 	int log = -1, done = -1;
-	int rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
+	int rc;
+
+	if (s->pg != NULL) {
+		/* PostgreSQL's checkpointer does this on the server: nothing is left for tally. */
+		if (left != NULL)
+			*left = 0;
+		return TERR_OK;
+	}
+	rc = sqlite3_wal_checkpoint_v2(s->db, NULL, SQLITE_CHECKPOINT_PASSIVE, &log, &done);
 
 	if (left != NULL)
 		*left = log >= 0 && done >= 0 ? log - done : -1;
@@ -800,6 +1188,36 @@ store_checkpoint_between(struct store *s)
 	return rc;
 }
 
+/* store_verify on PostgreSQL: each check's PostgreSQL text, those without one skipped. */
+static enum terr
+verify_pg(struct store *s, void (*cb)(void *arg, const char *check, const char *detail), void *arg,
+    int64_t *violations)
+{
+	const struct store_check *c;
+	struct pg_rows r;
+	enum terr rc;
+	int k;
+
+	for (c = store_checks; c->name != NULL; c++) {
+		const char *sql = c->sql_pg != NULL ? c->sql_pg : c->sql;
+		if (*sql == '\0')
+			continue;
+		if ((rc = pg_exec(s->pg, -1, sql, c->name, NULL, 0, &r)) != TERR_OK) {
+			pg_rows_free(&r);
+			return rc;
+		}
+		for (k = 0; k < r.n; k++) {
+			char detail[512];
+			pg_col_text(&r, k, 0, detail, sizeof(detail));
+			(*violations)++;
+			if (cb != NULL)
+				cb(arg, c->name, detail);
+		}
+		pg_rows_free(&r);
+	}
+	return TERR_OK;
+}
+
 enum terr
 store_verify(struct store *s, void (*cb)(void *arg, const char *check, const char *detail),
     void *arg, int64_t *violations)
@@ -809,6 +1227,8 @@ store_verify(struct store *s, void (*cb)(void *arg, const char *check, const cha
 	int rc;
 
 	*violations = 0;
+	if (s->pg != NULL)
+		return verify_pg(s, cb, arg, violations);
 	for (c = store_checks; c->name != NULL; c++) {
 		if ((rc = sqlite3_prepare_v2(s->db, c->sql, -1, &st, NULL)) != SQLITE_OK)
 			return store_err(s, rc, c->name);

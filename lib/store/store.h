@@ -9,8 +9,8 @@
  * (store.c). The typed functions are declared by the file that defines
  * them: store_rows.h (users, links, inbox, subscriptions, entitlements,
  * payments), store_credits.h (grants, ledger, audit, outbox), and
- * store_orders.h, store_jobs.h, store_access.h, store_console.h,
- * store_backup.h, store_rebuild.h.
+ * store_orders.h, store_jobs.h, store_tasks.h, store_access.h,
+ * store_console.h, store_backup.h, store_rebuild.h.
  *
  * Every function returns TERR_OK, TERR_NOTFOUND (no row), TERR_DUP (a UNIQUE
  * key exists: a result, not a failure), TERR_BUSY (locked past the busy
@@ -54,7 +54,18 @@ int store_schema_latest(void);
 void store_umask(void);
 
 /*
- * Open path. On success *out is the connection (close with store_close).
+ * 1 when db (TALLY_DB, the config's db_path) names a PostgreSQL database (a
+ * postgresql:// or postgres:// URI), 0 for a SQLite file's path.
+ */
+int store_is_postgres(const char *db);
+/*
+ * db as a log line or a message may show it, into out[size]: a URI with
+ * its passwords replaced by "***", a path as it is.
+ */
+void store_db_shown(const char *db, char *out, size_t size);
+
+/*
+ * Open path (a SQLite file; a PostgreSQL URI: docs/postgresql.md). On success *out is the connection (close with store_close).
  * TERR_SCHEMA when mode is not STORE_MIGRATE and the database is not at
  * store_schema_latest(): run `tally migrate`.
  */
@@ -111,6 +122,8 @@ void store_wal_watch(struct store *s, void (*cb)(void *arg, int pages), void *ar
  * by an exclusive flock(2) on a descriptor of its own: two open(2)s are two
  * open file descriptions, which exclude each other even in one process, and
  * a process that dies lets go of its slot with its descriptors.
+ * PostgreSQL: session advisory locks (key of kind, slot number) on the
+ * store's connection, n for every host of the database together.
  *
  * take tries every slot, then again every STORE_SLOT_POLL_MS, for at most
  * wait_ms: TERR_OK with *slot held (give it back with store_slot_give),
@@ -120,7 +133,8 @@ void store_wal_watch(struct store *s, void (*cb)(void *arg, int pages), void *ar
  */
 #define STORE_SLOT_POLL_MS 20
 struct store_slot {
-	int fd; /* the held lock file; -1 when none */
+	int fd;  /* the held lock file; -1 when none (PostgreSQL: the slot's number) */
+	int key; /* PostgreSQL: the first key of its advisory lock */
 };
 enum terr store_slot_take(struct store *s, const char *kind, int n, int64_t wait_ms,
     struct store_slot *slot);

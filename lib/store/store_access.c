@@ -7,27 +7,28 @@
 /* --- API keys --- */
 
 static void
-read_key(sqlite3_stmt *st, void *out)
+read_key(const struct store_row *row, void *out)
 {
 	struct key_row *r = out;
-	const void *h = sqlite3_column_blob(st, 1);
+	size_t len;
 
-	store_col_text(st, 0, r->id, sizeof(r->id));
+	store_col_text(row, 0, r->id, sizeof(r->id));
 	memset(r->secret_hash, 0, sizeof(r->secret_hash));
-	if (h != NULL && sqlite3_column_bytes(st, 1) == SHA256_LEN)
-		memcpy(r->secret_hash, h, SHA256_LEN);
-	store_col_text(st, 2, r->name, sizeof(r->name));
-	store_col_text(st, 3, r->scopes, sizeof(r->scopes));
-	r->created_at = sqlite3_column_int64(st, 4);
-	store_col_text(st, 5, r->created_by, sizeof(r->created_by));
-	r->revoked_at = sqlite3_column_int64(st, 6);
-	r->last_used_at = sqlite3_column_int64(st, 7);
+	if (store_col_blob(row, 1, r->secret_hash, sizeof(r->secret_hash), &len) != TERR_OK ||
+	    len != SHA256_LEN)
+		memset(r->secret_hash, 0, sizeof(r->secret_hash));
+	store_col_text(row, 2, r->name, sizeof(r->name));
+	store_col_text(row, 3, r->scopes, sizeof(r->scopes));
+	r->created_at = store_col_i64(row, 4);
+	store_col_text(row, 5, r->created_by, sizeof(r->created_by));
+	r->revoked_at = store_col_i64(row, 6);
+	r->last_used_at = store_col_i64(row, 7);
 }
 
 enum terr
 store_key_insert(struct store *s, const struct key_row *r)
 {
-	return store_run(s, STMT_KEY_INSERT, "key insert",
+	return store_run_insert(s, STMT_KEY_INSERT, NULL, "key insert",
 	    STORE_PARAMS(SP_TEXT(r->id), SP_BLOB(r->secret_hash, SHA256_LEN), SP_TEXT(r->name),
 		SP_TEXT(r->scopes), SP_I64(r->created_at), SP_TEXT(r->created_by)));
 }
@@ -62,14 +63,14 @@ struct answer {
 };
 
 static void
-read_answer(sqlite3_stmt *st, void *out)
+read_answer(const struct store_row *row, void *out)
 {
 	struct answer *a = out;
 
-	store_col_text(st, 0, a->hash, 72);
-	*a->status = sqlite3_column_int(st, 1);
+	store_col_text(row, 0, a->hash, 72);
+	*a->status = (int)store_col_i64(row, 1);
 	buf_reset(a->body);
-	buf_append(a->body, sqlite3_column_text(st, 2), (size_t)sqlite3_column_bytes(st, 2));
+	store_col_buf(row, 2, a->body);
 }
 
 enum terr
@@ -87,7 +88,7 @@ enum terr
 store_answer_insert(struct store *s, int64_t inbox_id, const char *hash, int status,
     const char *body)
 {
-	return store_run(s, STMT_ANSWER_INSERT, "answer insert",
+	return store_run_insert(s, STMT_ANSWER_INSERT, NULL, "answer insert",
 	    STORE_PARAMS(SP_I64(inbox_id), SP_TEXT(hash), SP_I64(status), SP_TEXT(body)));
 }
 
@@ -100,26 +101,17 @@ store_metric_add(struct store *s, const char *name, const char *labels, int64_t 
 	    STORE_PARAMS(SP_TEXT(name), SP_TEXT(labels), SP_I64(delta)));
 }
 
-/* Column i as text, "" for NULL. */
-static const char *
-col_str(sqlite3_stmt *st, int i)
-{
-	const char *t = (const char *)sqlite3_column_text(st, i);
-
-	return t != NULL ? t : "";
-}
-
 struct metrics_walk {
 	void (*fn)(void *arg, const char *name, const char *labels, int64_t value);
 	void *arg;
 };
 
 static enum terr
-each_metric(sqlite3_stmt *st, void *arg)
+each_metric(const struct store_row *row, void *arg)
 {
 	struct metrics_walk *w = arg;
 
-	w->fn(w->arg, col_str(st, 0), col_str(st, 1), sqlite3_column_int64(st, 2));
+	w->fn(w->arg, store_col_str(row, 0), store_col_str(row, 1), store_col_i64(row, 2));
 	return TERR_OK;
 }
 
@@ -139,11 +131,11 @@ struct gauge_walk {
 };
 
 static enum terr
-each_gauge(sqlite3_stmt *st, void *arg)
+each_gauge(const struct store_row *row, void *arg)
 {
 	struct gauge_walk *w = arg;
 
-	w->fn(w->arg, w->name, col_str(st, 0), col_str(st, 1), sqlite3_column_int64(st, 2));
+	w->fn(w->arg, w->name, store_col_str(row, 0), store_col_str(row, 1), store_col_i64(row, 2));
 	return TERR_OK;
 }
 
@@ -164,21 +156,21 @@ store_gauges(struct store *s,
 /* --- the outbox --- */
 
 static void
-read_outbox(sqlite3_stmt *st, void *out)
+read_outbox(const struct store_row *row, void *out)
 {
 	struct outbox_item *r = out;
 
-	r->id = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, r->kind, sizeof(r->kind));
-	store_col_text(st, 2, r->topic, sizeof(r->topic));
-	store_col_text(st, 3, r->user, sizeof(r->user));
-	store_col_text(st, 4, r->dedup_key, sizeof(r->dedup_key));
-	store_col_text(st, 5, r->payload, sizeof(r->payload));
-	store_col_text(st, 6, r->state, sizeof(r->state));
-	r->attempts = sqlite3_column_int64(st, 7);
-	r->next_at = sqlite3_column_int64(st, 8);
-	store_col_text(st, 9, r->last_error, sizeof(r->last_error));
-	r->created_at = sqlite3_column_int64(st, 10);
+	r->id = store_col_i64(row, 0);
+	store_col_text(row, 1, r->kind, sizeof(r->kind));
+	store_col_text(row, 2, r->topic, sizeof(r->topic));
+	store_col_text(row, 3, r->user, sizeof(r->user));
+	store_col_text(row, 4, r->dedup_key, sizeof(r->dedup_key));
+	store_col_text(row, 5, r->payload, sizeof(r->payload));
+	store_col_text(row, 6, r->state, sizeof(r->state));
+	r->attempts = store_col_i64(row, 7);
+	r->next_at = store_col_i64(row, 8);
+	store_col_text(row, 9, r->last_error, sizeof(r->last_error));
+	r->created_at = store_col_i64(row, 10);
 }
 
 enum terr
@@ -229,16 +221,16 @@ store_job_release(struct store *s, const char *name, const char *owner, int64_t 
 }
 
 static void
-read_job(sqlite3_stmt *st, void *out)
+read_job(const struct store_row *row, void *out)
 {
 	struct job_row *r = out;
 
-	store_col_text(st, 0, r->name, sizeof(r->name));
-	store_col_text(st, 1, r->lease_owner, sizeof(r->lease_owner));
-	r->lease_until = sqlite3_column_int64(st, 2);
-	r->last_started_at = sqlite3_column_int64(st, 3);
-	r->last_success_at = sqlite3_column_int64(st, 4);
-	store_col_text(st, 5, r->last_result, sizeof(r->last_result));
+	store_col_text(row, 0, r->name, sizeof(r->name));
+	store_col_text(row, 1, r->lease_owner, sizeof(r->lease_owner));
+	r->lease_until = store_col_i64(row, 2);
+	r->last_started_at = store_col_i64(row, 3);
+	r->last_success_at = store_col_i64(row, 4);
+	store_col_text(row, 5, r->last_result, sizeof(r->last_result));
 }
 
 enum terr

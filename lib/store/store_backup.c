@@ -26,6 +26,14 @@ store_backup_open(struct store **out, const char *path)
 	int rc;
 
 	*out = NULL;
+	if (pg_is_uri(path)) {
+		log_msg(LOG_ERROR,
+		    "tally backup copies a SQLite database: back up PostgreSQL with pg_dump or a "
+		    "base "
+		    "backup",
+		    NULL);
+		return TERR_CONFIG;
+	}
 	if ((s = calloc(1, sizeof(*s))) == NULL)
 		return TERR_NOMEM;
 	s->lockfd = -1;

@@ -11,6 +11,7 @@
  * (~0.6 s per million subscriptions) unless an index on
  * subscriptions(state, updated_at, created_at, provider, live) exists.
  */
+#include <stdio.h>
 #include <string.h>
 
 #include "base/text.h"
@@ -27,14 +28,14 @@
 /* --- admins --- */
 
 static void
-read_admin(sqlite3_stmt *st, void *out)
+read_admin(const struct store_row *row, void *out)
 {
 	struct admin_row *r = out;
 
-	store_col_text(st, 0, r->name, sizeof(r->name));
-	store_col_text(st, 1, r->password_hash, sizeof(r->password_hash));
-	r->created_at = sqlite3_column_int64(st, 2);
-	r->updated_at = sqlite3_column_int64(st, 3);
+	store_col_text(row, 0, r->name, sizeof(r->name));
+	store_col_text(row, 1, r->password_hash, sizeof(r->password_hash));
+	r->created_at = store_col_i64(row, 2);
+	r->updated_at = store_col_i64(row, 3);
 }
 
 enum terr
@@ -50,7 +51,7 @@ store_admin_put(struct store *s, const char *name, const char *hash, int64_t now
 	enum terr rc;
 
 	if (create)
-		return store_run(s, STMT_ADMIN_INSERT, "admin put",
+		return store_run_insert(s, STMT_ADMIN_INSERT, NULL, "admin put",
 		    STORE_PARAMS(SP_TEXT(name), SP_TEXT(hash), SP_I64(now)));
 	if ((rc = store_run_changed(s, STMT_ADMIN_SET_PASSWORD, TERR_NOTFOUND, "admin put",
 		 STORE_PARAMS(SP_TEXT(name), SP_TEXT(hash), SP_I64(now)))) != TERR_OK)
@@ -71,20 +72,20 @@ store_admin_rehash(struct store *s, const char *name, const char *old, const cha
 enum terr
 store_session_insert(struct store *s, const struct session_row *r)
 {
-	return store_run(s, STMT_SESSION_INSERT, "session insert",
+	return store_run_insert(s, STMT_SESSION_INSERT, NULL, "session insert",
 	    STORE_PARAMS(SP_BLOB(r->token_hash, SHA256_LEN), SP_TEXT(r->admin), SP_TEXT(r->csrf),
 		SP_I64(r->created_at), SP_I64(r->expires_at)));
 }
 
 static void
-read_session(sqlite3_stmt *st, void *out)
+read_session(const struct store_row *row, void *out)
 {
 	struct session_row *r = out;
 
-	store_col_text(st, 0, r->admin, sizeof(r->admin));
-	store_col_text(st, 1, r->csrf, sizeof(r->csrf));
-	r->created_at = sqlite3_column_int64(st, 2);
-	r->expires_at = sqlite3_column_int64(st, 3);
+	store_col_text(row, 0, r->admin, sizeof(r->admin));
+	store_col_text(row, 1, r->csrf, sizeof(r->csrf));
+	r->created_at = store_col_i64(row, 2);
+	r->expires_at = store_col_i64(row, 3);
 }
 
 enum terr
@@ -152,13 +153,13 @@ struct key_walk {
 };
 
 static void
-read_key_walk(sqlite3_stmt *st, void *out)
+read_key_walk(const struct store_row *row, void *out)
 {
 	struct key_walk *w = out;
 
-	store_col_text(st, 0, w->a, w->asize);
+	store_col_text(row, 0, w->a, w->asize);
 	if (w->b != NULL)
-		store_col_text(st, 1, w->b, w->bsize);
+		store_col_text(row, 1, w->b, w->bsize);
 }
 
 static int
@@ -233,11 +234,96 @@ search_by_provider(struct store *s, const char *q, enum console_hit_kind kind,
 	return TERR_OK;
 }
 
+/* A payment found by a range of its keys: its id and user. */
+struct key_hit {
+	int64_t id;
+	char user[USER_ID_MAX + 1];
+};
+
+static void
+read_key_hit(const struct store_row *row, void *out)
+{
+	struct key_hit *h = out;
+
+	h->id = store_col_i64(row, 0);
+	store_col_text(row, 1, h->user, sizeof(h->user));
+}
+
+/* The length of q's order id without a "..N" suffix (digits only), or 0 when it has none. */
+static size_t
+order_base_len(const char *q)
+{
+	const char *dots = strstr(q, ".."), *p;
+
+	if (dots == NULL || dots == q || dots[2] == '\0')
+		return 0;
+	for (p = dots + 2; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return 0;
+	return (size_t)(dots - q);
+}
+
+/*
+ * Google Play's order ids (PROVIDERS.md 7.5): a subscription's first order
+ * "GPA.1234-5678-9012-34567", its renewals the same id and "..N". An order
+ * id that names no payment itself leads to the payment of its family: the
+ * first order of a renewal's id ("GPA.x..3" -> "GPA.x"), else a renewal of
+ * the order ("GPA.x" -> "GPA.x..0", the first in key order: one key range
+ * seek per provider of payments). At most one hit a provider.
+ */
+static enum terr
+search_order_family(struct store *s, const char *q, struct console_hit *out, size_t max, size_t *n)
+{
+	char provider[PROVIDER_MAX] = "", lo[ID_MAX + 2], hi[ID_MAX + 2];
+	size_t base = order_base_len(q);
+	struct console_hit *h;
+	struct pay_row p;
+	struct key_hit kh;
+	enum terr rc;
+	int k, r;
+
+	if (base == 0)
+		base = strlen(q);
+	if (base + 3 > sizeof(lo))
+		return TERR_OK;
+	/* [base.., base./): every key that is the base and "..", '/' following '.' in bytes. */
+	snprintf(lo, sizeof(lo), "%.*s..", (int)base, q);
+	snprintf(hi, sizeof(hi), "%.*s./", (int)base, q);
+	for (k = 0; k < SEARCH_KEYS_MAX; k++) {
+		if ((r = next_key(s, STMT_CONSOLE_NEXT_PAY_PROVIDER, provider, sizeof(provider),
+			 NULL, 0)) <= 0)
+			return r < 0 ? TERR_DB : TERR_OK;
+		rc = TERR_NOTFOUND;
+		if (q[base] != '\0') {
+			/* A renewal's id: its first order, the base itself. */
+			lo[base] = '\0';
+			rc = store_pay_find_key(s, provider, lo, &p);
+			lo[base] = '.';
+			if (rc == TERR_OK) {
+				kh.id = p.id;
+				text_copy(kh.user, sizeof(kh.user), p.user);
+			}
+		}
+		if (rc == TERR_NOTFOUND)
+			rc = store_get(s, STMT_CONSOLE_PAY_KEY_RANGE, read_key_hit, &kh,
+			    "console order search",
+			    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(lo), SP_TEXT(hi)));
+		if (rc == TERR_OK && (h = hit(out, max, n, HIT_PAYMENT, provider)) != NULL) {
+			text_copy(h->user, sizeof(h->user), kh.user);
+			text_copy(h->what, sizeof(h->what), "same order");
+			h->id = kh.id;
+		} else if (rc != TERR_OK && rc != TERR_NOTFOUND)
+			return rc;
+	}
+	return TERR_OK;
+}
+
 enum terr
 store_console_search(struct store *s, const char *q, struct console_hit *out, size_t max, size_t *n)
 {
 	char provider[PROVIDER_MAX] = "", kind[KIND_MAX] = "", user[USER_ID_MAX + 1];
 	struct console_hit *h;
+	size_t before;
 	enum terr rc;
 	int k, r;
 
@@ -262,8 +348,13 @@ store_console_search(struct store *s, const char *q, struct console_hit *out, si
 		} else if (rc != TERR_OK && rc != TERR_NOTFOUND)
 			return rc;
 	}
-	if ((rc = search_by_provider(s, q, HIT_SUBSCRIPTION, out, max, n)) != TERR_OK ||
-	    (rc = search_by_provider(s, q, HIT_PAYMENT, out, max, n)) != TERR_OK)
+	if ((rc = search_by_provider(s, q, HIT_SUBSCRIPTION, out, max, n)) != TERR_OK)
+		return rc;
+	before = *n;
+	if ((rc = search_by_provider(s, q, HIT_PAYMENT, out, max, n)) != TERR_OK)
+		return rc;
+	/* No payment has this key: one of its order's family may (Google Play's "..N"). */
+	if (*n == before && (rc = search_order_family(s, q, out, max, n)) != TERR_OK)
 		return rc;
 	return search_by_provider(s, q, HIT_EVENT, out, max, n);
 }
@@ -272,8 +363,8 @@ store_console_search(struct store *s, const char *q, struct console_hit *out, si
 
 /* Rows of statement i bound to (text a, int b, max). */
 static enum terr
-rows_of(struct store *s, enum stmt i, const char *a, int64_t b, void (*fn)(sqlite3_stmt *, void *),
-    void *out, size_t sz, size_t max, size_t *n, const char *what)
+rows_of(struct store *s, enum stmt i, const char *a, int64_t b, store_read_fn fn, void *out,
+    size_t sz, size_t max, size_t *n, const char *what)
 {
 	return store_list(s, i, fn, out, sz, max, n, what,
 	    STORE_PARAMS(SP_TEXT(a), SP_I64(b), SP_I64(max)));
@@ -327,14 +418,14 @@ struct by_state_walk {
 };
 
 static enum terr
-each_by_state(sqlite3_stmt *st, void *arg)
+each_by_state(const struct store_row *row, void *arg)
 {
 	struct by_state_walk *w = arg;
 	char provider[PROVIDER_MAX], state[24];
 
-	store_col_text(st, 0, provider, sizeof(provider));
-	store_col_text(st, 1, state, sizeof(state));
-	w->fn(w->arg, provider, state, sqlite3_column_int(st, 2), sqlite3_column_int64(st, 3));
+	store_col_text(row, 0, provider, sizeof(provider));
+	store_col_text(row, 1, state, sizeof(state));
+	w->fn(w->arg, provider, state, (int)store_col_i64(row, 2), store_col_i64(row, 3));
 	return TERR_OK;
 }
 
@@ -377,20 +468,20 @@ first_id_at(struct store *s, enum stmt at, int64_t lo, int64_t hi, int64_t t, in
 
 /* Active subscriptions at the end of each day from a difference array of (d0, d1, n) groups. */
 static enum terr
-each_series(sqlite3_stmt *st, void *arg)
+each_series(const struct store_row *row, void *arg)
 {
 	int64_t *diff = arg, d0, d1;
 
 	/* Active on days [d0, d1): started before the day ended, ended after it. */
-	d0 = sqlite3_column_int64(st, 0);
-	d1 = sqlite3_column_int64(st, 1);
+	d0 = store_col_i64(row, 0);
+	d1 = store_col_i64(row, 1);
 	if (d1 < 0 || d1 > CONSOLE_DAYS)
 		d1 = CONSOLE_DAYS;
 	if (d0 < 0)
 		d0 = 0;
 	if (d0 < d1) {
-		diff[d0] += sqlite3_column_int64(st, 2);
-		diff[d1] -= sqlite3_column_int64(st, 2);
+		diff[d0] += store_col_i64(row, 2);
+		diff[d1] -= store_col_i64(row, 2);
 	}
 	return TERR_OK;
 }

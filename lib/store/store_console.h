@@ -113,7 +113,10 @@ struct console_hit {
  * Everything q names exactly: a user, a link of any provider and kind, a
  * subscription, a payment key or an event of any provider. Each lookup is a
  * primary-key or unique-index search per (provider[, kind]) present, those
- * walked through the same index; at most max hits.
+ * walked through the same index; at most max hits. When no payment key is q,
+ * a payment of q's order family is ("same order"): Google Play's renewals
+ * are the first order's id and "..N", so "GPA.x..3" finds "GPA.x" and
+ * "GPA.x" (or an unrecorded "GPA.x..3") a recorded "GPA.x..N".
  */
 enum terr store_console_search(struct store *s, const char *q, struct console_hit *out, size_t max,
     size_t *n);

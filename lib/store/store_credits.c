@@ -19,6 +19,12 @@ static const char *const grant_sources[GRANT__MAX] = {
 
 static const char *const outbox_kinds[] = { "webhook", "notify", "alert" };
 
+static const char *const balance_states[BALANCE__MAX] = {
+	[BALANCE_OK] = "ok",
+	[BALANCE_LOW] = "low",
+	[BALANCE_EMPTY] = "empty",
+};
+
 const char *
 grant_source_str(enum grant_source g)
 {
@@ -34,22 +40,22 @@ grant_source_parse(const char *s)
 }
 
 static void
-read_grant(sqlite3_stmt *st, void *out)
+read_grant(const struct store_row *row, void *out)
 {
 	struct grant_row *r = out;
 	char source[16];
 
-	r->id = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, r->user, sizeof(r->user));
-	store_col_text(st, 2, source, sizeof(source));
+	r->id = store_col_i64(row, 0);
+	store_col_text(row, 1, r->user, sizeof(r->user));
+	store_col_text(row, 2, source, sizeof(source));
 	r->source = grant_source_parse(source);
-	r->sub_id = sqlite3_column_int64(st, 3);
-	r->pay_id = sqlite3_column_int64(st, 4);
-	store_col_text(st, 5, r->product, sizeof(r->product));
-	r->amount = sqlite3_column_int64(st, 6);
-	r->remaining = sqlite3_column_int64(st, 7);
-	r->expires_at = sqlite3_column_int64(st, 8);
-	r->created_at = sqlite3_column_int64(st, 9);
+	r->sub_id = store_col_i64(row, 3);
+	r->pay_id = store_col_i64(row, 4);
+	store_col_text(row, 5, r->product, sizeof(r->product));
+	r->amount = store_col_i64(row, 6);
+	r->remaining = store_col_i64(row, 7);
+	r->expires_at = store_col_i64(row, 8);
+	r->created_at = store_col_i64(row, 9);
 }
 
 enum terr
@@ -118,19 +124,19 @@ store_grants_plan(struct store *s, const char *user, struct grant_row *out, size
 }
 
 void
-store_read_ledger(sqlite3_stmt *st, void *out)
+store_read_ledger(const struct store_row *row, void *out)
 {
 	struct ledger_row *r = out;
 
-	r->id = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, r->user, sizeof(r->user));
-	r->grant_id = sqlite3_column_int64(st, 2);
-	r->amount = sqlite3_column_int64(st, 3);
-	store_col_text(st, 4, r->kind, sizeof(r->kind));
-	store_col_text(st, 5, r->reason, sizeof(r->reason));
-	store_col_text(st, 6, r->actor, sizeof(r->actor));
-	r->inbox_id = sqlite3_column_int64(st, 7);
-	r->created_at = sqlite3_column_int64(st, 8);
+	r->id = store_col_i64(row, 0);
+	store_col_text(row, 1, r->user, sizeof(r->user));
+	r->grant_id = store_col_i64(row, 2);
+	r->amount = store_col_i64(row, 3);
+	store_col_text(row, 4, r->kind, sizeof(r->kind));
+	store_col_text(row, 5, r->reason, sizeof(r->reason));
+	store_col_text(row, 6, r->actor, sizeof(r->actor));
+	r->inbox_id = store_col_i64(row, 7);
+	r->created_at = store_col_i64(row, 8);
 }
 
 enum terr
@@ -149,17 +155,17 @@ store_ledger_of(struct store *s, const char *user, struct ledger_row *out, size_
 }
 
 static void
-read_ledger_line(sqlite3_stmt *st, void *out)
+read_ledger_line(const struct store_row *row, void *out)
 {
 	struct ledger_line *r = out;
 	char source[16], kind[16];
 
-	store_read_ledger(st, &r->row);
-	store_col_text(st, 9, source, sizeof(source));
+	store_read_ledger(row, &r->row);
+	store_col_text(row, 9, source, sizeof(source));
 	r->source = grant_source_parse(source);
 	r->pay_kind = -1;
-	if (sqlite3_column_type(st, 10) != SQLITE_NULL) {
-		store_col_text(st, 10, kind, sizeof(kind));
+	if (!store_col_null(row, 10)) {
+		store_col_text(row, 10, kind, sizeof(kind));
 		r->pay_kind = (int)pay_kind_parse(kind);
 	}
 }
@@ -181,19 +187,19 @@ store_ledger_since(struct store *s, int64_t since, int64_t after_id, struct ledg
 }
 
 void
-store_read_audit(sqlite3_stmt *st, void *out)
+store_read_audit(const struct store_row *row, void *out)
 {
 	struct audit_row *r = out;
 
-	r->id = sqlite3_column_int64(st, 0);
-	r->at = sqlite3_column_int64(st, 1);
-	store_col_text(st, 2, r->actor, sizeof(r->actor));
-	store_col_text(st, 3, r->user, sizeof(r->user));
-	store_col_text(st, 4, r->action, sizeof(r->action));
-	store_col_text(st, 5, r->object, sizeof(r->object));
-	store_col_text(st, 6, r->detail, sizeof(r->detail));
-	store_col_text(st, 7, r->reason, sizeof(r->reason));
-	r->inbox_id = sqlite3_column_int64(st, 8);
+	r->id = store_col_i64(row, 0);
+	r->at = store_col_i64(row, 1);
+	store_col_text(row, 2, r->actor, sizeof(r->actor));
+	store_col_text(row, 3, r->user, sizeof(r->user));
+	store_col_text(row, 4, r->action, sizeof(r->action));
+	store_col_text(row, 5, r->object, sizeof(r->object));
+	store_col_text(row, 6, r->detail, sizeof(r->detail));
+	store_col_text(row, 7, r->reason, sizeof(r->reason));
+	r->inbox_id = store_col_i64(row, 8);
 }
 
 enum terr
@@ -225,6 +231,45 @@ store_outbox_count(struct store *s, const char *kind, const char *topic, int64_t
 {
 	return store_ints(s, STMT_OUTBOX_COUNT, n, NULL, "outbox count",
 	    STORE_PARAMS(SP_TEXT(kind), SP_TEXT(topic)));
+}
+
+const char *
+balance_state_str(enum balance_state st)
+{
+	return (unsigned)st < BALANCE__MAX ? balance_states[st] : "empty";
+}
+
+static void
+read_balance_alert(const struct store_row *row, void *out)
+{
+	struct balance_alert_row *r = out;
+	char state[16];
+	int i;
+
+	store_col_text(row, 0, r->user, sizeof(r->user));
+	store_col_text(row, 1, state, sizeof(state));
+	/* The column's CHECK admits only the three; anything else reads as the safe "empty". */
+	i = store_name_find(balance_states, BALANCE__MAX, state);
+	r->state = i < 0 ? BALANCE_EMPTY : (enum balance_state)i;
+	r->balance = store_col_i64(row, 2);
+	r->threshold = store_col_i64(row, 3);
+	r->inbox_id = store_col_i64(row, 4);
+	r->changed_at = store_col_i64(row, 5);
+}
+
+enum terr
+store_balance_alert_get(struct store *s, const char *user, struct balance_alert_row *out)
+{
+	return store_get(s, STMT_BALANCE_ALERT_GET, read_balance_alert, out, "balance alert get",
+	    STORE_PARAMS(SP_TEXT(user)));
+}
+
+enum terr
+store_balance_alert_set(struct store *s, const struct balance_alert_row *r)
+{
+	return store_run(s, STMT_BALANCE_ALERT_SET, "balance alert set",
+	    STORE_PARAMS(SP_TEXT(r->user), SP_TEXT(balance_state_str(r->state)), SP_I64(r->balance),
+		SP_I64(r->threshold), SP_ID(r->inbox_id), SP_I64(r->changed_at)));
 }
 
 enum terr

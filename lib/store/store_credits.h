@@ -57,6 +57,26 @@ enum terr store_audit_of(struct store *s, const char *user, struct audit_row *ou
 enum terr store_outbox_insert(struct store *s, struct outbox_row *r);
 enum terr store_outbox_count(struct store *s, const char *kind, const char *topic, int64_t *n);
 
+/* --- balance alerts (lib/core/apply_balance.c) --- */
+
+/* Where a balance stands against the alert thresholds: at or above the low one, below it, zero. */
+enum balance_state { BALANCE_OK, BALANCE_LOW, BALANCE_EMPTY, BALANCE__MAX };
+
+struct balance_alert_row {
+	char user[USER_ID_MAX + 1];
+	enum balance_state state;
+	int64_t balance;   /* the live balance when the state was set */
+	int64_t threshold; /* the low threshold then, in credits; 0: none */
+	int64_t inbox_id;  /* the event whose change set it; 0 when none */
+	int64_t changed_at;
+};
+
+const char *balance_state_str(enum balance_state st);
+/* The user's row; TERR_NOTFOUND when the user has none yet. */
+enum terr store_balance_alert_get(struct store *s, const char *user, struct balance_alert_row *out);
+/* Insert or replace the user's row. */
+enum terr store_balance_alert_set(struct store *s, const struct balance_alert_row *r);
+
 /* --- checks for tally verify --- */
 
 /* Credits a user can spend at now: remaining of unexpired grants. */

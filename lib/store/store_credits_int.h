@@ -5,9 +5,9 @@
 #ifndef TALLY_STORE_CREDITS_INT_H
 #define TALLY_STORE_CREDITS_INT_H
 
-#include <sqlite3.h>
+#include "store/store_int.h"
 
-void store_read_ledger(sqlite3_stmt *st, void *out);
-void store_read_audit(sqlite3_stmt *st, void *out);
+void store_read_ledger(const struct store_row *row, void *out);
+void store_read_audit(const struct store_row *row, void *out);
 
 #endif

@@ -8,10 +8,15 @@
 
 #include <sqlite3.h>
 
+#include "base/buf.h"
+#include "store/pg.h"
 #include "store/store.h"
+#include "store/store_param.h"
 #include "store/store_sql.h"
 
 struct store {
+	struct pg_db *pg; /* PostgreSQL: the connection; NULL on SQLite (docs/postgresql.md) */
+	int64_t changed;  /* PostgreSQL: rows changed by the last store_run */
 	sqlite3 *db;
 	sqlite3_stmt *st[STMT__MAX];
 	char path[CFG_PATH_MAX];
@@ -20,6 +25,38 @@ struct store {
 	void (*wal_cb)(void *arg, int pages);
 	void *wal_arg;
 };
+
+/*
+ * One row of a statement's result, read by column whatever the engine: the
+ * row readers (store_read_sub ...) take it, so that they serve both.
+ */
+struct store_row {
+	sqlite3_stmt *st;        /* SQLite: the statement, stepped onto this row */
+	const struct pg_rows *r; /* PostgreSQL: the result ... */
+	int i;                   /* ... and the row's number in it */
+};
+
+/* Column col as an integer (0 for NULL). */
+int64_t store_col_i64(const struct store_row *row, int col);
+/* 1 when column col is NULL. */
+int store_col_null(const struct store_row *row, int col);
+/* Column col as text into out[size] ("" for NULL; truncated to fit). */
+void store_col_text(const struct store_row *row, int col, char *out, size_t size);
+/* Column col as text, valid until the next row ("" for NULL). */
+const char *store_col_str(const struct store_row *row, int col);
+/* The length in bytes of column col's text or blob (0 for NULL). */
+size_t store_col_len(const struct store_row *row, int col);
+/*
+ * Column col, a blob, into out[size]; *len its length (0 for NULL).
+ * TERR_TOOBIG when it is longer than size (nothing copied).
+ */
+enum terr store_col_blob(const struct store_row *row, int col, void *out, size_t size, size_t *len);
+/* Column col, a blob or text, appended to b (nothing for NULL). */
+enum terr store_col_buf(const struct store_row *row, int col, struct buf *b);
+
+/* What reads one row into out (store_get, store_list), or walks it (store_each). */
+typedef void (*store_read_fn)(const struct store_row *row, void *out);
+typedef enum terr (*store_each_fn)(const struct store_row *row, void *arg);
 
 /*
  * The prepared statement i, reset and with bindings cleared, ready to bind.
@@ -41,30 +78,6 @@ enum terr store_err(struct store *s, int rc, const char *what);
  * (SQLITE_STATIC), which is safe for that reason. A statement that cannot be
  * prepared or bound answers TERR_DB (logged with what).
  */
-enum store_param_kind {
-	SP_KIND_TEXT, /* text; NULL binds NULL */
-	SP_KIND_OPT,  /* text; NULL or "" binds NULL */
-	SP_KIND_I64,  /* integer */
-	SP_KIND_ID,   /* a row id; 0 (none) binds NULL, as a foreign key wants */
-	SP_KIND_BLOB, /* bytes (blob, v of them); a NULL blob binds an empty one */
-};
-
-struct store_param {
-	enum store_param_kind kind;
-	const char *text;
-	const void *blob;
-	int64_t v;
-};
-
-#define SP_TEXT(x)    ((struct store_param){ .kind = SP_KIND_TEXT, .text = (x) })
-#define SP_OPT(x)     ((struct store_param){ .kind = SP_KIND_OPT, .text = (x) })
-#define SP_I64(x)     ((struct store_param){ .kind = SP_KIND_I64, .v = (int64_t)(x) })
-#define SP_ID(x)      ((struct store_param){ .kind = SP_KIND_ID, .v = (int64_t)(x) })
-#define SP_BLOB(p, n) ((struct store_param){ .kind = SP_KIND_BLOB, .blob = (p), .v = (int64_t)(n) })
-#define STORE_PARAMS(...)                                                                          \
-	(const struct store_param[]){ __VA_ARGS__ },                                               \
-	    sizeof((const struct store_param[]){ __VA_ARGS__ }) / sizeof(struct store_param)
-
 /* Statement i (INSERT, UPDATE, DELETE) bound and stepped once; TERR_DUP on a UNIQUE key. */
 enum terr store_run(struct store *s, enum stmt i, const char *what, const struct store_param *p,
     size_t n);
@@ -85,11 +98,11 @@ enum terr store_run_alone(struct store *s, enum stmt i, enum terr none, const ch
     const struct store_param *p, size_t n);
 
 /* Statement i bound, its row read with fn into out; TERR_NOTFOUND when none. */
-enum terr store_get(struct store *s, enum stmt i, void (*fn)(sqlite3_stmt *, void *), void *out,
-    const char *what, const struct store_param *p, size_t n);
+enum terr store_get(struct store *s, enum stmt i, store_read_fn fn, void *out, const char *what,
+    const struct store_param *p, size_t n);
 /* Statement i bound, up to max rows of sz bytes read with fn into out; *n rows read. */
-enum terr store_list(struct store *s, enum stmt i, void (*fn)(sqlite3_stmt *, void *), void *out,
-    size_t sz, size_t max, size_t *n, const char *what, const struct store_param *p, size_t np);
+enum terr store_list(struct store *s, enum stmt i, store_read_fn fn, void *out, size_t sz,
+    size_t max, size_t *n, const char *what, const struct store_param *p, size_t np);
 /*
  * Statement i bound, the integers of its first row's columns 0 and 1 into
  * *a and *b (b may be NULL); both 0 when there is no row, which is no error.
@@ -103,13 +116,17 @@ enum terr store_exists(struct store *s, enum stmt i, int *yes, const char *what,
  * Statement i bound, fn called with each row until none is left; fn's
  * own failure (not TERR_OK) ends the walk and is answered.
  */
-enum terr store_each(struct store *s, enum stmt i, enum terr (*fn)(sqlite3_stmt *, void *),
-    void *arg, const char *what, const struct store_param *p, size_t n);
+enum terr store_each(struct store *s, enum stmt i, store_each_fn fn, void *arg, const char *what,
+    const struct store_param *p, size_t n);
+
+/*
+ * Prepare every statement of enum stmt in this engine's text, without
+ * running any: *failed those the engine refuses (each logged with its
+ * number). For the test that both dialects' tables are whole.
+ */
+enum terr store_prepare_all(struct store *s, int *failed);
 
 /* The index of name in the table names[0..n) of an enum's names, or -1. */
 int store_name_find(const char *const *names, int n, const char *name);
-
-/* Copy column i as text into out[size] ("" for NULL). */
-void store_col_text(sqlite3_stmt *st, int i, char *out, size_t size);
 
 #endif

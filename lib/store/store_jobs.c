@@ -19,8 +19,7 @@
  */
 static enum terr
 walk_by(struct store *s, enum stmt i, const char *by, struct store_pos *pos, int64_t until,
-    void (*fn)(sqlite3_stmt *, void *), void *out, size_t sz, size_t max, size_t *n, size_t at_off,
-    size_t id_off)
+    store_read_fn fn, void *out, size_t sz, size_t max, size_t *n, size_t at_off, size_t id_off)
 {
 	const struct store_param p[] = { SP_I64(pos->at), SP_I64(pos->id), SP_I64(until),
 		SP_I64(max), SP_TEXT(by) };
@@ -39,9 +38,8 @@ walk_by(struct store *s, enum stmt i, const char *by, struct store_pos *pos, int
 
 /* walk_by without ?5. */
 static enum terr
-walk(struct store *s, enum stmt i, struct store_pos *pos, int64_t until,
-    void (*fn)(sqlite3_stmt *, void *), void *out, size_t sz, size_t max, size_t *n, size_t at_off,
-    size_t id_off)
+walk(struct store *s, enum stmt i, struct store_pos *pos, int64_t until, store_read_fn fn,
+    void *out, size_t sz, size_t max, size_t *n, size_t at_off, size_t id_off)
 {
 	return walk_by(s, i, NULL, pos, until, fn, out, sz, max, n, at_off, id_off);
 }
@@ -66,13 +64,13 @@ store_due_subs(struct store *s, enum due_subs w, struct store_pos *pos, int64_t 
 }
 
 static void
-read_due_user(sqlite3_stmt *st, void *out)
+read_due_user(const struct store_row *row, void *out)
 {
 	struct due_user *r = out;
 
-	r->rowid = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, r->id, sizeof(r->id));
-	r->free_next_at = sqlite3_column_int64(st, 2);
+	r->rowid = store_col_i64(row, 0);
+	store_col_text(row, 1, r->id, sizeof(r->id));
+	r->free_next_at = store_col_i64(row, 2);
 }
 
 enum terr
@@ -84,13 +82,13 @@ store_due_free(struct store *s, struct store_pos *pos, int64_t until, struct due
 }
 
 static void
-read_due_grant(sqlite3_stmt *st, void *out)
+read_due_grant(const struct store_row *row, void *out)
 {
 	struct due_grant *r = out;
 
-	r->id = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, r->user, sizeof(r->user));
-	r->expires_at = sqlite3_column_int64(st, 2);
+	r->id = store_col_i64(row, 0);
+	store_col_text(row, 1, r->user, sizeof(r->user));
+	r->expires_at = store_col_i64(row, 2);
 }
 
 enum terr
@@ -102,12 +100,12 @@ store_due_grants(struct store *s, struct store_pos *pos, int64_t until, struct d
 }
 
 static void
-read_due_order(sqlite3_stmt *st, void *out)
+read_due_order(const struct store_row *row, void *out)
 {
 	struct due_order *r = out;
 
-	store_read_order(st, &r->o);
-	r->rowid = sqlite3_column_int64(st, 14); /* after the 14 ORDER_COLS */
+	store_read_order(row, &r->o);
+	r->rowid = store_col_i64(row, 14); /* after the 14 ORDER_COLS */
 }
 
 enum terr
@@ -128,24 +126,24 @@ store_pending_orders(struct store *s, const char *provider, struct store_pos *po
 }
 
 static void
-read_due_outbox(sqlite3_stmt *st, void *out)
+read_due_outbox(const struct store_row *row, void *out)
 {
 	struct outbox_due *r = out;
 	char kind[16];
 
-	r->id = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, kind, sizeof(kind));
+	r->id = store_col_i64(row, 0);
+	store_col_text(row, 1, kind, sizeof(kind));
 	r->kind = strcmp(kind, "webhook") == 0 ? OUTBOX_WEBHOOK
 	    : strcmp(kind, "notify") == 0      ? OUTBOX_NOTIFY
 					       : OUTBOX_ALERT;
-	store_col_text(st, 2, r->topic, sizeof(r->topic));
-	store_col_text(st, 3, r->user, sizeof(r->user));
-	store_col_text(st, 4, r->dedup_key, sizeof(r->dedup_key));
-	r->payload_cut = sqlite3_column_bytes(st, 5) >= (int)sizeof(r->payload);
-	store_col_text(st, 5, r->payload, sizeof(r->payload));
-	r->attempts = sqlite3_column_int64(st, 6);
-	r->next_at = sqlite3_column_int64(st, 7);
-	r->created_at = sqlite3_column_int64(st, 8);
+	store_col_text(row, 2, r->topic, sizeof(r->topic));
+	store_col_text(row, 3, r->user, sizeof(r->user));
+	store_col_text(row, 4, r->dedup_key, sizeof(r->dedup_key));
+	r->payload_cut = store_col_len(row, 5) >= (int)sizeof(r->payload);
+	store_col_text(row, 5, r->payload, sizeof(r->payload));
+	r->attempts = store_col_i64(row, 6);
+	r->next_at = store_col_i64(row, 7);
+	r->created_at = store_col_i64(row, 8);
 }
 
 enum terr

@@ -50,32 +50,32 @@ kpi_col_name(enum kpi_col c)
 }
 
 static void
-read_kpi_sub(sqlite3_stmt *st, void *out)
+read_kpi_sub(const struct store_row *row, void *out)
 {
 	struct kpi_sub_row *r = out;
 	char status[16], state[24];
 	int i;
 
 	memset(r, 0, sizeof(*r));
-	r->sub_id = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, status, sizeof(status));
+	r->sub_id = store_col_i64(row, 0);
+	store_col_text(row, 1, status, sizeof(status));
 	i = store_name_find(statuses, KPI_SUB__MAX, status);
 	r->status = i < 0 ? KPI_SUB_NONE : (enum kpi_status)i;
-	store_col_text(st, 2, state, sizeof(state));
+	store_col_text(row, 2, state, sizeof(state));
 	r->state = sub_state_parse(state);
-	store_col_text(st, 3, r->product, sizeof(r->product));
-	store_col_text(st, 4, r->currency, sizeof(r->currency));
-	r->mrr = sqlite3_column_int64(st, 5);
-	r->amount = sqlite3_column_int64(st, 6);
-	store_col_text(st, 7, r->amount_currency, sizeof(r->amount_currency));
-	r->months = sqlite3_column_int(st, 8);
-	r->period_ms = sqlite3_column_int64(st, 9);
-	r->amount_at = sqlite3_column_int64(st, 10);
-	r->trial_at = sqlite3_column_int64(st, 11);
-	store_col_text(st, 12, r->trial_product, sizeof(r->trial_product));
-	r->paid = sqlite3_column_int(st, 13) != 0;
-	r->churned = sqlite3_column_int(st, 14) != 0;
-	r->at = sqlite3_column_int64(st, 15);
+	store_col_text(row, 3, r->product, sizeof(r->product));
+	store_col_text(row, 4, r->currency, sizeof(r->currency));
+	r->mrr = store_col_i64(row, 5);
+	r->amount = store_col_i64(row, 6);
+	store_col_text(row, 7, r->amount_currency, sizeof(r->amount_currency));
+	r->months = (int)store_col_i64(row, 8);
+	r->period_ms = store_col_i64(row, 9);
+	r->amount_at = store_col_i64(row, 10);
+	r->trial_at = store_col_i64(row, 11);
+	store_col_text(row, 12, r->trial_product, sizeof(r->trial_product));
+	r->paid = store_col_i64(row, 13) != 0;
+	r->churned = store_col_i64(row, 14) != 0;
+	r->at = store_col_i64(row, 15);
 }
 
 enum terr
@@ -133,19 +133,19 @@ struct day_walk {
 };
 
 static enum terr
-each_day(sqlite3_stmt *st, void *arg)
+each_day(const struct store_row *row, void *arg)
 {
 	struct day_walk *w = arg;
 	struct kpi_day d;
 	int i;
 
 	memset(&d, 0, sizeof(d));
-	d.day = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, d.provider, sizeof(d.provider));
-	store_col_text(st, 2, d.product, sizeof(d.product));
-	store_col_text(st, 3, d.currency, sizeof(d.currency));
+	d.day = store_col_i64(row, 0);
+	store_col_text(row, 1, d.provider, sizeof(d.provider));
+	store_col_text(row, 2, d.product, sizeof(d.product));
+	store_col_text(row, 3, d.currency, sizeof(d.currency));
 	for (i = 0; i < w->ncols; i++)
-		d.v[i] = sqlite3_column_int64(st, 4 + i);
+		d.v[i] = store_col_i64(row, 4 + i);
 	return w->fn(w->arg, &d);
 }
 
@@ -169,7 +169,7 @@ store_kpi_before(struct store *s, int live, int64_t before, const char *provider
 	struct day_walk w = { fn, arg, KPI_STOCKS };
 
 	return store_each(s, STMT_KPI_BEFORE, each_day, &w, "kpi before",
-	    STORE_PARAMS(SP_I64(live), SP_I64(before), SP_I64(0), SP_OPT(provider), SP_OPT(product),
+	    STORE_PARAMS(SP_I64(live), SP_I64(before), SP_OPT(provider), SP_OPT(product),
 		SP_OPT(currency)));
 }
 
@@ -186,8 +186,7 @@ store_kpi_levels(struct store *s, int live, const char *provider, const char *pr
 	struct day_walk w = { fn, arg, KPI_STOCKS };
 
 	return store_each(s, STMT_KPI_LEVELS, each_day, &w, "kpi levels",
-	    STORE_PARAMS(SP_I64(live), SP_I64(0), SP_I64(0), SP_OPT(provider), SP_OPT(product),
-		SP_OPT(currency)));
+	    STORE_PARAMS(SP_I64(live), SP_OPT(provider), SP_OPT(product), SP_OPT(currency)));
 }
 
 enum terr
@@ -197,7 +196,7 @@ store_kpi_after(struct store *s, int live, int64_t from, const char *provider, c
 	struct day_walk w = { fn, arg, KPI_STOCKS };
 
 	return store_each(s, STMT_KPI_AFTER, each_day, &w, "kpi after",
-	    STORE_PARAMS(SP_I64(live), SP_I64(from), SP_I64(0), SP_OPT(provider), SP_OPT(product),
+	    STORE_PARAMS(SP_I64(live), SP_I64(from), SP_OPT(provider), SP_OPT(product),
 		SP_OPT(currency)));
 }
 

@@ -1,6 +1,6 @@
 /*
  * Storage of the revenue and subscription metrics (store_kpi.c; the tables
- * of migrations/0006_metrics.sql, the definitions in docs/metrics.md): what
+ * of migrations/0007_metrics.sql, the definitions in docs/metrics.md): what
  * each subscription counts for now (kpi_subs), the history of its changes
  * (sub_history), refunds, and the daily rollups (kpi_daily) that triggers
  * keep as the sums of sub_history, payments, refunds and the ledger. The

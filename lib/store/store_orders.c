@@ -1,6 +1,6 @@
 #include "store/store_orders.h"
-#include "store/store_orders_int.h"
 #include "store/store_int.h"
+#include "store/store_orders_int.h"
 
 static const char *const order_states[] = { "pending", "paid", "refunded", "expired", "canceled" };
 
@@ -19,32 +19,32 @@ order_state_parse(const char *s)
 }
 
 void
-store_read_order(sqlite3_stmt *st, void *out)
+store_read_order(const struct store_row *row, void *out)
 {
 	struct order_row *r = out;
 	char state[16];
 
-	store_col_text(st, 0, r->id, sizeof(r->id));
-	store_col_text(st, 1, r->provider, sizeof(r->provider));
-	store_col_text(st, 2, r->user, sizeof(r->user));
-	store_col_text(st, 3, r->product, sizeof(r->product));
-	r->amount = sqlite3_column_int64(st, 4);
-	store_col_text(st, 5, r->currency, sizeof(r->currency));
-	store_col_text(st, 6, state, sizeof(state));
+	store_col_text(row, 0, r->id, sizeof(r->id));
+	store_col_text(row, 1, r->provider, sizeof(r->provider));
+	store_col_text(row, 2, r->user, sizeof(r->user));
+	store_col_text(row, 3, r->product, sizeof(r->product));
+	r->amount = store_col_i64(row, 4);
+	store_col_text(row, 5, r->currency, sizeof(r->currency));
+	store_col_text(row, 6, state, sizeof(state));
 	r->state = order_state_parse(state);
-	r->live = sqlite3_column_int(st, 7);
-	store_col_text(st, 8, r->provider_ref, sizeof(r->provider_ref));
-	store_col_text(st, 9, r->charge_id, sizeof(r->charge_id));
-	r->pay_id = sqlite3_column_int64(st, 10);
-	r->expires_at = sqlite3_column_int64(st, 11);
-	r->created_at = sqlite3_column_int64(st, 12);
-	r->updated_at = sqlite3_column_int64(st, 13);
+	r->live = (int)store_col_i64(row, 7);
+	store_col_text(row, 8, r->provider_ref, sizeof(r->provider_ref));
+	store_col_text(row, 9, r->charge_id, sizeof(r->charge_id));
+	r->pay_id = store_col_i64(row, 10);
+	r->expires_at = store_col_i64(row, 11);
+	r->created_at = store_col_i64(row, 12);
+	r->updated_at = store_col_i64(row, 13);
 }
 
 enum terr
 store_order_insert(struct store *s, const struct order_row *r)
 {
-	return store_run(s, STMT_ORDER_INSERT, "order insert",
+	return store_run_insert(s, STMT_ORDER_INSERT, NULL, "order insert",
 	    STORE_PARAMS(SP_TEXT(r->id), SP_TEXT(r->provider), SP_TEXT(r->user),
 		SP_TEXT(r->product), SP_I64(r->amount), SP_TEXT(r->currency),
 		SP_TEXT(order_state_str(r->state)), SP_I64(r->live), SP_OPT(r->provider_ref),
@@ -85,17 +85,17 @@ store_order_of_pay(struct store *s, int64_t pay_id, struct order_row *out)
 /* --- users --- */
 
 static void
-read_user(sqlite3_stmt *st, void *out)
+read_user(const struct store_row *row, void *out)
 {
 	struct user_row *r = out;
 
-	store_col_text(st, 0, r->id, sizeof(r->id));
-	r->created_at = sqlite3_column_int64(st, 1);
-	store_col_text(st, 2, r->merged_into, sizeof(r->merged_into));
-	store_col_text(st, 3, r->referrer, sizeof(r->referrer));
-	r->registered_at = sqlite3_column_int64(st, 4);
-	r->trial_used_at = sqlite3_column_int64(st, 5);
-	r->free_next_at = sqlite3_column_int64(st, 6);
+	store_col_text(row, 0, r->id, sizeof(r->id));
+	r->created_at = store_col_i64(row, 1);
+	store_col_text(row, 2, r->merged_into, sizeof(r->merged_into));
+	store_col_text(row, 3, r->referrer, sizeof(r->referrer));
+	r->registered_at = store_col_i64(row, 4);
+	r->trial_used_at = store_col_i64(row, 5);
+	r->free_next_at = store_col_i64(row, 6);
 }
 
 enum terr
@@ -145,7 +145,7 @@ store_user_set_free_next(struct store *s, const char *id, int64_t at)
 enum terr
 store_referral_insert(struct store *s, const struct referral_row *r)
 {
-	return store_run(s, STMT_REFERRAL_INSERT, "referral insert",
+	return store_run_insert(s, STMT_REFERRAL_INSERT, NULL, "referral insert",
 	    STORE_PARAMS(SP_TEXT(r->buyer), SP_I64(r->pay_id), SP_TEXT(r->referrer),
 		SP_I64(r->percent), SP_I64(r->credits), SP_ID(r->grant_id), SP_I64(r->created_at)));
 }

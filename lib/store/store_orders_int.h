@@ -2,8 +2,8 @@
 #ifndef TALLY_STORE_ORDERS_INT_H
 #define TALLY_STORE_ORDERS_INT_H
 
-#include <sqlite3.h>
+#include "store/store_int.h"
 
-void store_read_order(sqlite3_stmt *st, void *out);
+void store_read_order(const struct store_row *row, void *out);
 
 #endif

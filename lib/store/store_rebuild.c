@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "base/log.h"
 #include "store/store_int.h"
 #include "store/store_rebuild.h"
 
@@ -65,9 +66,23 @@ static const struct spec {
 	    "quote(i.provider)||','||quote(i.event_id)||','||quote(a.request_hash)||','||"
 	    "quote(a.status)||','||quote(a.body)",
 	    "%s.answers a JOIN %s.inbox i ON i.id = a.inbox_id" },
+	/* Where each balance stands against the alert thresholds (the ids and times are not compared). */
+	{ "balance_alerts",
+	    "quote(user_id)||','||quote(state)||','||quote(balance)||','||quote(threshold)",
+	    "%s.balance_alerts" },
+	/* The tasks' alerts come of the providers' answers to their tries, not of events. */
 	{ "outbox", "quote(kind)||','||quote(topic)||','||quote(user_id)||','||quote(dedup_key)",
-	    "%s.outbox" },
-	/* The metrics (migrations/0006): each subscription's standing and history, refunds, rollups. */
+	    "%s.outbox WHERE dedup_key NOT LIKE 'alert:task:%'" },
+	/*
+	 * What is owed and which event owed it; not how far its tries got
+	 * (attempts, state, alerts: the providers' answers, in no event).
+	 */
+	{ "tasks",
+	    "quote(t.provider)||','||quote(t.kind)||','||quote(t.key)||','||quote(t.arg)||','||"
+	    "quote(t.user_id)||','||quote(t.deadline)||','||quote(i.provider)||','||"
+	    "quote(i.event_id)",
+	    "%s.tasks t LEFT JOIN %s.inbox i ON i.id = t.inbox_id" },
+	/* The metrics (migrations/0007): each subscription's standing and history, refunds, rollups. */
 	{ "kpi_subs",
 	    "quote(s.provider)||','||quote(s.ext_id)||','||quote(k.status)||','||quote(k.state)||',"
 	    "'"
@@ -171,6 +186,11 @@ store_diff(struct store *s, const char *path, size_t max_rows,
 	enum terr rc;
 
 	*ndiff = 0;
+	if (s->pg != NULL) {
+		/* ATTACH is SQLite's: comparing with a rebuild on PostgreSQL is still to be done. */
+		log_msg(LOG_ERROR, "tally rebuild cannot compare a PostgreSQL database yet", NULL);
+		return TERR_CONFIG;
+	}
 	if ((rc = exec_bound(s, "ATTACH DATABASE ?1 AS rebuilt", path, "attach")) != TERR_OK)
 		return rc;
 	for (i = 0; i < sizeof(specs) / sizeof(specs[0]); i++) {

@@ -58,12 +58,12 @@ struct user_seen {
 };
 
 static void
-read_user_seen(sqlite3_stmt *st, void *out)
+read_user_seen(const struct store_row *row, void *out)
 {
 	struct user_seen *r = out;
 
-	r->created_at = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, r->merged_into, sizeof(r->merged_into));
+	r->created_at = store_col_i64(row, 0);
+	store_col_text(row, 1, r->merged_into, sizeof(r->merged_into));
 }
 
 enum terr
@@ -143,9 +143,9 @@ store_user_insert(struct store *s, const char *id, int64_t now)
 }
 
 static void
-read_user_id(sqlite3_stmt *st, void *out)
+read_user_id(const struct store_row *row, void *out)
 {
-	store_col_text(st, 0, out, USER_ID_MAX + 1);
+	store_col_text(row, 0, out, USER_ID_MAX + 1);
 }
 
 enum terr
@@ -160,7 +160,7 @@ enum terr
 store_link_insert(struct store *s, const char *provider, const char *kind, const char *ext_id,
     const char *user, int64_t now)
 {
-	return store_run(s, STMT_LINK_INSERT, "link insert",
+	return store_run_insert(s, STMT_LINK_INSERT, NULL, "link insert",
 	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(kind), SP_TEXT(ext_id), SP_TEXT(user),
 		SP_I64(now)));
 }
@@ -173,15 +173,15 @@ store_link_delete(struct store *s, const char *provider, const char *kind, const
 }
 
 static void
-read_link(sqlite3_stmt *st, void *out)
+read_link(const struct store_row *row, void *out)
 {
 	struct link_row *r = out;
 
-	store_col_text(st, 0, r->provider, sizeof(r->provider));
-	store_col_text(st, 1, r->kind, sizeof(r->kind));
-	store_col_text(st, 2, r->ext_id, sizeof(r->ext_id));
-	store_col_text(st, 3, r->user, sizeof(r->user));
-	r->created_at = sqlite3_column_int64(st, 4);
+	store_col_text(row, 0, r->provider, sizeof(r->provider));
+	store_col_text(row, 1, r->kind, sizeof(r->kind));
+	store_col_text(row, 2, r->ext_id, sizeof(r->ext_id));
+	store_col_text(row, 3, r->user, sizeof(r->user));
+	r->created_at = store_col_i64(row, 4);
 }
 
 enum terr
@@ -194,28 +194,28 @@ store_links_of(struct store *s, const char *user, struct link_row *out, size_t m
 /* --- inbox --- */
 
 void
-store_read_inbox(sqlite3_stmt *st, void *out)
+store_read_inbox(const struct store_row *row, void *out)
 {
 	struct inbox_row *r = out;
 	char state[24];
 	int v;
 
-	r->id = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, r->provider, sizeof(r->provider));
-	store_col_text(st, 2, r->event_id, sizeof(r->event_id));
-	store_col_text(st, 3, r->type, sizeof(r->type));
-	r->live = sqlite3_column_int(st, 4);
-	r->event_at = sqlite3_column_int64(st, 5);
-	r->received_at = sqlite3_column_int64(st, 6);
-	r->updated_at = sqlite3_column_int64(st, 7);
-	store_col_text(st, 8, state, sizeof(state));
+	r->id = store_col_i64(row, 0);
+	store_col_text(row, 1, r->provider, sizeof(r->provider));
+	store_col_text(row, 2, r->event_id, sizeof(r->event_id));
+	store_col_text(row, 3, r->type, sizeof(r->type));
+	r->live = (int)store_col_i64(row, 4);
+	r->event_at = store_col_i64(row, 5);
+	r->received_at = store_col_i64(row, 6);
+	r->updated_at = store_col_i64(row, 7);
+	store_col_text(row, 8, state, sizeof(state));
 	v = inbox_state_parse(state);
 	r->state = v < 0 ? INBOX_FAILED : (enum inbox_state)v;
-	store_col_text(st, 9, r->reason, sizeof(r->reason));
-	store_col_text(st, 10, r->user, sizeof(r->user));
-	store_col_text(st, 11, r->orphan_kind, sizeof(r->orphan_kind));
-	store_col_text(st, 12, r->orphan_id, sizeof(r->orphan_id));
-	r->attempts = sqlite3_column_int64(st, 13);
+	store_col_text(row, 9, r->reason, sizeof(r->reason));
+	store_col_text(row, 10, r->user, sizeof(r->user));
+	store_col_text(row, 11, r->orphan_kind, sizeof(r->orphan_kind));
+	store_col_text(row, 12, r->orphan_id, sizeof(r->orphan_id));
+	r->attempts = store_col_i64(row, 13);
 }
 
 enum terr
@@ -237,7 +237,7 @@ store_inbox_insert(struct store *s, struct inbox_row *r, const void *body, size_
 		SP_OPT(r->orphan_kind), SP_OPT(r->orphan_id), SP_I64(r->attempts)));
 	if (rc != TERR_OK)
 		return rc;
-	return store_run(s, STMT_INBOX_BODY_INSERT, "inbox body insert",
+	return store_run_insert(s, STMT_INBOX_BODY_INSERT, NULL, "inbox body insert",
 	    STORE_PARAMS(SP_I64(r->id), SP_BLOB(body, n)));
 }
 
@@ -257,9 +257,9 @@ store_inbox_update(struct store *s, const struct inbox_row *r)
 }
 
 static void
-read_body(sqlite3_stmt *st, void *out)
+read_body(const struct store_row *row, void *out)
 {
-	buf_append(out, sqlite3_column_blob(st, 0), (size_t)sqlite3_column_bytes(st, 0));
+	store_col_buf(row, 0, out);
 }
 
 enum terr
@@ -287,9 +287,9 @@ store_inbox_list(struct store *s, int state, const char *user, int64_t after_id,
 }
 
 static void
-read_id(sqlite3_stmt *st, void *out)
+read_id(const struct store_row *row, void *out)
 {
-	*(int64_t *)out = sqlite3_column_int64(st, 0);
+	*(int64_t *)out = store_col_i64(row, 0);
 }
 
 enum terr
@@ -304,31 +304,31 @@ store_inbox_orphans(struct store *s, const char *provider, const char *kind, con
 /* --- subscriptions --- */
 
 void
-store_read_sub(sqlite3_stmt *st, void *out)
+store_read_sub(const struct store_row *row, void *out)
 {
 	struct sub_row *r = out;
 	char state[24];
 
-	r->id = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, r->provider, sizeof(r->provider));
-	store_col_text(st, 2, r->ext_id, sizeof(r->ext_id));
-	store_col_text(st, 3, r->user, sizeof(r->user));
-	store_col_text(st, 4, r->product, sizeof(r->product));
-	store_col_text(st, 5, state, sizeof(state));
+	r->id = store_col_i64(row, 0);
+	store_col_text(row, 1, r->provider, sizeof(r->provider));
+	store_col_text(row, 2, r->ext_id, sizeof(r->ext_id));
+	store_col_text(row, 3, r->user, sizeof(r->user));
+	store_col_text(row, 4, r->product, sizeof(r->product));
+	store_col_text(row, 5, state, sizeof(state));
 	r->state = sub_state_parse(state);
-	r->live = sqlite3_column_int(st, 6);
-	r->period_start = sqlite3_column_int64(st, 7);
-	r->period_end = sqlite3_column_int64(st, 8);
-	r->trial_end = sqlite3_column_int64(st, 9);
-	r->grace_until = sqlite3_column_int64(st, 10);
-	r->cancel_at_period_end = sqlite3_column_int(st, 11);
-	r->credits_through = sqlite3_column_int64(st, 12);
-	r->state_at = sqlite3_column_int64(st, 13);
-	r->state_rank = (unsigned)sqlite3_column_int(st, 14);
-	r->created_at = sqlite3_column_int64(st, 15);
-	r->updated_at = sqlite3_column_int64(st, 16);
-	store_col_text(st, 17, r->store, sizeof(r->store));
-	r->credits_next_at = sqlite3_column_int64(st, 18);
+	r->live = (int)store_col_i64(row, 6);
+	r->period_start = store_col_i64(row, 7);
+	r->period_end = store_col_i64(row, 8);
+	r->trial_end = store_col_i64(row, 9);
+	r->grace_until = store_col_i64(row, 10);
+	r->cancel_at_period_end = (int)store_col_i64(row, 11);
+	r->credits_through = store_col_i64(row, 12);
+	r->state_at = store_col_i64(row, 13);
+	r->state_rank = (unsigned)(int)store_col_i64(row, 14);
+	r->created_at = store_col_i64(row, 15);
+	r->updated_at = store_col_i64(row, 16);
+	store_col_text(row, 17, r->store, sizeof(r->store));
+	r->credits_next_at = store_col_i64(row, 18);
 }
 
 enum terr
@@ -378,18 +378,18 @@ store_subs_of(struct store *s, const char *user, struct sub_row *out, size_t max
 /* --- entitlements --- */
 
 static void
-read_ent(sqlite3_stmt *st, void *out)
+read_ent(const struct store_row *row, void *out)
 {
 	struct ent_row *r = out;
 
-	r->id = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, r->user, sizeof(r->user));
-	store_col_text(st, 2, r->name, sizeof(r->name));
-	store_col_text(st, 3, r->source, sizeof(r->source));
-	r->sub_id = sqlite3_column_int64(st, 4);
-	r->active = sqlite3_column_int(st, 5);
-	r->ends_at = sqlite3_column_int64(st, 6);
-	r->updated_at = sqlite3_column_int64(st, 7);
+	r->id = store_col_i64(row, 0);
+	store_col_text(row, 1, r->user, sizeof(r->user));
+	store_col_text(row, 2, r->name, sizeof(r->name));
+	store_col_text(row, 3, r->source, sizeof(r->source));
+	r->sub_id = store_col_i64(row, 4);
+	r->active = (int)store_col_i64(row, 5);
+	r->ends_at = store_col_i64(row, 6);
+	r->updated_at = store_col_i64(row, 7);
 }
 
 enum terr
@@ -405,7 +405,7 @@ store_ent_set(struct store *s, const struct ent_row *r, int *changed)
 		if (!r->active)
 			return TERR_OK; /* nothing to switch off */
 		*changed = 1;
-		return store_run(s, STMT_ENT_INSERT, "entitlement insert",
+		return store_run_insert(s, STMT_ENT_INSERT, NULL, "entitlement insert",
 		    STORE_PARAMS(SP_TEXT(r->user), SP_TEXT(r->name), SP_TEXT(r->source),
 			SP_ID(r->sub_id), SP_I64(r->active), SP_I64(r->ends_at),
 			SP_I64(r->updated_at)));
@@ -437,25 +437,25 @@ store_ents_of(struct store *s, const char *user, struct ent_row *out, size_t max
 /* --- payments --- */
 
 static void
-read_pay(sqlite3_stmt *st, void *out)
+read_pay(const struct store_row *row, void *out)
 {
 	struct pay_row *r = out;
 	char kind[16], state[16];
 
-	r->id = sqlite3_column_int64(st, 0);
-	store_col_text(st, 1, r->provider, sizeof(r->provider));
-	store_col_text(st, 2, r->user, sizeof(r->user));
-	store_col_text(st, 3, r->product, sizeof(r->product));
-	r->sub_id = sqlite3_column_int64(st, 4);
-	store_col_text(st, 5, kind, sizeof(kind));
+	r->id = store_col_i64(row, 0);
+	store_col_text(row, 1, r->provider, sizeof(r->provider));
+	store_col_text(row, 2, r->user, sizeof(r->user));
+	store_col_text(row, 3, r->product, sizeof(r->product));
+	r->sub_id = store_col_i64(row, 4);
+	store_col_text(row, 5, kind, sizeof(kind));
 	r->kind = pay_kind_parse(kind);
-	r->amount = sqlite3_column_int64(st, 6);
-	store_col_text(st, 7, r->currency, sizeof(r->currency));
-	r->live = sqlite3_column_int(st, 8);
-	store_col_text(st, 9, state, sizeof(state));
+	r->amount = store_col_i64(row, 6);
+	store_col_text(row, 7, r->currency, sizeof(r->currency));
+	r->live = (int)store_col_i64(row, 8);
+	store_col_text(row, 9, state, sizeof(state));
 	r->state = pay_state_parse(state);
-	r->inbox_id = sqlite3_column_int64(st, 10);
-	r->created_at = sqlite3_column_int64(st, 11);
+	r->inbox_id = store_col_i64(row, 10);
+	r->created_at = store_col_i64(row, 11);
 }
 
 enum terr
@@ -478,7 +478,7 @@ store_pay_insert(struct store *s, struct pay_row *r)
 enum terr
 store_pay_key_insert(struct store *s, const char *provider, const char *key, int64_t pay_id)
 {
-	return store_run(s, STMT_PAY_KEY_INSERT, "payment key insert",
+	return store_run_insert(s, STMT_PAY_KEY_INSERT, NULL, "payment key insert",
 	    STORE_PARAMS(SP_TEXT(provider), SP_TEXT(key), SP_I64(pay_id)));
 }
 

@@ -5,9 +5,9 @@
 #ifndef TALLY_STORE_ROWS_INT_H
 #define TALLY_STORE_ROWS_INT_H
 
-#include <sqlite3.h>
+#include "store/store_int.h"
 
-void store_read_sub(sqlite3_stmt *st, void *out);
-void store_read_inbox(sqlite3_stmt *st, void *out);
+void store_read_sub(const struct store_row *row, void *out);
+void store_read_inbox(const struct store_row *row, void *out);
 
 #endif

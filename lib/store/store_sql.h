@@ -111,6 +111,19 @@ enum stmt {
 	STMT_OUTBOX_SENT,
 	STMT_OUTBOX_FAILED,
 	STMT_JOB_TAKEOVER,
+	/* store_tasks.c: the work owed to providers after a commit */
+	STMT_TASK_INSERT,
+	STMT_TASK_GET,
+	STMT_TASK_FIND,
+	STMT_TASKS_OF_INBOX,
+	STMT_DUE_TASKS,
+	STMT_NEAR_TASKS,
+	STMT_TASK_CLAIM,
+	STMT_TASK_FINISH,
+	STMT_TASK_EXPIRE,
+	STMT_TASK_NEAR_ALERTED,
+	STMT_TASKS_PENDING,
+	STMT_TASKS_ALL,
 	/* store_console.c: the support console's admins, sessions and views */
 	STMT_ADMIN_GET,
 	STMT_ADMIN_INSERT,
@@ -129,6 +142,7 @@ enum stmt {
 	STMT_CONSOLE_NEXT_SUB_PROVIDER,
 	STMT_CONSOLE_NEXT_PAY_PROVIDER,
 	STMT_CONSOLE_NEXT_INBOX_PROVIDER,
+	STMT_CONSOLE_PAY_KEY_RANGE,
 	STMT_CONSOLE_USER_EVENTS,
 	STMT_CONSOLE_ATTENTION,
 	STMT_CONSOLE_AUDIT_OF_EVENT,
@@ -142,6 +156,9 @@ enum stmt {
 	STMT_CONSOLE_LEDGER_MAX_ID,
 	STMT_CONSOLE_LEDGER_TIME_AT,
 	STMT_CONSOLE_LEDGER_SUMS,
+	/* store_credits.c: where each balance stands against the alert thresholds */
+	STMT_BALANCE_ALERT_GET,
+	STMT_BALANCE_ALERT_SET,
 	/* store_kpi.c: the metrics' standing of subscriptions, their history, refunds, rollups */
 	STMT_KPI_SUB_GET,
 	STMT_KPI_SUB_PUT,
@@ -169,11 +186,19 @@ enum stmt {
 
 /* The SQL of each statement, indexed by enum stmt (store_sql.c). */
 extern const char *const store_sql[STMT__MAX];
+/*
+ * The statements whose text must differ on PostgreSQL (NULL everywhere
+ * else: store_sql's serves both). The dialects' differences live here and
+ * in store.c (RETURNING id), nowhere else.
+ */
+extern const char *const store_sql_pg[STMT__MAX];
 
 /* Consistency checks run by tally verify: name and a query whose rows are violations. */
 struct store_check {
 	const char *name;
 	const char *sql; /* each row: one TEXT column describing the violation */
+	/* PostgreSQL's text: NULL when sql serves, "" when the check has no meaning there */
+	const char *sql_pg;
 };
 extern const struct store_check store_checks[];
 

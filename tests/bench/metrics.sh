@@ -2,7 +2,7 @@
 # How fast the metrics answer on a large database: a database of
 # METRICS_SUBS subscriptions (1 000 000 by default) over three years is made
 # straight in SQL (users, subscriptions, their standing and history, three
-# payments and a grant each; the triggers of migrations/0006 roll them up as
+# payments and a grant each; the triggers of migrations/0007 roll them up as
 # the write path's rows would be), then each kind of question is timed:
 # `tally metrics` by day, week and month, grouped and filtered, as text, JSON
 # and CSV; GET /v1/metrics and GET /metrics through tally-api as CGI; and in

@@ -11,7 +11,11 @@
 #   (g) apple     nginx + tally-appstore, FULL: ~7.5 KB App Store notifications
 #                 (three ES256 JWS each), and verifications/s in-process
 #   (h) api       nginx + tally-api: GET /v1/users/{id} and POST .../spend, FULL
-# For each: requests/s, p50, p99, CPU per request (server, and nginx), peak RSS.
+#   (i) google    nginx + tally-google, FULL: Pub/Sub pushes (unique messageIds and purchase
+#                 tokens, one valid OIDC token, Google's keys cached), each read from the fake
+#                 Google's subscriptionsv2.get (tests/bench/gen-google.js) before it is applied
+# For each: requests/s, p50, p99, CPU per request (server, and nginx; google: the fake API's
+# too), peak RSS.
 # Then one CGI-mode request's wall time (best and mean of 20).
 # Figures, not verdicts: shared, noisy machines; compare the ratios.
 #   BENCH_SECONDS (10)  BENCH_CONNS (32)  BENCH_ONLY (regex of case names: ceiling,
@@ -45,8 +49,17 @@ mkdir -p build/bench
 if [[ ! -x build/bench/ok || tests/bench/ok.c -nt build/bench/ok ]]; then
 	gcc -O2 -Wall -Wextra -Werror tests/bench/ok.c -o build/bench/ok -lfcgi -lpthread
 fi
-if [[ ! -f tests/bench/peer/node_modules/.tally-lock ]] ||
-	! cmp -s tests/bench/peer/package-lock.json tests/bench/peer/node_modules/.tally-lock; then
+wants() { [[ $1 =~ ^($ONLY)$ ]]; }
+# Only what the chosen cases use is prepared (BENCH_ONLY=google needs neither the peer nor
+# the Stripe events).
+need_stripe=
+for c in ceiling tally-full tally-normal peer-full peer-normal tally-full-x2 cgi; do
+	wants "$c" && need_stripe=1
+done
+[[ -n ${BENCH_LONG:-} ]] && need_stripe=1
+if { wants peer-full || wants peer-normal; } &&
+	{ [[ ! -f tests/bench/peer/node_modules/.tally-lock ]] ||
+		! cmp -s tests/bench/peer/package-lock.json tests/bench/peer/node_modules/.tally-lock; }; then
 	log "bench: npm ci in tests/bench/peer (better-sqlite3 builds from source: about a minute)"
 	# Node's headers from the local installation: no download.
 	(cd tests/bench/peer && npm_config_nodedir=/usr npm ci --no-audit --no-fund --loglevel=error >&2)
@@ -64,8 +77,10 @@ cat >"$work/tally.json" <<'EOF'
 EOF
 export TALLY_CONFIG="$work/tally.json" STRIPE_WEBHOOK_SECRET="$secret"
 nev=$((SECS * 20000))
-log "bench: generating $nev signed events (~2 KB each)"
-node tests/bench/gen-stripe.js "$nev" "$secret" >"$work/events.tsv"
+if [[ -n $need_stripe ]]; then
+	log "bench: generating $nev signed events (~2 KB each)"
+	node tests/bench/gen-stripe.js "$nev" "$secret" >"$work/events.tsv"
+fi
 
 port=$(node -e 'const s=require("net").createServer().listen(0,"127.0.0.1",()=>{console.log(s.address().port);s.close()})')
 tick=$(getconf CLK_TCK)
@@ -101,17 +116,20 @@ start_nginx() {
 }
 
 RESULTS=()
-# measure NAME URL SERVER_PIDS NGINX(0/1): wrk, then one result line
+# measure NAME URL SERVER_PIDS NGINX(0/1) [API_PIDS]: wrk, then one result line (and the
+# CPU per request of the provider's fake API the server calls, when API_PIDS are given)
 measure() {
-	local name=$1 url=$2 spids=$3 use_nginx=$4 npids="" s0 s1 n0=0 n1=0 out
+	local name=$1 url=$2 spids=$3 use_nginx=$4 apids=${5:-} npids="" s0 s1 n0=0 n1=0 a0=0 a1=0 out
 	[[ $use_nginx == 1 ]] && npids=$(tree_of "$nginx_pid")
 	out="$work/wrk-$name.out"
 	s0=$(cpu_of $spids)
 	[[ -n $npids ]] && n0=$(cpu_of $npids)
+	[[ -n $apids ]] && a0=$(cpu_of $apids)
 	BENCH_FILE="${BENCH_EVENTS:-$work/events.tsv}" BENCH_THREADS=$THREADS wrk -t"$THREADS" -c"$CONNS" -d"${SECS}s" \
 		--latency -s "${BENCH_LUA:-tests/bench/stripe.lua}" "$url" >"$out"
 	s1=$(cpu_of $spids)
 	[[ -n $npids ]] && n1=$(cpu_of $npids)
+	[[ -n $apids ]] && a1=$(cpu_of $apids)
 	local rps p50 p99 reqs non2xx rss cpu_s cpu_n
 	rps=$(awk '/Requests\/sec/ {printf "%.0f", $2}' "$out")
 	reqs=$(awk '/requests in/ {print $1}' "$out")
@@ -125,6 +143,12 @@ measure() {
 	RESULTS+=("$(printf '%-22s %8s %9s %9s %10s %9s %9s %8s' "$name" "$rps" "$p50" "$p99" "$cpu_s" "$cpu_n" "${rss:-?}" "${non2xx:-0}")")
 	eval "RPS_${name//[^a-zA-Z0-9]/_}=$rps"
 	log "bench: $name $rps req/s p50 $p50 p99 $p99 cpu $cpu_s ms + nginx $cpu_n ms, rss ${rss:-?} kB, non-2xx ${non2xx:-0}"
+	if [[ -n $apids ]]; then
+		local cpu_a
+		cpu_a=$(awk -v a="$a0" -v b="$a1" -v n="$reqs" -v t="$tick" 'BEGIN { printf "%.3f", (b - a) / t * 1000 / n }')
+		RESULTS+=("$(printf '  %s: the fake API it calls used %s ms of CPU a request' "$name" "$cpu_a")")
+		log "bench: $name fake API cpu $cpu_a ms a request"
+	fi
 	# Where the memory is now: anonymous (heap, stacks, caches) vs pages of mapped files (libraries).
 	local p
 	for p in $spids; do
@@ -245,6 +269,34 @@ EOF2
 	stop_all
 }
 
+# Google Play pushes through nginx: each a SUBSCRIPTION_PURCHASED of a new purchase token, the
+# OIDC token verified against Google's keys (fetched once, then cached), the purchase read from
+# the fake Google's subscriptionsv2.get (a node process of its own), then applied, FULL.
+case_google() {
+	local tp fp ngoogle=$((SECS * 5000)) i
+	rm -rf "$work/run" "$work/db" "$work/google"
+	mkdir -p "$work/run" "$work/db" "$work/google"
+	log "bench: generating $ngoogle Google Play pushes and starting the fake Google"
+	node tests/bench/gen-google.js "$ngoogle" "$work/google" 2>"$work/google-fake.log" &
+	fp=$!
+	pids+=("$fp")
+	for i in $(seq 600); do [[ -s $work/google/ready ]] && break; sleep 0.1; done
+	[[ -s $work/google/ready ]] || { log "bench: the fake Google never started"; return 1; }
+	export TALLY_DB="$work/db/tally.db"
+	TALLY_CONFIG="$work/google/tally.json" bin/tally migrate >/dev/null
+	TALLY_CONFIG="$work/google/tally.json" GOOGLE_SERVICE_ACCOUNT_FILE="$work/google/sa.json" \
+		bin/tally-google --listen "$work/run/google.sock" 2>"$work/google.log" &
+	tp=$!
+	pids+=("$tp")
+	wait_sock "$work/run/google.sock"
+	start_nginx
+	BENCH_LUA=tests/bench/google.lua BENCH_EVENTS="$work/google/pushes.jsonl" \
+		BENCH_AUTH_FILE="$work/google/auth" \
+		measure google "http://127.0.0.1:$port/webhooks/google" "$(tree_of "$tp")" 1 "$fp"
+	log "bench: google stored $(sqlite3 "$TALLY_DB" "SELECT count(*) FROM inbox") pushes, $(sqlite3 "$TALLY_DB" "SELECT count(*) FROM inbox WHERE state = 'applied'") applied"
+	stop_all
+}
+
 run_case() { [[ $1 =~ ^($ONLY)$ ]] && "${@:2}" || true; }
 run_case ceiling case_ceiling
 run_case tally-full case_tally tally-full full 1
@@ -254,6 +306,7 @@ run_case peer-normal case_peer peer-normal normal
 run_case tally-full-x2 case_tally tally-full-x2 full 2
 run_case apple case_apple
 run_case api case_api
+run_case google case_google
 
 if [[ -n ${BENCH_LONG:-} ]]; then
 	# RSS over a long run: unique events first, then the file again (duplicates

@@ -1,16 +1,20 @@
 'use strict';
 // Write the seed corpus of the fuzz targets (tests/fuzz/corpus/<target>/)
 // from the test suite's own builders: real-shaped provider bodies, signed
-// headers, tally's events, configs, requests. Run from tests/: node fuzz/seed.js
+// headers, tally's events, configs, requests. Run from tests/: node fuzz/seed.js [TARGET...]
+// (targets named: only their corpora are written).
 const crypto = require('crypto');
 const fs = require('fs');
 const path = require('path');
 const S = require('../lib/stripe-events');
 const A = require('../lib/apple');
 const R = require('../lib/revenuecat-events');
+const { FakeGoogle } = require('../fakes/google');
 
 const ROOT = path.join(__dirname, 'corpus');
+const only = process.argv.slice(2);
 function put(target, name, data) {
+  if (only.length && !only.includes(target)) return;
   const dir = path.join(ROOT, target);
   fs.mkdirSync(dir, { recursive: true });
   fs.writeFileSync(path.join(dir, name), data);
@@ -43,6 +47,11 @@ types.forEach(([type, sub], i) => {
   const n = A.notification(type, sub, { chain: pki.chains.good, tx: type === 'TEST' ? undefined : tx, renewal: A.renewalInfo(tx), signedDate: t * 1000, status: 1 });
   put('fuzz_appstore', `note-${i}`, n.body);
 });
+// tally's envelope of a transaction the app handed in (POST /v1/users/{id}/purchases).
+put('fuzz_appstore', 'purchase-0', JSON.stringify({
+  tally_purchase: { user: 'u_fuzz', by: '0123456789abcdef' },
+  signedTransactionInfo: A.sign(A.transaction({ appAccountToken: 'u_fuzz', now: t * 1000 }), pki.chains.good),
+}));
 for (const f of ['testNotification', 'wrongBundleId', 'missingX5CHeaderClaim']) {
   put('fuzz_appstore', `apple-${f}`, JSON.stringify({ signedPayload: fs.readFileSync(path.join(__dirname, '..', 'vectors', 'apple', f), 'utf8').trim() }));
 }
@@ -119,3 +128,54 @@ const cbBody = JSON.stringify({ update_id: 1, update_type: 'invoice_paid', reque
   payload: { invoice_id: 77, status: 'paid', currency_type: 'crypto', asset: 'USDT', amount: '4.99', payload: 'ord_1', paid_at: new Date(t * 1000).toISOString() } });
 const cbKey = crypto.createHash('sha256').update('1:fuzz').digest();
 put('fuzz_direct', 'cryptobot-0', Buffer.concat([Buffer.from([2]), Buffer.from(`${crypto.createHmac('sha256', cbKey).update(cbBody).digest('hex')}\n${cbBody}`)]));
+
+// Google Play push tokens: a mode byte (0 a token, 1 "header\nclaims" signed by the target,
+// 2 a JWK set, NUL, a Cache-Control value); the target's clock is 1700000000, its key "k1".
+const g = new FakeGoogle({ audience: 'https://billing.example.com/webhooks/google', pushEmail: 'rtdn-push@tally-test.iam.gserviceaccount.com' });
+const gput = (name, mode, text) => put('fuzz_google_oidc', name, Buffer.concat([Buffer.from([mode]), Buffer.from(text)]));
+const claims = { iat: t, exp: t + 3600 };
+gput('token-k1', 0, g.signPush(claims, { kid: 'k1' }));
+gput('token-small', 0, g.signPush(claims, { kid: 'small' }));
+gput('token-unknown-kid', 0, g.signPush(claims));
+gput('token-none', 0, g.signPush(claims, { kid: 'k1', alg: 'none' }));
+gput('token-hs256', 0, g.signPush(claims, { kid: 'k1', alg: 'HS256' }));
+gput('token-rs512', 0, g.signPush(claims, { kid: 'k1', alg: 'RS512' }));
+const good = JSON.parse(Buffer.from(g.signPush(claims).split('.')[1], 'base64url'));
+const hdr = JSON.stringify({ alg: 'RS256', kid: 'k1', typ: 'JWT' });
+gput('claims-good', 1, JSON.stringify(good));
+gput('claims-iss-short', 1, JSON.stringify({ ...good, iss: 'accounts.google.com' }));
+gput('claims-verified-string', 1, JSON.stringify({ ...good, email_verified: 'true' }));
+gput('claims-expired', 1, JSON.stringify({ ...good, exp: t - 1 }));
+gput('claims-future-iat', 1, JSON.stringify({ ...good, iat: t + 600 }));
+gput('claims-aud-array', 1, JSON.stringify({ ...good, aud: [good.aud] }));
+gput('claims-no-email', 1, JSON.stringify({ ...good, email: undefined }));
+gput('header-claims', 1, `${hdr}\n${JSON.stringify(good)}`);
+gput('header-none', 1, `${JSON.stringify({ alg: 'none', kid: 'k1' })}\n${JSON.stringify(good)}`);
+gput('header-crit', 1, `${JSON.stringify({ alg: 'RS256', kid: 'k1', crit: ['exp'] })}\n${JSON.stringify(good)}`);
+const jwks = JSON.stringify({ keys: g.published.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: 'RS256', use: 'sig' })) });
+gput('jwks', 2, `${jwks}\0public, max-age=19845, must-revalidate, no-transform`);
+gput('jwks-mixed', 2, `${JSON.stringify({ keys: [{ kid: 'ec', kty: 'EC', crv: 'P-256', x: 'AA', y: 'AA' }, { kid: 'e', kty: 'RSA', n: 'AQAB', e: 'AQAB', use: 'enc' }] })}\0no-store, max-age=5`);
+
+// Google Play: wrapped pushes of each notification kind, and tally's envelopes of purchases
+// (the stored body the mapping reads), in Google's field names (tests/lib/google.js).
+const GP = require('../lib/google');
+const gToken = 'tok_fuzz.AO-J1Oaaaa';
+const gNotes = [GP.subNotification(GP.SUB.PURCHASED, gToken), GP.subNotification(GP.SUB.REVOKED, gToken, { number: true }),
+  GP.productNotification(GP.ONE_TIME.PURCHASED, gToken, 'credits_500'), GP.voidedNotification({ purchaseToken: gToken, orderId: 'GPA.1', refundType: 2 }),
+  GP.developerNotification({ pendingRefundReviewNotification: { pendingRefundToken: 'r', orderId: 'GPA.1', refundReason: 1 } }), GP.testNotification()];
+gNotes.forEach((n, i) => {
+  const data = Buffer.from(JSON.stringify(n)).toString('base64');
+  put('fuzz_google', `push-${i}`, JSON.stringify({ message: { attributes: {}, data, messageId: String(9000 + i), message_id: String(9000 + i), publishTime: '2023-11-14T22:13:20.123Z' }, subscription: 'projects/p/subscriptions/s' }));
+});
+const gEnvelope = (note, call, purchase, status = 200) => JSON.stringify({
+  tally_google: { v: 1, message_id: 'm1', publish_time: '2023-11-14T22:13:20.123Z', subscription: 'projects/p/subscriptions/s', fetched_at: t * 1000, call, status, token: gToken, product: call === 'products' ? 'credits_500' : null },
+  notification: note, purchase,
+});
+const gStart = t * 1000;
+put('fuzz_google', 'envelope-sub', gEnvelope(gNotes[0], 'subscriptionsv2', GP.subV2({ start: gStart, orderId: 'GPA.1..2', account: 'u1', linked: 'tok_old', ack: false })));
+put('fuzz_google', 'envelope-trial', gEnvelope(gNotes[0], 'subscriptionsv2', GP.subV2({ start: gStart, trial: true, test: true, state: 'IN_GRACE_PERIOD' })));
+put('fuzz_google', 'envelope-hold', gEnvelope(gNotes[0], 'subscriptionsv2', GP.subV2({ start: gStart, state: 'ON_HOLD', prepaid: true })));
+put('fuzz_google', 'envelope-product', gEnvelope(gNotes[2], 'products', GP.productPurchase({ time: gStart, orderId: 'GPA.2', quantity: 3, account: 'u1', ack: false })));
+put('fuzz_google', 'envelope-fetched', gEnvelope(null, 'subscriptionsv2', GP.subV2({ start: gStart, state: 'CANCELED' })));
+put('fuzz_google', 'envelope-404', gEnvelope(gNotes[1], 'subscriptionsv2', null, 404));
+put('fuzz_google', 'unwrapped', JSON.stringify(gNotes[5]));

@@ -67,14 +67,17 @@ test('a revoked key is refused at once', async (env) => {
   assert.ok(list.find((x) => x.id === k.id).revoked_at);
 });
 
-test('a user token reads its own user; wrong user, expired, no exp, other secret, alg none/HS512/RS256 are 401', async (env) => {
+test('a user token reads its own user; expired, no exp, other secret, alg none/HS512/RS256 are 401; another user\'s 403', async (env) => {
   await env.api('POST', '/v1/users/u_jwt');
   const good = jwt({ sub: 'u_jwt', exp: nowS() + 60 });
   const r = await env.api('GET', '/v1/users/u_jwt', undefined, good);
   assert.strictEqual(r.status, 200, r.text);
   assert.strictEqual(r.json.user_id, 'u_jwt');
+  // A good token of another user is a credential, just not for this user.
+  await refused(env, () => env.api('GET', '/v1/users/u_jwt', undefined, jwt({ sub: 'u_other', exp: nowS() + 60 })), 403, 'forbidden');
   const bad = [
-    jwt({ sub: 'u_other', exp: nowS() + 60 }),
+    jwt({ sub: 'u_other', exp: nowS() - 1 }),
+    jwt({ exp: nowS() + 60 }),
     jwt({ sub: 'u_jwt', exp: nowS() - 1 }),
     jwt({ sub: 'u_jwt' }),
     jwt({ sub: 'u_jwt', exp: nowS() + 60 }, { secret: 'another-secret-of-enough-length-123' }),

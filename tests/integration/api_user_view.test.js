@@ -175,8 +175,10 @@ test('every route answers a user token without an operator field', async (env) =
 test('the CLI\'s document keeps every field of the documented table', async (env) => {
   const doc = env.user(U);
   assert.deepStrictEqual(Object.keys(doc), ['user_id', 'created_at', 'as_of', 'entitlements', 'subscriptions', 'balance', 'links', 'ledger', 'audit']);
+  const detail = ['will_renew', 'billing_problem', 'in_trial', 'trial_ends_at', 'canceled_at_period_end', 'managed_in', 'manage_url'];
+  assert.deepStrictEqual(Object.keys(doc.entitlements[0]), ['name', 'source', 'subscription_id', 'ends_at', ...detail]);
   assert.deepStrictEqual(Object.keys(doc.subscriptions[0]), ['id', 'provider', 'provider_id', 'product', 'state', 'live', 'access', 'access_until',
-    'period_start', 'period_end', 'trial_end', 'grace_until', 'cancel_at_period_end', 'updated_at']);
+    'period_start', 'period_end', 'trial_end', 'grace_until', 'cancel_at_period_end', 'updated_at', ...detail]);
   assert.deepStrictEqual(Object.keys(doc.balance.grants[0]), ['id', 'source', 'product', 'granted', 'remaining', 'expires_at']);
   assert.deepStrictEqual(Object.keys(doc.ledger[0]), ['id', 'at', 'amount', 'kind', 'grant_id', 'actor', 'reason']);
   assert.deepStrictEqual(Object.keys(doc.audit[0]), ['id', 'at', 'actor', 'action', 'object', 'detail', 'reason']);

@@ -139,7 +139,7 @@ function resetsOf(env, prefix) {
   return {
     events: count(env, `inbox WHERE provider = 'job' AND event_id LIKE 'reset:%' AND user_id LIKE '${prefix}%'`),
     grants: count(env, `grants WHERE user_id LIKE '${prefix}%'`),
-    doubled: count(env, `(SELECT user_id FROM grants WHERE user_id LIKE '${prefix}%' GROUP BY user_id HAVING count(*) > 1)`),
+    doubled: count(env, `(SELECT user_id FROM grants WHERE user_id LIKE '${prefix}%' GROUP BY user_id HAVING count(*) > 1) AS d`),
   };
 }
 

@@ -125,6 +125,17 @@ test('sqlite3.h included in core: refused outside lib/store/', async () => {
   expectFinding(r, /^sqlite: lib\/core\/ledger\.c:\d+ includes sqlite3\.h outside lib\/store\/$/);
 });
 
+test('libpq-fe.h included in serve or a handler: refused outside lib/store/, allowed in it', async () => {
+  const r = newFindings((dir) => {
+    addInclude(dir, 'lib/serve/writer.c', '#include <libpq-fe.h>');
+    addInclude(dir, 'handlers/stripe.c', '#include <postgresql/libpq-fe.h>');
+    addInclude(dir, 'lib/store/store_jobs.c', '#include <libpq-fe.h>');
+  });
+  expectFinding(r, /^libpq: lib\/serve\/writer\.c:\d+ includes libpq-fe\.h outside lib\/store\/$/);
+  expectFinding(r, /^libpq: handlers\/stripe\.c:\d+ includes libpq-fe\.h outside lib\/store\/$/);
+  assert.ok(!r.lines.some((l) => l.includes('store_jobs')), r.lines.join(' | '));
+});
+
 test('a provider including store/: refused', async () => {
   const r = newFindings((dir) => addInclude(dir, 'lib/providers/stripe/stripe.c', '#include "store/store.h"'));
   expectFinding(r, /^provider-storage: lib\/providers\/stripe\/stripe\.c:\d+ includes store\/store\.h/);

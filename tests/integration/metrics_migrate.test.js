@@ -1,7 +1,7 @@
 'use strict';
-// Migration 6 on a database that already holds a history: a database written by tally's own
+// Migration 7 on a database that already holds a history: a database written by tally's own
 // handlers (subscriptions, a trial, a renewal, a full refund, a dispute, a partial refund, a
-// pack, spends) is taken back to version 4 (the metrics' tables and triggers
+// pack, spends) is taken back to version 6 (the metrics' tables and triggers
 // dropped, as a database of the version before holds none), then `tally migrate` fills them
 // from what it holds, as docs/metrics.md ("How they are kept") says: payments and ledger
 // entries exactly; each subscription as of its latest state; refunds, disputes and reversals
@@ -49,7 +49,7 @@ const metrics = (env) => {
 const pick = (rows, cols) => rows.map((r) => Object.fromEntries(['start', 'provider', 'product', 'currency', ...cols].map((k) => [k, r[k]])))
   .filter((r) => cols.some((k) => r[k] !== 0));
 
-test('a history written before version 6 is counted by migration 6; verify is clean', async (env) => {
+test('a history written before version 7 is counted by migration 7; verify is clean', async (env) => {
   const a = await subscribe(env, 'mg_a', T);
   await subscribe(env, 'mg_trial', T + DAY, { amount: 0, days: 7 });
   const r = await subscribe(env, 'mg_refund', T + 2 * DAY);
@@ -70,15 +70,15 @@ test('a history written before version 6 is counted by migration 6; verify is cl
   assert.ok(env.verify().ok);
   const before = metrics(env);
 
-  // Back to version 4: what the metrics keep did not exist.
+  // Back to version 6: what the metrics keep did not exist.
   env.sql(`DROP TRIGGER kpi_sub_history; DROP TRIGGER kpi_payment; DROP TRIGGER kpi_refund; DROP TRIGGER kpi_ledger;
     DROP TABLE kpi_daily; DROP TABLE kpi_levels; DROP TABLE sub_history; DROP TABLE kpi_subs; DROP TABLE refunds;
     DROP INDEX payments_sub; DROP INDEX payment_keys_payment;
-    DELETE FROM schema_migrations WHERE version > 4; PRAGMA user_version = 4;`);
-  assert.strictEqual(env.tally(['metrics']).code, 1, 'a database of version 4 is refused');
+    DELETE FROM schema_migrations WHERE version > 6; PRAGMA user_version = 6;`);
+  assert.strictEqual(env.tally(['metrics']).code, 1, 'a database of version 6 is refused');
   const m = env.tally(['migrate']);
   assert.strictEqual(m.code, 0, m.stderr);
-  assert.match(m.stdout, /from version 4 to 6/);
+  assert.match(m.stdout, /from version 6 to 7/);
   const v = env.verify();
   assert.ok(v.ok, JSON.stringify(v.doc));
   const after = metrics(env);
@@ -100,7 +100,7 @@ test('a history written before version 6 is counted by migration 6; verify is cl
   assert.deepStrictEqual(last(after).map((x) => [x.product, x.currency || '', x.mrr, x.paying, x.trials]).sort(), [
     ['pro_monthly', '', 0, 0, 1], ['pro_monthly', 'USD', 2000, 2, 0],
   ].sort());
-  // Movements before version 6 are not known: none made up.
+  // Movements before version 7 are not known: none made up.
   assert.strictEqual(after.reduce((s, x) => s + x.new_subs + x.churn_voluntary + x.churn_billing + x.conversions, 0), 0);
   // The write path goes on from there: a new subscription counts as new.
   await subscribe(env, 'mg_b', Date.now() - 1000);

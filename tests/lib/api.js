@@ -20,6 +20,7 @@ async function startApi(opts = {}) {
   const env = await Env.start({
     config: opts.config || apiCatalog(),
     handlers: opts.handlers || ['api', 'stripe'],
+    processes: opts.processes,
     env: { TALLY_JWT_SECRET: JWT_SECRET, ...(opts.env || {}) },
   });
   env.keys = {};

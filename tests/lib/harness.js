@@ -1,5 +1,6 @@
 'use strict';
-// The integration harness: a real SQLite file, the real handler binaries as
+// The integration harness: a real SQLite file (or, with TALLY_TEST_ENGINE=pg,
+// a database of the test process's own PostgreSQL server, tests/tools/pg.js), the real handler binaries as
 // FastCGI processes, a real nginx in front (config rendered from deploy/nginx/),
 // real HTTP on 127.0.0.1. Servers are stopped by PID.
 const fs = require('fs');
@@ -13,6 +14,18 @@ const ROOT = path.resolve(__dirname, '..', '..');
 const BIN = process.env.TALLY_BIN || path.join(ROOT, 'bin');
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// The storage engine the tests run on: sqlite (a file per Env) or pg (a
+// database per Env, on one server shared by the test process, started at
+// the first Env and stopped by pg.js when the process exits).
+const ENGINE = process.env.TALLY_TEST_ENGINE === 'pg' ? 'pg' : 'sqlite';
+let pgServer = null;
+
+async function pgDatabase() {
+  if (!pgServer) pgServer = require('../tools/pg').start();
+  const srv = await pgServer;
+  return { srv, name: srv.createDb() };
+}
 
 function freePort() {
   return new Promise((resolve, reject) => {
@@ -97,6 +110,7 @@ class Env {
 
   static async start(opts = {}) {
     const env = new Env(opts);
+    if (ENGINE === 'pg') await env.usePostgres();
     env.writeConfig(opts.config || DEFAULT_CATALOG);
     const m = env.tally(['migrate']);
     if (m.code !== 0) throw new Error(`migrate failed: ${m.stderr}`);
@@ -211,8 +225,25 @@ class Env {
     return JSON.parse(r.stdout);
   }
 
+  // TALLY_DB names a new database of the process's PostgreSQL server instead of a file.
+  async usePostgres() {
+    const { srv, name } = await pgDatabase();
+    this.pg = srv;
+    this.pgDb = name;
+    this.db = srv.uri(name);
+  }
+
+  // Rows of a query as objects (sqlite3 -json's shape; on PostgreSQL, json_agg's).
   sql(query) {
-    const out = execFileSync('sqlite3', ['-json', this.db, query], { encoding: 'utf8' });
+    if (this.pg) {
+      const q = query.trim().replace(/;$/, '');
+      if (!/^(select|with)\b/i.test(q)) {
+        this.pg.psql(this.pgDb, q);
+        return [];
+      }
+      return JSON.parse(this.pg.psql(this.pgDb, `SELECT coalesce(json_agg(q), '[]'::json) FROM (${q}) q`));
+    }
+    const out = execFileSync('sqlite3', ['-cmd', '.timeout 10000', '-json', this.db, query], { encoding: 'utf8' });
     return out.trim() === '' ? [] : JSON.parse(out);
   }
 
@@ -239,7 +270,7 @@ class Env {
         if (p.exitCode === null && p.signalCode === null) p.kill('SIGKILL');
       }
     }
-    if (!keep) fs.rmSync(this.dir, { recursive: true, force: true });
+    if (!keep && !process.env.TALLY_TEST_KEEP) fs.rmSync(this.dir, { recursive: true, force: true });
   }
 }
 
@@ -255,4 +286,4 @@ async function stopGroup(p) {
   }
 }
 
-module.exports = { Env, DEFAULT_CATALOG, ROOT, BIN, sleep, waitFor, freePort, stopGroup };
+module.exports = { Env, DEFAULT_CATALOG, ROOT, BIN, ENGINE, sleep, waitFor, freePort, stopGroup };

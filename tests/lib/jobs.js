@@ -43,7 +43,11 @@ const jobAsync = (env, name, args, opts) => spawnJob(env, name, args, opts).done
 
 // Run SQL statements against the test database (seeding fixtures).
 function seed(env, sql) {
-  execFileSync('sqlite3', [env.db], { input: `PRAGMA foreign_keys = ON;\nBEGIN;\n${sql}\nCOMMIT;\n` });
+  if (env.pg) {
+    env.pg.psql(env.pgDb, `BEGIN;\n${sql}\nCOMMIT;\n`);
+    return;
+  }
+  execFileSync('sqlite3', ['-cmd', '.timeout 10000', env.db], { input: `PRAGMA foreign_keys = ON;\nBEGIN;\n${sql}\nCOMMIT;\n` });
 }
 
 // n users "<prefix>0".."<prefix>n-1" with an active subscription each (provider, product,

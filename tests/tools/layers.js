@@ -5,7 +5,7 @@
 // there is any, 0 when there is none, 2 on a usage error.
 //   node tests/tools/layers.js [--root DIR] [--verbose]
 //
-// It reads every #include "..." (and <sqlite3.h>) of lib/**/*.{c,h},
+// It reads every #include "..." (and <sqlite3.h>, <libpq-fe.h>) of lib/**/*.{c,h},
 // handlers/*.c and jobs/**/*.{c,h}, and builds two graphs of lib/:
 //  - folders: lib/<first part>, where lib/providers/<name>/ and
 //    lib/providers/papi.* all count as "providers";
@@ -22,12 +22,16 @@
 //  - "up": a lib/ file including a folder above its own, in the order
 //    base < crypto < cfg < store < http < providers < core < serve < job < api < console;
 //  - "sqlite": sqlite3.h included outside lib/store/;
+//  - "libpq": libpq-fe.h (PostgreSQL's client) included outside lib/store/;
 //  - "provider-storage": lib/providers/ including store/ or core/ headers;
 //  - "top-storage": handlers/ or jobs/ including store/ headers;
 //  - "lib-top": a lib/ file including a file of handlers/ or jobs/;
 //  - "missing": a quoted include that names no file of the tree.
 const fs = require('fs');
 const path = require('path');
+
+// The storage engines' client headers, which only lib/store/ includes, and the name of each finding.
+const ENGINES = { 'sqlite3.h': 'sqlite', 'libpq-fe.h': 'libpq' };
 
 const ORDER = ['base', 'crypto', 'cfg', 'store', 'http', 'providers', 'core', 'serve', 'job', 'api', 'console'];
 
@@ -269,7 +273,7 @@ function load(root) {
     for (let i = 0; i < lines.length; i++) {
       const m = /^\s*#\s*include\s*(["<])([^">]+)[">]/.exec(lines[i]);
       if (!m) continue;
-      if (m[1] === '<' && path.basename(m[2]) !== 'sqlite3.h') continue;
+      if (m[1] === '<' && !ENGINES[path.basename(m[2])]) continue;
       includes.push({ name: m[2], line: i + 1, quoted: m[1] === '"', to: resolve(f, m[2], exists) });
     }
     const code = dropAttributes(strip(src));
@@ -396,8 +400,9 @@ function check(root, verbose) {
     }
     for (const inc of info.get(f).includes) {
       const where = `${f}:${inc.line}`;
-      if (path.posix.basename(inc.name) === 'sqlite3.h') {
-        if (!f.startsWith('lib/store/')) findings.push(`sqlite: ${where} includes sqlite3.h outside lib/store/`);
+      const engine = ENGINES[path.posix.basename(inc.name)];
+      if (engine) {
+        if (!f.startsWith('lib/store/')) findings.push(`${engine}: ${where} includes ${path.posix.basename(inc.name)} outside lib/store/`);
         continue;
       }
       if (!inc.quoted) continue;

@@ -172,7 +172,7 @@ mkgrant(const char *user, int64_t amount, int64_t expires)
 TEST(ledger_debit_draws_soonest_expiring_first)
 {
 	struct store *s = fresh_db();
-	struct ledger_op op = { "test", "", 0, 1000 };
+	struct ledger_op op = { "test", "", 0, 1000, NULL };
 	struct grant_row never = mkgrant("fay", 100, 0), late = mkgrant("fay", 100, 5000),
 			 soon = mkgrant("fay", 100, 2000), gone = mkgrant("fay", 100, 500);
 	struct grant_row live[8];
@@ -226,11 +226,15 @@ TEST(migrations_from_empty_and_from_each_previous_version)
 	int from, to, v, prev, i, latest = store_schema_latest();
 
 	CHECK(latest >= 1);
-	/* Each migration's version in turn: a branch may lack a number another one holds. */
+	CHECK(tally_nmigrations >= 1);
+	/*
+	 * Each migration on top of its predecessor in the list: the numbers may
+	 * have gaps (a number is taken by a change made apart and merged later).
+	 */
 	for (i = 0; i < tally_nmigrations; i++) {
 		v = tally_migrations[i].version;
 		prev = i > 0 ? tally_migrations[i - 1].version : 0;
-		/* Up to the one before, then to v: each migration applies on top of its predecessor. */
+		CHECK(v > prev);
 		snprintf(dbpath, sizeof(dbpath), "/tmp/tally-unit-%d.db", (int)getpid());
 		unlink(dbpath);
 		CHECK_EQ(store_open(&s, dbpath, STORE_MIGRATE), TERR_OK);
@@ -253,7 +257,7 @@ TEST(migrations_from_empty_and_from_each_previous_version)
 TEST(verify_reports_a_grant_that_disagrees_with_its_ledger)
 {
 	struct store *s = fresh_db();
-	struct ledger_op op = { "test", "", 0, 1000 };
+	struct ledger_op op = { "test", "", 0, 1000, NULL };
 	struct grant_row g = mkgrant("gus", 100, 0);
 	int64_t violations = 0;
 
@@ -444,6 +448,120 @@ TEST(reinstate_gives_back_access_and_clawed_credits)
 	drop_db(s);
 }
 
+/* A's subscription ended by B, which replaces it (bev_sub.replaces): stripe's ids stand for any. */
+static void
+replacing(struct bev *e, const char *id, const char *user, const char *sub, const char *old,
+    const char *key, int64_t at)
+{
+	sub_event(e, id, user, NULL, sub, key);
+	e->nlinks = 0;
+	text_copy(e->sub.replaces, sizeof(e->sub.replaces), old);
+	e->at = at;
+}
+
+static int
+sub_state_of(struct store *s, const char *sub)
+{
+	struct sub_row r;
+
+	return store_sub_find(s, "stripe", sub, &r) == TERR_OK ? (int)r.state : -1;
+}
+
+TEST(replaces_ends_the_old_subscription_and_carries_its_user)
+{
+	struct store *s = fresh_db();
+	struct bev *e = calloc(1, sizeof(*e));
+	struct apply_result r;
+	int64_t violations = -1;
+	char u[USER_ID_MAX + 1];
+
+	CHECK(s != NULL && e != NULL);
+	sub_event(e, "evt_x1", "erin", "cus_e", "sub_old", "in_x1");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000000000), TERR_OK);
+	CHECK_EQ(balance(s, "erin"), 1000);
+	/* The upgrade names no user: it is the old one's. */
+	replacing(e, "evt_x2", NULL, "sub_new", "sub_old", "in_x2", 1700000001000);
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000001000), TERR_OK);
+	if (r.state != INBOX_APPLIED)
+		printf("# replace: %s\n", r.reason);
+	CHECK_EQ(r.state, INBOX_APPLIED);
+	CHECK_STR(r.user, "erin");
+	CHECK_EQ(sub_state_of(s, "sub_old"), SUB_EXPIRED);
+	CHECK_EQ(sub_state_of(s, "sub_new"), SUB_ACTIVE);
+	/* The new plan's credits replace the old's (SET), access from the new one only. */
+	CHECK_EQ(balance(s, "erin"), 1000);
+	CHECK_EQ(ent_active(s, "erin"), 1);
+	CHECK_EQ(store_link_find(s, "stripe", "replaced_subscription", "sub_old", u), TERR_OK);
+	CHECK_STR(u, "erin");
+	/* A later event of the old one (paid again, newer) does not bring it back. */
+	sub_event(e, "evt_x3", "erin", NULL, "sub_old", "in_x3");
+	e->at = 1700000002000;
+	e->pay.kind = PAY_RENEWAL;
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000002000), TERR_OK);
+	CHECK_EQ(r.state, INBOX_APPLIED);
+	CHECK(strstr(r.reason, "replaced") != NULL);
+	CHECK_EQ(sub_state_of(s, "sub_old"), SUB_EXPIRED);
+	CHECK_EQ(balance(s, "erin"), 1000);
+	CHECK_EQ(ent_active(s, "erin"), 1);
+	/* The same replacement again changes nothing. */
+	replacing(e, "evt_x4", NULL, "sub_new", "sub_old", "in_x2", 1700000003000);
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000003000), TERR_OK);
+	CHECK_EQ(r.state, INBOX_APPLIED);
+	CHECK_EQ(balance(s, "erin"), 1000);
+	CHECK_EQ(store_verify(s, show_violation, NULL, &violations), TERR_OK);
+	CHECK_EQ(violations, 0);
+	free(e);
+	drop_db(s);
+}
+
+TEST(replaces_before_the_old_is_known_records_it_expired)
+{
+	struct store *s = fresh_db();
+	struct bev *e = calloc(1, sizeof(*e));
+	struct apply_result r;
+	int64_t violations = -1;
+
+	CHECK(s != NULL && e != NULL);
+	/* The new one first (out of order), naming its user. */
+	replacing(e, "evt_y1", "finn", "sub_y_new", "sub_y_old", "in_y1", 1700000001000);
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000001000), TERR_OK);
+	CHECK_EQ(r.state, INBOX_APPLIED);
+	CHECK(strstr(r.reason, "not known yet") != NULL);
+	CHECK_EQ(balance(s, "finn"), 1000);
+	/* Then the old one's purchase: born expired, its payment grants nothing, the new untouched. */
+	sub_event(e, "evt_y2", "finn", NULL, "sub_y_old", "in_y0");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000002000), TERR_OK);
+	CHECK_EQ(r.state, INBOX_APPLIED);
+	CHECK_EQ(sub_state_of(s, "sub_y_old"), SUB_EXPIRED);
+	CHECK_EQ(sub_state_of(s, "sub_y_new"), SUB_ACTIVE);
+	CHECK_EQ(balance(s, "finn"), 1000);
+	CHECK_EQ(ent_active(s, "finn"), 1);
+	CHECK_EQ(store_verify(s, show_violation, NULL, &violations), TERR_OK);
+	CHECK_EQ(violations, 0);
+	free(e);
+	drop_db(s);
+}
+
+TEST(replaces_never_ends_another_users_subscription)
+{
+	struct store *s = fresh_db();
+	struct bev *e = calloc(1, sizeof(*e));
+	struct apply_result r;
+
+	CHECK(s != NULL && e != NULL);
+	sub_event(e, "evt_z1", "gina", "cus_g", "sub_z_old", "in_z1");
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000000000), TERR_OK);
+	replacing(e, "evt_z2", "hank", "sub_z_new", "sub_z_old", "in_z2", 1700000001000);
+	CHECK_EQ(apply_batch(s, &cfg, e, 1, &r, 1700000001000), TERR_OK);
+	CHECK_EQ(r.state, INBOX_APPLIED);
+	CHECK(strstr(r.reason, "belongs to user gina") != NULL);
+	CHECK_EQ(sub_state_of(s, "sub_z_old"), SUB_ACTIVE);
+	CHECK_EQ(balance(s, "gina"), 1000);
+	CHECK_EQ(ent_active(s, "gina"), 1);
+	free(e);
+	drop_db(s);
+}
+
 int
 main(void)
 {
@@ -464,6 +582,9 @@ main(void)
 	RUN(transfer_moves_subscription_credits_and_entitlements);
 	RUN(merge_links_joins_two_users_into_the_named_one);
 	RUN(reinstate_gives_back_access_and_clawed_credits);
+	RUN(replaces_ends_the_old_subscription_and_carries_its_user);
+	RUN(replaces_before_the_old_is_known_records_it_expired);
+	RUN(replaces_never_ends_another_users_subscription);
 	cfg_release(&cfg);
 	return t_done();
 }

@@ -494,6 +494,88 @@ TEST(cfg_rejects_non_object_root)
 	CHECK(refused("[]", "expected a JSON object"));
 }
 
+/* --------------------------------------------------------- balance alerts */
+
+#define BA_HOOK "\"deliver\": {\"webhook_url\": \"https://app.example/hooks\"}, "
+#define BA_PRO(extra)                                                                              \
+	"\"products\": {\"pro\": {\"kind\": \"subscription\", \"credits\": 1000" extra "}, "       \
+	"\"pack\": {\"kind\": \"pack\", \"credits\": 50}}"
+
+TEST(cfg_balance_alerts_read_in_both_forms)
+{
+	struct cfg c;
+	char why[512];
+	int ok;
+
+	CHECK_EQ(load(&c,
+		     "{" BA_HOOK "\"balance_alerts\": {\"low\": \"20%\"}, " BA_PRO(
+			 ", \"balance_low\": 150") "}",
+		     why, sizeof(why)),
+	    TERR_OK);
+	ok = c.balance_alerts.enabled && c.balance_alerts.low.percent == 20 &&
+	    c.balance_alerts.low.credits == 0 && c.balance_alerts.by_plan &&
+	    cfg_product(&c, "pro")->balance_low.credits == 150 &&
+	    cfg_product(&c, "pro")->balance_low.percent == 0 &&
+	    cfg_product(&c, "pack")->balance_low.credits == 0;
+	cfg_release(&c);
+	CHECK(ok);
+	/* Credits alone, globally: no plan needs reading. */
+	CHECK_EQ(load(&c, "{" BA_HOOK "\"balance_alerts\": {\"low\": 100}, " BA_PRO("") "}", why,
+		     sizeof(why)),
+	    TERR_OK);
+	ok = c.balance_alerts.enabled && c.balance_alerts.low.credits == 100 &&
+	    !c.balance_alerts.by_plan;
+	cfg_release(&c);
+	CHECK(ok);
+	/* An empty section: zero alerts only. */
+	CHECK_EQ(load(&c, "{" BA_HOOK "\"balance_alerts\": {}, " BA_PRO("") "}", why, sizeof(why)),
+	    TERR_OK);
+	ok = c.balance_alerts.enabled && c.balance_alerts.low.credits == 0 &&
+	    c.balance_alerts.low.percent == 0;
+	cfg_release(&c);
+	CHECK(ok);
+	/* No section: off. */
+	CHECK_EQ(load(&c, catalog, why, sizeof(why)), TERR_OK);
+	ok = !c.balance_alerts.enabled;
+	cfg_release(&c);
+	CHECK(ok);
+}
+
+TEST(cfg_balance_alerts_refuse_bad_thresholds)
+{
+	static const char *const bad[] = { "0", "-5", "1000000001", "12.5", "\"0%\"", "\"101%\"",
+		"\"20\"", "\"%\"", "\"20 %\"", "\"-1%\"", "\"12.5%\"", "true", "[]" };
+	char text[512];
+	size_t i;
+
+	for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		snprintf(text, sizeof(text), "{" BA_HOOK "\"balance_alerts\": {\"low\": %s}}",
+		    bad[i]);
+		CHECK(refused(text, "config: balance_alerts.low: expected credits"));
+		snprintf(text, sizeof(text),
+		    "{" BA_HOOK "\"balance_alerts\": {}, " BA_PRO(", \"balance_low\": %s") "}",
+		    bad[i]);
+		CHECK(refused(text, "config: products.pro.balance_low: expected credits"));
+	}
+}
+
+TEST(cfg_balance_alerts_refuse_what_cannot_work)
+{
+	CHECK(refused("{\"balance_alerts\": {\"low\": 10}}",
+	    "config: balance_alerts: needs deliver.webhook_url"));
+	CHECK(refused("{" BA_PRO(", \"balance_low\": 10") "}",
+	    "config: products.pro.balance_low: needs the balance_alerts section"));
+	CHECK(refused("{" BA_HOOK "\"balance_alerts\": {}, \"products\": {\"p\": {\"kind\": "
+		      "\"pack\", \"credits\": 5, \"balance_low\": 1}}}",
+	    "config: products.p.balance_low: for subscriptions"));
+	CHECK(refused("{" BA_HOOK "\"balance_alerts\": {\"lowest\": 1}}",
+	    "config: balance_alerts.lowest: unknown key"));
+	CHECK(refused("{" BA_HOOK "\"balance_alerts\": 5}",
+	    "config: balance_alerts: expected an object"));
+	CHECK(refused("{\"stripe\": {\"portal_login_url\": \"billing.stripe.com/p/login/x\"}}",
+	    "config: stripe.portal_login_url"));
+}
+
 /* ---------------------------------------------------------------- secrets */
 
 #define SECRET_ENV      "TALLY_TEST_SECRET"
@@ -720,6 +802,9 @@ main(void)
 	RUN(cfg_duplicate_json_key_message_names_the_key);
 	RUN(cfg_rejects_malformed_json);
 	RUN(cfg_rejects_non_object_root);
+	RUN(cfg_balance_alerts_read_in_both_forms);
+	RUN(cfg_balance_alerts_refuse_bad_thresholds);
+	RUN(cfg_balance_alerts_refuse_what_cannot_work);
 
 	RUN(cfg_secret_reads_env);
 	RUN(cfg_secret_reads_file_stripping_trailing_newline);

@@ -1,7 +1,8 @@
 /*
- * lib/providers/google/google_oidc.c and google_sa.c: Google's push tokens
- * (RS256 OIDC) against a JWK set, every refusal with its reason, the key
- * set's cache lifetime, and the service account's assertion. Keys are made
+ * lib/providers/google/google_oidc.c, google_tokcache.c and google_sa.c:
+ * Google's push tokens (RS256 OIDC) against a JWK set, every refusal with
+ * its reason, the cache of verified tokens, the key set's cache lifetime,
+ * and the service account's assertion. Keys are made
  * fresh for each run and tokens signed here with OpenSSL directly, not with
  * jose.c's signer.
  */
@@ -11,6 +12,7 @@
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/rsa.h>
+#include <pthread.h>
 #include <stdlib.h>
 
 #include "base/buf.h"
@@ -19,6 +21,7 @@
 #include "crypto/jose.h"
 #include "providers/google/google_oidc.h"
 #include "providers/google/google_sa.h"
+#include "providers/google/google_tokcache.h"
 #include "t.h"
 
 #define NOW   1700000000LL
@@ -610,6 +613,231 @@ TEST(service_account_key_file_is_refused_when_unusable)
 	buf_release(&f);
 }
 
+/* A token under k1 with the usual claims but for exp and iat (and aud), into t. */
+static void
+token(struct buf *t, const char *aud, long long exp, long long iat)
+{
+	char c[1024];
+
+	claims(c, sizeof(c), "accounts.google.com", aud, EMAIL, "true", exp, iat);
+	sign(t, key1, HDR1, c);
+}
+
+TEST(a_cached_token_is_checked_against_the_clock_on_every_hit)
+{
+	struct google_tokcache *tc = NULL;
+	const char *why = "unset";
+	struct buf t;
+
+	buf_init(&t, 1 << 16);
+	CHECK_EQ(google_tokcache_new(&tc), TERR_OK);
+	token(&t, AUD, NOW + 100, NOW);
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_OK);
+	CHECK(why == NULL);
+	CHECK_EQ(google_tokcache_count(tc), 1);
+	CHECK_EQ(google_tokcache_hits(tc), 0);
+	why = "unset";
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW + 99, &why), TERR_OK);
+	CHECK(why == NULL);
+	CHECK_EQ(google_tokcache_hits(tc), 1);
+	/* Expired: refused from the cache, as a full verification would, and dropped. */
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW + 100, &why), TERR_STALE);
+	CHECK_STR(why, "token has expired");
+	CHECK_EQ(google_tokcache_count(tc), 0);
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW + 100, &why), TERR_STALE);
+	CHECK_EQ(google_tokcache_count(tc), 0);
+	/* The clock set back: issued in the future again. */
+	token(&t, AUD, NOW + 3000, NOW);
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_OK);
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW - 61, &why), TERR_STALE);
+	CHECK_STR(why, "token is issued in the future");
+	CHECK_EQ(google_tokcache_count(tc), 0);
+	/* A token living longer than Google's hour is refused once older than it. */
+	token(&t, AUD, NOW + 10000, NOW);
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_OK);
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW + 3660, &why), TERR_OK);
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW + 3661, &why), TERR_STALE);
+	CHECK_STR(why, "token is older than an hour");
+	google_tokcache_free(tc);
+	buf_release(&t);
+}
+
+TEST(a_token_differing_by_one_byte_is_never_a_hit)
+{
+	struct google_tokcache *tc = NULL;
+	const char *why = NULL;
+	struct buf t;
+	uint64_t hits;
+	size_t i;
+	char *sig;
+
+	buf_init(&t, 1 << 16);
+	CHECK_EQ(google_tokcache_new(&tc), TERR_OK);
+	token(&t, AUD, NOW + 3000, NOW);
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_OK);
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_OK);
+	hits = google_tokcache_hits(tc);
+	CHECK_EQ(hits, 1);
+	/* One byte of the signature changed, at its start and in its middle. */
+	sig = strrchr(t.p, '.') + 1;
+	for (i = 0; i < 2; i++) {
+		char *b = i == 0 ? sig : sig + strlen(sig) / 2, keep = *b;
+
+		*b = keep == 'A' ? 'B' : 'A';
+		CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_AUTH);
+		CHECK_EQ(google_tokcache_hits(tc), hits);
+		*b = keep;
+	}
+	/* A prefix of the token (its signature cut short) is another token too. */
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len - 1, &want, NOW, &why), TERR_AUTH);
+	CHECK_EQ(google_tokcache_hits(tc), hits);
+	CHECK_EQ(google_tokcache_count(tc), 1);
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_OK);
+	CHECK_EQ(google_tokcache_hits(tc), hits + 1);
+	google_tokcache_free(tc);
+	buf_release(&t);
+}
+
+TEST(a_refused_token_is_never_cached)
+{
+	struct google_tokcache *tc = NULL;
+	const char *why = NULL;
+	char c[1024];
+	struct buf t;
+	int i;
+
+	buf_init(&t, 1 << 16);
+	CHECK_EQ(google_tokcache_new(&tc), TERR_OK);
+	for (i = 0; i < 2; i++) {
+		token(&t, "https://other.example.com/push", NOW + 3000, NOW);
+		CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_AUTH);
+		CHECK_STR(why, "token audience is not the configured one");
+		claims(c, sizeof(c), "accounts.google.com", AUD, "someone@example.com", "true",
+		    NOW + 3000, NOW);
+		sign(&t, key1, HDR1, c);
+		CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_AUTH);
+		claims(c, sizeof(c), "accounts.google.com", AUD, EMAIL, "false", NOW + 3000, NOW);
+		sign(&t, key1, HDR1, c);
+		CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_AUTH);
+		token(&t, AUD, NOW - 1, NOW - 100);
+		CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why),
+		    TERR_STALE);
+		claims(c, sizeof(c), "accounts.google.com", AUD, EMAIL, "true", NOW + 3000, NOW);
+		sign(&t, key_other, HDR1, c); /* a kid of the set, another key */
+		CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_AUTH);
+		/* The same good token verified against another configuration is refused. */
+		token(&t, AUD, NOW + 3000, NOW);
+		CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len,
+			     &(struct google_oidc_want){ "https://x.example/", EMAIL }, NOW, &why),
+		    TERR_AUTH);
+	}
+	CHECK_EQ(google_tokcache_count(tc), 0);
+	CHECK_EQ(google_tokcache_hits(tc), 0);
+	/* No cache: a full verification each time. */
+	CHECK_EQ(google_tokcache_verify(NULL, keys, t.p, t.len, &want, NOW, &why), TERR_OK);
+	google_tokcache_free(tc);
+	buf_release(&t);
+}
+
+TEST(a_cached_token_under_a_withdrawn_key_is_verified_again)
+{
+	struct google_tokcache *tc = NULL;
+	struct google_keys *only2 = NULL;
+	const char *why = NULL;
+	struct buf j, t;
+
+	buf_init(&j, 1 << 16);
+	buf_init(&t, 1 << 16);
+	buf_puts(&j, "{\"keys\":[");
+	jwk(&j, key2, "k2");
+	buf_puts(&j, "]}");
+	CHECK_EQ(google_keys_parse(j.p, j.len, &only2, &why), TERR_OK);
+	CHECK_EQ(google_tokcache_new(&tc), TERR_OK);
+	token(&t, AUD, NOW + 3000, NOW);
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_OK);
+	CHECK_EQ(google_tokcache_count(tc), 1);
+	/* Google no longer publishes k1: the token is refused as a full verification says. */
+	CHECK_EQ(google_tokcache_verify(tc, only2, t.p, t.len, &want, NOW, &why), TERR_NOTFOUND);
+	CHECK_EQ(google_tokcache_count(tc), 0);
+	CHECK_EQ(google_tokcache_hits(tc), 0);
+	google_tokcache_free(tc);
+	google_keys_free(only2);
+	buf_release(&j);
+	buf_release(&t);
+}
+
+TEST(the_token_cache_holds_at_most_its_bound_dropping_the_first_to_expire)
+{
+	struct google_tokcache *tc = NULL;
+	const char *why = NULL;
+	struct buf t;
+	uint64_t hits;
+	int i;
+
+	buf_init(&t, 1 << 16);
+	CHECK_EQ(google_tokcache_new(&tc), TERR_OK);
+	for (i = 0; i < GOOGLE_TOKCACHE_MAX + 8; i++) {
+		token(&t, AUD, NOW + 1000 + i, NOW);
+		CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_OK);
+	}
+	CHECK_EQ(google_tokcache_count(tc), GOOGLE_TOKCACHE_MAX);
+	hits = google_tokcache_hits(tc);
+	/* The last one is held; the first (expiring first) was dropped. */
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_OK);
+	CHECK_EQ(google_tokcache_hits(tc), hits + 1);
+	token(&t, AUD, NOW + 1000, NOW);
+	CHECK_EQ(google_tokcache_verify(tc, keys, t.p, t.len, &want, NOW, &why), TERR_OK);
+	CHECK_EQ(google_tokcache_hits(tc), hits + 1);
+	google_tokcache_free(tc);
+	buf_release(&t);
+}
+
+struct tc_run {
+	struct google_tokcache *tc;
+	const struct buf *t;
+	int ok;
+};
+
+static void *
+tc_worker(void *arg)
+{
+	struct tc_run *r = arg;
+	const char *why;
+	int i;
+
+	for (i = 0; i < 200; i++)
+		r->ok += google_tokcache_verify(r->tc, keys, r->t->p, r->t->len, &want, NOW + i,
+			     &why) == TERR_OK;
+	return NULL;
+}
+
+TEST(the_token_cache_is_shared_by_threads)
+{
+	struct google_tokcache *tc = NULL;
+	struct tc_run runs[4];
+	pthread_t th[4];
+	struct buf t;
+	int i, ok = 0;
+
+	buf_init(&t, 1 << 16);
+	CHECK_EQ(google_tokcache_new(&tc), TERR_OK);
+	token(&t, AUD, NOW + 3000, NOW);
+	for (i = 0; i < 4; i++) {
+		runs[i] = (struct tc_run){ tc, &t, 0 };
+		pthread_create(&th[i], NULL, tc_worker, &runs[i]);
+	}
+	for (i = 0; i < 4; i++) {
+		pthread_join(th[i], NULL);
+		ok += runs[i].ok;
+	}
+	CHECK_EQ(ok, 800);
+	CHECK_EQ(google_tokcache_count(tc), 1);
+	/* At most one full verification per thread (those racing before the first put). */
+	CHECK(google_tokcache_hits(tc) >= 796);
+	google_tokcache_free(tc);
+	buf_release(&t);
+}
+
 int
 main(void)
 {
@@ -652,6 +880,12 @@ main(void)
 	RUN(no_configured_audience_or_email_refuses_everything);
 	RUN(bearer_header_is_read_as_rfc_6750_says);
 	RUN(key_set_keeps_rsa_signing_keys_and_refuses_broken_ones);
+	RUN(a_cached_token_is_checked_against_the_clock_on_every_hit);
+	RUN(a_token_differing_by_one_byte_is_never_a_hit);
+	RUN(a_refused_token_is_never_cached);
+	RUN(a_cached_token_under_a_withdrawn_key_is_verified_again);
+	RUN(the_token_cache_holds_at_most_its_bound_dropping_the_first_to_expire);
+	RUN(the_token_cache_is_shared_by_threads);
 	RUN(cache_control_gives_max_age_or_nothing);
 	RUN(service_account_assertion_verifies_and_claims_what_google_wants);
 	RUN(service_account_key_file_is_refused_when_unusable);

@@ -150,6 +150,29 @@ TEST(hs256_pins_the_algorithm_and_checks_the_mac)
 	buf_release(&claims);
 }
 
+TEST(hs256_token_is_the_independent_mac_and_verifies)
+{
+	const char *h = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}", *c = "{\"sub\":\"u1\",\"exp\":2}";
+	struct buf mine, theirs, claims;
+	const char *why = NULL;
+
+	buf_init(&mine, 4096);
+	buf_init(&theirs, 4096);
+	buf_init(&claims, 4096);
+	buf_puts(&mine, "kept:");
+	CHECK(jose_hs256_token("k3y", 3, h, c, &mine) == TERR_OK);
+	hs256(h, c, "k3y", &theirs);
+	/* Appended after what out held, and byte for byte the MAC made without jose.c. */
+	CHECK(strncmp(mine.p, "kept:", 5) == 0);
+	CHECK_STR(buf_cstr(&mine) + 5, buf_cstr(&theirs));
+	CHECK(jose_hs256_verify(mine.p + 5, mine.len - 5, "k3y", 3, &claims, &why) == TERR_OK);
+	CHECK_STR(buf_cstr(&claims), c);
+	CHECK(jose_hs256_verify(mine.p + 5, mine.len - 5, "k3z", 3, &claims, &why) == TERR_AUTH);
+	buf_release(&mine);
+	buf_release(&theirs);
+	buf_release(&claims);
+}
+
 TEST(load_ec_key_refuses_what_is_not_a_p256_private_key)
 {
 	void *k = NULL;
@@ -264,6 +287,7 @@ main(void)
 	RUN(es256_signs_raw_r_s_and_verifies_only_the_signed_bytes);
 	RUN(es256_token_verifies_with_its_own_key);
 	RUN(hs256_pins_the_algorithm_and_checks_the_mac);
+	RUN(hs256_token_is_the_independent_mac_and_verifies);
 	RUN(load_ec_key_refuses_what_is_not_a_p256_private_key);
 	RUN(rs256_signs_pkcs1_verifies_and_pins_the_algorithm);
 	return t_done();

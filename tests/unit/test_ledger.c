@@ -19,7 +19,7 @@
 #define NOW    1700000000000LL
 #define DAY_MS (86400LL * 1000)
 
-static const struct ledger_op op = { "job:test", "unit test", 0, NOW };
+static const struct ledger_op op = { "job:test", "unit test", 0, NOW, NULL };
 
 /* A user and a grant of amount to it expiring at expires (0: never); the grant's id, or 0. */
 static int64_t

@@ -276,6 +276,156 @@ TEST(past_due_without_a_date_gets_the_policy_grace_from_the_event)
 	t_db_drop(&d);
 }
 
+/* ------------------------------------------------ the customer's detail */
+
+static struct cfg dcfg;
+
+static const char detail_catalog[] =
+    "{\"stripe\":{\"portal_login_url\":\"https://billing.stripe.com/p/login/abc\"},"
+    "\"google\":{\"package_name\":\"com.example.app\",\"push_audience\":\"aud\","
+    "\"push_service_account\":\"push@example.iam.gserviceaccount.com\"},"
+    "\"products\":{"
+    "\"pro\":{\"kind\":\"subscription\",\"entitlements\":[\"pro\"],"
+    "\"match\":{\"google\":[\"pro:monthly\"],\"revenuecat\":[\"rc_pro\"]}},"
+    "\"odd\":{\"kind\":\"subscription\",\"entitlements\":[\"pro\"],"
+    "\"match\":{\"google\":[\"a b+c&d\"]}},"
+    "\"rconly\":{\"kind\":\"subscription\",\"entitlements\":[\"pro\"],"
+    "\"match\":{\"revenuecat\":[\"com.x.ios\",\"gp.sub:base\"]}},"
+    "\"bare\":{\"kind\":\"subscription\",\"entitlements\":[\"pro\"]}}}";
+
+#define PLAY "https://play.google.com/store/account/subscriptions"
+
+/* A row of provider, state and product with access at T0 (period and grace ahead). */
+static struct sub_row
+drow(const char *provider, const char *ext, enum sub_state st, const char *product)
+{
+	struct sub_row r = row(st);
+
+	text_copy(r.provider, sizeof(r.provider), provider);
+	text_copy(r.ext_id, sizeof(r.ext_id), ext);
+	text_copy(r.product, sizeof(r.product), product);
+	return r;
+}
+
+static struct sub_detail
+detail_of(struct sub_row r, int64_t now)
+{
+	struct sub_detail d;
+
+	sub_detail(&r, &dcfg, now, &d);
+	return d;
+}
+
+TEST(detail_will_renew_only_when_a_renewal_is_due)
+{
+	struct sub_row r;
+
+	CHECK(detail_of(drow("stripe", "sub_1", SUB_ACTIVE, "pro"), T0).will_renew);
+	CHECK(detail_of(drow("stripe", "sub_1", SUB_TRIALING, "pro"), T0).will_renew);
+	CHECK(!detail_of(drow("stripe", "sub_1", SUB_CANCELED, "pro"), T0).will_renew);
+	CHECK(!detail_of(drow("stripe", "sub_1", SUB_PAST_DUE, "pro"), T0).will_renew);
+	CHECK(!detail_of(drow("stripe", "sub_1", SUB_PAUSED, "pro"), T0).will_renew);
+	CHECK(!detail_of(drow("stripe", "sub_1", SUB_EXPIRED, "pro"), T0).will_renew);
+	r = drow("stripe", "sub_1", SUB_ACTIVE, "pro");
+	r.cancel_at_period_end = 1;
+	CHECK(!detail_of(r, T0).will_renew);
+	CHECK(detail_of(r, T0).canceled_at_period_end);
+	/* Access over (past the period and its leeway): nothing is due. */
+	CHECK(!detail_of(drow("stripe", "sub_1", SUB_ACTIVE, "pro"), T0 + 40 * DAY_MS).will_renew);
+	/* tally's own trial ends by itself; a plan paid once does not renew; a balance plan does. */
+	CHECK(!detail_of(drow("app", "trial:u", SUB_TRIALING, "pro"), T0).will_renew);
+	CHECK(!detail_of(drow("razorpay", "plan:u:pro", SUB_ACTIVE, "pro"), T0).will_renew);
+	CHECK(!detail_of(drow("cryptobot", "plan:#0123", SUB_ACTIVE, "pro"), T0).will_renew);
+	CHECK(detail_of(drow("balance", "plan:u:pro", SUB_ACTIVE, "pro"), T0).will_renew);
+	CHECK(detail_of(drow("telegram", "order:ord_1", SUB_ACTIVE, "pro"), T0).will_renew);
+	CHECK(detail_of(drow("razorpay", "order:ord_2", SUB_ACTIVE, "pro"), T0).will_renew);
+}
+
+TEST(detail_billing_problem_is_grace_while_access_lasts_then_retry)
+{
+	struct sub_row r = drow("apple", "1000", SUB_PAST_DUE, "pro");
+	struct sub_detail d = detail_of(r, T0);
+
+	CHECK_STR(d.problem, "grace");
+	CHECK_EQ(d.problem_ends_at, r.grace_until);
+	d = detail_of(r, r.grace_until);
+	CHECK_STR(d.problem, "retry");
+	CHECK_EQ(d.problem_ends_at, r.grace_until);
+	/* No date from the store: the policy's grace from the failure. */
+	r.grace_until = 0;
+	d = detail_of(r, T0);
+	CHECK_STR(d.problem, "grace");
+	CHECK_EQ(d.problem_ends_at, r.state_at + dcfg.policy.grace);
+	CHECK(detail_of(drow("apple", "1000", SUB_ACTIVE, "pro"), T0).problem == NULL);
+}
+
+TEST(detail_trial_ends_at_the_trial_or_the_period)
+{
+	struct sub_row r = drow("stripe", "sub_1", SUB_TRIALING, "pro");
+	struct sub_detail d = detail_of(r, T0);
+
+	CHECK(d.in_trial);
+	CHECK_EQ(d.trial_ends_at, r.trial_end);
+	r.trial_end = 0;
+	CHECK_EQ(detail_of(r, T0).trial_ends_at, r.period_end);
+	/* Over: no longer in a trial. */
+	r = drow("stripe", "sub_1", SUB_TRIALING, "pro");
+	CHECK(!detail_of(r, r.trial_end).in_trial);
+	CHECK_EQ(detail_of(r, r.trial_end).trial_ends_at, 0);
+	CHECK(!detail_of(drow("stripe", "sub_1", SUB_ACTIVE, "pro"), T0).in_trial);
+}
+
+TEST(detail_names_where_it_is_managed_and_the_link)
+{
+	struct sub_row r;
+	struct sub_detail d;
+
+	d = detail_of(drow("stripe", "sub_1", SUB_ACTIVE, "pro"), T0);
+	CHECK_STR(d.managed_in, "stripe");
+	CHECK_STR(d.manage_url, "https://billing.stripe.com/p/login/abc");
+	d = detail_of(drow("apple", "1000", SUB_ACTIVE, "pro"), T0);
+	CHECK_STR(d.managed_in, "app_store");
+	CHECK_STR(d.manage_url, "https://apps.apple.com/account/subscriptions");
+	d = detail_of(drow("google", "tok", SUB_ACTIVE, "pro"), T0);
+	CHECK_STR(d.managed_in, "google_play");
+	CHECK_STR(d.manage_url, PLAY "?sku=pro&package=com.example.app");
+	/* Percent-encoded as a query value. */
+	CHECK_STR(detail_of(drow("google", "tok", SUB_ACTIVE, "odd"), T0).manage_url,
+	    PLAY "?sku=a%20b%2Bc%26d&package=com.example.app");
+	/* No Play id: the list of every subscription of the customer. */
+	CHECK_STR(detail_of(drow("google", "tok", SUB_ACTIVE, "bare"), T0).manage_url, PLAY);
+	CHECK_STR(detail_of(drow("google", "tok", SUB_ACTIVE, "rconly"), T0).manage_url, PLAY);
+	/* RevenueCat: where its store says; a Play id from match.revenuecat's subscription:base. */
+	r = drow("revenuecat", "1", SUB_ACTIVE, "rconly");
+	text_copy(r.store, sizeof(r.store), "PLAY_STORE");
+	d = detail_of(r, T0);
+	CHECK_STR(d.managed_in, "google_play");
+	CHECK_STR(d.manage_url, PLAY "?sku=gp.sub&package=com.example.app");
+	text_copy(r.product, sizeof(r.product), "pro");
+	CHECK_STR(detail_of(r, T0).manage_url, PLAY "?sku=pro&package=com.example.app");
+	text_copy(r.store, sizeof(r.store), "MAC_APP_STORE");
+	CHECK_STR(detail_of(r, T0).managed_in, "app_store");
+	text_copy(r.store, sizeof(r.store), "STRIPE");
+	CHECK_STR(detail_of(r, T0).manage_url, "https://billing.stripe.com/p/login/abc");
+	text_copy(r.store, sizeof(r.store), "AMAZON");
+	d = detail_of(r, T0);
+	CHECK_STR(d.managed_in, "amazon");
+	CHECK_STR(d.manage_url, "");
+	text_copy(r.store, sizeof(r.store), "PROMOTIONAL");
+	CHECK_STR(detail_of(r, T0).managed_in, "revenuecat");
+	/* Telegram Stars subscriptions are canceled in Telegram; what tally sells, in the app. */
+	CHECK_STR(detail_of(drow("telegram", "order:o", SUB_ACTIVE, "pro"), T0).managed_in,
+	    "telegram");
+	CHECK_STR(detail_of(drow("telegram", "plan:u:pro", SUB_ACTIVE, "pro"), T0).managed_in,
+	    "app");
+	d = detail_of(drow("balance", "plan:u:pro", SUB_ACTIVE, "pro"), T0);
+	CHECK_STR(d.managed_in, "app");
+	CHECK_STR(d.manage_url, "");
+	/* A paused or expired one is still managed where it was bought. */
+	CHECK_STR(detail_of(drow("apple", "1", SUB_EXPIRED, "pro"), T0).manage_url,
+	    "https://apps.apple.com/account/subscriptions");
+}
+
 int
 main(void)
 {
@@ -297,6 +447,17 @@ main(void)
 	RUN(a_same_millisecond_tie_goes_to_the_later_state_of_the_lifecycle);
 	RUN(a_payment_does_not_undo_a_cancellation_it_does_not_mention);
 	RUN(past_due_without_a_date_gets_the_policy_grace_from_the_event);
+	cfg_defaults(&dcfg);
+	if (cfg_parse(&dcfg, detail_catalog, sizeof(detail_catalog) - 1, why, sizeof(why)) !=
+	    TERR_OK) {
+		printf("FAIL setup: %s\n", why);
+		return 1;
+	}
+	RUN(detail_will_renew_only_when_a_renewal_is_due);
+	RUN(detail_billing_problem_is_grace_while_access_lasts_then_retry);
+	RUN(detail_trial_ends_at_the_trial_or_the_period);
+	RUN(detail_names_where_it_is_managed_and_the_link);
+	cfg_release(&dcfg);
 	cfg_release(&cfg);
 	return t_done();
 }

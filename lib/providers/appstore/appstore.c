@@ -302,29 +302,30 @@ map(struct mctx *x, const char *type, const char *subtype)
 /* --- tally's status envelope (Get All Subscription Statuses) --- */
 
 /*
- * appstore_parse has no verifier of its own: the envelope's JWS are
- * verified by one made at the first envelope and kept for the process (its
- * chain cache with it), for the configuration it was made with; another
- * configuration replaces it (a process has one).
+ * appstore_parse has no verifier of its own: the JWS of tally's envelopes
+ * (the status and the purchase the app hands in) are verified by one made
+ * at the first envelope and kept for the process (its chain cache with it),
+ * for the configuration it was made with; another configuration replaces it
+ * (a process has one).
  */
-static pthread_mutex_t status_mu = PTHREAD_MUTEX_INITIALIZER;
-static struct appstore_verifier *status_v;
-static const struct cfg *status_cfg;
+static pthread_mutex_t envelope_mu = PTHREAD_MUTEX_INITIALIZER;
+static struct appstore_verifier *envelope_v;
+static const struct cfg *envelope_cfg;
 
 static struct appstore_verifier *
-status_verifier(const struct cfg *c, char *why, size_t whysize)
+envelope_verifier(const struct cfg *c, char *why, size_t whysize)
 {
 	struct appstore_verifier *v;
 
-	pthread_mutex_lock(&status_mu);
-	if (status_v != NULL && status_cfg != c) {
-		appstore_verifier_free(status_v);
-		status_v = NULL;
+	pthread_mutex_lock(&envelope_mu);
+	if (envelope_v != NULL && envelope_cfg != c) {
+		appstore_verifier_free(envelope_v);
+		envelope_v = NULL;
 	}
-	if (status_v == NULL && appstore_verifier_new(&status_v, c, why, whysize) == TERR_OK)
-		status_cfg = c;
-	v = status_v;
-	pthread_mutex_unlock(&status_mu);
+	if (envelope_v == NULL && appstore_verifier_new(&envelope_v, c, why, whysize) == TERR_OK)
+		envelope_cfg = c;
+	v = envelope_v;
+	pthread_mutex_unlock(&envelope_mu);
 	return v;
 }
 
@@ -416,7 +417,7 @@ map_status(struct mctx *x, const cJSON *root)
 		jr_bad(&x->r, "apple.app_apple_id is not configured: production refused");
 		return;
 	}
-	if ((v = status_verifier(x->c, vwhy, sizeof(vwhy))) == NULL) {
+	if ((v = envelope_verifier(x->c, vwhy, sizeof(vwhy))) == NULL) {
 		jr_bad(&x->r, "tally_status cannot be verified: %s", vwhy);
 		return;
 	}
@@ -479,14 +480,115 @@ map_status(struct mctx *x, const cJSON *root)
 	e->rank = sub_state_rank(e->sub.state);
 }
 
-enum terr
-appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, char *why,
-    size_t whysize)
+/* --- tally's purchase envelope (what the app hands in) --- */
+
+/*
+ * The envelope {"tally_purchase": {"user", "by"}, "signedTransactionInfo"}
+ * (appstore.h): the transaction verified to the trusted root at its own
+ * signedDate, of this app and of an environment tally serves, then mapped
+ * as the notifications map a transaction of its kind: an auto-renewable
+ * subscription as SUBSCRIBED (its first transaction) or DID_RENEW (a later
+ * one) would, anything else as ONE_TIME_CHARGE. TERR_OK, or the refusal
+ * with why: TERR_INVAL, TERR_AUTH, TERR_STALE, TERR_CONFLICT (another app,
+ * an environment tally does not serve), TERR_CONFIG.
+ */
+static enum terr
+map_purchase(struct mctx *x, const cJSON *root, char *why, size_t whysize)
+{
+	struct bev *e = x->e;
+	struct anote *a = x->a;
+	const struct cfg_apple *ca = &x->c->apple;
+	struct appstore_verifier *v;
+	const char *user, *env, *type, *tid, *otid;
+	char vwhy[160];
+	int64_t at = 0, expires, revoked;
+	enum terr rc;
+
+	a->data = jobj(root, "tally_purchase");
+	if ((user = jstr(a->data, "user")) == NULL || !text_id_valid(user, USER_ID_MAX)) {
+		snprintf(why, whysize, "tally_purchase without a valid user");
+		return TERR_INVAL;
+	}
+	if ((v = envelope_verifier(x->c, vwhy, sizeof(vwhy))) == NULL) {
+		snprintf(why, whysize, "the transaction cannot be verified: %s", vwhy);
+		return TERR_CONFIG;
+	}
+	rc = status_jws(v, root, "signedTransactionInfo", &a->tx, &at, why, whysize);
+	if (rc == TERR_NOTFOUND)
+		snprintf(why, whysize, "tally_purchase without signedTransactionInfo");
+	if (rc != TERR_OK)
+		return rc == TERR_NOTFOUND ? TERR_INVAL : rc;
+	/* Apple's verifyAndDecodeTransaction: this app's, of an environment tally serves. */
+	env = jstr(a->tx, "environment");
+	if (!same(a->tx, "bundleId", ca->bundle_id)) {
+		snprintf(why, whysize, "a transaction of another app (bundleId)");
+		return TERR_CONFLICT;
+	}
+	if (env == NULL || (strcmp(env, "Production") != 0 && strcmp(env, "Sandbox") != 0)) {
+		snprintf(why, whysize, "a transaction of an environment tally does not serve");
+		return TERR_CONFLICT;
+	}
+	/* The notifications' rule (appstore_verify_signed): Production needs app_apple_id. */
+	if (strcmp(env, "Production") == 0 && ca->app_apple_id == 0) {
+		snprintf(why, whysize, "apple.app_apple_id is not configured: production refused");
+		return TERR_CONFIG;
+	}
+	tid = jstr(a->tx, "transactionId");
+	otid = jstr(a->tx, "originalTransactionId");
+	if (tid == NULL || tid[0] == '\0' || otid == NULL || otid[0] == '\0') {
+		snprintf(why, whysize,
+		    "transaction without transactionId or originalTransactionId");
+		return TERR_INVAL;
+	}
+	/* One event per transaction: the same one handed in again is a duplicate. */
+	if (text_key(e->id, sizeof(e->id), "purchase", tid, NULL) != TERR_OK) {
+		snprintf(why, whysize, "transactionId too long for an event id");
+		return TERR_INVAL;
+	}
+	text_copy(e->type, sizeof(e->type), "PURCHASE");
+	e->at = at;
+	e->live = strcmp(env, "Production") == 0;
+
+	/* The user its appAccountToken names (when that is a user id); else the one it was for. */
+	user_links(x);
+	if (e->user[0] == '\0')
+		text_copy(e->user, sizeof(e->user), user);
+	type = jstr(a->tx, "type");
+	expires = ms(x, a->tx, "expiresDate");
+	revoked = ms(x, a->tx, "revocationDate");
+	if (type != NULL && strcmp(type, "Auto-Renewable Subscription") == 0) {
+		sub_from_tx(x);
+		e->sub.state = revoked > 0         ? SUB_REVOKED
+		    : expires > 0 && expires <= at ? SUB_EXPIRED
+		    : is_trial(x)                  ? SUB_TRIALING
+						   : SUB_ACTIVE;
+		e->rank = sub_state_rank(e->sub.state);
+		/* Paid for a period not over: granted once, by its transactionId (as map_status). */
+		if (e->sub.state == SUB_ACTIVE || e->sub.state == SUB_TRIALING)
+			pay_from_tx(x, strcmp(tid, otid) == 0 ? PAY_INITIAL : PAY_RENEWAL);
+		else
+			set_note(e, "transaction %s is %s: nothing granted", tid,
+			    revoked > 0 ? "revoked" : "expired");
+	} else if (revoked > 0)
+		set_note(e, "transaction %s was revoked: nothing granted", tid);
+	else
+		pay_from_tx(x, PAY_ONE_OFF);
+	return x->r.bad ? TERR_INVAL : TERR_OK;
+}
+
+/*
+ * A notification body, or one of tally's envelopes, into e (appstore_parse).
+ * TERR_OK, or TERR_INVAL with why; a purchase envelope answers the refusal
+ * of map_purchase as it is.
+ */
+static enum terr
+parse(const struct cfg *c, const char *body, size_t n, struct bev *e, char *why, size_t whysize)
 {
 	struct mctx x = { c, e, NULL, { 0 } };
 	struct anote a;
 	cJSON *root = NULL;
 	const char *jws, *type, *subtype, *uuid, *dwhy = NULL;
+	int status, purchase;
 	enum terr rc = TERR_INVAL;
 
 	/* A field's reason goes to why: a refusal never says nothing (the 400's message, the log). */
@@ -497,15 +599,23 @@ appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, c
 	text_copy(e->provider, sizeof(e->provider), "apple");
 	memset(&a, 0, sizeof(a));
 	x.a = &a;
-	if (appstore_signed_payload(body, n, &root, &jws) != TERR_OK &&
-	    jget(root, "tally_status") == NULL) {
+	rc = appstore_signed_payload(body, n, &root, &jws);
+	status = jget(root, "tally_status") != NULL;
+	purchase = jget(root, "tally_purchase") != NULL;
+	if ((rc != TERR_OK && !status && !purchase) || status + purchase + (rc == TERR_OK) > 1) {
 		snprintf(why, whysize, "body is not {\"signedPayload\": \"...\"}");
+		rc = TERR_INVAL;
 		goto out;
 	}
-	/* tally's status envelope (tally-reconcile; refused by appstore_verify). */
-	if (jget(root, "tally_status") != NULL) {
+	rc = TERR_INVAL;
+	/* tally's envelopes (tally-reconcile's status, the app's purchase; refused by appstore_verify). */
+	if (status) {
 		map_status(&x, root);
 		rc = x.r.bad ? TERR_INVAL : TERR_OK;
+		goto out;
+	}
+	if (purchase) {
+		rc = map_purchase(&x, root, why, whysize);
 		goto out;
 	}
 	if (appstore_decode_note(jws, strlen(jws), &a, &dwhy) != TERR_OK) {
@@ -532,4 +642,39 @@ out:
 	appstore_note_release(&a);
 	cJSON_Delete(root);
 	return rc;
+}
+
+enum terr
+appstore_parse(const struct cfg *c, const char *body, size_t n, struct bev *e, char *why,
+    size_t whysize)
+{
+	return parse(c, body, n, e, why, whysize) == TERR_OK ? TERR_OK : TERR_INVAL;
+}
+
+enum terr
+appstore_purchase(const struct cfg *c, const char *user, const char *by, const char *jws, size_t n,
+    struct buf *body, struct bev *e, char *why, size_t whysize)
+{
+	struct jw w;
+
+	if (!c->apple.enabled) {
+		snprintf(why, whysize, "apple is not configured (apple.bundle_id)");
+		return TERR_CONFIG;
+	}
+	buf_reset(body);
+	jw_init(&w, body);
+	jw_obj(&w);
+	jw_key(&w, "tally_purchase");
+	jw_obj(&w);
+	jw_kstr(&w, "user", user);
+	jw_kstr(&w, "by", by);
+	jw_end(&w);
+	jw_key(&w, "signedTransactionInfo");
+	jw_strn(&w, jws, n);
+	jw_end(&w);
+	if (body->err != TERR_OK) {
+		snprintf(why, whysize, "the signed transaction is too long");
+		return TERR_TOOBIG;
+	}
+	return parse(c, buf_cstr(body), body->len, e, why, whysize);
 }

@@ -335,12 +335,16 @@ appstore_verify(struct appstore_verifier *v, const char *body, size_t n, int64_t
 
 	rc = appstore_signed_payload(body, n, &root, &jws);
 	/*
-	 * tally's own status envelope is made by tally-reconcile from Apple's
-	 * answer, never taken from the network: its status is not signed, so
-	 * anyone holding an old signed transaction could claim "active".
+	 * tally's own envelopes are made by tally-reconcile from Apple's answer
+	 * and by the API from what the app hands in, never taken from the
+	 * network: the status and the user are not signed, so anyone holding
+	 * an old signed transaction could claim "active", or claim it for
+	 * another user.
 	 */
-	if (jget(root, "tally_status") != NULL) {
-		*why = "tally_status is tally's own envelope, not a notification: refused";
+	if (jget(root, "tally_status") != NULL || jget(root, "tally_purchase") != NULL) {
+		*why = jget(root, "tally_status") != NULL
+		    ? "tally_status is tally's own envelope, not a notification: refused"
+		    : "tally_purchase is tally's own envelope, not a notification: refused";
 		cJSON_Delete(root);
 		return TERR_INVAL;
 	}

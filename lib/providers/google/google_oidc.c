@@ -141,10 +141,10 @@ out:
 
 /* The claims of a token whose signature verified, against want at now (PROVIDERS.md 7.2). */
 static enum terr
-claims_check(const cJSON *c, const struct google_oidc_want *want, int64_t now, const char **why)
+claims_check(const cJSON *c, const struct google_oidc_want *want, int64_t now, int64_t *exp,
+    int64_t *iat, const char **why)
 {
 	const char *s;
-	int64_t exp, iat;
 	int b;
 
 	if ((s = jstr(c, "iss")) == NULL) {
@@ -178,14 +178,20 @@ claims_check(const cJSON *c, const struct google_oidc_want *want, int64_t now, c
 		*why = "token email is not verified";
 		return TERR_AUTH;
 	}
-	if (jint(c, "exp", &exp) != 1) {
+	if (jint(c, "exp", exp) != 1) {
 		*why = "token has no exp (a number)";
 		return TERR_AUTH;
 	}
-	if (jint(c, "iat", &iat) != 1) {
+	if (jint(c, "iat", iat) != 1) {
 		*why = "token has no iat (a number)";
 		return TERR_AUTH;
 	}
+	return google_oidc_times(*exp, *iat, now, why);
+}
+
+enum terr
+google_oidc_times(int64_t exp, int64_t iat, int64_t now, const char **why)
+{
 	if (exp <= now) {
 		*why = "token has expired";
 		return TERR_STALE;
@@ -201,10 +207,25 @@ claims_check(const cJSON *c, const struct google_oidc_want *want, int64_t now, c
 	return TERR_OK;
 }
 
+int
+google_keys_has(const struct google_keys *ks, const char *kid)
+{
+	return key_find(ks, kid) != NULL;
+}
+
 enum terr
 google_oidc_verify(const struct google_keys *keys, const char *token, size_t n,
     const struct google_oidc_want *want, int64_t now, const char **why)
 {
+	return google_oidc_verify_seen(keys, token, n, want, now, NULL, why);
+}
+
+enum terr
+google_oidc_verify_seen(const struct google_keys *keys, const char *token, size_t n,
+    const struct google_oidc_want *want, int64_t now, struct google_oidc_seen *seen,
+    const char **why)
+{
+	struct google_oidc_seen tmp;
 	struct buf hdr, claims;
 	cJSON *h = NULL, *c = NULL;
 	const char *alg, *kid, *jwhy;
@@ -248,8 +269,12 @@ google_oidc_verify(const struct google_keys *keys, const char *token, size_t n,
 		*why = "malformed token claims";
 		goto out;
 	}
-	if ((rc = claims_check(c, want, now, why)) == TERR_OK)
+	if (seen == NULL)
+		seen = &tmp;
+	if ((rc = claims_check(c, want, now, &seen->exp, &seen->iat, why)) == TERR_OK) {
+		text_copy(seen->kid, sizeof(seen->kid), kid);
 		*why = NULL;
+	}
 out:
 	cJSON_Delete(c);
 	cJSON_Delete(h);
@@ -261,6 +286,18 @@ out:
 enum terr
 google_oidc_verify_bearer(const struct google_keys *keys, const char *value,
     const struct google_oidc_want *want, int64_t now, const char **why)
+{
+	const char *p;
+	size_t n;
+	enum terr rc;
+
+	if ((rc = google_oidc_bearer(value, &p, &n, why)) != TERR_OK)
+		return rc;
+	return google_oidc_verify(keys, p, n, want, now, why);
+}
+
+enum terr
+google_oidc_bearer(const char *value, const char **token, size_t *len, const char **why)
 {
 	const char *p;
 	size_t n;
@@ -283,7 +320,9 @@ google_oidc_verify_bearer(const struct google_keys *keys, const char *value,
 		*why = "Authorization has an empty Bearer token";
 		return TERR_AUTH;
 	}
-	return google_oidc_verify(keys, p, n, want, now, why);
+	*token = p;
+	*len = n;
+	return TERR_OK;
 }
 
 /* RFC 9111 1.2.2: a delta-seconds past 2^31 counts as 2^31. */

@@ -78,6 +78,34 @@ struct google_oidc_want {
 enum terr google_oidc_verify(const struct google_keys *keys, const char *token, size_t n,
     const struct google_oidc_want *want, int64_t now, const char **why);
 
+/* What a verified token said that its later checks need (google_tokcache.h). */
+struct google_oidc_seen {
+	char kid[GOOGLE_KID_MAX];
+	int64_t exp, iat;
+};
+
+/* google_oidc_verify, and on TERR_OK its kid, exp and iat into *seen (when not NULL). */
+enum terr google_oidc_verify_seen(const struct google_keys *keys, const char *token, size_t n,
+    const struct google_oidc_want *want, int64_t now, struct google_oidc_seen *seen,
+    const char **why);
+
+/*
+ * The checks of a token's exp and iat at now, as google_oidc_verify makes
+ * them: TERR_OK, or TERR_STALE with *why.
+ */
+enum terr google_oidc_times(int64_t exp, int64_t iat, int64_t now, const char **why);
+
+/* Whether keys holds a key named kid. */
+int google_keys_has(const struct google_keys *k, const char *kid);
+
+/*
+ * The token of an Authorization header value: "Bearer" (any case, RFC 7235
+ * 2.1), spaces, the token (RFC 6750 2.1), trailing blanks dropped, into
+ * token[0..len) (pointing into value). TERR_AUTH with *why when value is
+ * NULL or not that.
+ */
+enum terr google_oidc_bearer(const char *value, const char **token, size_t *len, const char **why);
+
 /*
  * The same for an Authorization header value: "Bearer" (any case, RFC 7235
  * 2.1), spaces, the token (RFC 6750 2.1). TERR_AUTH when value is NULL or

@@ -1,4 +1,4 @@
--- tally schema, version 6: revenue and subscription metrics (docs/metrics.md).
+-- tally schema, version 7: revenue and subscription metrics (docs/metrics.md).
 --   kpi_subs     what each subscription counts for now (paying with its monthly
 --                amount, in a trial, neither) and what it has been through
 --   sub_history  every change of that, with what it moved (the history the
@@ -70,7 +70,7 @@ CREATE TABLE refunds (
 	kind TEXT NOT NULL CHECK (kind = 'full' OR kind = 'partial' OR kind = 'dispute' OR
 			kind = 'reversal'),
 	amount INTEGER NOT NULL,            -- returned, in the payment's currency; a reversal < 0
-	count INTEGER NOT NULL CHECK (count = 1 OR count = -1),
+	count INTEGER NOT NULL CHECK (abs(count) = 1), -- 1, or -1 for a reversal
 	inbox_id INTEGER REFERENCES inbox(id)
 );
 CREATE INDEX refunds_payment ON refunds(payment_id, id);
@@ -213,7 +213,7 @@ CREATE TRIGGER kpi_ledger AFTER INSERT ON ledger BEGIN
 END;
 
 -- What each subscription of this database counts for now. Its past is not
--- known (version 5 kept only the latest state): it counts from the time of
+-- known (version 6 kept only the latest state): it counts from the time of
 -- that state, a trial as begun then, with no other movement; the period it
 -- pays for is its current one (2629800000 ms = a month of 365.25 / 12 days;
 -- a period within 3 days of a whole number of months is that many months).
@@ -255,7 +255,7 @@ INSERT INTO sub_history (subscription_id, at, live, provider, product_id, curren
 DROP TABLE kpi_seed;
 DROP TABLE kpi_seed2;
 
--- Refunds recorded before version 6, from their audit rows: when and on what
+-- Refunds recorded before version 7, from their audit rows: when and on what
 -- payment. A full refund or a dispute returned the whole payment; a partial
 -- refund's amount was kept only as text, so it counts with no amount.
 INSERT INTO refunds (payment_id, at, kind, amount, count, inbox_id)
