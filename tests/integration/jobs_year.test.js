@@ -33,9 +33,9 @@ const H = 3600e3;
 const DAY = 86400e3;
 const LEEWAY = DAY; // policy.renewal_leeway
 const GRACE = 7 * DAY; // policy.grace_period
-// The simulated span: a year, or half of one where each process costs several times more (the
-// ASan+UBSan build: build.sh sets TALLY_SIM_DAYS for it). Every user starts within the first 20
-// days and every rule the year checks comes round within the half.
+// The simulated span: a year, or a third of one where each process costs several times more (the
+// ASan+UBSan build: build.sh sets TALLY_SIM_DAYS to 120 for it). Every user starts within the first 20
+// days and every rule the year checks (monthly periods, grace, reminders) comes round within that.
 const DAYS = Number(process.env.TALLY_SIM_DAYS || 365);
 if (!Number.isInteger(DAYS) || DAYS < 60 || DAYS > 365) throw new Error(`TALLY_SIM_DAYS: expected 60 to 365 days, got ${process.env.TALLY_SIM_DAYS}`);
 const RC_PRO = 'com.tally.pro.monthly';
