@@ -33,11 +33,15 @@ const H = 3600e3;
 const DAY = 86400e3;
 const LEEWAY = DAY; // policy.renewal_leeway
 const GRACE = 7 * DAY; // policy.grace_period
-// The simulated span: a year, or half of one where each process costs several times more (the
-// ASan+UBSan build: build.sh sets TALLY_SIM_DAYS for it). Every user starts within the first 20
-// days and every rule the year checks comes round within the half.
+// The simulated span: a year, or a third of one where each process costs several times more (the
+// ASan+UBSan build: build.sh sets TALLY_SIM_DAYS to 120 for it). Every user starts within the first 20
+// days and every rule the year checks (monthly periods, grace, reminders) comes round within that.
 const DAYS = Number(process.env.TALLY_SIM_DAYS || 365);
 if (!Number.isInteger(DAYS) || DAYS < 60 || DAYS > 365) throw new Error(`TALLY_SIM_DAYS: expected 60 to 365 days, got ${process.env.TALLY_SIM_DAYS}`);
+// Day 150 of a year (a month before the end of a shorter run): the app's backend is down for
+// two days, and the pack buyers buy again (i % 20 + LATER).
+const DOWN = Math.min(150, DAYS - 30);
+const LATER = Math.min(150, DAYS - 40);
 const RC_PRO = 'com.tally.pro.monthly';
 const RC_PACK = 'com.tally.credits500';
 const RC_AUTH = `Bearer whk_${crypto.randomBytes(12).toString('hex')}`;
@@ -398,7 +402,7 @@ function packUser(i) {
     M.grant(u, { amount: 500, source: 'pack', pay: pi });
   });
   buy(i % 20);
-  buy(i % 20 + 150);
+  buy(i % 20 + LATER);
   for (let d = i % 20 + 3; d < DAYS; d += 25) spendOn(d, user);
 }
 
@@ -641,7 +645,7 @@ test('a year of 200 users: balances, states, entitlements, notifications and web
 
   for (let d = 0; d < DAYS; d++) {
     const t = at(d);
-    sink.status = d === 150 || d === 151 ? 503 : 200; // the app's backend is down for two days
+    sink.status = d === DOWN || d === DOWN + 1 ? 503 : 200; // the app's backend is down for two days
     for (const fn of plan[d] || []) await fn(t);
     await runJob('renewals', t);
     M.renewals(t);
