@@ -199,7 +199,7 @@ if [[ ! -x build/bench/metrics_micro || tests/bench/metrics_micro.c -nt build/be
 	lib/libtally.a -nt build/bench/metrics_micro ]]; then
 	gcc -std=c11 -D_GNU_SOURCE -O2 -Wall -Wextra -Werror -Ilib $(pkg-config --cflags libcjson) \
 		tests/bench/metrics_micro.c -o build/bench/metrics_micro lib/libtally.a \
-		$(pkg-config --libs libcjson sqlite3 libcurl openssl) -lfcgi -lpthread -lm
+		$(pkg-config --libs libcjson sqlite3 libcurl openssl libpq) -lfcgi -lpthread -lm
 fi
 echo
 echo "in process, best of $RUNS: $(build/bench/metrics_micro "$db" "$TALLY_CONFIG" "$RUNS")"
