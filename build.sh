@@ -229,8 +229,10 @@ SERVER_UNITS="test_pg"
 # Env a database of one server per test process, tests/tools/pg.js), on the
 # plain tree only, labelled "NAME[pg]". NAME:REGEX runs the tests of NAME
 # whose names REGEX matches (TEST_ONLY): group_commit's crash test is the
-# next step's.
-PG_TESTS="stripe_lifecycle appstore_lifecycle api_users jobs_renewals group_commit:^concurrent"
+# next step's; of jobs_metrics, the figures and the API (the tests whose
+# names begin 75, by, in, GET), not tally rebuild's (SQLite files) nor the
+# hand edits' (SQLite's rowid).
+PG_TESTS="stripe_lifecycle appstore_lifecycle api_users jobs_renewals group_commit:^concurrent jobs_metrics:^[7biG]"
 
 # Every test program of a tree, long ones first: a line each,
 # "LABEL<TAB>TREE<TAB>BINDIR<TAB>UNITDIR<TAB>PROGRAM" (fields, not a command

@@ -88,6 +88,7 @@ int cmd_outbox_retry(struct cli *c);
 int cmd_tasks(struct cli *c);
 int cmd_export_ledger(struct cli *c);
 int cmd_rebuild(struct cli *c);
+int cmd_metrics(struct cli *c);
 int cmd_keys_create(struct cli *c);
 int cmd_keys_list(struct cli *c);
 int cmd_keys_revoke(struct cli *c);

@@ -9,6 +9,7 @@
  *   outbox retry ID                       a dead delivery back to pending
  *   export ledger --since TIME            CSV of every ledger entry since TIME
  *   rebuild [--into PATH] [--keep] [--json]  replay every event into a new database and compare
+ *   rebuild --metrics                     the metrics' rollups computed again from their history
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,6 +20,7 @@
 #include "base/text.h"
 #include "base/tm.h"
 #include "cli.h"
+#include "core/kpi.h"
 #include "core/rebuild.h"
 
 #define HISTORY_MAX 2000
@@ -370,6 +372,28 @@ on_diff(void *arg, const char *table, const char *only_in, const char *row)
 	}
 }
 
+/* rebuild --metrics: kpi_daily from sub_history, payments, refunds and the ledger, in place. */
+static int
+rebuild_metrics(struct cli *c)
+{
+	int64_t rows = 0;
+	enum terr rc;
+
+	if (cli_opt(c, "into") != NULL || cli_flag(c, "keep"))
+		return cli_bad_arg("rebuild --metrics works in place: no --into, no --keep", NULL);
+	if (cli_open(c, STORE_RW) != 0)
+		return 1;
+	if ((rc = kpi_rebuild(c->s, &rows)) != TERR_OK)
+		return cli_fail("rebuild --metrics not committed", err_str(rc));
+	if (c->json)
+		printf("{\"metrics_rows\":%lld}\n", (long long)rows);
+	else
+		printf("rebuild: the metrics' daily rollups computed again from their history: "
+		       "%lld rows\n",
+		    (long long)rows);
+	return 0;
+}
+
 int
 cmd_rebuild(struct cli *c)
 {
@@ -383,6 +407,8 @@ cmd_rebuild(struct cli *c)
 
 	if (c->npos != 0)
 		return cli_usage();
+	if (cli_flag(c, "metrics"))
+		return rebuild_metrics(c);
 	if (store_is_postgres(c->cfg.db_path))
 		return cli_fail(
 		    "tally rebuild compares through a SQLite file: not yet on PostgreSQL", NULL);

@@ -94,7 +94,10 @@ static const char usage_text[] =
     "  outbox retry ID\n"
     "  tasks [--all] [--limit N] [--json]\n"
     "  export ledger --since TIME\n"
-    "  rebuild [--into PATH] [--keep] [--json]\n"
+    "  rebuild [--into PATH] [--keep] [--json] | rebuild --metrics\n"
+    "  metrics [--from DATE] [--to DATE] [--by day|week|month] [--provider NAME]\n"
+    "          [--product ID] [--currency CODE] [--group provider|product|provider,product]\n"
+    "          [--test] [--json | --csv]\n"
     "  keys create --name NAME --scopes read,spend,admin,purchase [--json]\n"
     "  keys list [--json]\n"
     "  keys revoke KEY_ID [--reason TEXT]\n"
@@ -207,7 +210,7 @@ static int
 is_flag(const char *a)
 {
 	static const char *const flags[] = { "--dry-run", "--force", "--sandbox", "--history",
-		"--only-failures", "--keep", "--all", NULL };
+		"--only-failures", "--keep", "--all", "--test", "--csv", "--metrics", NULL };
 	size_t i;
 
 	for (i = 0; flags[i] != NULL; i++)
@@ -311,6 +314,7 @@ static const struct command {
 	{ "tasks", NULL, cmd_tasks },
 	{ "export", "ledger", cmd_export_ledger },
 	{ "rebuild", NULL, cmd_rebuild },
+	{ "metrics", NULL, cmd_metrics },
 	{ "keys", "create", cmd_keys_create },
 	{ "keys", "list", cmd_keys_list },
 	{ "keys", "revoke", cmd_keys_revoke },

@@ -2,7 +2,8 @@
  * The app-facing API's entry point: the routing table (each route's method,
  * path, scope and whether a user token may call it), credentials, the JSON
  * body, and the request's life. The routes live in api_users.c,
- * api_checkout.c, api_purchases.c and api_metrics.c.
+ * api_checkout.c, api_purchases.c, api_metrics.c (GET /metrics) and api_kpi.c
+ * (GET /v1/metrics).
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 
 #include "api/api.h"
 #include "api/api_checkout.h"
+#include "api/api_kpi.h"
 #include "api/api_metrics.h"
 #include "api/api_purchases.h"
 #include "api/api_req.h"
@@ -181,6 +183,14 @@ api_serve(void *state, struct svc *sv, struct http_req *r)
 			http_error_h(r, 405, "Allow: GET\r\n", "method_not_allowed", "use GET");
 		else if (authorize(&q, AUTH_ADMIN, 0) == 0)
 			api_route_metrics(&q);
+		return;
+	}
+	if (strcmp(path, "/v1/metrics") == 0) {
+		text_copy(sv->label, sizeof(sv->label), "GET v1/metrics");
+		if (strcmp(method, "GET") != 0)
+			http_error_h(r, 405, "Allow: GET\r\n", "method_not_allowed", "use GET");
+		else if (authorize(&q, AUTH_ADMIN, 0) == 0)
+			api_route_kpi(&q);
 		return;
 	}
 	if (strncmp(path, "/v1/users/", 10) != 0 || path[10] == '\0') {

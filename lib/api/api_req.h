@@ -1,7 +1,7 @@
 /*
  * Private to the app-facing API (lib/api/api*.c): one request, and the
  * largest body the API reads. Below every other file of the API: the routing
- * (api.c), the routes (api_users.c, api_checkout.c, api_metrics.c) and what
+ * (api.c), the routes (api_users.c, api_checkout.c, api_metrics.c, api_kpi.c) and what
  * the routes share (api_action.c) all take a struct api_req. api.h includes
  * it for API_BODY_MAX, the body limit handlers/api.c gives the accept loop.
  */

@@ -156,6 +156,12 @@ struct bev_refund {
 	enum refund_kind kind;
 	struct bev_keys keys;
 	int64_t amount;
+	/*
+	 * amount is what the payment has had returned in all so far (Stripe's
+	 * charge.amount_refunded), not this refund's own: the metrics count the
+	 * difference from what they counted before.
+	 */
+	int cumulative;
 };
 
 struct bev_credit {

@@ -15,6 +15,7 @@
 #include "cfg/cfg_console.h"
 #include "cfg/cfg_direct.h"
 #include "cfg/cfg_jobs.h"
+#include "cfg/cfg_metrics.h"
 #include "cfg/cfg_providers.h"
 #include "cfg/cfg_read.h"
 #include "crypto/crypto.h"
@@ -74,6 +75,9 @@ cfg_release(struct cfg *c)
 	free(c->products);
 	c->products = NULL;
 	c->nproducts = 0;
+	free(c->metrics.rates);
+	c->metrics.rates = NULL;
+	c->metrics.nrates = 0;
 }
 
 /* Checks across sections, once all are read: products named by free_tier, trial ... */
@@ -138,6 +142,7 @@ static const struct section {
 	{ "deliver", cfg_parse_deliver },
 	{ "console", cfg_parse_console },
 	{ "balance_alerts", cfg_parse_balance_alerts },
+	{ "metrics", cfg_parse_metrics },
 	{ "products", cfg_parse_products },
 };
 

@@ -279,6 +279,25 @@ struct cfg_console {
 	int secure_cookie;   /* always mark the cookie Secure (console.secure_cookie) */
 };
 
+/*
+ * The reporting currency of the metrics and its exchange rates (metrics;
+ * lib/cfg/cfg_metrics.c, docs/metrics.md): from its day on, one major unit
+ * of currency is worth num / 10^scale major units of the reporting currency.
+ */
+#define RATES_MAX 4096
+struct cfg_rate {
+	char currency[16]; /* in capitals */
+	int64_t day;       /* days since 1970-01-01 (UTC): in force from this day on */
+	int64_t num;       /* the rate's digits, > 0 */
+	int scale;         /* how many of them follow the point */
+	char text[24];     /* as the config wrote it ("1.0825") */
+};
+struct cfg_metrics {
+	char currency[16];      /* metrics.currency: the reporting currency; "" none */
+	struct cfg_rate *rates; /* metrics.rates, by currency then day; owned */
+	size_t nrates;
+};
+
 struct cfg {
 	char db_path[CFG_PATH_MAX];     /* TALLY_DB */
 	char config_path[CFG_PATH_MAX]; /* TALLY_CONFIG */
@@ -299,6 +318,7 @@ struct cfg {
 	struct cfg_console console;
 	struct cfg_jobs jobs;
 	struct cfg_balance_alerts balance_alerts;
+	struct cfg_metrics metrics;
 	struct product *products;
 	size_t nproducts;
 };

@@ -524,6 +524,7 @@ apply_one(struct actx *a, struct bev *e, int64_t replay_id, struct apply_result 
 	o->op.inbox_id = row.id;
 	o->op.now = a->now;
 	o->op.touched = &o->touched;
+	o->at = row.event_at > 0 ? row.event_at : row.received_at;
 
 	if ((rc = ap_order_user(a, e)) == TERR_OK)
 		rc = effects(a, e, o);

@@ -418,6 +418,7 @@ ap_end_trial(struct actx *a, struct outcome *o, const char *product)
 	if (ss.row.state != SUB_TRIALING)
 		return TERR_OK;
 	ss.have = ss.dirty = 1;
+	ss.kpi.converted = 1;
 	ss.row.state = SUB_EXPIRED;
 	ss.row.state_rank = sub_state_rank(SUB_EXPIRED);
 	ss.row.updated_at = a->now;

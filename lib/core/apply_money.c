@@ -16,6 +16,7 @@
 #include "base/text.h"
 #include "base/tm.h"
 #include "core/apply_app.h"
+#include "core/apply_kpi.h"
 #include "core/apply_money.h"
 #include "core/ledger.h"
 #include "core/provider.h"
@@ -130,6 +131,12 @@ ap_apply_pay(struct actx *a, const struct bev *e, const struct product *p, struc
 		return rc;
 	if ((rc = ap_attach_keys(a, e, o, &e->pay.keys, pr.id)) != TERR_OK)
 		return rc;
+	/* A full period's price: the metrics' monthly amount of the subscription (apply_kpi.h). */
+	if (kind == PAY_INITIAL || kind == PAY_RENEWAL) {
+		int own = e->pay.period_start != 0 && e->pay.period_end > e->pay.period_start;
+		ap_kpi_price(&ss->kpi, p, &pr, own ? e->pay.period_start : ss->row.period_start,
+		    own ? e->pay.period_end : ss->row.period_end);
+	}
 	snprintf(object, sizeof(object), "payment:%lld", (long long)pr.id);
 	money_text(pr.amount, pr.currency, paid, sizeof(paid));
 	snprintf(detail, sizeof(detail), "%s %s for %s (%s)", pay_kind_str(kind), paid, p->id,
@@ -239,7 +246,9 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 		    "refund revokes)",
 		    back, (long long)pr.id, paid);
 		ap_note(o, "%s", detail);
-		if ((rc = ap_audit(a, o, "payment.partial_refund", object, detail, "")) != TERR_OK)
+		if ((rc = ap_audit(a, o, "payment.partial_refund", object, detail, "")) !=
+			TERR_OK ||
+		    (rc = ap_kpi_refund(a, o, &pr, &e->refund)) != TERR_OK)
 			return rc;
 		return alert(a, e, o, "payment.partial_refund", detail);
 	}
@@ -252,6 +261,7 @@ ap_apply_refund(struct actx *a, const struct bev *e, struct outcome *o)
 		return rc;
 	if ((rc = store_pay_set_state(a->s, pr.id,
 		 e->refund.kind == REFUND_DISPUTE ? PAY_DISPUTED : PAY_REFUNDED)) != TERR_OK ||
+	    (rc = ap_kpi_refund(a, o, &pr, &e->refund)) != TERR_OK ||
 	    (rc = ap_order_refunded(a, pr.id, o)) != TERR_OK)
 		return rc;
 	/* Claw back what the payment granted and is still unspent. */
@@ -388,6 +398,7 @@ ap_apply_reinstate(struct actx *a, const struct bev *e, struct outcome *o)
 		return TERR_OK;
 	}
 	if ((rc = store_pay_set_state(a->s, pr.id, PAY_PAID)) != TERR_OK ||
+	    (rc = ap_kpi_reversal(a, o, &pr)) != TERR_OK ||
 	    (rc = store_clawback_of_pay(a->s, pr.id, &clawed)) != TERR_OK)
 		return rc;
 	snprintf(object, sizeof(object), "payment:%lld", (long long)pr.id);

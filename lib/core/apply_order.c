@@ -13,6 +13,7 @@
 #include "base/money.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "core/apply_kpi.h"
 #include "core/apply_money.h"
 #include "core/apply_order.h"
 #include "core/ledger.h"
@@ -526,6 +527,8 @@ ap_apply_order(struct actx *a, const struct bev *e, struct outcome *o)
 	if ((rc = store_pay_insert(a->s, &pr)) != TERR_OK ||
 	    (rc = ap_attach_keys(a, e, o, &keys, pr.id)) != TERR_OK)
 		return rc;
+	if (p->kind == PRODUCT_SUBSCRIPTION)
+		ap_kpi_price(&ss.kpi, p, &pr, ss.row.period_start, ss.row.period_end);
 	snprintf(object, sizeof(object), "payment:%lld", (long long)pr.id);
 	money_text(pr.amount, pr.currency, paid, sizeof(paid));
 	snprintf(detail, sizeof(detail), "%s %s for %s (order %.64s, charge %.64s)",

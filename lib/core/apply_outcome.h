@@ -47,6 +47,11 @@ struct outcome {
 	char actor[ACTOR_MAX];
 	struct ledger_op op;
 	struct ledger_touched touched; /* the balances the event changed (op.touched) */
+	/*
+	 * The event's time for the metrics: its own (inbox.event_at), else when it
+	 * arrived; the rollups' triggers take payments and ledger entries at the same.
+	 */
+	int64_t at;
 };
 
 int ap_is_storage_error(enum terr rc);

@@ -12,6 +12,7 @@
 #include "base/log.h"
 #include "base/text.h"
 #include "base/tm.h"
+#include "core/apply_kpi.h"
 #include "core/apply_sub.h"
 #include "core/ledger.h"
 #include "core/provider.h"
@@ -322,6 +323,8 @@ ap_finish_sub(struct actx *a, struct outcome *o, struct subst *ss)
 	if (!ss->have)
 		return TERR_OK;
 	if (ss->dirty && (rc = store_sub_update(a->s, &ss->row)) != TERR_OK)
+		return rc;
+	if ((rc = ap_kpi_sub(a, o, &ss->row, &ss->kpi)) != TERR_OK)
 		return rc;
 	p = cfg_product(a->c, ss->row.product);
 	access = sub_state_grants_access(ss->row.state);

@@ -5,6 +5,7 @@
 #ifndef TALLY_APPLY_SUB_H
 #define TALLY_APPLY_SUB_H
 
+#include "core/apply_kpi.h"
 #include "core/apply_outcome.h"
 
 #define SUB_GRANTS_MAX    64
@@ -26,6 +27,7 @@ struct subst {
 	int granted;      /* a payment of this event granted plan credits */
 	int replaced;     /* another subscription replaced it: it stays ended, grants nothing */
 	struct sub_row row;
+	struct kpi_pending kpi; /* what the event said of its money, for the metrics */
 };
 
 const struct product *ap_product_of(struct actx *a, const struct bev *e, const char *ext,

@@ -82,6 +82,37 @@ static const struct spec {
 	    "quote(t.user_id)||','||quote(t.deadline)||','||quote(i.provider)||','||"
 	    "quote(i.event_id)",
 	    "%s.tasks t LEFT JOIN %s.inbox i ON i.id = t.inbox_id" },
+	/* The metrics (migrations/0007): each subscription's standing and history, refunds, rollups. */
+	{ "kpi_subs",
+	    "quote(s.provider)||','||quote(s.ext_id)||','||quote(k.status)||','||quote(k.state)||',"
+	    "'"
+	    "||quote(k.product_id)||','||quote(k.currency)||','||quote(k.mrr)||','||quote(k.amount)"
+	    "||','||quote(k.amount_currency)||','||quote(k.months)||','||quote(k.period_ms)||','||"
+	    "quote(k.amount_at)||','||quote(k.trial_at)||','||quote(k.trial_product)||','||"
+	    "quote(k.paid)||','||quote(k.churned)||','||quote(k.at)",
+	    "%s.kpi_subs k JOIN %s.subscriptions s ON s.id = k.subscription_id" },
+	{ "sub_history",
+	    "quote(s.provider)||','||quote(s.ext_id)||','||quote(h.at)||','||quote(h.live)||','||"
+	    "quote(h.product_id)||','||quote(h.currency)||','||quote(h.status)||','||quote(h.mrr)||"
+	    "','||quote(h.paying)||','||quote(h.trials)||','||quote(h.new_subs)||','||"
+	    "quote(h.trial_starts)||','||quote(h.conversions)||','||quote(h.converted)||','||"
+	    "quote(h.churn_voluntary)||','||quote(h.churn_billing)||','||quote(h.reactivations)",
+	    "%s.sub_history h JOIN %s.subscriptions s ON s.id = h.subscription_id" },
+	{ "refunds",
+	    "quote(p.provider)||','||quote(p.user_id)||','||quote(p.amount)||','||quote(p.currency)"
+	    "||','||quote(r.at)||','||quote(r.kind)||','||quote(r.amount)||','||quote(r.count)",
+	    "%s.refunds r JOIN %s.payments p ON p.id = r.payment_id" },
+	{ "kpi_daily",
+	    "quote(live)||','||quote(day)||','||quote(provider)||','||quote(product_id)||','||"
+	    "quote(currency)||','||mrr||','||paying||','||trials||','||new_subs||','||trial_starts"
+	    "||','||conversions||','||converted||','||churn_voluntary||','||churn_billing||','||"
+	    "reactivations||','||payments||','||revenue||','||refunds||','||refunded||','||"
+	    "credits_granted||','||credits_spent||','||credits_expired||','||credits_revoked",
+	    "%s.kpi_daily" },
+	{ "kpi_levels",
+	    "quote(live)||','||quote(provider)||','||quote(product_id)||','||quote(currency)||','||"
+	    "mrr||','||paying||','||trials",
+	    "%s.kpi_levels" },
 	/* API keys are made outside the event history: their audit rows are not rebuilt. */
 	{ "audit", "quote(actor)||','||quote(user_id)||','||quote(action)",
 	    "%s.audit WHERE object NOT LIKE 'api\\_key:%' ESCAPE '\\'" },
@@ -124,7 +155,7 @@ one_side(struct store *s, const struct spec *sp, const char *a, const char *b, c
     size_t max, void (*fn)(void *, const char *, const char *, const char *), void *arg,
     int64_t *ndiff)
 {
-	char from_a[160], from_b[160], sql[2048];
+	char from_a[160], from_b[160], sql[4096];
 	sqlite3_stmt *st = NULL;
 	size_t n = 0;
 	int rc;

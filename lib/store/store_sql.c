@@ -30,6 +30,104 @@
 	"id, provider, kind, key, arg, user_id, inbox_id, deadline, near_at, created_at, due_at, " \
 	"attempts, state, last_error, last_try_at, done_at, near_alerted_at, late_alerted_at"
 
+/* The figures of kpi_daily, in enum kpi_col's order (store_kpi.h). */
+#define KPI_COLS                                                                                   \
+	"mrr, paying, trials, new_subs, trial_starts, conversions, converted, churn_voluntary, "   \
+	"churn_billing, reactivations, payments, revenue, refunds, refunded, credits_granted, "    \
+	"credits_spent, credits_expired, credits_revoked"
+#define KPI_SUMS                                                                                   \
+	"SUM(mrr) AS mrr, SUM(paying) AS paying, SUM(trials) AS trials, SUM(new_subs) AS "         \
+	"new_subs, SUM(trial_starts) AS trial_starts, SUM(conversions) AS conversions, "           \
+	"SUM(converted) AS converted, SUM(churn_voluntary) AS churn_voluntary, "                   \
+	"SUM(churn_billing) AS churn_billing, SUM(reactivations) AS reactivations, "               \
+	"SUM(payments) AS payments, SUM(revenue) AS revenue, SUM(refunds) AS refunds, "            \
+	"SUM(refunded) AS refunded, SUM(credits_granted) AS credits_granted, "                     \
+	"SUM(credits_spent) AS credits_spent, SUM(credits_expired) AS credits_expired, "           \
+	"SUM(credits_revoked) AS credits_revoked"
+/* A row of figures that are all zero says nothing (a change and its undoing on one day). */
+#define KPI_NONZERO                                                                                \
+	"(mrr != 0 OR paying != 0 OR trials != 0 OR new_subs != 0 OR trial_starts != 0 OR "        \
+	"conversions != 0 OR converted != 0 OR churn_voluntary != 0 OR churn_billing != 0 OR "     \
+	"reactivations != 0 OR payments != 0 OR revenue != 0 OR refunds != 0 OR refunded != 0 OR " \
+	"credits_granted != 0 OR credits_spent != 0 OR credits_expired != 0 OR "                   \
+	"credits_revoked != 0)"
+/* The time of the event of inbox row X (its own time, else when it arrived), as the triggers take it. */
+#define KPI_EVENT_TIME(X)                                                                          \
+	"(SELECT CASE WHEN i.event_at > 0 THEN i.event_at ELSE i.received_at END FROM inbox i "    \
+	"WHERE i.id = " X ")"
+/*
+ * kpi_daily as the sums of its four histories (migrations/0007_metrics.sql):
+ * what the triggers added row by row, computed again at once. tally verify
+ * compares the two; tally rebuild --metrics writes this.
+ */
+#define KPI_RECOMPUTED                                                                             \
+	"SELECT live, day, provider, product_id, currency, " KPI_SUMS                              \
+	" FROM (" KPI_FROM_HISTORY KPI_FROM_PAYMENTS KPI_FROM_REFUNDS KPI_FROM_LEDGER              \
+	") AS h GROUP BY live, day, provider, "                                                    \
+	"product_id, currency"
+#define KPI_FROM_HISTORY                                                                           \
+	"SELECT live, at / 86400000 AS day, provider, product_id, currency, mrr, paying, trials, " \
+	"new_subs, trial_starts, conversions, converted, churn_voluntary, churn_billing, "         \
+	"reactivations, 0 AS payments, 0 AS revenue, 0 AS refunds, 0 AS refunded, "                \
+	"0 AS credits_granted, 0 AS credits_spent, 0 AS credits_expired, 0 AS credits_revoked "    \
+	"FROM sub_history "
+#define KPI_FROM_PAYMENTS                                                                          \
+	"UNION ALL SELECT p.live, COALESCE(" KPI_EVENT_TIME(                                       \
+	    "p.inbox_id") ", p.created_at) / "                                                     \
+			  "86400000, p.provider, COALESCE(p.product_id, ''), upper(p.currency), "  \
+			  "0, 0, 0, 0, 0, 0, "                                                     \
+			  "0, 0, 0, 0, CASE WHEN p.amount > 0 THEN 1 ELSE 0 END, p.amount, 0, 0, " \
+			  "0, 0, 0, 0 "                                                            \
+			  "FROM payments p "
+#define KPI_FROM_REFUNDS                                                                           \
+	"UNION ALL SELECT p.live, r.at / 86400000, p.provider, COALESCE(p.product_id, ''), "       \
+	"upper(p.currency), 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, r.count, r.amount, 0, 0, 0, 0 "    \
+	"FROM refunds r JOIN payments p ON p.id = r.payment_id "
+#define KPI_FROM_LEDGER                                                                            \
+	"UNION ALL SELECT COALESCE(s.live, p.live, 1), COALESCE(" KPI_EVENT_TIME(                  \
+	    "l.inbox_id") ", l.created_at) / 86400000, COALESCE(s.provider, p.provider, ''), "     \
+			  "COALESCE(g.product_id, ''), '', 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, "   \
+			  "0, 0, "                                                                 \
+			  "CASE WHEN l.kind = 'grant' THEN l.amount ELSE 0 END, "                  \
+			  "CASE WHEN l.kind = 'spend' THEN -l.amount ELSE 0 END, "                 \
+			  "CASE WHEN l.kind = 'expire' OR l.kind = 'reset' THEN -l.amount ELSE 0 " \
+			  "END, "                                                                  \
+			  "CASE WHEN l.kind = 'revoke' OR l.kind = 'clawback' THEN -l.amount "     \
+			  "ELSE 0 END "                                                            \
+			  "FROM ledger l JOIN grants g ON g.id = l.grant_id LEFT JOIN "            \
+			  "subscriptions s "                                                       \
+			  "ON s.id = g.subscription_id LEFT JOIN payments p ON p.id = "            \
+			  "g.payment_id"
+/*
+ * The optional filters of a rollup read, parameters A, B, C (provider,
+ * product, currency; the currency's keeping the rows of no currency too).
+ * CAST: PostgreSQL cannot infer the type of a parameter only compared with NULL.
+ */
+#define KPI_FILTER(A, B, C)                                                                        \
+	"(CAST(?" A " AS TEXT) IS NULL OR provider = ?" A ") AND (CAST(?" B " AS TEXT) IS NULL "   \
+	"OR product_id = ?" B ") AND (CAST(?" C " AS TEXT) IS NULL OR currency = ?" C " OR "       \
+	"currency = '')"
+/*
+ * The check that kpi_daily equals KPI_RECOMPUTED, both ways (rows of figures
+ * that are all zero aside), each difference named by its day as DAYTEXT writes it.
+ */
+#define KPI_ROLLUP_CHECK(DAYTEXT)                                                                  \
+	"WITH r AS MATERIALIZED (" KPI_RECOMPUTED "), d AS MATERIALIZED (SELECT live, day, "       \
+	"provider, product_id, currency, " KPI_COLS " FROM kpi_daily) SELECT " DAYTEXT " || ' ' "  \
+	"|| CASE live WHEN 1 THEN 'live' ELSE 'test' END || ' ' || provider || '/' || "            \
+	"product_id || '/' || currency || ': ' || side || ' ' || mrr || ',' || paying || ',' "     \
+	"|| trials || ',' || new_subs || ',' || trial_starts || ',' || conversions || ',' || "     \
+	"converted || ',' || churn_voluntary || ',' || churn_billing || ',' || reactivations "     \
+	"|| ',' || payments || ',' || revenue || ',' || refunds || ',' || refunded || ',' || "     \
+	"credits_granted || ',' || credits_spent || ',' || credits_expired || ',' || "             \
+	"credits_revoked || ' (" KPI_COLS ")' FROM (SELECT 'the rollup holds' AS side, * "         \
+	"FROM (SELECT * FROM d EXCEPT SELECT * FROM r) AS a WHERE " KPI_NONZERO " UNION ALL "      \
+	"SELECT 'its history sums to', * FROM (SELECT * FROM r EXCEPT SELECT * FROM d) AS b "      \
+	"WHERE " KPI_NONZERO ") AS x ORDER BY day, provider, product_id, currency, side DESC"
+#define KPI_SUB_COLS_SQL                                                                           \
+	"subscription_id, status, state, product_id, currency, mrr, amount, amount_currency, "     \
+	"months, period_ms, amount_at, trial_at, trial_product, paid, churned, at"
+
 /*
  * A page of a walk through due work (store_jobs.c): rows of TABLE meeting
  * COND (the partial index's own condition) after position (?1, ?2) in (KEY,
@@ -440,6 +538,62 @@ const char *const store_sql[STMT__MAX] = {
 	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6) ON CONFLICT (user_id) DO UPDATE SET "
 	    "state = excluded.state, balance = excluded.balance, threshold = excluded.threshold, "
 	    "inbox_id = excluded.inbox_id, changed_at = excluded.changed_at",
+	/* store_kpi.c */
+	[STMT_KPI_SUB_GET] = "SELECT " KPI_SUB_COLS_SQL " FROM kpi_subs WHERE subscription_id = ?1",
+	[STMT_KPI_SUB_PUT] =
+	    "INSERT INTO kpi_subs (" KPI_SUB_COLS_SQL ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, "
+	    "?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16) ON CONFLICT (subscription_id) DO UPDATE SET "
+	    "status = excluded.status, state = excluded.state, product_id = excluded.product_id, "
+	    "currency = excluded.currency, mrr = excluded.mrr, amount = excluded.amount, "
+	    "amount_currency = excluded.amount_currency, months = excluded.months, "
+	    "period_ms = excluded.period_ms, amount_at = excluded.amount_at, "
+	    "trial_at = excluded.trial_at, trial_product = excluded.trial_product, "
+	    "paid = excluded.paid, churned = excluded.churned, at = excluded.at",
+	[STMT_SUB_HISTORY_INSERT] =
+	    "INSERT INTO sub_history (subscription_id, at, live, provider, product_id, currency, "
+	    "status, mrr, paying, trials, new_subs, trial_starts, conversions, converted, "
+	    "churn_voluntary, churn_billing, reactivations, inbox_id) VALUES (?1, ?2, ?3, ?4, ?5, "
+	    "?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+	[STMT_REFUND_INSERT] =
+	    "INSERT INTO refunds (payment_id, at, kind, amount, count, inbox_id) "
+	    "VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+	[STMT_REFUND_SUMS] =
+	    "SELECT COALESCE(SUM(amount), 0), COALESCE((SELECT amount FROM refunds WHERE "
+	    "payment_id = ?1 AND (kind = 'full' OR kind = 'dispute') ORDER BY id DESC LIMIT 1), 0) "
+	    "FROM refunds WHERE payment_id = ?1",
+	[STMT_KPI_DAYS] = "SELECT day, provider, product_id, currency, " KPI_COLS " FROM kpi_daily "
+			  "WHERE live = ?1 AND day >= ?2 AND day <= ?3 AND " KPI_FILTER("4", "5",
+			      "6") " ORDER BY day",
+	/*
+	 * The stocks' differences of every day before ?2, summed by the caller: a
+	 * walk in the primary key's order, where a GROUP BY here would sort them
+	 * (ten times slower on a million subscriptions' rollups).
+	 */
+	[STMT_KPI_BEFORE] =
+	    "SELECT -1, provider, product_id, currency, mrr, paying, trials "
+	    "FROM kpi_daily WHERE live = ?1 AND day < ?2 AND " KPI_FILTER("3", "4", "5"),
+	/* Two seeks of the primary key (min() and max() together would walk every row). */
+	[STMT_KPI_SPAN] =
+	    "SELECT COALESCE((SELECT day FROM kpi_daily WHERE live = ?1 ORDER BY day "
+	    "LIMIT 1), 0), COALESCE((SELECT day FROM kpi_daily WHERE live = ?1 ORDER BY "
+	    "day DESC LIMIT 1), -1)",
+	/* The stocks after every day (for the gauges, and ranges that begin late). */
+	[STMT_KPI_LEVELS] = "SELECT -1, provider, product_id, currency, mrr, paying, trials "
+			    "FROM kpi_levels WHERE live = ?1 AND " KPI_FILTER("2", "3", "4"),
+	/* As STMT_KPI_BEFORE, the days from ?2 on. */
+	[STMT_KPI_AFTER] =
+	    "SELECT -1, provider, product_id, currency, mrr, paying, trials "
+	    "FROM kpi_daily WHERE live = ?1 AND day >= ?2 AND " KPI_FILTER("3", "4", "5"),
+	[STMT_KPI_CLEAR] = "DELETE FROM kpi_daily",
+	[STMT_KPI_RECOMPUTE] =
+	    "INSERT INTO kpi_daily (live, day, provider, product_id, currency, " KPI_COLS
+	    ") " KPI_RECOMPUTED,
+	[STMT_KPI_COUNT] = "SELECT count(*) FROM kpi_daily",
+	[STMT_KPI_LEVELS_CLEAR] = "DELETE FROM kpi_levels",
+	[STMT_KPI_LEVELS_RECOMPUTE] =
+	    "INSERT INTO kpi_levels (live, provider, product_id, currency, mrr, paying, trials) "
+	    "SELECT live, provider, product_id, currency, SUM(mrr), SUM(paying), SUM(trials) "
+	    "FROM kpi_daily GROUP BY live, provider, product_id, currency",
 	[STMT_BEGIN] = "BEGIN IMMEDIATE",
 	[STMT_COMMIT] = "COMMIT",
 	[STMT_ROLLBACK] = "ROLLBACK",
@@ -504,6 +658,43 @@ const struct store_check store_checks[] = {
 	{ "orphan_has_key",
 	    "SELECT 'inbox ' || id || ' is orphaned without a key to resolve it' FROM inbox "
 	    "WHERE state = 'orphaned' AND (orphan_kind IS NULL OR orphan_id IS NULL)" },
+	{ "kpi_rollups_equal_history", KPI_ROLLUP_CHECK("date(day * 86400, 'unixepoch')"),
+	    KPI_ROLLUP_CHECK(
+		"to_char(to_timestamp(day * 86400) AT TIME ZONE 'UTC', 'YYYY-MM-DD')") },
+	{ "kpi_levels_equal_rollups",
+	    "WITH r AS (SELECT live, provider, product_id, currency, SUM(mrr) AS mrr, SUM(paying) "
+	    "AS paying, SUM(trials) AS trials FROM kpi_daily GROUP BY live, provider, product_id, "
+	    "currency), l AS (SELECT live, provider, product_id, currency, mrr, paying, trials "
+	    "FROM kpi_levels) SELECT CASE live WHEN 1 THEN 'live ' ELSE 'test ' END || provider || "
+	    "'/' || product_id || '/' || currency || ': ' || side || ' mrr ' || mrr || ', paying ' "
+	    "|| paying || ', trials ' || trials FROM (SELECT 'the level is' AS side, * FROM "
+	    "(SELECT * FROM l EXCEPT SELECT * FROM r) AS a WHERE mrr != 0 OR paying != 0 OR "
+	    "trials != 0 UNION ALL SELECT 'the days sum to', * FROM (SELECT * FROM r EXCEPT "
+	    "SELECT * FROM l) AS b WHERE mrr != 0 OR paying != 0 OR trials != 0) AS x ORDER BY "
+	    "live, provider, product_id, currency, side DESC",
+	    NULL },
+	{ "kpi_subs_equal_history",
+	    "SELECT 'subscription ' || k.subscription_id || ' counts as ' || k.status || ' (mrr ' "
+	    "|| k.mrr || ') but its history sums to mrr ' || COALESCE(h.m, 0) || ', paying ' || "
+	    "COALESCE(h.p, 0) || ', trials ' || COALESCE(h.t, 0) FROM kpi_subs k LEFT JOIN (SELECT "
+	    "subscription_id, SUM(mrr) AS m, SUM(paying) AS p, SUM(trials) AS t FROM sub_history "
+	    "GROUP BY subscription_id) h ON h.subscription_id = k.subscription_id WHERE "
+	    "COALESCE(h.m, 0) != CASE WHEN k.status = 'paying' THEN k.mrr ELSE 0 END OR "
+	    "COALESCE(h.p, 0) != CASE WHEN k.status = 'paying' THEN 1 ELSE 0 END OR "
+	    "COALESCE(h.t, 0) != CASE WHEN k.status = 'trial' THEN 1 ELSE 0 END "
+	    "UNION ALL SELECT 'subscription ' || h.subscription_id || ' has a history but no "
+	    "standing in kpi_subs' FROM (SELECT DISTINCT subscription_id FROM sub_history) h "
+	    "WHERE NOT EXISTS (SELECT 1 FROM kpi_subs k WHERE k.subscription_id = "
+	    "h.subscription_id)",
+	    NULL },
+	{ "kpi_subs_follow_subscription",
+	    "SELECT 'subscription ' || s.id || ' is ' || s.state || ' (' || s.product_id || ') "
+	    "but counts as ' || k.status || ' (' || k.product_id || ')' FROM kpi_subs k JOIN "
+	    "subscriptions s ON s.id = k.subscription_id WHERE k.product_id != s.product_id OR "
+	    "CASE WHEN s.state = 'trialing' THEN k.status != 'trial' WHEN s.state = 'active' OR "
+	    "s.state = 'canceled' OR s.state = 'past_due' THEN k.status != 'paying' AND "
+	    "k.status != 'free' ELSE k.status != 'none' END",
+	    NULL },
 	{
 	    "foreign_keys",
 	    "SELECT 'table ' || \"table\" || ' row ' || COALESCE(rowid, '?') || ' references a "

@@ -505,6 +505,7 @@ map_refund(struct sctx *x, const cJSON *ch)
 	amt = jr_int(&x->r, ch, "amount", 0, AMOUNT_MAX);
 	refunded = jr_int(&x->r, ch, "amount_refunded", 0, AMOUNT_MAX);
 	e->refund.amount = refunded;
+	e->refund.cumulative = 1; /* the charge's total refunded (Stripe API "charge object") */
 	e->refund.kind = jr_bool(&x->r, ch, "refunded") || (amt > 0 && refunded >= amt)
 	    ? REFUND_FULL
 	    : REFUND_PARTIAL;
